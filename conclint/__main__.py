@@ -1,0 +1,3 @@
+from conclint.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,79 @@
+"""Per-file state shared by all rules: the scope chain and the shared analyses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from conclint.analysis.bindings import Bindings
+from conclint.analysis.names import NameResolver
+from conclint.analysis.scopes import ScopeNode
+from conclint.config import Settings
+
+_SCOPES = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
+
+
+@dataclass
+class FileContext:
+    """Kept by the engine's before-visit/after-leave hooks, so that for every
+    node a rule visits, `chain` is the module plus the classes, functions and
+    lambdas that enclose it (outermost first)."""
+
+    path: str
+    module: cst.Module
+    settings: Settings
+    names: NameResolver = field(default_factory=NameResolver)
+    chain: list[ScopeNode] = field(default_factory=list)
+    bindings: Bindings = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.chain = [self.module]
+        factories = {name: "queue.Queue" for name in self.settings.extra_queue_factories}
+        factories.update({name: "threading.Lock" for name in self.settings.extra_lock_factories})
+        self.bindings = Bindings(self.names, factories)
+
+    def enter(self, node: cst.CSTNode) -> None:
+        if isinstance(node, _SCOPES):
+            if isinstance(node, cst.ClassDef):
+                self.bindings.chains[id(node)] = (*self.chain, node)
+            self.chain.append(node)
+
+    def leave(self, node: cst.CSTNode) -> None:
+        if isinstance(node, _SCOPES):
+            self.chain.pop()
+
+    # Questions rules ask -------------------------------------------------
+
+    def qualname(self, expr: cst.BaseExpression) -> str | None:
+        """Canonical dotted name of what `expr` denotes here (imports and aliases resolved)."""
+        return self.names.resolve(expr, self.chain)
+
+    def kind_of(self, expr: cst.BaseExpression) -> str | None:
+        """Kind of object `expr` holds here (`asyncio.Queue`, `threading.Lock`, ...)."""
+        return self.bindings.kind_of(expr, self.chain)
+
+    @property
+    def function(self) -> cst.FunctionDef | cst.Lambda | None:
+        """The innermost function or lambda being visited."""
+        for node in reversed(self.chain):
+            if isinstance(node, cst.FunctionDef | cst.Lambda):
+                return node
+        return None
+
+    @property
+    def in_async_function(self) -> bool:
+        """True directly inside `async def` (not in a nested sync def or lambda)."""
+        function = self.function
+        return isinstance(function, cst.FunctionDef) and function.asynchronous is not None
+
+    def enclosing_class(self) -> cst.ClassDef | None:
+        """The class whose method (or its nested function) is being visited."""
+        for index in range(len(self.chain) - 1, 0, -1):
+            if isinstance(self.chain[index], cst.FunctionDef) and isinstance(
+                self.chain[index - 1], cst.ClassDef
+            ):
+                owner = self.chain[index - 1]
+                assert isinstance(owner, cst.ClassDef)
+                return owner
+        return None

@@ -1,0 +1,134 @@
+"""Persistent results per file, keyed by content, path, settings and version.
+
+Entries are JSON (never pickle: a cache directory is not trusted to run code),
+written to a temporary file and renamed into place, so concurrent runs and
+interrupted writes leave either a whole entry or none. A corrupt, foreign or
+unreadable entry is a miss; an unwritable cache directory turns the cache off
+for the run with one warning.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from conclint import __version__
+from conclint.config import Settings
+from conclint.diagnostics import Diagnostic, FileResult, Severity
+
+DIRECTORY_NAME = ".conclint_cache"
+_TAG = (
+    "Signature: 8a477f597d28d172789f06886806bc55\n"
+    "# This file is a cache directory tag created by conclint.\n"
+)
+_FORMAT = 1
+
+
+def default_dir(root: Path) -> Path:
+    return Path(os.environ.get("CONCLINT_CACHE_DIR") or root / DIRECTORY_NAME)
+
+
+class Cache:
+    def __init__(self, directory: Path, settings: Settings, extra_key: str = "") -> None:
+        self.directory = directory / __version__
+        self._settings_key = hashlib.sha256(
+            repr((_FORMAT, __version__, settings.options_key(), extra_key)).encode()
+        ).hexdigest()
+        self.enabled = True
+
+    def key(self, path: str, data: bytes) -> str:
+        digest = hashlib.sha256(self._settings_key.encode())
+        digest.update(os.path.normpath(path).encode("utf-8", "surrogateescape"))
+        digest.update(b"\0")
+        digest.update(data)
+        return digest.hexdigest()
+
+    def _entry(self, key: str) -> Path:
+        return self.directory / key[:2] / f"{key[2:]}.json"
+
+    def load(self, key: str, path: str) -> FileResult | None:
+        if not self.enabled:
+            return None
+        try:
+            raw = json.loads(self._entry(key).read_text(encoding="utf-8"))
+            return _result_from_json(raw, path)
+        except (OSError, ValueError, KeyError, TypeError, AssertionError):
+            return None  # missing, truncated, garbage or foreign: lint again
+
+    def store(self, key: str, result: FileResult) -> None:
+        if not self.enabled:
+            return
+        entry = self._entry(key)
+        try:
+            _prepare(self.directory.parent)
+            entry.parent.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=entry.parent, suffix=".tmp")
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                json.dump(_result_to_json(result), out)
+            os.replace(temporary, entry)
+        except OSError as error:
+            self.enabled = False
+            print(
+                f"conclint: warning: cache disabled, cannot write {entry.parent}: {error.strerror}",
+                file=sys.stderr,
+            )
+
+
+def _prepare(base: Path) -> None:
+    """Mark the directory as a cache (backup tools skip it; git ignores it)."""
+    base.mkdir(parents=True, exist_ok=True)
+    tag = base / "CACHEDIR.TAG"
+    if not tag.exists():
+        tag.write_text(_TAG, encoding="utf-8")
+        (base / ".gitignore").write_text("*\n", encoding="utf-8")
+
+
+def clean(directory: Path) -> str | None:
+    """Remove a cache directory, but only one that carries our tag."""
+    if not (directory / "CACHEDIR.TAG").is_file():
+        return None
+    shutil.rmtree(directory, ignore_errors=True)
+    return str(directory)
+
+
+def _result_to_json(result: FileResult) -> dict[str, object]:
+    def rows(diagnostics: tuple[Diagnostic, ...]) -> list[list[object]]:
+        return [
+            [d.line, d.col, d.end_line, d.end_col, d.code, d.name, d.message, d.severity.value]
+            for d in diagnostics
+        ]
+
+    return {
+        "version": __version__,
+        "diagnostics": rows(result.diagnostics),
+        "suppressed": rows(result.suppressed),
+        "failed": result.failed,
+        "snippets": {str(line): text for line, text in result.snippets.items()},
+    }
+
+
+def _result_from_json(raw: dict[str, object], path: str) -> FileResult:
+    if raw.get("version") != __version__:
+        raise ValueError("entry of another version")
+
+    def diagnostics(rows: object) -> tuple[Diagnostic, ...]:
+        assert isinstance(rows, list)
+        return tuple(
+            Diagnostic(path, int(a), int(b), int(c), int(d), str(e), str(f), str(g), Severity(h))
+            for a, b, c, d, e, f, g, h in rows
+        )
+
+    snippets = raw["snippets"]
+    assert isinstance(snippets, dict)
+    return FileResult(
+        path,
+        diagnostics(raw["diagnostics"]),
+        diagnostics(raw["suppressed"]),
+        failed=bool(raw["failed"]),
+        snippets={int(line): str(text) for line, text in snippets.items()},
+    )

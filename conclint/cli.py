@@ -1,0 +1,326 @@
+"""Command line: argument parsing, exit codes and output; the work is the engine's."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn, TextIO
+
+from conclint import __version__
+
+if TYPE_CHECKING:
+    from conclint.config import Settings
+    from conclint.diagnostics import FileResult
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+COMMANDS = ("check", "rule", "rules", "clean")
+
+
+class UsageError(Exception):
+    """Bad flags or configuration: one line on stderr and exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from conclint.report import formats
+
+    parser = _Parser(prog="conclint", description="Find concurrency bugs in Python code.")
+    parser.add_argument("--version", action="version", version=f"conclint {__version__}")
+    commands = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    check = commands.add_parser("check", help="lint files and directories (the default command)")
+    check.add_argument("paths", nargs="*", metavar="PATH", help="files or directories, '-' for stdin")
+    check.add_argument("--select", help="comma-separated codes or prefixes to enable (CCL1,CCL203)")
+    check.add_argument("--ignore", help="codes or prefixes to disable")
+    check.add_argument("--extend-select", help="codes or prefixes to enable on top of the selection")
+    check.add_argument("--preview", action="store_true", default=None, help="enable preview rules")
+    check.add_argument(
+        "--output-format", choices=sorted(formats()), default=None, help="output format (text)"
+    )
+    check.add_argument("-o", "--output-file", help="write the report to this file")
+    check.add_argument("--statistics", action="store_true", help="count findings per code")
+    check.add_argument("--show-source", action="store_true", help="show the source line of findings")
+    check.add_argument("--exit-zero", action="store_true", help="exit 0 even when something is found")
+    check.add_argument("-q", "--quiet", action="store_true", help="print findings only")
+    check.add_argument("-j", "--jobs", type=_positive_int, help="worker processes (default: all cores)")
+    check.add_argument("--config", help="pyproject.toml to read [tool.conclint] from")
+    check.add_argument("--isolated", action="store_true", help="ignore every configuration file")
+    check.add_argument(
+        "--stdin-filename", "--stdin-display-name", help="the path standard input is linted as"
+    )
+    check.add_argument("--exclude", help="comma-separated globs replacing the default excludes")
+    check.add_argument("--extend-exclude", help="comma-separated globs to exclude as well")
+    check.add_argument(
+        "--force-exclude", action="store_true", help="apply excludes to files named explicitly"
+    )
+    check.add_argument(
+        "--no-respect-gitignore", action="store_true", help="lint files that .gitignore lists"
+    )
+    check.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
+    check.add_argument("--cache-dir", help="where the cache lives (default .conclint_cache)")
+    check.add_argument(
+        "--sarif-include-suppressed",
+        action="store_true",
+        help="keep # noqa-suppressed findings in SARIF, marked as suppressed",
+    )
+    check.add_argument(
+        "--color", choices=("auto", "always", "never"), default="auto", help="colour text output"
+    )
+
+    rule = commands.add_parser("rule", help="print the page of one rule")
+    rule.add_argument("code", nargs="?", help="rule code, e.g. CCL101")
+    rule.add_argument("--all", action="store_true", help="print every rule's page")
+
+    rules = commands.add_parser("rules", help="list the rules")
+    rules.add_argument("--markdown", action="store_true", help="as a markdown table")
+
+    clean = commands.add_parser("clean", help="remove the cache directory")
+    clean.add_argument("--cache-dir", help="the cache directory to remove")
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    # `conclint src/` means `conclint check src/`.
+    if not args or (args[0] not in COMMANDS and args[0] not in ("-h", "--help", "--version")):
+        args.insert(0, "check")
+    try:
+        return _dispatch(build_parser().parse_args(args))
+    except UsageError as error:
+        print(f"conclint: error: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    except BrokenPipeError:
+        # `conclint ... | head`: the reader left; say nothing more.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    from conclint.config import ConfigError
+
+    try:
+        if args.command == "rule":
+            return _show_rule(args.code, args.all)
+        if args.command == "rules":
+            return _list_rules(args.markdown)
+        if args.command == "clean":
+            return _clean(args.cache_dir)
+        return _check(args)
+    except ConfigError as error:
+        raise UsageError(str(error)) from None
+
+
+def _show_rule(code: str | None, every: bool) -> int:
+    from conclint import registry
+    from conclint.pages import page
+
+    if every:
+        sys.stdout.write("\n".join(page(rule.code) or "" for rule in registry.RULES))
+        return EXIT_CLEAN
+    if not code:
+        raise UsageError("give a rule code, e.g. `conclint rule CCL101`, or --all")
+    rule = registry.by_code(code)
+    text = page(code) if rule is not None else None
+    if text is None:
+        raise UsageError(f"unknown rule code '{code}'")
+    sys.stdout.write(text)
+    return EXIT_CLEAN
+
+
+def _list_rules(markdown: bool) -> int:
+    from conclint import registry
+
+    rows = [
+        (rule.code, rule.name, rule.family(), "preview" if rule.preview else "", rule.summary)
+        for rule in registry.RULES
+    ]
+    if markdown:
+        lines = ["| code | name | family | status | summary |", "|---|---|---|---|---|"]
+        lines += [f"| {c} | {n} | {f} | {p or 'stable'} | {s} |" for c, n, f, p, s in rows]
+    else:
+        lines = [f"{c}  {n:<28} {f:<13} {p:<8} {s}".rstrip() for c, n, f, p, s in rows]
+    print("\n".join(lines))
+    return EXIT_CLEAN
+
+
+def _clean(cache_dir: str | None) -> int:
+    from conclint import cache
+
+    removed = cache.clean(Path(cache_dir or cache.default_dir(Path.cwd())))
+    print(f"removed {removed}" if removed else "no cache to remove", file=sys.stderr)
+    return EXIT_CLEAN
+
+
+def load_run_settings(args: argparse.Namespace) -> Settings:
+    """Settings from the config file, then the flags on top."""
+    from conclint import registry
+    from conclint.config import Settings, find_config_file, load_settings, parse_codes
+
+    known = registry.known_codes()
+    if args.isolated:
+        settings = Settings(root=str(Path.cwd()))
+    else:
+        if args.config:
+            config_file: Path | None = Path(args.config)
+            if not config_file.is_file():
+                raise UsageError(f"config file not found: {args.config}")
+        else:
+            first = next((p for p in args.paths if p != "-"), None)
+            start = Path(first) if first else Path.cwd()
+            if args.stdin_filename and not first:
+                start = Path(args.stdin_filename).parent
+            config_file = find_config_file(start if start.exists() else Path.cwd())
+        settings = load_settings(config_file, known)
+
+    changes: dict[str, object] = {}
+    if args.select is not None:
+        changes["select"] = parse_codes(args.select, "--select", known)
+    if args.ignore is not None:
+        changes["ignore"] = settings.ignore + parse_codes(args.ignore, "--ignore", known)
+    if args.extend_select is not None:
+        changes["extend_select"] = settings.extend_select + parse_codes(
+            args.extend_select, "--extend-select", known
+        )
+    if args.preview:
+        changes["preview"] = True
+    if args.exclude is not None:
+        changes["exclude"] = _globs(args.exclude)
+    if args.extend_exclude is not None:
+        changes["extend_exclude"] = settings.extend_exclude + _globs(args.extend_exclude)
+    if args.no_respect_gitignore:
+        changes["respect_gitignore"] = False
+    if args.jobs is not None:
+        changes["jobs"] = args.jobs
+    if args.cache_dir is not None:
+        changes["cache_dir"] = args.cache_dir
+    return replace(settings, **changes)
+
+
+def _globs(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def _check(args: argparse.Namespace) -> int:
+    from conclint.discovery import discover
+    from conclint.engine import lint_source
+
+    settings = load_run_settings(args)
+    output_format = args.output_format or os.environ.get("CONCLINT_OUTPUT_FORMAT") or "text"
+    paths = args.paths or ["."]
+
+    if "-" in paths:
+        if len(paths) > 1:
+            raise UsageError("'-' (standard input) cannot be combined with other paths")
+        display = args.stdin_filename or "-"
+        source = _read_stdin()
+        results = [lint_source(source, display, settings)]
+    else:
+        if args.stdin_filename:
+            raise UsageError("--stdin-filename needs '-' as the path")
+        found = discover(paths, settings, force_exclude=args.force_exclude)
+        if found.missing:
+            raise UsageError(f"no such file or directory: {', '.join(found.missing)}")
+        results = _lint(found.files, settings, args.no_cache)
+
+    _write_report(results, settings, args, output_format)
+    has_findings = any(result.diagnostics for result in results)
+    if not args.quiet and output_format == "text" and not has_findings:
+        print("All checks passed!", file=sys.stderr)
+    return EXIT_FINDINGS if has_findings and not args.exit_zero else EXIT_CLEAN
+
+
+def _read_stdin() -> str:
+    from conclint.engine import DecodeError, decode_source
+
+    data = sys.stdin.buffer.read()
+    try:
+        return decode_source(data)
+    except DecodeError:
+        # Undecodable stdin is linted as text with replacements rather than rejected.
+        return data.decode("utf-8", errors="replace")
+
+
+def _lint(files: list[str], settings: Settings, no_cache: bool) -> list[FileResult]:
+    from conclint import cache
+    from conclint.engine import lint_paths
+
+    cache_dir = None
+    if not no_cache:
+        chosen = settings.cache_dir or cache.default_dir(Path(settings.root))
+        cache_dir = str(Path(settings.root, chosen))
+    return lint_paths(files, settings, settings.jobs, cache_dir)
+
+
+def _write_report(
+    results: list[FileResult], settings: Settings, args: argparse.Namespace, fmt: str
+) -> None:
+    from conclint import registry
+    from conclint.pages import page
+    from conclint.report import ReportOptions, RuleInfo, formats
+    from conclint.report.text import statistics
+
+    enabled = registry.enabled_rules(settings)
+    infos = tuple(
+        RuleInfo(
+            rule.code,
+            rule.name,
+            rule.summary,
+            rule.severity,
+            rule.docs_url(),
+            page(rule.code) or "",
+            rule.preview,
+            rule.family(),
+            rule.precision,
+            rule.tags,
+        )
+        for rule in enabled
+    )
+    options = ReportOptions(
+        rules=infos,
+        root=str(Path(settings.root).resolve()),
+        version=__version__,
+        color=fmt == "text" and args.output_file is None and _use_color(args.color, sys.stdout),
+        show_source=args.show_source,
+        include_suppressed=args.sarif_include_suppressed,
+    )
+    text = formats()[fmt](results, options)
+    if args.statistics and fmt == "text":
+        text += statistics(results)
+    if args.output_file:
+        try:
+            Path(args.output_file).write_text(text, encoding="utf-8")
+        except OSError as error:
+            raise UsageError(f"cannot write {args.output_file}: {error.strerror}") from None
+    else:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
+
+def _use_color(choice: str, stream: TextIO) -> bool:
+    if choice != "auto":
+        return choice == "always"
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return stream.isatty()

@@ -1,0 +1,252 @@
+"""`[tool.conclint]` in pyproject.toml: loading, validation and rule selection."""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import os
+import re
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+import pathspec
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+DEFAULT_EXCLUDES: tuple[str, ...] = (
+    ".git",
+    ".hg",
+    ".svn",
+    ".venv",
+    "venv",
+    "__pycache__",
+    "build",
+    "dist",
+    ".tox",
+    ".nox",
+    ".eggs",
+    "node_modules",
+    "site-packages",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".conclint_cache",
+)
+
+_DOTTED_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+
+
+class ConfigError(Exception):
+    """A user error in configuration or flags; the CLI prints it and exits 2."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Effective settings of one run. Frozen and plain, so it pickles and hashes."""
+
+    select: tuple[str, ...] = ("CCL",)
+    ignore: tuple[str, ...] = ()
+    extend_select: tuple[str, ...] = ()
+    preview: bool = False
+    exclude: tuple[str, ...] = DEFAULT_EXCLUDES
+    extend_exclude: tuple[str, ...] = ()
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    jobs: int | None = None
+    cache_dir: str | None = None
+    respect_gitignore: bool = True
+    # Rule options (documented on the rule pages that use them).
+    extra_spawners: tuple[str, ...] = ()
+    extra_blocking_calls: tuple[str, ...] = ()
+    extra_queue_factories: tuple[str, ...] = ()
+    extra_lock_factories: tuple[str, ...] = ()
+    unbounded_queue_strict: bool = False
+    # Where the configuration came from; paths in per-file-ignores are relative to it.
+    root: str = field(default=".", compare=False)
+    config_file: str | None = field(default=None, compare=False)
+
+    def options_key(self) -> tuple[Any, ...]:
+        """Everything that changes what a file produces (for the cache key)."""
+        return tuple(getattr(self, f.name) for f in fields(self) if f.name not in _NOT_RESULTS)
+
+
+# Settings that choose files or workers but never change one file's findings.
+_NOT_RESULTS = frozenset(
+    {"jobs", "cache_dir", "root", "config_file", "exclude", "extend_exclude", "respect_gitignore"}
+)
+
+# key in TOML -> (field name, kind); kind drives validation.
+_KEYS: dict[str, tuple[str, str]] = {
+    "select": ("select", "codes"),
+    "ignore": ("ignore", "codes"),
+    "extend-select": ("extend_select", "codes"),
+    "preview": ("preview", "bool"),
+    "exclude": ("exclude", "globs"),
+    "extend-exclude": ("extend_exclude", "globs"),
+    "per-file-ignores": ("per_file_ignores", "per-file"),
+    "jobs": ("jobs", "jobs"),
+    "cache-dir": ("cache_dir", "str"),
+    "respect-gitignore": ("respect_gitignore", "bool"),
+    "extra-spawners": ("extra_spawners", "names"),
+    "extra-blocking-calls": ("extra_blocking_calls", "names"),
+    "extra-queue-factories": ("extra_queue_factories", "names"),
+    "extra-lock-factories": ("extra_lock_factories", "names"),
+    "unbounded-queue-strict": ("unbounded_queue_strict", "bool"),
+}
+
+
+def find_config_file(start: Path) -> Path | None:
+    """The nearest pyproject.toml with a [tool.conclint] table, upward from `start`."""
+    directory = start if start.is_dir() else start.parent
+    directory = directory.resolve()
+    for candidate_dir in (directory, *directory.parents):
+        candidate = candidate_dir / "pyproject.toml"
+        if candidate.is_file():
+            try:
+                data = _read_toml(candidate)
+            except ConfigError:
+                return candidate  # report the broken file rather than skip it silently
+            if "conclint" in data.get("tool", {}):
+                return candidate
+        if (candidate_dir / ".git").exists():
+            break
+    return None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read: {error.strerror}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: invalid TOML: {error}") from None
+
+
+def load_settings(config_file: Path | None, known_codes: Iterable[str]) -> Settings:
+    """Read and validate `[tool.conclint]`; defaults when there is no file."""
+    if config_file is None:
+        return Settings(root=str(Path.cwd()))
+    data = _read_toml(config_file)
+    table = data.get("tool", {}).get("conclint", {})
+    where = f"{config_file}: [tool.conclint]"
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where} must be a table")
+    values = parse_table(table, where, tuple(known_codes))
+    return replace(
+        Settings(), **values, root=str(config_file.parent.resolve()), config_file=str(config_file)
+    )
+
+
+def parse_table(table: Mapping[str, Any], where: str, known_codes: tuple[str, ...]) -> dict[str, Any]:
+    """Validate a `[tool.conclint]` table into `Settings` field values."""
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        if key not in _KEYS:
+            hint = difflib.get_close_matches(key, list(_KEYS), n=1)
+            suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
+            raise ConfigError(f"{where}: unknown key '{key}'{suggestion}")
+        name, kind = _KEYS[key]
+        values[name] = _convert(value, kind, f"{where}: '{key}'", known_codes)
+    return values
+
+
+def _convert(value: Any, kind: str, where: str, known_codes: tuple[str, ...]) -> Any:
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where} must be true or false, not {value!r}")
+        return value
+    if kind == "str":
+        if not isinstance(value, str) or not value:
+            raise ConfigError(f"{where} must be a non-empty string")
+        return value
+    if kind == "jobs":
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ConfigError(f"{where} must be a positive integer, not {value!r}")
+        return value
+    if kind == "per-file":
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where} must be a table of glob = [codes]")
+        return tuple(
+            (glob, _string_list(codes, f"{where} '{glob}'", "codes", known_codes))
+            for glob, codes in value.items()
+        )
+    return _string_list(value, where, kind, known_codes)
+
+
+def _string_list(value: Any, where: str, kind: str, known_codes: tuple[str, ...]) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ConfigError(f"{where} must be a list of strings")
+    if kind == "codes":
+        return tuple(check_code(item, where, known_codes) for item in value)
+    if kind == "names":
+        for item in value:
+            if not _DOTTED_NAME.match(item):
+                raise ConfigError(f"{where}: '{item}' is not a dotted name like 'app.tasks.spawn'")
+    return tuple(value)
+
+
+def check_code(code: str, where: str, known_codes: tuple[str, ...]) -> str:
+    """Validate a code or prefix (`CCL`, `CCL1`, `CCL101`) against the known rules."""
+    normalised = code.strip().upper()
+    if not normalised or not any(known.startswith(normalised) for known in known_codes):
+        raise ConfigError(f"{where}: unknown rule code or prefix '{code}'")
+    return normalised
+
+
+def parse_codes(text: str, where: str, known_codes: Iterable[str]) -> tuple[str, ...]:
+    """`--select CCL1,CCL203` as given on the command line."""
+    known = tuple(known_codes)
+    return tuple(check_code(part, where, known) for part in text.split(",") if part.strip())
+
+
+def is_enabled(code: str, settings: Settings, *, preview_rule: bool) -> bool:
+    """Most specific prefix wins: `select=[CCL], ignore=[CCL1], extend-select=[CCL101]` keeps CCL101."""
+    if preview_rule and not settings.preview:
+        return False
+    chosen = _longest_prefix(code, settings.select + settings.extend_select)
+    dropped = _longest_prefix(code, settings.ignore)
+    if code.startswith("CCL0"):  # the tool's own diagnostics are on unless ignored
+        chosen = max(chosen, 0)
+    return chosen >= 0 and chosen > dropped
+
+
+def _longest_prefix(code: str, prefixes: tuple[str, ...]) -> int:
+    return max((len(prefix) for prefix in prefixes if code.startswith(prefix)), default=-1)
+
+
+def env_cache_dir() -> str | None:
+    return os.environ.get("CONCLINT_CACHE_DIR") or None
+
+
+def per_file_ignored(path: str, settings: Settings) -> tuple[str, ...]:
+    """Code prefixes that `per-file-ignores` turns off for `path`."""
+    if not settings.per_file_ignores:
+        return ()
+    relative = _relative_to_root(path, settings.root)
+    codes: list[str] = []
+    for spec, ignored in _compiled_per_file(settings.per_file_ignores):
+        if spec.match_file(relative):
+            codes.extend(ignored)
+    return tuple(codes)
+
+
+@functools.cache
+def _compiled_per_file(
+    table: tuple[tuple[str, tuple[str, ...]], ...],
+) -> tuple[tuple[pathspec.PathSpec, tuple[str, ...]], ...]:
+    return tuple(
+        (pathspec.PathSpec.from_lines("gitwildmatch", [glob]), codes) for glob, codes in table
+    )
+
+
+def _relative_to_root(path: str, root: str) -> str:
+    absolute = os.path.abspath(path)
+    try:
+        return os.path.relpath(absolute, root).replace(os.sep, "/")
+    except ValueError:  # another drive on Windows
+        return absolute.replace(os.sep, "/")

@@ -1,0 +1,147 @@
+"""Paths on the command line -> the Python files to lint."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import pathspec
+
+from conclint.config import Settings
+
+PYTHON_SUFFIXES = (".py",)
+
+
+@dataclass
+class Discovery:
+    files: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+
+
+def discover(paths: Sequence[str], settings: Settings, *, force_exclude: bool = False) -> Discovery:
+    """Walk directories for `*.py`, honouring excludes and .gitignore; keep explicit files.
+
+    Explicit files are linted whatever their name, unless `force_exclude` applies
+    the excludes to them too (pre-commit passes every file explicitly).
+    Directory walks never follow a symlink out of the directory given.
+    """
+    found = Discovery()
+    seen: set[str] = set()
+    excluded = _exclude_spec(settings.exclude + settings.extend_exclude)
+    root = Path(settings.root)
+    for raw in paths:
+        path = Path(raw)
+        if not path.exists() and not path.is_symlink():
+            found.missing.append(raw)
+            continue
+        if path.is_dir():
+            walker = _walk(path, excluded, root, settings.respect_gitignore)
+        elif force_exclude and _is_excluded(path, excluded, root):
+            continue
+        else:
+            walker = iter([path])
+        for file in walker:
+            text = os.path.normpath(str(file))
+            if text not in seen:
+                seen.add(text)
+                found.files.append(text)
+    found.files.sort()
+    return found
+
+
+def _walk(top: Path, excluded: pathspec.PathSpec, root: Path, use_gitignore: bool) -> Iterator[Path]:
+    real_top = top.resolve()
+    ignores = _GitIgnores(top) if use_gitignore else None
+    for directory, dirnames, filenames in os.walk(top):
+        here = Path(directory)
+        if ignores is not None:
+            ignores.enter(here)
+        dirnames[:] = sorted(
+            name
+            for name in dirnames
+            if not _is_excluded(here / name, excluded, root, is_dir=True)
+            and not (ignores is not None and ignores.ignored(here / name, is_dir=True))
+            and _inside(here / name, real_top)
+        )
+        for name in sorted(filenames):
+            candidate = here / name
+            if not name.endswith(PYTHON_SUFFIXES):
+                continue
+            if _is_excluded(candidate, excluded, root):
+                continue
+            if ignores is not None and ignores.ignored(candidate, is_dir=False):
+                continue
+            if candidate.is_symlink() and not _inside(candidate, real_top):
+                continue
+            if candidate.is_file():
+                yield candidate
+
+
+def _inside(path: Path, real_top: Path) -> bool:
+    """Symlinks may point anywhere; only what resolves inside the root is walked."""
+    if not path.is_symlink():
+        return True
+    try:
+        path.resolve().relative_to(real_top)
+    except (ValueError, OSError, RuntimeError):
+        return False
+    return True
+
+
+@cache
+def _exclude_spec(patterns: tuple[str, ...]) -> pathspec.PathSpec:
+    return pathspec.PathSpec.from_lines("gitwildmatch", patterns)
+
+
+def _is_excluded(path: Path, spec: pathspec.PathSpec, root: Path, *, is_dir: bool = False) -> bool:
+    """Exclude globs match paths relative to the project root, gitignore style."""
+    absolute = Path(os.path.abspath(path))
+    try:
+        relative = absolute.relative_to(root.resolve()).as_posix()
+    except ValueError:
+        relative = path.as_posix().lstrip("./") or path.name
+    candidates = [relative + "/" if is_dir else relative]
+    # Each parent directory may be excluded too ("build" excludes build/x.py given explicitly).
+    parts = relative.split("/")
+    candidates.extend("/".join(parts[: i + 1]) + "/" for i in range(len(parts) - 1))
+    return any(spec.match_file(candidate) for candidate in candidates)
+
+
+class _GitIgnores:
+    """The .gitignore files that apply during one walk, from the repository root down."""
+
+    def __init__(self, top: Path) -> None:
+        self._specs: dict[Path, pathspec.PathSpec] = {}
+        top = Path(os.path.abspath(top))
+        # .gitignore files above the walked directory, up to the repository root.
+        for parent in (top, *top.parents):
+            self._load(parent)
+            if (parent / ".git").exists():
+                break
+
+    def enter(self, directory: Path) -> None:
+        self._load(Path(os.path.abspath(directory)))
+
+    def _load(self, directory: Path) -> None:
+        if directory in self._specs:
+            return
+        ignore_file = directory / ".gitignore"
+        try:
+            lines = ignore_file.read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            return
+        self._specs[directory] = pathspec.GitIgnoreSpec.from_lines(lines)
+
+    def ignored(self, path: Path, *, is_dir: bool) -> bool:
+        absolute = Path(os.path.abspath(path))
+        for directory, spec in self._specs.items():
+            try:
+                relative = absolute.relative_to(directory).as_posix()
+            except ValueError:
+                continue
+            if spec.match_file(relative + "/" if is_dir else relative):
+                return True
+        return False

@@ -1,0 +1,235 @@
+"""The one place that reads, parses, traverses and filters: files in, diagnostics out."""
+
+from __future__ import annotations
+
+import ast
+import io
+import os
+import tokenize
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from functools import cache
+from pathlib import Path
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from conclint import registry
+from conclint.analysis.context import FileContext
+from conclint.cache import Cache
+from conclint.config import Settings, per_file_ignored
+from conclint.diagnostics import (
+    Diagnostic,
+    FileResult,
+    Severity,
+    is_suppressed,
+    parse_suppressions,
+)
+from conclint.rules.base import Finding, Rule
+
+SYNTAX_ERROR = ("CCL001", "syntax-error")
+UNREADABLE = ("CCL002", "unreadable-file")
+
+
+class DecodeError(Exception):
+    """The bytes of a file are not Python source text."""
+
+
+def decode_source(data: bytes) -> str:
+    """Bytes -> text per PEP 263 (BOM, coding cookie), as the interpreter would."""
+    if b"\x00" in data:
+        raise DecodeError("file contains NUL bytes (binary?)")
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        return data.decode(encoding)
+    except (SyntaxError, LookupError, UnicodeDecodeError) as error:
+        raise DecodeError(f"cannot decode: {error}") from None
+
+
+def lint_file(path: str, settings: Settings, cache: Cache | None = None) -> FileResult:
+    """Read one file from disk and lint it; failures become CCL002, never exceptions."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as error:
+        return _failure(path, UNREADABLE, f"cannot read file: {error.strerror or error}")
+    key = cache.key(path, data) if cache is not None else ""
+    if cache is not None:
+        cached = cache.load(key, path)
+        if cached is not None:
+            return cached
+    try:
+        result = lint_source(decode_source(data), path, settings)
+    except DecodeError as error:
+        result = _failure(path, UNREADABLE, str(error))
+    if cache is not None:
+        cache.store(key, result)
+    return result
+
+
+def lint_source(
+    source: str,
+    path: str,
+    settings: Settings,
+    *,
+    rules: Sequence[type[Rule]] | None = None,
+    apply_suppressions: bool = True,
+) -> FileResult:
+    """Lint source text shown as `path`. Never raises for any input text."""
+    selected = tuple(rules) if rules is not None else registry.enabled_rules(settings)
+    selected = _without_ignored(selected, path, settings)
+    if not selected or not _may_match(source, selected, settings):
+        return _syntax_check_only(source, path)
+    try:
+        module = cst.parse_module(source)
+    except cst.ParserSyntaxError as error:
+        column = error.raw_column
+        return _failure(path, SYNTAX_ERROR, f"syntax error: {error.message}", error.raw_line, column)
+    except RecursionError:
+        return _failure(path, SYNTAX_ERROR, "too deeply nested to parse; file skipped")
+    try:
+        findings, wrapper = _run_rules(module, path, settings, selected)
+        if not findings:
+            return FileResult(path)
+        positions = wrapper.resolve(PositionProvider)
+    except RecursionError:
+        return _failure(path, UNREADABLE, "too deeply nested to analyse; file skipped")
+    except Exception as error:  # noqa: BLE001 - one file must never stop the run
+        message = f"internal error, please report: {type(error).__name__}: {error}"
+        return _failure(path, UNREADABLE, message)
+    diagnostics = [_diagnostic(path, finding, positions[finding.node]) for finding in findings]
+    return _finish(path, source, diagnostics, apply_suppressions)
+
+
+def _syntax_check_only(source: str, path: str) -> FileResult:
+    """A file no rule can match still gets CCL001 if it does not parse (cheaply, with `ast`)."""
+    try:
+        ast.parse(source)
+    except SyntaxError as error:
+        line = error.lineno or 1
+        column = max((error.offset or 1) - 1, 0)
+        return _failure(path, SYNTAX_ERROR, f"syntax error: {error.msg}", line, column)
+    except (RecursionError, MemoryError, ValueError):
+        pass  # too deep for `ast`; nothing to report when no rule applies
+    return FileResult(path)
+
+
+def _run_rules(
+    module: cst.Module, path: str, settings: Settings, selected: Sequence[type[Rule]]
+) -> tuple[list[Finding], MetadataWrapper]:
+    # Parser output shares no nodes, so the wrapper's defensive deep copy is pure cost.
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    context = FileContext(path, wrapper.module, settings)
+    instances = [rule_class(context) for rule_class in selected]
+    wrapper.visit_batched(instances, before_visit=context.enter, after_leave=context.leave)
+    findings = [finding for instance in instances for finding in instance.findings]
+    return findings, wrapper
+
+
+def _diagnostic(path: str, finding: Finding, where: object) -> Diagnostic:
+    start, end = where.start, where.end  # type: ignore[attr-defined]
+    return Diagnostic(
+        path,
+        start.line,
+        start.column,
+        end.line,
+        end.column,
+        finding.code,
+        finding.name,
+        finding.message,
+        finding.severity,
+    )
+
+
+def _finish(
+    path: str, source: str, diagnostics: list[Diagnostic], apply_suppressions: bool
+) -> FileResult:
+    lines = source.splitlines()
+    active: list[Diagnostic] = []
+    suppressed: list[Diagnostic] = []
+    noqa = parse_suppressions(lines) if apply_suppressions else {}
+    for diagnostic in sorted(set(diagnostics), key=lambda d: d.sort_key):
+        (suppressed if is_suppressed(diagnostic, noqa) else active).append(diagnostic)
+    reported = {d.line for d in (*active, *suppressed)}
+    snippets = {n: lines[n - 1] for n in reported if 0 < n <= len(lines)}
+    return FileResult(path, tuple(active), tuple(suppressed), snippets=snippets)
+
+
+def _failure(
+    path: str, kind: tuple[str, str], message: str, line: int = 1, column: int = 0
+) -> FileResult:
+    code, name = kind
+    diagnostic = Diagnostic(path, line, column, line, column, code, name, message, Severity.ERROR)
+    return FileResult(path, (diagnostic,), failed=True)
+
+
+def _without_ignored(
+    selected: Sequence[type[Rule]], path: str, settings: Settings
+) -> tuple[type[Rule], ...]:
+    ignored = per_file_ignored(path, settings)
+    if not ignored:
+        return tuple(selected)
+    return tuple(rule for rule in selected if not rule.code.startswith(ignored))
+
+
+def _may_match(source: str, selected: Sequence[type[Rule]], settings: Settings) -> bool:
+    """The text pre-filter: can any enabled rule fire on this source at all?"""
+    return any(needle in source for needle in _needles(tuple(selected), settings))
+
+
+@cache
+def _needles(selected: tuple[type[Rule], ...], settings: Settings) -> frozenset[str]:
+    return frozenset(needle for rule in selected for needle in rule.needles_for(settings))
+
+
+# Many files --------------------------------------------------------------
+
+
+def _lint_chunk(
+    paths: Sequence[str], settings: Settings, cache_dir: str | None
+) -> list[FileResult]:
+    cache = Cache(Path(cache_dir), settings) if cache_dir is not None else None
+    return [lint_file(path, settings, cache) for path in paths]
+
+
+def lint_paths(
+    paths: Iterable[str], settings: Settings, jobs: int | None = None, cache_dir: str | None = None
+) -> list[FileResult]:
+    """Lint files, in parallel when `jobs` > 1; results sorted by path whatever the order.
+
+    Only paths and plain results cross process boundaries, never syntax trees.
+    """
+    files = sorted(set(paths))
+    workers = _worker_count(jobs, len(files))
+    if workers <= 1:
+        results = _lint_chunk(files, settings, cache_dir)
+    else:
+        results = []
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            futures = [
+                pool.submit(_lint_chunk, chunk, settings, cache_dir)
+                for chunk in _chunks(files, workers)
+            ]
+            for future in futures:
+                results.extend(future.result())
+    return sorted(results, key=lambda result: result.path)
+
+
+def _worker_count(jobs: int | None, files: int) -> int:
+    wanted = jobs if jobs is not None else (os.cpu_count() or 1)
+    # Below a handful of files, starting processes costs more than it saves.
+    return max(1, min(wanted, files // 4 or 1))
+
+
+def _chunks(files: list[str], workers: int) -> list[list[str]]:
+    """Largest files first, dealt out in small chunks so that no worker waits on one big tail."""
+    by_size = sorted(files, key=_size, reverse=True)
+    size = max(1, min(32, len(by_size) // (workers * 8) or 1))
+    return [by_size[start : start + size] for start in range(0, len(by_size), size)]
+
+
+def _size(path: str) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
+

@@ -1,0 +1,46 @@
+"""Reporters: pure functions from results to the text of one output format."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from conclint.diagnostics import FileResult, Severity
+
+
+@dataclass(frozen=True)
+class RuleInfo:
+    """What a reporter may say about a rule (plain data, no rule classes)."""
+
+    code: str
+    name: str
+    summary: str
+    severity: Severity
+    docs_url: str
+    page: str  # the rule's markdown page ('' when missing)
+    preview: bool = False
+    family: str = ""
+    precision: str = "high"
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ReportOptions:
+    rules: tuple[RuleInfo, ...]  # every enabled rule, in registry order
+    root: str  # absolute directory that relative paths are reported against
+    version: str
+    color: bool = False
+    show_source: bool = False
+    include_suppressed: bool = False
+
+
+Reporter = Callable[[Sequence[FileResult], ReportOptions], str]
+
+
+def formats() -> dict[str, Reporter]:
+    from conclint.report import json_report, text
+
+    return {
+        "text": text.render,
+        "json": json_report.render,
+    }

@@ -1,0 +1,95 @@
+"""The base class every rule derives from."""
+
+from __future__ import annotations
+
+import re
+import string
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import libcst as cst
+
+from conclint.analysis.context import FileContext
+from conclint.config import Settings
+from conclint.diagnostics import Severity
+
+_CODE = re.compile(r"^CCL[1-9]\d{2}$")
+_NAME = re.compile(r"^[a-z]+(-[a-z]+)*$")
+DOCS_BASE = "https://github.com/conclint/conclint/blob/main/rules"
+
+FAMILIES = {
+    "1": "leak",
+    "2": "cancellation",
+    "3": "close",
+    "4": "pairing",
+    "5": "growth",
+    "6": "blocking",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """What a rule reports: the node and the finished message. Positions come later."""
+
+    node: cst.CSTNode
+    code: str
+    name: str
+    message: str
+    severity: Severity
+
+
+class Rule(cst.BatchableCSTVisitor):
+    """One rule: a batchable visitor over one file, fresh for every file.
+
+    Subclasses set `code`, `name`, `summary` (one line), `message` (a format
+    string filled by `report(node, **fields)`) and `needles`: substrings of
+    which a file must contain at least one for the rule to be able to fire.
+    The engine skips parsing files that contain no needle of any enabled rule,
+    so needles must be necessary conditions, never guesses.
+    """
+
+    code: ClassVar[str]
+    name: ClassVar[str]
+    summary: ClassVar[str]
+    message: ClassVar[str]
+    needles: ClassVar[tuple[str, ...]]
+    preview: ClassVar[bool] = False
+    severity: ClassVar[Severity] = Severity.WARNING
+    precision: ClassVar[str] = "high"
+    tags: ClassVar[tuple[str, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if not _CODE.match(cls.code):
+            raise TypeError(f"{cls.__name__}: bad rule code {cls.code!r}")
+        if not _NAME.match(cls.name):
+            raise TypeError(f"{cls.__name__}: rule name {cls.name!r} is not kebab-case")
+        if not cls.summary or not cls.message or not cls.needles:
+            raise TypeError(f"{cls.__name__}: summary, message and needles are required")
+
+    def __init__(self, context: FileContext) -> None:
+        super().__init__()
+        self.context = context
+        self.findings: list[Finding] = []
+
+    @classmethod
+    def family(cls) -> str:
+        return FAMILIES[cls.code[3]]
+
+    @classmethod
+    def docs_url(cls) -> str:
+        return f"{DOCS_BASE}/{cls.code}.md"
+
+    @classmethod
+    def message_fields(cls) -> set[str]:
+        return {name for _, name, _, _ in string.Formatter().parse(cls.message) if name}
+
+    @classmethod
+    def needles_for(cls, settings: Settings) -> tuple[str, ...]:
+        """Needles once the settings are known (configured names add their own)."""
+        return cls.needles
+
+    def report(self, node: cst.CSTNode, **fields: object) -> None:
+        self.findings.append(
+            Finding(node, self.code, self.name, self.message.format(**fields), self.severity)
+        )

@@ -1,0 +1,64 @@
+"""Rule pages: one per registered rule, in the fixed shape, with examples that run."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from conclint import registry
+from conclint.config import Settings
+from conclint.engine import lint_source
+from conclint.pages import first_code_block, page, pages_dir, section
+from conclint.rules.base import Rule
+
+REQUIRED = ["What it does", "Why is this bad?", "Example", "Use instead"]
+OPTIONAL = ["Options", "Known limitations", "References"]
+RULE_IDS = [rule.code for rule in registry.RULES]
+
+
+def _rule(code: str) -> type[Rule]:
+    rule = registry.by_code(code)
+    assert rule is not None
+    return rule
+
+
+@pytest.mark.parametrize("code", RULE_IDS)
+def test_page_shape(code: str) -> None:
+    rule = _rule(code)
+    text = page(code)
+    assert text is not None, f"rules/{code}.md is missing"
+    assert text.splitlines()[0] == f"# {code}: {rule.name}"
+    headings = [line[3:].strip() for line in text.splitlines() if line.startswith("## ")]
+    assert headings[: len(REQUIRED)] == REQUIRED
+    assert all(heading in OPTIONAL for heading in headings[len(REQUIRED) :]), headings
+    if rule.preview:
+        assert "preview" in text.lower()
+
+
+@pytest.mark.parametrize("code", RULE_IDS)
+def test_page_examples_run(code: str) -> None:
+    rule = _rule(code)
+    text = page(code) or ""
+    bad = first_code_block(section(text, "Example"))
+    good = first_code_block(section(text, "Use instead"))
+    assert bad and good, "both Example and Use instead need a ```python block"
+    settings = Settings(preview=True)
+    found = {d.code for d in lint_source(bad, "example.py", settings, rules=[rule]).diagnostics}
+    assert found == {code}
+    clean = lint_source(good, "example.py", settings, rules=[rule]).diagnostics
+    assert clean == ()
+
+
+def test_every_page_belongs_to_a_rule() -> None:
+    pages = {path.stem for path in pages_dir().glob("CCL*.md")}
+    assert pages == set(RULE_IDS)
+
+
+def test_options_documented_are_real_keys() -> None:
+    from conclint.config import _KEYS
+
+    for code in RULE_IDS:
+        options = section(page(code) or "", "Options")
+        for key in re.findall(r"^- `([a-z-]+)`", options, flags=re.MULTILINE):
+            assert key in _KEYS, f"{code} documents unknown option {key}"
