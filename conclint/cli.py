@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from conclint import __version__
 
@@ -37,20 +37,30 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     check = commands.add_parser("check", help="lint files and directories (the default command)")
-    check.add_argument("paths", nargs="*", metavar="PATH", help="files or directories, '-' for stdin")
+    check.add_argument(
+        "paths", nargs="*", metavar="PATH", help="files or directories, '-' for stdin"
+    )
     check.add_argument("--select", help="comma-separated codes or prefixes to enable (CCL1,CCL203)")
     check.add_argument("--ignore", help="codes or prefixes to disable")
-    check.add_argument("--extend-select", help="codes or prefixes to enable on top of the selection")
+    check.add_argument(
+        "--extend-select", help="codes or prefixes to enable on top of the selection"
+    )
     check.add_argument("--preview", action="store_true", default=None, help="enable preview rules")
     check.add_argument(
         "--output-format", choices=sorted(formats()), default=None, help="output format (text)"
     )
     check.add_argument("-o", "--output-file", help="write the report to this file")
     check.add_argument("--statistics", action="store_true", help="count findings per code")
-    check.add_argument("--show-source", action="store_true", help="show the source line of findings")
-    check.add_argument("--exit-zero", action="store_true", help="exit 0 even when something is found")
+    check.add_argument(
+        "--show-source", action="store_true", help="show the source line of findings"
+    )
+    check.add_argument(
+        "--exit-zero", action="store_true", help="exit 0 even when something is found"
+    )
     check.add_argument("-q", "--quiet", action="store_true", help="print findings only")
-    check.add_argument("-j", "--jobs", type=_positive_int, help="worker processes (default: all cores)")
+    check.add_argument(
+        "-j", "--jobs", type=_positive_int, help="worker processes (default: all cores)"
+    )
     check.add_argument("--config", help="pyproject.toml to read [tool.conclint] from")
     check.add_argument("--isolated", action="store_true", help="ignore every configuration file")
     check.add_argument(
@@ -180,8 +190,9 @@ def load_run_settings(args: argparse.Namespace) -> Settings:
     if args.isolated:
         settings = Settings(root=str(Path.cwd()))
     else:
+        config_file: Path | None
         if args.config:
-            config_file: Path | None = Path(args.config)
+            config_file = Path(args.config)
             if not config_file.is_file():
                 raise UsageError(f"config file not found: {args.config}")
         else:
@@ -192,7 +203,7 @@ def load_run_settings(args: argparse.Namespace) -> Settings:
             config_file = find_config_file(start if start.exists() else Path.cwd())
         settings = load_settings(config_file, known)
 
-    changes: dict[str, object] = {}
+    changes: dict[str, Any] = {}
     if args.select is not None:
         changes["select"] = parse_codes(args.select, "--select", known)
     if args.ignore is not None:

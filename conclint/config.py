@@ -17,7 +17,7 @@ import pathspec
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
+    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
 DEFAULT_EXCLUDES: tuple[str, ...] = (
     ".git",
@@ -120,7 +120,8 @@ def find_config_file(start: Path) -> Path | None:
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as handle:
-            return tomllib.load(handle)
+            data: dict[str, Any] = tomllib.load(handle)
+            return data
     except OSError as error:
         raise ConfigError(f"{path}: cannot read: {error.strerror}") from None
     except tomllib.TOMLDecodeError as error:
@@ -142,7 +143,9 @@ def load_settings(config_file: Path | None, known_codes: Iterable[str]) -> Setti
     )
 
 
-def parse_table(table: Mapping[str, Any], where: str, known_codes: tuple[str, ...]) -> dict[str, Any]:
+def parse_table(
+    table: Mapping[str, Any], where: str, known_codes: tuple[str, ...]
+) -> dict[str, Any]:
     """Validate a `[tool.conclint]` table into `Settings` field values."""
     values: dict[str, Any] = {}
     for key, value in table.items():
@@ -178,7 +181,9 @@ def _convert(value: Any, kind: str, where: str, known_codes: tuple[str, ...]) ->
     return _string_list(value, where, kind, known_codes)
 
 
-def _string_list(value: Any, where: str, kind: str, known_codes: tuple[str, ...]) -> tuple[str, ...]:
+def _string_list(
+    value: Any, where: str, kind: str, known_codes: tuple[str, ...]
+) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise ConfigError(f"{where} must be a list of strings")
     if kind == "codes":
@@ -205,7 +210,7 @@ def parse_codes(text: str, where: str, known_codes: Iterable[str]) -> tuple[str,
 
 
 def is_enabled(code: str, settings: Settings, *, preview_rule: bool) -> bool:
-    """Most specific prefix wins: `select=[CCL], ignore=[CCL1], extend-select=[CCL101]` keeps CCL101."""
+    """The most specific prefix wins: select CCL, ignore CCL1, extend-select CCL101 keeps CCL101."""
     if preview_rule and not settings.preview:
         return False
     chosen = _longest_prefix(code, settings.select + settings.extend_select)
@@ -238,7 +243,7 @@ def per_file_ignored(path: str, settings: Settings) -> tuple[str, ...]:
 @functools.cache
 def _compiled_per_file(
     table: tuple[tuple[str, tuple[str, ...]], ...],
-) -> tuple[tuple[pathspec.PathSpec, tuple[str, ...]], ...]:
+) -> tuple[tuple[pathspec.PathSpec[Any], tuple[str, ...]], ...]:
     return tuple(
         (pathspec.PathSpec.from_lines("gitwildmatch", [glob]), codes) for glob, codes in table
     )

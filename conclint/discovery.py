@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -39,7 +40,7 @@ def discover(paths: Sequence[str], settings: Settings, *, force_exclude: bool = 
             continue
         if path.is_dir():
             walker = _walk(path, excluded, root, settings.respect_gitignore)
-        elif force_exclude and _is_excluded(path, excluded, root):
+        elif force_exclude and _is_excluded(path, excluded, root, with_parents=True):
             continue
         else:
             walker = iter([path])
@@ -52,7 +53,9 @@ def discover(paths: Sequence[str], settings: Settings, *, force_exclude: bool = 
     return found
 
 
-def _walk(top: Path, excluded: pathspec.PathSpec, root: Path, use_gitignore: bool) -> Iterator[Path]:
+def _walk(
+    top: Path, excluded: tuple[tuple[str, bool], ...], root: Path, use_gitignore: bool
+) -> Iterator[Path]:
     real_top = top.resolve()
     ignores = _GitIgnores(top) if use_gitignore else None
     for directory, dirnames, filenames in os.walk(top):
@@ -62,7 +65,7 @@ def _walk(top: Path, excluded: pathspec.PathSpec, root: Path, use_gitignore: boo
         dirnames[:] = sorted(
             name
             for name in dirnames
-            if not _is_excluded(here / name, excluded, root, is_dir=True)
+            if not _is_excluded(here / name, excluded, root)
             and not (ignores is not None and ignores.ignored(here / name, is_dir=True))
             and _inside(here / name, real_top)
         )
@@ -92,29 +95,42 @@ def _inside(path: Path, real_top: Path) -> bool:
 
 
 @cache
-def _exclude_spec(patterns: tuple[str, ...]) -> pathspec.PathSpec:
-    return pathspec.PathSpec.from_lines("gitwildmatch", patterns)
+def _exclude_spec(patterns: tuple[str, ...]) -> tuple[tuple[str, bool], ...]:
+    """Each glob, and whether it holds a `/` (then it matches the root-relative path)."""
+    return tuple((pattern.strip("/"), "/" in pattern.strip("/")) for pattern in patterns)
 
 
-def _is_excluded(path: Path, spec: pathspec.PathSpec, root: Path, *, is_dir: bool = False) -> bool:
-    """Exclude globs match paths relative to the project root, gitignore style."""
+def _is_excluded(
+    path: Path, spec: tuple[tuple[str, bool], ...], root: Path, *, with_parents: bool = False
+) -> bool:
+    """As in ruff: a glob matches an entry's name, or its path relative to the project root.
+
+    During a walk only the entries below the given directory are tested, so a
+    directory named explicitly is linted even when it is excluded;
+    `with_parents` (for --force-exclude) tests every parent directory too.
+    """
     absolute = Path(os.path.abspath(path))
     try:
         relative = absolute.relative_to(root.resolve()).as_posix()
     except ValueError:
-        relative = path.as_posix().lstrip("./") or path.name
-    candidates = [relative + "/" if is_dir else relative]
-    # Each parent directory may be excluded too ("build" excludes build/x.py given explicitly).
-    parts = relative.split("/")
-    candidates.extend("/".join(parts[: i + 1]) + "/" for i in range(len(parts) - 1))
-    return any(spec.match_file(candidate) for candidate in candidates)
+        relative = absolute.as_posix()
+    candidates = [relative]
+    if with_parents:
+        parts = relative.split("/")
+        candidates.extend("/".join(parts[:index]) for index in range(1, len(parts)))
+    for candidate in candidates:
+        name = candidate.rpartition("/")[2]
+        for pattern, anchored in spec:
+            if fnmatch.fnmatchcase(candidate if anchored else name, pattern):
+                return True
+    return False
 
 
 class _GitIgnores:
     """The .gitignore files that apply during one walk, from the repository root down."""
 
     def __init__(self, top: Path) -> None:
-        self._specs: dict[Path, pathspec.PathSpec] = {}
+        self._specs: dict[Path, pathspec.GitIgnoreSpec] = {}
         top = Path(os.path.abspath(top))
         # .gitignore files above the walked directory, up to the repository root.
         for parent in (top, *top.parents):

@@ -6,6 +6,7 @@ import ast
 import io
 import os
 import tokenize
+import warnings
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from functools import cache
@@ -78,12 +79,14 @@ def lint_source(
     selected = tuple(rules) if rules is not None else registry.enabled_rules(settings)
     selected = _without_ignored(selected, path, settings)
     if not selected or not _may_match(source, selected, settings):
-        return _syntax_check_only(source, path)
+        return _python_syntax_error(source, path) or FileResult(path)
     try:
         module = cst.parse_module(source)
     except cst.ParserSyntaxError as error:
-        column = error.raw_column
-        return _failure(path, SYNTAX_ERROR, f"syntax error: {error.message}", error.raw_line, column)
+        # Python's own parser places and words syntax errors better than LibCST's.
+        message = f"syntax not supported by the parser: {error.message}"
+        fallback = _failure(path, SYNTAX_ERROR, message, error.raw_line, error.raw_column)
+        return _python_syntax_error(source, path) or fallback
     except RecursionError:
         return _failure(path, SYNTAX_ERROR, "too deeply nested to parse; file skipped")
     try:
@@ -93,24 +96,31 @@ def lint_source(
         positions = wrapper.resolve(PositionProvider)
     except RecursionError:
         return _failure(path, UNREADABLE, "too deeply nested to analyse; file skipped")
-    except Exception as error:  # noqa: BLE001 - one file must never stop the run
+    except Exception as error:
         message = f"internal error, please report: {type(error).__name__}: {error}"
         return _failure(path, UNREADABLE, message)
     diagnostics = [_diagnostic(path, finding, positions[finding.node]) for finding in findings]
     return _finish(path, source, diagnostics, apply_suppressions)
 
 
-def _syntax_check_only(source: str, path: str) -> FileResult:
-    """A file no rule can match still gets CCL001 if it does not parse (cheaply, with `ast`)."""
+def _python_syntax_error(source: str, path: str) -> FileResult | None:
+    """CCL001 from Python's own parser, or None when it accepts the source.
+
+    Also run on files the pre-filter skips, so that no broken file goes unreported.
+    """
     try:
-        ast.parse(source)
+        with warnings.catch_warnings():
+            warnings.simplefilter(
+                "ignore"
+            )  # the linted code's SyntaxWarnings are not ours to print
+            ast.parse(source)
     except SyntaxError as error:
         line = error.lineno or 1
         column = max((error.offset or 1) - 1, 0)
         return _failure(path, SYNTAX_ERROR, f"syntax error: {error.msg}", line, column)
     except (RecursionError, MemoryError, ValueError):
-        pass  # too deep for `ast`; nothing to report when no rule applies
-    return FileResult(path)
+        return None  # too deep for `ast`: not a syntax error of the file
+    return None
 
 
 def _run_rules(
@@ -232,4 +242,3 @@ def _size(path: str) -> int:
         return os.stat(path).st_size
     except OSError:
         return 0
-

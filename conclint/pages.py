@@ -1,4 +1,4 @@
-"""The rule pages (`rules/CCLnnn.md`): in the wheel as `conclint/pages`, in a checkout at `rules/`."""
+"""The rule pages `rules/CCLnnn.md`: packaged as `conclint/pages`, or `rules/` in a checkout."""
 
 from __future__ import annotations
 

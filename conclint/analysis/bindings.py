@@ -9,7 +9,7 @@ and its class-level annotation, agree.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 import libcst as cst
 
@@ -113,6 +113,10 @@ class Bindings:
                 kind = self.kind_of(value, chain, depth + 1)
             kinds.append(kind)
         return self._agree(kinds)
+
+    def assigned_attributes(self, owner: cst.ClassDef) -> Collection[str]:
+        """Attributes the class body or its methods assign (`x = ...`, `self.x = ...`)."""
+        return self._class_attributes(owner).keys()
 
     def _class_attributes(self, owner: cst.ClassDef) -> dict[str, list[_AttributeSource]]:
         cached = self._attributes.get(id(owner))

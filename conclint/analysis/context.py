@@ -29,8 +29,8 @@ class FileContext:
 
     def __post_init__(self) -> None:
         self.chain = [self.module]
-        factories = {name: "queue.Queue" for name in self.settings.extra_queue_factories}
-        factories.update({name: "threading.Lock" for name in self.settings.extra_lock_factories})
+        factories = dict.fromkeys(self.settings.extra_queue_factories, "queue.Queue")
+        factories.update(dict.fromkeys(self.settings.extra_lock_factories, "threading.Lock"))
         self.bindings = Bindings(self.names, factories)
 
     def enter(self, node: cst.CSTNode) -> None:

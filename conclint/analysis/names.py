@@ -84,7 +84,10 @@ class NameResolver:
             if isinstance(scope, cst.ClassDef) and index != innermost:
                 continue
             table = self.table(scope)
-            if name in table.declared_outer:  # `global`/`nonlocal`: bound further out
+            if name in table.declared_global and index > 0:
+                module_bindings = self.table(chain[0]).bindings.get(name)
+                return (0, module_bindings) if module_bindings else None
+            if name in table.declared_outer:  # `nonlocal`: bound in an enclosing function
                 continue
             bindings = table.bindings.get(name)
             if bindings:

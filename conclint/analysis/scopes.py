@@ -41,6 +41,8 @@ class ScopeTable:
     bindings: dict[str, list[Binding]] = field(default_factory=dict)
     # `global x` / `nonlocal x` names are not local to this scope.
     declared_outer: set[str] = field(default_factory=set)
+    # The `global x` ones among them: bound in the module, whatever scopes lie between.
+    declared_global: set[str] = field(default_factory=set)
 
     def add(self, name: str, binding: Binding) -> None:
         self.bindings.setdefault(name, []).append(binding)
@@ -201,6 +203,8 @@ def _bind_statement(table: ScopeTable, statement: cst.CSTNode) -> None:
             table.add(statement.name.name.value, Binding("other", statement))
     elif isinstance(statement, cst.Global | cst.Nonlocal):
         table.declared_outer.update(item.name.value for item in statement.names)
+        if isinstance(statement, cst.Global):
+            table.declared_global.update(item.name.value for item in statement.names)
     elif isinstance(statement, cst.MatchCase):
         for name in _pattern_names(statement.pattern):
             table.add(name, Binding("other", statement))
@@ -214,14 +218,18 @@ def _bind_target(
     how: str = "assign",
 ) -> None:
     if isinstance(target, cst.Name):
-        table.add(target.value, Binding(how if value is not None else "other", statement, value=value))
+        table.add(
+            target.value, Binding(how if value is not None else "other", statement, value=value)
+        )
     elif isinstance(target, cst.Tuple | cst.List):
         for index, element in enumerate(target.elements):
             inner = element.value
             if isinstance(inner, cst.Name):
                 table.add(
                     inner.value,
-                    Binding(how if value is not None else "other", statement, value=value, index=index),
+                    Binding(
+                        how if value is not None else "other", statement, value=value, index=index
+                    ),
                 )
             else:
                 _bind_target(table, inner, statement, None)

@@ -38,9 +38,12 @@ Reporter = Callable[[Sequence[FileResult], ReportOptions], str]
 
 
 def formats() -> dict[str, Reporter]:
-    from conclint.report import json_report, text
+    from conclint.report import github, json_lines, json_report, sarif, text
 
     return {
         "text": text.render,
         "json": json_report.render,
+        "json-lines": json_lines.render,
+        "sarif": sarif.render,
+        "github": github.render,
     }

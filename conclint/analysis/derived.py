@@ -1,0 +1,62 @@
+"""Kinds that follow from other kinds: `executor.submit(...)` is a Future, `path / "x"` a Path.
+
+`Bindings.kind_of` knows what constructors and annotations give; this adds
+what a method call, an attribute or the `/` operator gives on an object of a
+known kind (`catalog.DERIVED_KINDS`), also through a local name bound to such
+an expression (`config = Path(root) / "app.toml"`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import libcst as cst
+
+from conclint.analysis import catalog
+from conclint.analysis.bindings import Bindings
+from conclint.analysis.scopes import ScopeNode
+
+_MAX_DEPTH = 3
+_PATH = "pathlib.Path"
+
+
+def derived_kind(
+    expr: cst.BaseExpression, bindings: Bindings, chain: Sequence[ScopeNode], _depth: int = 0
+) -> str | None:
+    """The kind `expr` evaluates to, from constructors, annotations or derivations."""
+    kind = bindings.kind_of(expr, chain)
+    if kind is not None or _depth >= _MAX_DEPTH:
+        return kind
+    depth = _depth + 1
+    if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute):
+        return _derive(expr.func.value, expr.func.attr.value, bindings, chain, depth)
+    if isinstance(expr, cst.Attribute):
+        return _derive(expr.value, expr.attr.value, bindings, chain, depth)
+    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Divide):
+        left = derived_kind(expr.left, bindings, chain, depth)
+        return _PATH if left == _PATH else None
+    if isinstance(expr, cst.Name):
+        return _name_kind(expr, bindings, chain, depth)
+    return None
+
+
+def _derive(
+    owner: cst.BaseExpression, member: str, bindings: Bindings, chain: Sequence[ScopeNode], depth: int
+) -> str | None:
+    members = catalog.DERIVED_KINDS.get(derived_kind(owner, bindings, chain, depth) or "")
+    return members.get(member) if members else None
+
+
+def _name_kind(
+    name: cst.Name, bindings: Bindings, chain: Sequence[ScopeNode], depth: int
+) -> str | None:
+    found = bindings.names.lookup(name.value, chain)
+    if found is None:
+        return None
+    index, bound = found
+    kinds = set()
+    for binding in bound:
+        if binding.how not in ("assign", "with") or binding.value is None or binding.index is not None:
+            return None
+        kinds.add(derived_kind(binding.value, bindings, chain[: index + 1], depth))
+    return kinds.pop() if len(kinds) == 1 else None

@@ -1,0 +1,38 @@
+"""`--output-format github`: workflow commands that GitHub Actions shows as annotations."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from conclint.diagnostics import Diagnostic, FileResult, Severity
+from conclint.report import ReportOptions
+
+_COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "notice"}
+
+
+def escape_data(text: str) -> str:
+    """The message part: `%`, CR and LF would end or corrupt the command."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    """A `key=value` property: `:` and `,` separate properties, so they are escaped too."""
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def render(results: Sequence[FileResult], options: ReportOptions) -> str:
+    return "".join(_command(d) + "\n" for result in results for d in result.diagnostics)
+
+
+def _command(d: Diagnostic) -> str:
+    # Annotation columns are 1-based; LibCST's are 0-based with an exclusive end.
+    properties = {
+        "file": d.path.replace("\\", "/"),
+        "line": str(d.line),
+        "col": str(d.col + 1),
+        "endLine": str(d.end_line),
+        "endColumn": str(d.end_col + 1),
+        "title": f"{d.code} {d.name}",
+    }
+    joined = ",".join(f"{key}={escape_property(value)}" for key, value in properties.items())
+    return f"::{_COMMAND[d.severity]} {joined}::{escape_data(d.message)}"

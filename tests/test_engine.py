@@ -1,0 +1,91 @@
+"""The engine on single sources: decoding, parse failures, suppressions, pre-filter."""
+
+from __future__ import annotations
+
+import pytest
+
+from conclint.config import Settings
+from conclint.diagnostics import parse_suppressions
+from conclint.engine import DecodeError, decode_source, lint_source
+
+SETTINGS = Settings()
+BUG = "import asyncio\nasync def main():\n    asyncio.create_task(main()){comment}\n"
+
+
+def codes(source: str, settings: Settings = SETTINGS) -> list[tuple[int, str]]:
+    return [(d.line, d.code) for d in lint_source(source, "x.py", settings).diagnostics]
+
+
+@pytest.mark.parametrize(
+    ("comment", "found"),
+    [
+        ("", [(3, "CCL101")]),
+        ("  # noqa", []),
+        ("  # noqa: CCL101", []),
+        ("  # noqa:CCL1", []),
+        ("  # NOQA: CCL101,CCL203", []),
+        ("  # noqa: CCL203", [(3, "CCL101")]),
+        ("  # conclint: ignore[CCL101]", []),
+        ("  # conclint: ignore[CCL601]", [(3, "CCL101")]),
+    ],
+)
+def test_suppression_comments(comment: str, found: list[tuple[int, str]]) -> None:
+    assert codes(BUG.format(comment=comment)) == found
+
+
+def test_suppressed_findings_are_kept_aside() -> None:
+    result = lint_source(BUG.format(comment="  # noqa"), "x.py", SETTINGS)
+    assert result.diagnostics == ()
+    assert [d.code for d in result.suppressed] == ["CCL101"]
+
+
+def test_suppression_can_be_left_to_the_caller() -> None:
+    result = lint_source(BUG.format(comment="  # noqa"), "x.py", SETTINGS, apply_suppressions=False)
+    assert [d.code for d in result.diagnostics] == ["CCL101"]
+
+
+def test_suppression_map() -> None:
+    lines = ["a  # noqa", "b  # noqa: CCL101, CCL2", "c", "d  # conclint: ignore[CCL601]"]
+    assert parse_suppressions(lines) == {
+        1: None,
+        2: frozenset({"CCL101", "CCL2"}),
+        4: frozenset({"CCL601"}),
+    }
+
+
+def test_syntax_error_has_the_parsers_position() -> None:
+    result = lint_source("import asyncio\nasync def f(:\n    pass\n", "x.py", SETTINGS)
+    assert result.failed
+    [diagnostic] = result.diagnostics
+    assert (diagnostic.code, diagnostic.line) == ("CCL001", 2)
+    assert diagnostic.message.startswith("syntax error")
+
+
+def test_syntax_error_reported_even_when_no_rule_could_match() -> None:
+    result = lint_source("x = (\n", "x.py", SETTINGS)
+    assert [d.code for d in result.diagnostics] == ["CCL001"]
+
+
+def test_prefilter_skips_files_without_concurrency() -> None:
+    # A file that mentions nothing any rule looks for is not parsed at all, and is clean.
+    assert lint_source("def f():\n    return 1\n", "x.py", SETTINGS).diagnostics == ()
+
+
+@pytest.mark.parametrize(
+    ("data", "text"),
+    [
+        (b"\xef\xbb\xbfx = 1\n", "x = 1\n"),
+        (b"# -*- coding: latin-1 -*-\ns = '\xe9'\n", "# -*- coding: latin-1 -*-\ns = 'é'\n"),
+        (b"# coding: cp1252\ns = '\x80'\n", "# coding: cp1252\ns = '€'\n"),
+    ],
+)
+def test_decoding_follows_pep_263(data: bytes, text: str) -> None:
+    assert decode_source(data) == text
+
+
+@pytest.mark.parametrize(
+    "data", [b"x = '\xff\xfe'\n", b"# coding: no-such-codec\n", b"\x00\x01binary"]
+)
+def test_undecodable_input_is_an_error(data: bytes) -> None:
+    with pytest.raises(DecodeError):
+        decode_source(data)
