@@ -18,6 +18,7 @@ import tempfile
 from pathlib import Path
 
 from conclint import __version__
+from conclint.analysis.project import ModuleFacts
 from conclint.config import Settings
 from conclint.diagnostics import Diagnostic, FileResult, Severity
 
@@ -48,6 +49,24 @@ class Cache:
         digest.update(data)
         return digest.hexdigest()
 
+    def load_facts(self, path: str, data: bytes) -> ModuleFacts | None:
+        """The project-index facts of a file, which depend on nothing but its path and bytes."""
+        try:
+            raw = json.loads(self._entry(_facts_key(path, data)).read_text(encoding="utf-8"))
+            return ModuleFacts(
+                tuple(raw["async"]), tuple(raw["endless"]), tuple(map(tuple, raw["reexports"]))
+            )
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def store_facts(self, path: str, data: bytes, facts: ModuleFacts) -> None:
+        raw = {
+            "async": facts.async_functions,
+            "endless": facts.endless,
+            "reexports": facts.reexports,
+        }
+        self._write(_facts_key(path, data), raw)
+
     def _entry(self, key: str) -> Path:
         return self.directory / key[:2] / f"{key[2:]}.json"
 
@@ -61,6 +80,9 @@ class Cache:
             return None  # missing, truncated, garbage or foreign: lint again
 
     def store(self, key: str, result: FileResult) -> None:
+        self._write(key, _result_to_json(result))
+
+    def _write(self, key: str, raw: object) -> None:
         if not self.enabled:
             return
         entry = self._entry(key)
@@ -69,7 +91,7 @@ class Cache:
             entry.parent.mkdir(parents=True, exist_ok=True)
             handle, temporary = tempfile.mkstemp(dir=entry.parent, suffix=".tmp")
             with os.fdopen(handle, "w", encoding="utf-8") as out:
-                json.dump(_result_to_json(result), out)
+                json.dump(raw, out)
             os.replace(temporary, entry)
         except OSError as error:
             self.enabled = False
@@ -77,6 +99,14 @@ class Cache:
                 f"conclint: warning: cache disabled, cannot write {entry.parent}: {error.strerror}",
                 file=sys.stderr,
             )
+
+
+def _facts_key(path: str, data: bytes) -> str:
+    digest = hashlib.sha256(f"facts\0{_FORMAT}\0{__version__}\0".encode())
+    digest.update(os.path.normpath(path).encode("utf-8", "surrogateescape"))
+    digest.update(b"\0")
+    digest.update(data)
+    return digest.hexdigest()
 
 
 def _prepare(base: Path) -> None:

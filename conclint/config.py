@@ -245,7 +245,7 @@ def _compiled_per_file(
     table: tuple[tuple[str, tuple[str, ...]], ...],
 ) -> tuple[tuple[pathspec.PathSpec[Any], tuple[str, ...]], ...]:
     return tuple(
-        (pathspec.PathSpec.from_lines("gitwildmatch", [glob]), codes) for glob, codes in table
+        (pathspec.PathSpec.from_lines("gitignore", [glob]), codes) for glob, codes in table
     )
 
 

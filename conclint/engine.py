@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import io
 import os
+import re
 import tokenize
 import warnings
 from collections.abc import Iterable, Sequence
@@ -17,6 +18,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 
 from conclint import registry
 from conclint.analysis.context import FileContext
+from conclint.analysis.project import ModuleFacts, ProjectIndex, facts_of, module_name
 from conclint.cache import Cache
 from conclint.config import Settings, per_file_ignored
 from conclint.diagnostics import (
@@ -27,6 +29,8 @@ from conclint.diagnostics import (
     parse_suppressions,
 )
 from conclint.rules.base import Finding, Rule
+
+_IDENTIFIER = re.compile(r"[^\W\d]\w*")
 
 SYNTAX_ERROR = ("CCL001", "syntax-error")
 UNREADABLE = ("CCL002", "unreadable-file")
@@ -47,7 +51,12 @@ def decode_source(data: bytes) -> str:
         raise DecodeError(f"cannot decode: {error}") from None
 
 
-def lint_file(path: str, settings: Settings, cache: Cache | None = None) -> FileResult:
+def lint_file(
+    path: str,
+    settings: Settings,
+    cache: Cache | None = None,
+    project: ProjectIndex | None = None,
+) -> FileResult:
     """Read one file from disk and lint it; failures become CCL002, never exceptions."""
     try:
         data = Path(path).read_bytes()
@@ -59,7 +68,7 @@ def lint_file(path: str, settings: Settings, cache: Cache | None = None) -> File
         if cached is not None:
             return cached
     try:
-        result = lint_source(decode_source(data), path, settings)
+        result = lint_source(decode_source(data), path, settings, project=project)
     except DecodeError as error:
         result = _failure(path, UNREADABLE, str(error))
     if cache is not None:
@@ -74,11 +83,18 @@ def lint_source(
     *,
     rules: Sequence[type[Rule]] | None = None,
     apply_suppressions: bool = True,
+    prefilter: bool = True,
+    project: ProjectIndex | None = None,
 ) -> FileResult:
-    """Lint source text shown as `path`. Never raises for any input text."""
+    """Lint source text shown as `path`. Never raises for any input text.
+
+    `prefilter=False` parses even files that no enabled rule's needles occur in
+    (only tests use it, to prove the pre-filter never hides a finding).
+    """
     selected = tuple(rules) if rules is not None else registry.enabled_rules(settings)
     selected = _without_ignored(selected, path, settings)
-    if not selected or not _may_match(source, selected, settings):
+    project = project or ProjectIndex()
+    if not selected or (prefilter and not _may_match(source, selected, settings, project)):
         return _python_syntax_error(source, path) or FileResult(path)
     try:
         module = cst.parse_module(source)
@@ -90,7 +106,7 @@ def lint_source(
     except RecursionError:
         return _failure(path, SYNTAX_ERROR, "too deeply nested to parse; file skipped")
     try:
-        findings, wrapper = _run_rules(module, path, settings, selected)
+        findings, wrapper = _run_rules(module, path, settings, selected, project)
         if not findings:
             return FileResult(path)
         positions = wrapper.resolve(PositionProvider)
@@ -124,11 +140,15 @@ def _python_syntax_error(source: str, path: str) -> FileResult | None:
 
 
 def _run_rules(
-    module: cst.Module, path: str, settings: Settings, selected: Sequence[type[Rule]]
+    module: cst.Module,
+    path: str,
+    settings: Settings,
+    selected: Sequence[type[Rule]],
+    project: ProjectIndex,
 ) -> tuple[list[Finding], MetadataWrapper]:
     # Parser output shares no nodes, so the wrapper's defensive deep copy is pure cost.
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-    context = FileContext(path, wrapper.module, settings)
+    context = FileContext(path, wrapper.module, settings, project)
     instances = [rule_class(context) for rule_class in selected]
     wrapper.visit_batched(instances, before_visit=context.enter, after_leave=context.leave)
     findings = [finding for instance in instances for finding in instance.findings]
@@ -181,9 +201,16 @@ def _without_ignored(
     return tuple(rule for rule in selected if not rule.code.startswith(ignored))
 
 
-def _may_match(source: str, selected: Sequence[type[Rule]], settings: Settings) -> bool:
+def _may_match(
+    source: str, selected: Sequence[type[Rule]], settings: Settings, project: ProjectIndex
+) -> bool:
     """The text pre-filter: can any enabled rule fire on this source at all?"""
-    return any(needle in source for needle in _needles(tuple(selected), settings))
+    if any(needle in source for needle in _needles(tuple(selected), settings)):
+        return True
+    # A call of another module's coroutine function needs no `async` in this file.
+    return bool(project.async_functions) and not project.needles().isdisjoint(
+        _IDENTIFIER.findall(source)
+    )
 
 
 @cache
@@ -194,11 +221,33 @@ def _needles(selected: tuple[type[Rule], ...], settings: Settings) -> frozenset[
 # Many files --------------------------------------------------------------
 
 
+def _index_chunk(paths: Sequence[str], cache_dir: str | None) -> list[tuple[str, ModuleFacts]]:
+    cache = Cache(Path(cache_dir), Settings()) if cache_dir is not None else None
+    found = []
+    for path in paths:
+        name = module_name(path)
+        if name is None:
+            continue
+        try:
+            data = Path(path).read_bytes()
+            facts = cache.load_facts(path, data) if cache is not None else None
+            if facts is None:
+                facts = facts_of(decode_source(data), path)
+                if cache is not None:
+                    cache.store_facts(path, data, facts)
+        except (OSError, DecodeError):
+            continue  # the lint pass reports the file
+        found.append((name, facts))
+    return found
+
+
 def _lint_chunk(
-    paths: Sequence[str], settings: Settings, cache_dir: str | None
+    paths: Sequence[str], settings: Settings, cache_dir: str | None, project: ProjectIndex
 ) -> list[FileResult]:
-    cache = Cache(Path(cache_dir), settings) if cache_dir is not None else None
-    return [lint_file(path, settings, cache) for path in paths]
+    cache = None
+    if cache_dir is not None:
+        cache = Cache(Path(cache_dir), settings, extra_key=project.digest)
+    return [lint_file(path, settings, cache, project) for path in paths]
 
 
 def lint_paths(
@@ -206,21 +255,21 @@ def lint_paths(
 ) -> list[FileResult]:
     """Lint files, in parallel when `jobs` > 1; results sorted by path whatever the order.
 
-    Only paths and plain results cross process boundaries, never syntax trees.
+    First a cheap pass indexes the `async def`s of every file (project mode),
+    then each file is linted knowing them. Only paths, the index and plain
+    results cross process boundaries, never syntax trees.
     """
     files = sorted(set(paths))
     workers = _worker_count(jobs, len(files))
     if workers <= 1:
-        results = _lint_chunk(files, settings, cache_dir)
-    else:
-        results = []
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = [
-                pool.submit(_lint_chunk, chunk, settings, cache_dir)
-                for chunk in _chunks(files, workers)
-            ]
-            for future in futures:
-                results.extend(future.result())
+        project = ProjectIndex.from_facts(_index_chunk(files, cache_dir))
+        return _lint_chunk(files, settings, cache_dir, project)
+    chunks = _chunks(files, workers)
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        indexed = [pool.submit(_index_chunk, chunk, cache_dir) for chunk in chunks]
+        project = ProjectIndex.from_facts(item for f in indexed for item in f.result())
+        linted = [pool.submit(_lint_chunk, chunk, settings, cache_dir, project) for chunk in chunks]
+        results = [result for future in linted for result in future.result()]
     return sorted(results, key=lambda result: result.path)
 
 

@@ -50,12 +50,8 @@ def project(tmp_path: Path) -> Path:
 def test_findings_exit_1_and_text_format(project: Path) -> None:
     done = run("--no-cache", "pkg", cwd=project)
     assert done.returncode == 1
-    assert done.stdout.splitlines() == [
-        "pkg/buggy.py:5:5: CCL101 "
-        + registry.by_code("CCL101").message.format(  # type: ignore[union-attr]
-            callee="asyncio.create_task"
-        )
-    ]
+    [line] = done.stdout.splitlines()
+    assert line.startswith("pkg/buggy.py:5:5: CCL101 task from `asyncio.create_task(...)`")
 
 
 def test_clean_exit_0(project: Path) -> None:

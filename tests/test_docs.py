@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -62,3 +65,16 @@ def test_options_documented_are_real_keys() -> None:
         options = section(page(code) or "", "Options")
         for key in re.findall(r"^- `([a-z-]+)`", options, flags=re.MULTILINE):
             assert key in _KEYS, f"{code} documents unknown option {key}"
+
+
+def test_readme_rule_table_is_current(root: Path) -> None:
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    start, end = "<!-- rules-table-start -->\n", "<!-- rules-table-end -->"
+    table = readme[readme.index(start) + len(start) : readme.index(end)]
+    done = subprocess.run(
+        [sys.executable, "-m", "conclint", "rules", "--markdown"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert table == done.stdout, "refresh the README table with `conclint rules --markdown`"

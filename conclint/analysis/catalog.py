@@ -64,6 +64,14 @@ CONSTRUCTORS: dict[str, str] = {
     "concurrent.futures.Future": "concurrent.futures.Future",
     "asyncio.run_coroutine_threadsafe": "concurrent.futures.Future",
     "anyio.get_cancelled_exc_class": "anyio.cancelled_exc_class",
+    # loggers, whose calls format their arguments into text (CCL102)
+    "logging.getLogger": "logging.Logger",
+    "logging.Logger": "logging.Logger",
+    "logging.LoggerAdapter": "logging.Logger",
+    # buffers and concurrency limiters (CCL501, CCL502)
+    "collections.deque": "collections.deque",
+    "anyio.CapacityLimiter": "anyio.CapacityLimiter",
+    "trio.CapacityLimiter": "trio.CapacityLimiter",
 }
 
 # Classes named in annotations -> kind (`q: asyncio.Queue[int]`).
@@ -78,6 +86,8 @@ ANNOTATION_KINDS: dict[str, str] = {
     "concurrent.futures.Executor": "concurrent.futures.Executor",
     "concurrent.futures.Future": "concurrent.futures.Future",
     "socket.socket": "socket.socket",
+    "collections.deque": "collections.deque",
+    "typing.Deque": "collections.deque",
 }
 
 # Awaited factories that return a tuple: `reader, writer = await asyncio.open_connection(...)`.
@@ -176,22 +186,37 @@ BLOCKING_CALLS: dict[str, str] = {
     "socket.create_connection": "use `await asyncio.open_connection(...)`",
     "socket.getaddrinfo": "use `await loop.getaddrinfo(...)`",
     "socket.gethostbyname": "use `await loop.getaddrinfo(...)`",
-    "concurrent.futures.wait": "use `await asyncio.wait(...)` on `asyncio.wrap_future(...)` futures",
+    "concurrent.futures.wait": "use `await asyncio.wait(...)` on `asyncio.wrap_future(...)`s",
     "concurrent.futures.as_completed": "use `asyncio.as_completed(...)` on wrapped futures",
     "builtins.input": "use `await asyncio.to_thread(input, ...)`",
     "builtins.open": _FILES,
     "io.open": _FILES,
 }
 
-# Blocking methods by receiver kind: method -> (position of its block flag, position of its
-# timeout), so that `acquire(False)`, `get(block=False)` and `wait(timeout=0)` count as
-# non-blocking; None where the method has no such argument.
-_LOCK = {"acquire": (0, 1)}
-_CONDITION = {"acquire": (0, 1), "wait": (None, 0), "wait_for": (None, 1)}
-_EVENT = {"wait": (None, 0)}
-_QUEUE = {"get": (0, 1), "put": (1, 2), "join": (None, None)}
-_NO_ARGS: tuple[int | None, int | None] = (None, None)
-BLOCKING_METHODS: dict[str, dict[str, tuple[int | None, int | None]]] = {
+# Where a blocking method takes its block flag and its timeout (positions; None: no such
+# argument), so that `acquire(False)`, `get(block=False)` and `wait(timeout=0)` count as
+# non-blocking.
+ArgPositions = tuple[int | None, int | None]
+_NO_ARGS: ArgPositions = (None, None)
+_LOCK: dict[str, ArgPositions] = {"acquire": (0, 1)}
+_CONDITION: dict[str, ArgPositions] = {"acquire": (0, 1), "wait": (None, 0), "wait_for": (None, 1)}
+_EVENT: dict[str, ArgPositions] = {"wait": (None, 0)}
+_QUEUE: dict[str, ArgPositions] = {"get": (0, 1), "put": (1, 2), "join": _NO_ARGS}
+_SOCKET_IO = (
+    "accept",
+    "connect",
+    "recv",
+    "recv_into",
+    "recvfrom",
+    "recvfrom_into",
+    "send",
+    "sendall",
+    "sendto",
+    "sendfile",
+)
+
+# Blocking methods by receiver kind.
+BLOCKING_METHODS: dict[str, dict[str, ArgPositions]] = {
     "threading.Lock": _LOCK,
     "threading.RLock": _LOCK,
     "threading.Semaphore": _LOCK,
@@ -211,25 +236,17 @@ BLOCKING_METHODS: dict[str, dict[str, tuple[int | None, int | None]]] = {
     "multiprocessing.SimpleQueue": {"get": _NO_ARGS},
     "concurrent.futures.Future": {"result": (None, 0), "exception": (None, 0)},
     "concurrent.futures.Executor": {"shutdown": (0, None)},
-    "multiprocessing.Pool": {name: _NO_ARGS for name in ("apply", "map", "starmap", "join")},
+    "multiprocessing.Pool": dict.fromkeys(("apply", "map", "starmap", "join"), _NO_ARGS),
     "threading.Thread": {"join": (None, 0)},
     "multiprocessing.Process": {"join": (None, 0)},
     "subprocess.Popen": {"wait": (None, 0), "communicate": (None, 1)},
-    "socket.socket": {
-        name: _NO_ARGS
-        for name in (
-            "accept", "connect", "recv", "recv_into", "recvfrom", "recvfrom_into",
-            "send", "sendall", "sendto", "sendfile",
-        )
-    },
-    "requests.Session": {name: _NO_ARGS for name in (*_HTTP_VERBS, "send")},
-    "httpx.Client": {name: _NO_ARGS for name in (*_HTTP_VERBS, "send", "stream")},
-    "io.IOBase": {
-        name: _NO_ARGS for name in ("read", "readline", "readlines", "write", "writelines")
-    },
-    "pathlib.Path": {
-        name: _NO_ARGS for name in ("read_text", "read_bytes", "write_text", "write_bytes", "open")
-    },
+    "socket.socket": dict.fromkeys(_SOCKET_IO, _NO_ARGS),
+    "requests.Session": dict.fromkeys((*_HTTP_VERBS, "send"), _NO_ARGS),
+    "httpx.Client": dict.fromkeys((*_HTTP_VERBS, "send", "stream"), _NO_ARGS),
+    "io.IOBase": dict.fromkeys(("read", "readline", "readlines", "write", "writelines"), _NO_ARGS),
+    "pathlib.Path": dict.fromkeys(
+        ("read_text", "read_bytes", "write_text", "write_bytes", "open"), _NO_ARGS
+    ),
 }
 
 # Keywords that, when literally False, make a blocking method return at once.
@@ -249,7 +266,7 @@ BLOCKING_METHOD_REMEDIES: dict[str, str] = {
     "queue.SimpleQueue": f"use `get_nowait()` {_TO_THREAD}",
     "multiprocessing.Queue": f"use `get_nowait()`/`put_nowait()` {_TO_THREAD}",
     "multiprocessing.JoinableQueue": f"use `get_nowait()`/`put_nowait()` {_TO_THREAD}",
-    "multiprocessing.SimpleQueue": f"call it through `await asyncio.to_thread(...)`",
+    "multiprocessing.SimpleQueue": "call it through `await asyncio.to_thread(...)`",
     "concurrent.futures.Future": "use `await asyncio.wrap_future(future)`",
     "concurrent.futures.Executor": "use `shutdown(wait=False)` or `await asyncio.to_thread(...)`",
     "multiprocessing.Pool": "use `await loop.run_in_executor(...)` or the `*_async` methods",
@@ -263,19 +280,20 @@ BLOCKING_METHOD_REMEDIES: dict[str, str] = {
     "pathlib.Path": "use `anyio.Path` or `await asyncio.to_thread(...)`",
 }
 
+_PATH_DERIVING = (
+    "parent",
+    "with_name",
+    "with_stem",
+    "with_suffix",
+    "joinpath",
+    "resolve",
+    "absolute",
+    "expanduser",
+)
 # What a method or attribute of a known object gives: `executor.submit(...)` is a Future.
 DERIVED_KINDS: dict[str, dict[str, str]] = {
     "concurrent.futures.Executor": {"submit": "concurrent.futures.Future"},
-    "pathlib.Path": {
-        **{
-            name: "pathlib.Path"
-            for name in (
-                "parent", "with_name", "with_stem", "with_suffix", "joinpath",
-                "resolve", "absolute", "expanduser",
-            )
-        },
-        "open": "io.IOBase",
-    },
+    "pathlib.Path": {**dict.fromkeys(_PATH_DERIVING, "pathlib.Path"), "open": "io.IOBase"},
 }
 
 # Calls whose arguments are handed to a worker thread (a blocking call there is the point).
@@ -284,3 +302,260 @@ THREAD_OFFLOADS: frozenset[str] = frozenset(
 )
 # The same, as methods of any receiver (`loop.run_in_executor(...)`).
 THREAD_OFFLOAD_METHODS: frozenset[str] = frozenset({"run_in_executor"})
+
+# -- CCL102 unawaited-coroutine ------------------------------------------------
+
+# Decorators after which calling an `async def` still gives a coroutine.
+COROUTINE_KEEPING_DECORATORS: frozenset[str] = frozenset(
+    {
+        "builtins.staticmethod",
+        "builtins.classmethod",
+        "abc.abstractmethod",
+        "functools.wraps",
+        "typing.overload",
+        "typing.override",
+        "typing_extensions.overload",
+        "typing_extensions.override",
+    }
+)
+
+_LOG_METHODS = ("debug", "info", "warning", "warn", "error", "exception", "critical", "fatal", "log")
+
+# Calls that turn their arguments into text: a coroutine there is shown, never run.
+TEXT_CALLS: frozenset[str] = frozenset(
+    {
+        "builtins.str",
+        "builtins.repr",
+        "builtins.format",
+        "builtins.print",
+        *(f"logging.{method}" for method in _LOG_METHODS),
+    }
+)
+# The same, as methods of a `logging.Logger`.
+LOGGER_METHODS: frozenset[str] = frozenset(_LOG_METHODS)
+# Calls that only ask whether their argument is true (a coroutine always is).
+TRUTH_CALLS: frozenset[str] = frozenset({"builtins.bool"})
+
+# -- CCL105, CCL106, CCL501, CCL502, CCL602, CCL603 ------------------------------
+
+# Calls that hand a callable over to run elsewhere (a thread, a process, the loop):
+# (position of the callable, its keyword, where its arguments go). An int there is
+# the position of the `args` tuple (also accepted as `args=`), HANDOFF_REST means
+# "the positional arguments after the callable", None that none are passed through.
+HANDOFF_REST = -1
+_Handoff = tuple[int, str | None, int | None]
+HANDOFF_FUNCTIONS: dict[str, _Handoff] = {
+    "threading.Thread": (1, "target", 3),
+    "threading.Timer": (1, "function", 2),
+    "multiprocessing.Process": (1, "target", 3),
+    "asyncio.to_thread": (0, None, HANDOFF_REST),
+    "anyio.to_thread.run_sync": (0, None, HANDOFF_REST),
+    "trio.to_thread.run_sync": (0, None, HANDOFF_REST),
+}
+_POOL_MAPS = ("map", "map_async", "imap", "imap_unordered", "starmap", "starmap_async")
+# The same, as methods by receiver kind.
+HANDOFF_METHODS: dict[str, dict[str, _Handoff]] = {
+    "concurrent.futures.Executor": {"submit": (0, None, HANDOFF_REST), "map": (0, None, None)},
+    "asyncio.AbstractEventLoop": {
+        "run_in_executor": (1, None, HANDOFF_REST),
+        "call_soon": (0, None, HANDOFF_REST),
+        "call_soon_threadsafe": (0, None, HANDOFF_REST),
+        "call_later": (1, None, HANDOFF_REST),
+        "call_at": (1, None, HANDOFF_REST),
+    },
+    "multiprocessing.Pool": {
+        "apply": (0, "func", 1),
+        "apply_async": (0, "func", 1),
+        **{name: (0, "func", None) for name in _POOL_MAPS},
+    },
+}
+
+# Standard functions whose result is never a callable (CCL106: `Thread(target=time.sleep(1))`).
+NON_CALLABLE_RESULTS: frozenset[str] = frozenset(
+    {
+        "time.sleep",
+        "builtins.print",
+        "builtins.input",
+        "builtins.open",
+        "os.system",
+        "os.remove",
+        "os.unlink",
+        "os.rename",
+        "os.replace",
+        "os.makedirs",
+        "shutil.copy",
+        "shutil.copy2",
+        "shutil.copyfile",
+        "shutil.copytree",
+        "shutil.move",
+        "shutil.rmtree",
+        "subprocess.run",
+        "subprocess.call",
+        "subprocess.check_call",
+        "subprocess.check_output",
+        "urllib.request.urlopen",
+        "urllib.request.urlretrieve",
+        "json.dump",
+        "json.load",
+        *(f"requests.{verb}" for verb in _HTTP_VERBS),
+    }
+)
+# Calls that return a callable (`return functools.partial(...)` makes a factory).
+CALLABLE_FACTORIES: frozenset[str] = frozenset(
+    {
+        "functools.partial",
+        "functools.partialmethod",
+        "functools.wraps",
+        "functools.update_wrapper",
+        "functools.cache",
+        "functools.lru_cache",
+        "functools.singledispatch",
+        "operator.attrgetter",
+        "operator.itemgetter",
+        "operator.methodcaller",
+        "builtins.getattr",
+        "builtins.type",
+        "types.MethodType",
+        "types.FunctionType",
+    }
+)
+# Decorators that leave a function returning what its body returns.
+PLAIN_DECORATORS: frozenset[str] = frozenset(
+    {
+        "builtins.staticmethod",
+        "builtins.classmethod",
+        "functools.cache",
+        "functools.lru_cache",
+        "abc.abstractmethod",
+        "typing.override",
+        "typing_extensions.override",
+    }
+)
+
+# What the futures of executors and loops are called, by receiver kind and method (CCL105).
+FUTURE_METHODS: dict[str, dict[str, str]] = {
+    "concurrent.futures.Executor": {"submit": "future", "map": "result iterator"},
+    "asyncio.AbstractEventLoop": {"run_in_executor": "asyncio future"},
+    "multiprocessing.Pool": {
+        "apply_async": "result",
+        "map_async": "result",
+        "starmap_async": "result",
+    },
+}
+
+# Queue and buffer constructors -> (keyword, position) of their bound; None: no bound exists.
+QUEUE_BOUNDS: dict[str, tuple[str, int] | None] = {
+    **{
+        f"{module}.{name}": ("maxsize", 0)
+        for module in ("asyncio", "queue")
+        for name in ("Queue", "LifoQueue", "PriorityQueue")
+    },
+    "queue.SimpleQueue": None,
+    "multiprocessing.Queue": ("maxsize", 0),
+    "multiprocessing.JoinableQueue": ("maxsize", 0),
+    "collections.deque": ("maxlen", 1),
+}
+# Methods that add to / take from a queue or deque.
+FILL_METHODS: frozenset[str] = frozenset(
+    {"put", "put_nowait", "append", "appendleft", "extend", "extendleft"}
+)
+TAKE_METHODS: frozenset[str] = frozenset({"get", "get_nowait", "pop", "popleft"})
+
+# Endless sources for a `for` loop: iterables, and callables -> argument counts that never end.
+ENDLESS_STREAMS: frozenset[str] = frozenset({"sys.stdin", "sys.stdin.buffer"})
+ENDLESS_ITERATORS: dict[str, frozenset[int]] = {
+    "itertools.count": frozenset({0, 1, 2}),
+    "itertools.cycle": frozenset({1}),
+    "itertools.repeat": frozenset({1}),
+    "builtins.iter": frozenset({2}),
+}
+EVENT_KINDS: frozenset[str] = frozenset(
+    {"threading.Event", "asyncio.Event", "multiprocessing.Event"}
+)
+
+# Spawning methods by receiver kind, and kinds started with `.start()` (CCL502).
+SPAWN_METHODS: dict[str, frozenset[str]] = {
+    "asyncio.TaskGroup": frozenset({"create_task"}),
+    "asyncio.AbstractEventLoop": frozenset({"create_task", "run_in_executor"}),
+    "concurrent.futures.Executor": frozenset({"submit"}),
+    "multiprocessing.Pool": frozenset({"apply_async"}),
+}
+STARTED_KINDS: frozenset[str] = frozenset({"threading.Thread", "multiprocessing.Process"})
+# What bounds concurrency: limiters, calls that wait for work, calls that pace a loop.
+LIMITER_KINDS: frozenset[str] = frozenset(
+    {
+        "asyncio.Semaphore",
+        "asyncio.BoundedSemaphore",
+        "threading.Semaphore",
+        "threading.BoundedSemaphore",
+        "multiprocessing.Semaphore",
+        "multiprocessing.BoundedSemaphore",
+        "anyio.CapacityLimiter",
+        "trio.CapacityLimiter",
+    }
+)
+WAITING_CALLS: frozenset[str] = frozenset(
+    {
+        "asyncio.gather",
+        "asyncio.wait",
+        "asyncio.wait_for",
+        "asyncio.as_completed",
+        "concurrent.futures.wait",
+        "concurrent.futures.as_completed",
+    }
+)
+PACING_CALLS: frozenset[str] = frozenset({"asyncio.sleep", "time.sleep", "trio.sleep", "anyio.sleep"})
+# Queue kinds whose `put` blocks when full (a bounded one paces the loop).
+BLOCKING_PUT_KINDS: frozenset[str] = frozenset(
+    {"asyncio.Queue", "queue.Queue", "multiprocessing.Queue", "multiprocessing.JoinableQueue"}
+)
+
+# Locks that block the thread, so holding one across `await` can deadlock the loop (CCL603).
+SYNC_LOCK_KINDS: frozenset[str] = frozenset(
+    {
+        f"{module}.{name}"
+        for module in ("threading", "multiprocessing")
+        for name in ("Lock", "RLock", "Semaphore", "BoundedSemaphore", "Condition")
+    }
+)
+
+# -- CCL103/104/201/202/204 lifecycle and cancellation -------------------------
+
+# Thread classes whose instances must be joined unless they are daemons.
+THREAD_CLASSES: frozenset[str] = frozenset({"threading.Thread", "threading.Timer"})
+# A cancelled timer ends on its own, so `cancel()` settles it as `join()` does.
+TIMER_CLASSES: frozenset[str] = frozenset({"threading.Timer"})
+
+# Executors and process pools whose workers live until shut down.
+EXECUTOR_CLASSES: frozenset[str] = frozenset(
+    {
+        "concurrent.futures.ThreadPoolExecutor",
+        "concurrent.futures.ProcessPoolExecutor",
+        "multiprocessing.Pool",
+        "multiprocessing.pool.Pool",
+        "multiprocessing.pool.ThreadPool",
+        "multiprocessing.dummy.Pool",
+    }
+)
+# Methods that stop an executor's or pool's workers (`__exit__` is what `with` calls).
+EXECUTOR_SHUTDOWN_METHODS: frozenset[str] = frozenset(
+    {"shutdown", "close", "terminate", "join", "__exit__"}
+)
+
+# Calls that keep their argument beyond the call (containers, exit stacks, registries):
+# an object handed to one of them is owned elsewhere. Matched on the callee's last name.
+RETAINING_CALLS: frozenset[str] = frozenset(
+    {
+        "append", "appendleft", "add", "extend", "insert", "setdefault", "put", "put_nowait",
+        "enter_context", "enter_async_context", "push", "push_async_exit", "callback",
+        "register", "finalize", "closing", "partial", "set_default_executor", "setattr",
+    }
+)  # fmt: skip
+
+# `return_when` values after which `asyncio.wait` may leave tasks pending.
+WAIT_RETURN_EARLY: dict[str, str] = {
+    "asyncio.FIRST_COMPLETED": "FIRST_COMPLETED",
+    "asyncio.FIRST_EXCEPTION": "FIRST_EXCEPTION",
+    "concurrent.futures.FIRST_COMPLETED": "FIRST_COMPLETED",
+    "concurrent.futures.FIRST_EXCEPTION": "FIRST_EXCEPTION",
+}

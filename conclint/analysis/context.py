@@ -8,6 +8,7 @@ import libcst as cst
 
 from conclint.analysis.bindings import Bindings
 from conclint.analysis.names import NameResolver
+from conclint.analysis.project import ProjectIndex, module_name, package_of
 from conclint.analysis.scopes import ScopeNode
 from conclint.config import Settings
 
@@ -23,11 +24,16 @@ class FileContext:
     path: str
     module: cst.Module
     settings: Settings
-    names: NameResolver = field(default_factory=NameResolver)
+    # What the other linted modules define (project mode); empty for a lone file.
+    project: ProjectIndex = field(default_factory=ProjectIndex)
     chain: list[ScopeNode] = field(default_factory=list)
+    names: NameResolver = field(init=False)
     bindings: Bindings = field(init=False)
+    module_name: str | None = field(init=False)
 
     def __post_init__(self) -> None:
+        self.module_name = module_name(self.path)
+        self.names = NameResolver(package_of(self.path, self.module_name))
         self.chain = [self.module]
         factories = dict.fromkeys(self.settings.extra_queue_factories, "queue.Queue")
         factories.update(dict.fromkeys(self.settings.extra_lock_factories, "threading.Lock"))

@@ -41,7 +41,11 @@ def derived_kind(
 
 
 def _derive(
-    owner: cst.BaseExpression, member: str, bindings: Bindings, chain: Sequence[ScopeNode], depth: int
+    owner: cst.BaseExpression,
+    member: str,
+    bindings: Bindings,
+    chain: Sequence[ScopeNode],
+    depth: int,
 ) -> str | None:
     members = catalog.DERIVED_KINDS.get(derived_kind(owner, bindings, chain, depth) or "")
     return members.get(member) if members else None
@@ -56,7 +60,11 @@ def _name_kind(
     index, bound = found
     kinds = set()
     for binding in bound:
-        if binding.how not in ("assign", "with") or binding.value is None or binding.index is not None:
+        if (
+            binding.how not in ("assign", "with")
+            or binding.value is None
+            or binding.index is not None
+        ):
             return None
         kinds.add(derived_kind(binding.value, bindings, chain[: index + 1], depth))
     return kinds.pop() if len(kinds) == 1 else None

@@ -46,7 +46,7 @@ class DiscardedResults(_RuleBase):
     def __init__(self, context: FileContext) -> None:
         super().__init__(context)
         self._frames: list[_Frame] = []
-        # Name nodes that are not reads: attribute names, keywords, assignment targets.
+        # Name nodes that are not reads: attribute names, keywords, targets, defined names.
         self._not_reads: set[int] = set()
 
     def discarded(self, call: cst.Call, how: str) -> None:
@@ -97,7 +97,11 @@ class DiscardedResults(_RuleBase):
             self._frames[-1].reads.add(node.value)
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._not_reads.add(id(node.name))
         self._frames.append(_Frame())
+
+    def visit_Param(self, node: cst.Param) -> None:
+        self._not_reads.add(id(node.name))
 
     def visit_Lambda(self, node: cst.Lambda) -> None:
         self._frames.append(_Frame())

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 import libcst as cst
 
+from conclint.analysis.project import absolute_import
 from conclint.analysis.scopes import Binding, ScopeNode, ScopeTable, collect
 
 _BUILTINS = frozenset(dir(builtins))
@@ -61,8 +62,10 @@ def canonical(qualified: str) -> str:
 class NameResolver:
     """Scope tables, built lazily per scope, and name lookups over them."""
 
-    def __init__(self) -> None:
+    def __init__(self, package: str | None = None) -> None:
         self._tables: dict[int, ScopeTable] = {}
+        # The package relative imports start from (None: relative imports stay unknown).
+        self.package = package
 
     def table(self, scope: ScopeNode) -> ScopeTable:
         key = id(scope)
@@ -117,7 +120,8 @@ class NameResolver:
 
     def _denotes(self, binding: Binding, chain: Sequence[ScopeNode], depth: int) -> str | None:
         if binding.how == "import" and binding.imported:
-            return canonical(binding.imported)
+            absolute = absolute_import(binding.imported, self.package)
+            return canonical(absolute) if absolute else None
         # `spawn = asyncio.create_task` at any scope: an alias, followed a few steps.
         if (
             binding.how == "assign"

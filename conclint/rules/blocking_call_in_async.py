@@ -43,23 +43,25 @@ class BlockingCallInAsync(Rule):
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
         attr = func.attr.value if isinstance(func, cst.Attribute) else None
+        first = node.args[0].value if node.args else None
+        if isinstance(func, cst.Attribute) and attr in _SOCKET_MODES and _literal_off(first):
+            self._non_blocking_sockets.add(dotted_name(func.value) or "")
+            return
         short = attr if attr is not None else func.value if isinstance(func, cst.Name) else ""
         if short in _OFFLOAD_NAMES and self._is_offload(node, attr):
             self._offloads.append(node)
             return
         if self._offloads or not self.context.in_async_function:
             return
-        if short in self._function_names:
+        # A bare name may be an import alias (`from time import sleep as pause`).
+        if short in self._function_names or isinstance(func, cst.Name):
             callee = self.context.qualname(func)
-            if callee in catalog.BLOCKING_CALLS or callee in self._extra:
-                remedy = catalog.BLOCKING_CALLS.get(callee or "", _CONFIGURED_REMEDY)
-                self.report(node, call=f"{callee}()", remedy=remedy)
+            if callee is not None and (callee in catalog.BLOCKING_CALLS or callee in self._extra):
+                remedy = catalog.BLOCKING_CALLS.get(callee, _CONFIGURED_REMEDY)
+                self.report(node, call=f"{callee.removeprefix('builtins.')}()", remedy=remedy)
                 return
-        if isinstance(func, cst.Attribute) and attr is not None:
-            if attr in _SOCKET_MODES and _literal_off(node.args[0].value if node.args else None):
-                self._non_blocking_sockets.add(dotted_name(func.value) or "")
-            elif attr in _METHOD_NAMES:
-                self._check_method(node, func, attr)
+        if isinstance(func, cst.Attribute) and short in _METHOD_NAMES:
+            self._check_method(node, func, short)
 
     def leave_Call(self, original_node: cst.Call) -> None:
         if self._offloads and self._offloads[-1] is original_node:
@@ -72,14 +74,12 @@ class BlockingCallInAsync(Rule):
 
     def _check_method(self, node: cst.Call, func: cst.Attribute, attr: str) -> None:
         receiver = func.value
-        if isinstance(receiver, cst.Call) and self.context.qualname(receiver.func) in (
-            catalog.BLOCKING_CALLS
-        ):
-            return  # `open(path).read()`: the inner call is already reported
         kind = derived_kind(receiver, self.context.bindings, self.context.chain)
         methods = catalog.BLOCKING_METHODS.get(kind or "")
         if kind is None or methods is None or attr not in methods:
             return
+        if kind == "io.IOBase" and isinstance(receiver, cst.Call):
+            return  # `open(path).read()`: the call that opened it is reported already
         spelled = dotted_name(receiver)
         if _non_blocking_form(node, methods[attr]):
             return
@@ -138,10 +138,12 @@ def _non_blocking_form(node: cst.Call, positions: tuple[int | None, int | None])
     flag, timeout = positions
     positional = [arg.value for arg in node.args if arg.keyword is None and arg.star == ""]
     for arg in node.args:
-        if arg.keyword is None:
+        if arg.keyword is None or not _literal_off(arg.value):
             continue
         name = arg.keyword.value
-        if (name in catalog.NON_BLOCKING_FLAGS or name == "timeout") and _literal_off(arg.value):
+        if (flag is not None and name in catalog.NON_BLOCKING_FLAGS) or (
+            timeout is not None and name == "timeout"
+        ):
             return True
     return any(
         index is not None and index < len(positional) and _literal_off(positional[index])
@@ -153,6 +155,8 @@ def _literal_off(value: cst.BaseExpression | None) -> bool:
     """A literal `False`, `0` or `0.0`."""
     if isinstance(value, cst.Name):
         return value.value == "False"
-    if isinstance(value, cst.Integer | cst.Float):
-        return float(value.value.replace("_", "")) == 0 if "x" not in value.value else False
+    if isinstance(value, cst.Integer):
+        return not value.value.strip("0_xXoObB")
+    if isinstance(value, cst.Float):
+        return float(value.value) == 0
     return False

@@ -1,13 +1,102 @@
-"""CCL102: work in progress."""
+"""CCL102: a coroutine that is created and never awaited, so its body never runs."""
 
 from __future__ import annotations
 
+import libcst as cst
+
+from conclint.analysis import catalog
+from conclint.analysis.context import FileContext
+from conclint.analysis.coroutines import CoroutineFunctions
+from conclint.analysis.discards import DiscardedResults
+from conclint.analysis.scopes import dotted_name
 from conclint.rules.base import Rule
 
+TESTED = "used as a truth value (always true)"
+AS_TEXT = "formatted as text"
+_STRINGS = (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)
 
-class UnawaitedCoroutine(Rule):
+
+class UnawaitedCoroutine(DiscardedResults, Rule):
     code = "CCL102"
     name = "unawaited-coroutine"
-    summary = "TODO"
-    message = "TODO"
+    summary = "A coroutine is created and never awaited, so its body never runs"
+    message = "coroutine from `{callee}(...)` is {how}, so its body never runs; `await` it"
+    # Every coroutine it knows comes from an `async def` here or from asyncio: both spell "async".
     needles = ("async",)
+    tags = ("asyncio", "coroutine")
+
+    def __init__(self, context: FileContext) -> None:
+        super().__init__(context)
+        self.coroutines = CoroutineFunctions(context)
+        self._reported: set[int] = set()
+
+    def discarded(self, call: cst.Call, how: str) -> None:
+        self._check(call, how)
+
+    def _check(self, expr: cst.BaseExpression, how: str) -> None:
+        if not isinstance(expr, cst.Call) or id(expr) in self._reported:
+            return
+        callee = self.coroutines.callee(expr)
+        if callee is not None:
+            self._reported.add(id(expr))
+            self.report(expr, callee=dotted_name(expr.func) or callee, how=how)
+
+    # Truth tests: a coroutine object is always true.
+
+    def _tested(self, test: cst.BaseExpression) -> None:
+        # In `a() and b()` the left operands are checked by visit_BooleanOperation.
+        while isinstance(test, cst.BooleanOperation):
+            test = test.right
+        self._check(test, TESTED)
+
+    def visit_If(self, node: cst.If) -> None:
+        self._tested(node.test)
+
+    def visit_While(self, node: cst.While) -> None:
+        self._tested(node.test)
+
+    def visit_IfExp(self, node: cst.IfExp) -> None:
+        self._tested(node.test)
+
+    def visit_Assert(self, node: cst.Assert) -> None:
+        self._tested(node.test)
+
+    def visit_UnaryOperation(self, node: cst.UnaryOperation) -> None:
+        if isinstance(node.operator, cst.Not):
+            self._tested(node.expression)
+
+    def visit_BooleanOperation(self, node: cst.BooleanOperation) -> None:
+        # Every operand but the last is tested; the last one is the value.
+        self._tested(node.left)
+
+    # Text: a coroutine's repr ends up in the output instead of its result.
+
+    def visit_FormattedStringExpression(self, node: cst.FormattedStringExpression) -> None:
+        self._check(node.expression, AS_TEXT)
+
+    def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
+        if isinstance(node.operator, cst.Modulo) and isinstance(node.left, _STRINGS):
+            right = node.right
+            values = [e.value for e in right.elements] if isinstance(right, cst.Tuple) else [right]
+            for value in values:
+                self._check(value, AS_TEXT)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if not any(isinstance(arg.value, cst.Call) for arg in node.args):
+            return  # the common case, decided without resolving anything
+        how = self._use_of_arguments(node.func)
+        if how is not None:
+            for arg in node.args:
+                self._check(arg.value, how)
+
+    def _use_of_arguments(self, func: cst.BaseExpression) -> str | None:
+        if isinstance(func, cst.Attribute):
+            if func.attr.value == "format" and isinstance(func.value, _STRINGS):
+                return AS_TEXT
+            if func.attr.value in catalog.LOGGER_METHODS:
+                if self.context.kind_of(func.value) == "logging.Logger":
+                    return AS_TEXT
+        qualified = self.context.qualname(func)
+        if qualified in catalog.TEXT_CALLS:
+            return AS_TEXT
+        return TESTED if qualified in catalog.TRUTH_CALLS else None

@@ -1,0 +1,127 @@
+"""Which calls create a coroutine: the module's own `async def`s, asyncio's, and known methods.
+
+`CoroutineFunctions(context).callee(call)` names the coroutine function a
+call calls, or answers None when the call is not known to create a coroutine.
+An `async def` counts only when the name at the call site resolves to it by
+Python's scoping (every binding of the name being that kind of def), when it
+is not an async generator (`yield` in its body), and when its decorators are
+known to keep it a coroutine function. Methods count through `self.`/`cls.`
+or the class name, unless an assignment in the class replaces them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Container, Sequence
+
+import libcst as cst
+
+from conclint.analysis import catalog
+from conclint.analysis.context import FileContext
+from conclint.analysis.scopes import Binding, ScopeNode
+
+# Project mode passes the canonical names of the `async def`s of other linted modules.
+NO_EXTERNAL: frozenset[str] = frozenset()
+
+
+class CoroutineFunctions:
+    """Answers "does this call create a coroutine?" for one file."""
+
+    def __init__(self, context: FileContext, external: Container[str] = NO_EXTERNAL) -> None:
+        self.context = context
+        self.external = external
+        self._generators: dict[int, bool] = {}
+
+    def callee(self, call: cst.Call) -> str | None:
+        """The coroutine function `call` calls (`fetch`, `Worker.run`, `asyncio.sleep`), or None."""
+        chain = self.context.chain
+        func = call.func
+        if isinstance(func, cst.Name):
+            found = self.context.names.lookup(func.value, chain)
+            if found is not None and _all_defs(found[1]):
+                index, bindings = found
+                return func.value if self._all_coroutines(bindings, chain[: index + 1]) else None
+        elif isinstance(func, cst.Attribute):
+            owner = self._class_of(func.value, chain) if isinstance(func.value, cst.Name) else None
+            if owner is not None:
+                return self._own_method(*owner, func.attr.value)
+            kind = self.context.kind_of(func.value)
+            if kind is not None:
+                known = func.attr.value in catalog.COROUTINE_METHODS.get(kind, ())
+                return f"{kind}.{func.attr.value}" if known else None
+        qualified = self.context.qualname(func)
+        if qualified in catalog.ASYNCIO_COROUTINES or (
+            qualified is not None and qualified in self.external
+        ):
+            return qualified
+        return None
+
+    def _own_method(
+        self, owner: cst.ClassDef, chain: tuple[ScopeNode, ...], method: str
+    ) -> str | None:
+        """`Class.method` when the class defines it as a coroutine function and nothing replaces it."""
+        bindings = self.context.names.table(owner).bindings.get(method)
+        if not bindings or not _all_defs(bindings):
+            return None
+        if method in self.context.bindings.assigned_attributes(owner):
+            return None  # `self.method = ...` somewhere in the class
+        return f"{owner.name.value}.{method}" if self._all_coroutines(bindings, chain) else None
+
+    def _class_of(
+        self, receiver: cst.Name, chain: Sequence[ScopeNode]
+    ) -> tuple[cst.ClassDef, tuple[ScopeNode, ...]] | None:
+        """The module's class that `self`, `cls` or a class name denotes, and its body's chain."""
+        owner = self.context.bindings.class_of_receiver(receiver, chain)
+        if owner is not None:
+            index = next(i for i, scope in enumerate(chain) if scope is owner)
+            return owner, tuple(chain[: index + 1])
+        found = self.context.names.lookup(receiver.value, chain)
+        if found is None or len(found[1]) != 1 or found[1][0].how != "class":
+            return None
+        index, bindings = found
+        node = bindings[0].node
+        assert isinstance(node, cst.ClassDef)
+        return node, (*chain[: index + 1], node)
+
+    def _all_coroutines(self, bindings: list[Binding], chain: Sequence[ScopeNode]) -> bool:
+        return all(self._is_coroutine_function(binding.node, chain) for binding in bindings)
+
+    def _is_coroutine_function(self, node: cst.CSTNode, chain: Sequence[ScopeNode]) -> bool:
+        if not isinstance(node, cst.FunctionDef) or node.asynchronous is None:
+            return False
+        for decorator in node.decorators:
+            expr = decorator.decorator
+            if isinstance(expr, cst.Call):
+                expr = expr.func
+            if self.context.names.resolve(expr, chain) not in catalog.COROUTINE_KEEPING_DECORATORS:
+                return False  # it may wrap the function into anything
+        return not self.is_generator(node)
+
+    def is_generator(self, function: cst.FunctionDef) -> bool:
+        """True when `yield` occurs in the function's own body (not in nested scopes)."""
+        key = id(function)
+        found = self._generators.get(key)
+        if found is None:
+            finder = _YieldFinder()
+            function.body.visit(finder)
+            found = self._generators[key] = finder.found
+        return found
+
+
+def _all_defs(bindings: list[Binding]) -> bool:
+    return all(binding.how == "def" for binding in bindings)
+
+
+class _YieldFinder(cst.CSTVisitor):
+    """Walks one function body, pruning nested scopes, until a `yield` turns up."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found = False
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if self.found or isinstance(node, cst.FunctionDef | cst.Lambda | cst.ClassDef):
+            return False
+        if isinstance(node, cst.Yield):
+            self.found = True
+            return False
+        return True

@@ -1,0 +1,249 @@
+"""Calls that hand a callable over to run elsewhere, and functions that return callables.
+
+`find_handoff(call, context)` recognises `Thread(target=f, args=(x,))`,
+`executor.submit(f, x)`, `loop.run_in_executor(None, f, x)`,
+`asyncio.to_thread(f, x)` and their kin (`catalog.HANDOFF_*`): which
+expression is handed over and which arguments it will be called with.
+
+`CallableResults(context).may_return_callable(function, chain)` says whether
+a `def` of the module might return something callable (a nested def, a
+lambda, `functools.partial(...)`, a bound method, a parameter, ...). Only a
+function that plainly returns data (or nothing, or a coroutine or generator)
+answers False, so a rule that needs "returns no callable" never guesses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import libcst as cst
+
+from conclint.analysis import catalog
+from conclint.analysis.context import FileContext
+from conclint.analysis.coroutines import CoroutineFunctions
+from conclint.analysis.scopes import Binding, ScopeNode, iter_statements, scope_body
+
+_MAX_DEPTH = 3
+# Plain values and operators that never evaluate to a callable.
+_DATA = (
+    cst.BaseNumber,
+    cst.BaseString,
+    cst.List,
+    cst.Tuple,
+    cst.Set,
+    cst.Dict,
+    cst.ListComp,
+    cst.SetComp,
+    cst.DictComp,
+    cst.GeneratorExp,
+    cst.Comparison,
+    cst.BinaryOperation,
+    cst.UnaryOperation,
+    cst.Await,
+)
+_CONSTANTS = frozenset({"None", "True", "False"})
+_FUNCTION_TAILS = frozenset(name.rpartition(".")[2] for name in catalog.HANDOFF_FUNCTIONS)
+_METHODS = frozenset(name for methods in catalog.HANDOFF_METHODS.values() for name in methods)
+# Container lookups that may hand back a stored callable (`HANDLERS.get(kind)`).
+_LOOKUPS = frozenset({"get", "pop", "setdefault", "__getitem__"})
+
+
+@dataclass(frozen=True, slots=True)
+class Handoff:
+    """One call that hands `function` over, to be called later with `arguments`."""
+
+    function: cst.BaseExpression
+    arguments: tuple[cst.BaseExpression, ...]
+
+
+def find_handoff(call: cst.Call, context: FileContext) -> Handoff | None:
+    """The callable `call` hands to a thread, process or loop, or None."""
+    func = call.func
+    spec = None
+    # An attribute's last name filters first (resolving kinds costs more); a bare name may
+    # be an alias (`from threading import Thread as T`), so it is always resolved.
+    attribute = func.attr.value if isinstance(func, cst.Attribute) else None
+    if attribute is None or attribute in _FUNCTION_TAILS:
+        spec = catalog.HANDOFF_FUNCTIONS.get(context.qualname(func) or "")
+    if spec is None and isinstance(func, cst.Attribute) and attribute in _METHODS:
+        methods = catalog.HANDOFF_METHODS.get(context.kind_of(func.value) or "")
+        spec = methods.get(func.attr.value) if methods else None
+    if spec is None:
+        return None
+    position, keyword, passed = spec
+    function = _argument(call.args, position, keyword)
+    if function is None:
+        return None
+    if passed == catalog.HANDOFF_REST:
+        rest = call.args[position + 1 :]
+        arguments = tuple(arg.value for arg in rest if arg.keyword is None and not arg.star)
+    elif passed is not None:
+        packed = _argument(call.args, passed, "args")
+        elements = packed.elements if isinstance(packed, cst.Tuple | cst.List) else ()
+        arguments = tuple(element.value for element in elements if isinstance(element, cst.Element))
+    else:
+        arguments = ()
+    return Handoff(function, arguments)
+
+
+def _argument(args: Sequence[cst.Arg], position: int, keyword: str | None) -> cst.BaseExpression | None:
+    for arg in args:
+        if keyword is not None and arg.keyword is not None and arg.keyword.value == keyword:
+            return arg.value
+    positional = [arg for arg in args if arg.keyword is None]
+    if any(arg.star for arg in positional[: position + 1]):
+        return None  # `*args` hides which argument lands where
+    return positional[position].value if position < len(positional) else None
+
+
+class CallableResults:
+    """Answers "can this function of the module return a callable?", cached per function."""
+
+    def __init__(self, context: FileContext, coroutines: CoroutineFunctions) -> None:
+        self.context = context
+        self.coroutines = coroutines
+        self._known: dict[int, bool] = {}
+
+    def may_return_callable(
+        self, function: cst.FunctionDef, chain: Sequence[ScopeNode], _depth: int = 0
+    ) -> bool:
+        """`chain` ends with the scope that holds `function` (not with `function` itself)."""
+        known = self._known.get(id(function))
+        if known is not None:
+            return known
+        if _depth > _MAX_DEPTH:
+            return True
+        self._known[id(function)] = True  # recursion guard: assume the worst meanwhile
+        inner = (*chain, function)
+        if function.asynchronous is not None or self.coroutines.is_generator(function):
+            # A coroutine or generator object, whatever the body returns.
+            answer = not self._plain_decorators(function, chain)
+        else:
+            answer = not self._plain_decorators(function, chain) or any(
+                self._may_be_callable(statement.value, inner, _depth)
+                for statement in iter_statements(scope_body(function))
+                if isinstance(statement, cst.Return) and statement.value is not None
+            )
+        self._known[id(function)] = answer
+        return answer
+
+    def _plain_decorators(self, function: cst.FunctionDef, chain: Sequence[ScopeNode]) -> bool:
+        for decorator in function.decorators:
+            expr = decorator.decorator
+            if isinstance(expr, cst.Call):
+                expr = expr.func
+            if self.context.names.resolve(expr, chain) not in catalog.PLAIN_DECORATORS:
+                return False
+        return True
+
+    def _may_be_callable(
+        self, expr: cst.BaseExpression, chain: Sequence[ScopeNode], depth: int
+    ) -> bool:
+        if isinstance(expr, _DATA):
+            return False
+        if isinstance(expr, cst.IfExp):
+            return self._may_be_callable(expr.body, chain, depth) or self._may_be_callable(
+                expr.orelse, chain, depth
+            )
+        if isinstance(expr, cst.BooleanOperation):
+            return self._may_be_callable(expr.left, chain, depth) or self._may_be_callable(
+                expr.right, chain, depth
+            )
+        if isinstance(expr, cst.Name):
+            return self._name_may_be_callable(expr.value, chain, depth)
+        if isinstance(expr, cst.Attribute):
+            # `resp.content` of a local result is data; `self._run` or `module.func` may be code.
+            receiver = expr.value
+            return not isinstance(receiver, cst.Call) and not self._holds_result(receiver, chain)
+        if isinstance(expr, cst.Call):
+            return self._call_may_return_callable(expr, chain, depth)
+        return True  # lambdas, subscripts and anything unforeseen
+
+    def _name_may_be_callable(self, name: str, chain: Sequence[ScopeNode], depth: int) -> bool:
+        if name in _CONSTANTS:
+            return False
+        found = self.context.names.lookup(name, chain)
+        if found is None or depth >= _MAX_DEPTH:
+            return True  # builtins are mostly callables; undefined names are unknown
+        index, bindings = found
+        scope = chain[: index + 1]
+        return any(
+            binding.how != "assign"
+            or binding.value is None
+            or binding.index is not None
+            or self._may_be_callable(binding.value, scope, depth + 1)
+            for binding in bindings
+        )
+
+    def _holds_result(self, receiver: cst.BaseExpression, chain: Sequence[ScopeNode]) -> bool:
+        """A local name bound only to results of calls (`resp = session.get(url)`)."""
+        if not isinstance(receiver, cst.Name):
+            return False
+        found = self.context.names.lookup(receiver.value, chain)
+        if found is None or not isinstance(chain[found[0]], cst.FunctionDef):
+            return False
+        return all(
+            binding.how == "assign" and isinstance(binding.value, cst.Call | cst.Await)
+            for binding in found[1]
+        )
+
+    def _call_may_return_callable(
+        self, call: cst.Call, chain: Sequence[ScopeNode], depth: int
+    ) -> bool:
+        func = call.func
+        if isinstance(func, cst.Attribute) and func.attr.value in _LOOKUPS:
+            return True
+        function = own_function(func, self.context, chain)
+        if function is not None:
+            return self.may_return_callable(*function, depth + 1)
+        qualified = self.context.names.resolve(func, chain)
+        if qualified is not None:
+            return qualified in catalog.CALLABLE_FACTORIES
+        # A method of some object gives data; a call of a parameter or unknown name may not.
+        return isinstance(func, cst.Name)
+
+
+def own_function(
+    func: cst.BaseExpression, context: FileContext, chain: Sequence[ScopeNode]
+) -> tuple[cst.FunctionDef, Sequence[ScopeNode]] | None:
+    """The module's `def` that `func` names (`worker`, `self.run`) and the chain holding it."""
+    if isinstance(func, cst.Name):
+        found = context.names.lookup(func.value, chain)
+        if found is None:
+            return None
+        index, bindings = found
+        return _single_def(bindings, chain[: index + 1])
+    if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
+        owner = context.bindings.class_of_receiver(func.value, chain)
+        if owner is None or func.attr.value in context.bindings.assigned_attributes(owner):
+            return None
+        bindings = context.names.table(owner).bindings.get(func.attr.value, [])
+        return _single_def(bindings, context.bindings.chains.get(id(owner), (owner,)))
+    return None
+
+
+def _single_def(
+    bindings: Sequence[Binding], chain: Sequence[ScopeNode]
+) -> tuple[cst.FunctionDef, Sequence[ScopeNode]] | None:
+    if len(bindings) != 1 or bindings[0].how != "def":
+        return None
+    node = bindings[0].node
+    return (node, chain) if isinstance(node, cst.FunctionDef) else None
+
+
+def bind_arguments(
+    function: cst.FunctionDef,
+    positional: Sequence[cst.BaseExpression],
+    keywords: Sequence[tuple[str, cst.BaseExpression]] = (),
+    *,
+    bound: bool = False,
+) -> list[tuple[str, cst.BaseExpression]]:
+    """Which parameter of `function` receives each argument (`bound`: called as a method)."""
+    params = [*function.params.posonly_params, *function.params.params]
+    if bound:
+        params = params[1:]
+    names = {param.name.value for param in (*params, *function.params.kwonly_params)}
+    pairs = [(param.name.value, value) for param, value in zip(params, positional, strict=False)]
+    pairs.extend((keyword, value) for keyword, value in keywords if keyword in names)
+    return pairs

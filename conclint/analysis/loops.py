@@ -1,0 +1,175 @@
+"""Loops around the node being visited, and which of them never run out of items.
+
+A loop is *endless* when nothing finite bounds it: `while True:`, `while not
+stop.is_set():`, any `async for` (a stream, a socket, a queue consumer), and a
+`for` over an endless source (`sys.stdin`, `iter(q.get, None)`,
+`itertools.count()`, a generator function of the module that yields from a
+`while True:`). A `for` over anything else is taken to be finite: that misses
+some bugs and never invents one.
+
+`LoopVisits` is a mixin that keeps `self.loops` in step with one traversal,
+entering a loop when its body starts (its `for` iterable and `else` block are
+outside it) and handing each finished loop to `loop_done`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from conclint.analysis import catalog
+from conclint.analysis.scopes import iter_statements, scope_body
+
+if TYPE_CHECKING:
+    from conclint.analysis.context import FileContext
+    from conclint.rules.base import Rule
+
+    _RuleBase = Rule
+else:
+    # At run time the mixin sits before `Rule` in the rule's bases.
+    _RuleBase = object
+
+Loop = cst.For | cst.While
+
+
+def is_forever(test: cst.BaseExpression) -> bool:
+    """`while True:` / `while 1:`."""
+    if isinstance(test, cst.Name):
+        return test.value == "True"
+    return isinstance(test, cst.Integer) and test.evaluated_value != 0
+
+
+@dataclass(slots=True)
+class OpenLoop:
+    """A loop whose body is being visited."""
+
+    node: Loop
+    # id of the function (or module, or class) whose code holds the loop.
+    scope: int
+    endless: bool
+    # What rules noticed in its body (own scope only): "await", "break", ...
+    facts: set[str] = field(default_factory=set)
+
+
+class LoopStack:
+    """The loops enclosing the current node, and what makes a loop endless."""
+
+    def __init__(self, context: FileContext) -> None:
+        self.context = context
+        self.open: list[OpenLoop] = []
+        self._generators: dict[int, bool] = {}
+
+    def enter(self, loop: Loop) -> None:
+        scope = id(self.context.chain[-1])
+        self.open.append(OpenLoop(loop, scope, self.is_endless(loop)))
+
+    def leave(self) -> OpenLoop:
+        return self.open.pop()
+
+    def here(self) -> list[OpenLoop]:
+        """The open loops of the innermost scope, outermost first."""
+        scope = id(self.context.chain[-1])
+        start = len(self.open)
+        while start and self.open[start - 1].scope == scope:
+            start -= 1
+        return self.open[start:]
+
+    def endless(self, *, outermost: bool = False) -> OpenLoop | None:
+        """The innermost (or outermost) endless loop of the current scope, if any."""
+        here = self.here()
+        return next((loop for loop in (here if outermost else reversed(here)) if loop.endless), None)
+
+    def note(self, fact: str) -> None:
+        """Record `fact` on every open loop of the current scope."""
+        for loop in self.here():
+            loop.facts.add(fact)
+
+    # What makes a loop endless -------------------------------------------
+
+    def is_endless(self, loop: Loop) -> bool:
+        if isinstance(loop, cst.While):
+            return is_forever(loop.test) or self._until_event(loop.test)
+        if loop.asynchronous is not None:
+            return True
+        return self._endless_iterable(loop.iter)
+
+    def _until_event(self, test: cst.BaseExpression) -> bool:
+        """`while not stop.is_set():` runs until another task or thread says stop."""
+        if not (isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not)):
+            return False
+        call = test.expression
+        return (
+            isinstance(call, cst.Call)
+            and isinstance(call.func, cst.Attribute)
+            and call.func.attr.value == "is_set"
+            and self.context.kind_of(call.func.value) in catalog.EVENT_KINDS
+        )
+
+    def _endless_iterable(self, iterable: cst.BaseExpression) -> bool:
+        if self.context.qualname(iterable) in catalog.ENDLESS_STREAMS:
+            return True
+        if not isinstance(iterable, cst.Call):
+            return False
+        callee = self.context.qualname(iterable.func)
+        counts = catalog.ENDLESS_ITERATORS.get(callee or "")
+        if counts is not None:
+            positional = [arg for arg in iterable.args if arg.keyword is None and not arg.star]
+            return len(positional) == len(iterable.args) and len(positional) in counts
+        if isinstance(iterable.func, cst.Name):
+            found = self.context.names.lookup(iterable.func.value, self.context.chain)
+            if found is not None and len(found[1]) == 1:
+                node = found[1][0].node
+                return isinstance(node, cst.FunctionDef) and self._endless_generator(node)
+        return False
+
+    def _endless_generator(self, function: cst.FunctionDef) -> bool:
+        """A generator function that yields inside a `while True:` of its own body."""
+        known = self._generators.get(id(function))
+        if known is None:
+            known = self._generators[id(function)] = any(
+                isinstance(statement, cst.While)
+                and is_forever(statement.test)
+                and _yields(statement.body)
+                for statement in iter_statements(scope_body(function))
+            )
+        return known
+
+
+def _yields(body: cst.BaseSuite) -> bool:
+    """`yield` as a statement of the block (`yield x`, `item = yield`), nested blocks included."""
+    for statement in iter_statements(body.body):
+        value = None
+        if isinstance(statement, cst.Expr):
+            value = statement.value
+        elif isinstance(statement, cst.Assign | cst.AnnAssign):
+            value = statement.value
+        if isinstance(value, cst.Yield):
+            return True
+    return False
+
+
+class LoopVisits(_RuleBase):
+    """Mixin for rules: keeps `self.loops` in step with the traversal.
+
+    The rule creates `self.loops = LoopStack(context)` in its `__init__` and may
+    override `loop_done`, called with each loop once its body has been visited.
+    """
+
+    loops: LoopStack
+
+    def loop_done(self, loop: OpenLoop) -> None:
+        """A loop's body has been visited; `loop.facts` holds what was noted in it."""
+
+    def visit_For_body(self, node: cst.For) -> None:
+        self.loops.enter(node)
+
+    def leave_For_body(self, node: cst.For) -> None:
+        self.loop_done(self.loops.leave())
+
+    def visit_While_body(self, node: cst.While) -> None:
+        self.loops.enter(node)
+
+    def leave_While_body(self, node: cst.While) -> None:
+        self.loop_done(self.loops.leave())

@@ -1,0 +1,72 @@
+"""CCL204: a local task cancelled and then never awaited, so its cleanup runs unobserved."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from conclint.analysis import catalog
+from conclint.analysis.uses import (
+    ARG,
+    AWAIT,
+    BIND,
+    ITER,
+    KEPT,
+    WITH,
+    local_bindings,
+    uses_in,
+)
+from conclint.rules.base import Rule
+
+# Uses after the cancel that wait for the task (`await t`, `gather(t)`, `for t in (a, b)`).
+_REAPS = frozenset({AWAIT, ARG, ITER, WITH})
+
+
+class CancelNotAwaited(Rule):
+    """`cancel()` only asks: until the task is awaited, its cleanup may still be running."""
+
+    code = "CCL204"
+    name = "cancel-not-awaited"
+    summary = "A local task is cancelled but never awaited afterwards"
+    message = (
+        "`{task}.cancel()` only requests cancellation and `{task}` is never awaited after it, "
+        "so its cleanup may still run after return; await it"
+    )
+    needles = ("cancel",)
+    preview = True
+    tags = ("asyncio", "task", "cancellation")
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if not (
+            isinstance(func, cst.Attribute)
+            and func.attr.value == "cancel"
+            and isinstance(func.value, cst.Name)
+        ):
+            return
+        task = func.value.value
+        function = self.context.function
+        bindings = local_bindings(self.context, task)
+        if (
+            function is None
+            or not bindings
+            or any(binding.how != "assign" for binding in bindings)
+            or self.context.kind_of(func.value) != "asyncio.Task"
+        ):
+            return  # not a task this function created (a parameter, global, other kind)
+        uses = uses_in(self.context, function)
+        cancelled_at = uses.order_of(node)
+        if cancelled_at is None:
+            return
+        for use in uses.of(task):
+            if use.how == BIND:
+                continue
+            if use.nested or use.how in KEPT:
+                return  # kept elsewhere: whoever holds it may await it
+            if use.order > cancelled_at and use.how in _REAPS:
+                return
+            if use.how == ARG and not self._waits_only(use.call):
+                return  # handed to a call that may keep it
+        self.report(node, task=task)
+
+    def _waits_only(self, call: cst.Call | None) -> bool:
+        return call is not None and self.context.qualname(call.func) in catalog.WAITING_CALLS

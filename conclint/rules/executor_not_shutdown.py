@@ -1,0 +1,108 @@
+"""CCL104: an executor or process pool whose workers are never shut down."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import libcst as cst
+
+from conclint.analysis import catalog
+from conclint.analysis.scopes import dotted_name
+from conclint.analysis.uses import (
+    ARG,
+    ATTR,
+    BIND,
+    ITER,
+    KEPT,
+    METHOD,
+    WITH,
+    Use,
+    local_bindings,
+    uses_in,
+)
+from conclint.rules.base import Rule
+
+# Uses that end the workers or give the executor to an owner that outlives the use.
+_HANDED_ON = KEPT | {ITER, WITH}
+
+
+class ExecutorNotShutdown(Rule):
+    """An executor created outside `with` and never shut down leaks its worker threads or processes."""
+
+    code = "CCL104"
+    name = "executor-not-shutdown"
+    summary = "An executor or process pool is created outside `with` and never shut down"
+    message = (
+        "{what} is never shut down, so its worker threads or processes leak; "
+        "use `with` or call `shutdown()` in `finally`"
+    )
+    needles = ("Executor", "Pool")
+    tags = ("concurrent.futures", "multiprocessing")
+
+    def visit_Call(self, node: cst.Call) -> None:
+        # `ProcessPoolExecutor().map(...)`: the executor is unreachable once the call returns.
+        func = node.func
+        if (
+            isinstance(func, cst.Attribute)
+            and isinstance(func.value, cst.Call)
+            and func.attr.value not in catalog.EXECUTOR_SHUTDOWN_METHODS
+            and func.attr.value != "__enter__"
+            and self._is_executor(func.value)
+        ):
+            self._report(func.value)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if len(node.targets) == 1:
+            self._check(node.targets[0].target, node.value)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if node.value is not None:
+            self._check(node.target, node.value)
+
+    def _check(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
+        if not isinstance(value, cst.Call) or not self._is_executor(value):
+            return
+        function = self.context.function
+        if isinstance(target, cst.Name) and function is not None:
+            bindings = local_bindings(self.context, target.value)
+            if bindings is None or len(bindings) != 1:
+                return  # a global or a re-bound name: not this function's alone
+            uses = uses_in(self.context, function).of(target.value)
+            if not any(use.nested for use in uses) and not self._settled(uses):
+                self._report(value)
+        elif (
+            isinstance(target, cst.Attribute)
+            and isinstance(target.value, cst.Name)
+            and self.context.bindings.class_of_receiver(target.value, self.context.chain)
+        ):
+            # Kept on the instance: some method (or anyone holding it) must shut it down.
+            attr = target.attr.value
+            if not self._settled(uses_in(self.context, self.context.module).of_attribute(attr)):
+                self._report(value, f"`{dotted_name(target)}`")
+
+    def _settled(self, uses: Iterable[Use]) -> bool:
+        """Some use shuts the executor down or hands it to an owner that outlives the function."""
+        for use in uses:
+            if use.how == BIND:
+                continue
+            if use.how in (METHOD, ATTR) and use.attr in catalog.EXECUTOR_SHUTDOWN_METHODS:
+                return True
+            if use.how in _HANDED_ON or (use.how == ARG and _retains(use.call)):
+                return True
+        return False
+
+    def _is_executor(self, call: cst.Call) -> bool:
+        return self.context.qualname(call.func) in catalog.EXECUTOR_CLASSES
+
+    def _report(self, call: cst.Call, kept_on: str | None = None) -> None:
+        what = f"`{dotted_name(call.func) or 'Executor'}(...)`"
+        self.report(call, what=f"{what} kept on {kept_on}" if kept_on else what)
+
+
+def _retains(call: cst.Call | None) -> bool:
+    """A call that keeps its argument: a container or exit stack method, or a constructor."""
+    if call is None:
+        return False
+    name = dotted_name(call.func)
+    last = name.rpartition(".")[2] if name else ""
+    return last in catalog.RETAINING_CALLS or last[:1].isupper()

@@ -1,0 +1,146 @@
+"""CCL603: a thread lock held while the coroutine is suspended at an `await`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import libcst as cst
+
+from conclint.analysis import catalog
+from conclint.analysis.context import FileContext
+from conclint.analysis.scopes import dotted_name
+from conclint.config import Settings
+from conclint.rules.base import Rule
+
+
+@dataclass(slots=True)
+class _Held:
+    """A region of code in which a sync lock is held."""
+
+    lock: str
+    kind: str
+    scope: int
+    # What ends the region: the `with`/`if` node, or the depth of the block it was acquired in.
+    owner: int
+    reported: bool = False
+
+
+class SyncLockAcrossAwait(Rule):
+    code = "CCL603"
+    name = "sync-lock-across-await"
+    summary = "A threading lock is held across an `await`, which can deadlock the event loop"
+    message = (
+        "`{what}` while holding `{lock}` (a `{kind}`): another task that takes it blocks the "
+        "whole event loop; use `asyncio.{fix}` or release it before suspending"
+    )
+    needles = ("Lock", "Semaphore", "Condition")
+    tags = ("asyncio", "threading", "lock")
+
+    @classmethod
+    def needles_for(cls, settings: Settings) -> tuple[str, ...]:
+        extra = tuple(name.rpartition(".")[2] for name in settings.extra_lock_factories)
+        return cls.needles + extra
+
+    def __init__(self, context: FileContext) -> None:
+        super().__init__(context)
+        self._held: list[_Held] = []
+        self._depth = 0  # how many blocks enclose the current node
+
+    def _hold(self, lock: cst.BaseExpression, owner: int) -> None:
+        if not self.context.in_async_function:
+            return
+        kind = self.context.kind_of(lock)
+        if kind in catalog.SYNC_LOCK_KINDS:
+            scope = id(self.context.chain[-1])
+            self._held.append(_Held(dotted_name(lock) or "lock", kind, scope, owner))
+
+    def _drop(self, owner: int) -> None:
+        self._held = [held for held in self._held if held.owner != owner]
+
+    def _suspends(self, node: cst.CSTNode, what: str) -> None:
+        scope = id(self.context.chain[-1])
+        held = [entry for entry in self._held if entry.scope == scope]
+        if not held or all(entry.reported for entry in held):
+            return
+        inner = held[-1]
+        fix = inner.kind.rpartition(".")[2].replace("RLock", "Lock")
+        self.report(node, what=what, lock=inner.lock, kind=inner.kind, fix=fix)
+        for entry in held:
+            entry.reported = True  # one finding per region is enough to fix it
+
+    # Regions: `with lock:`, `if lock.acquire(...):`, and `lock.acquire()` up to `lock.release()`.
+
+    def visit_With_body(self, node: cst.With) -> None:
+        if node.asynchronous is None:
+            for item in node.items:
+                self._hold(item.item, id(node))
+
+    def leave_With_body(self, node: cst.With) -> None:
+        self._drop(id(node))
+
+    def visit_If_body(self, node: cst.If) -> None:
+        lock = _acquired(node.test)
+        if lock is not None:
+            self._hold(lock, id(node))
+
+    def leave_If_body(self, node: cst.If) -> None:
+        self._drop(id(node))
+
+    def visit_Expr(self, node: cst.Expr) -> None:
+        lock = _acquired(node.value)
+        if lock is not None:
+            self._hold(lock, -self._depth)
+
+    def leave_While(self, original_node: cst.While) -> None:
+        # `while not lock.acquire(False): await ...` holds the lock once the loop ends.
+        test = original_node.test
+        if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+            lock = _acquired(test.expression)
+            if lock is not None:
+                self._hold(lock, -self._depth)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if self._held and isinstance(func, cst.Attribute) and func.attr.value == "release":
+            released = dotted_name(func.value)
+            scope = id(self.context.chain[-1])
+            self._held = [h for h in self._held if h.lock != released or h.scope != scope]
+
+    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
+        self._depth += 1
+
+    def leave_IndentedBlock(self, original_node: cst.IndentedBlock) -> None:
+        self._drop(-self._depth)
+        self._depth -= 1
+
+    def visit_SimpleStatementSuite(self, node: cst.SimpleStatementSuite) -> None:
+        self._depth += 1
+
+    def leave_SimpleStatementSuite(self, original_node: cst.SimpleStatementSuite) -> None:
+        self._drop(-self._depth)
+        self._depth -= 1
+
+    # Suspension points.
+
+    def visit_Await(self, node: cst.Await) -> None:
+        if self._held:
+            self._suspends(node, "await")
+
+    def visit_For(self, node: cst.For) -> None:
+        if self._held and node.asynchronous is not None:
+            self._suspends(node, "async for")
+
+    def visit_With(self, node: cst.With) -> None:
+        if self._held and node.asynchronous is not None:
+            self._suspends(node, "async with")
+
+
+def _acquired(expr: cst.BaseExpression) -> cst.BaseExpression | None:
+    """The lock of `lock.acquire(...)`, or None."""
+    if (
+        isinstance(expr, cst.Call)
+        and isinstance(expr.func, cst.Attribute)
+        and expr.func.attr.value == "acquire"
+    ):
+        return expr.func.value
+    return None

@@ -1,0 +1,168 @@
+"""CCL103: a non-daemon thread started by a function that neither joins it nor hands it on."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import libcst as cst
+
+from conclint.analysis import catalog
+from conclint.analysis.scopes import ScopeNode, dotted_name, iter_statements, scope_body
+from conclint.analysis.uses import (
+    ARG,
+    ATTR,
+    ATTR_SET,
+    BIND,
+    ITER,
+    KEPT,
+    METHOD,
+    WITH,
+    Use,
+    keyword,
+    local_bindings,
+    uses_in,
+)
+from conclint.rules.base import Rule
+
+# Uses after which the thread is reachable from elsewhere: someone else may join it.
+_HANDED_ON = KEPT | {ARG, ITER, WITH}
+_MAX_BASES = 3
+
+
+class ThreadNotJoined(Rule):
+    """A started non-daemon thread that nothing joins keeps running after its owner is gone."""
+
+    code = "CCL103"
+    name = "thread-not-joined"
+    summary = "A non-daemon thread is started and never joined nor kept"
+    message = (
+        "thread `{callee}(...)` is started but never joined or kept, so it outlives the function "
+        "unobserved; `join()` it"
+    )
+    needles = ("Thread", "Timer")
+    tags = ("threading",)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        # `Thread(...).start()` in one expression: nobody can ever join it.
+        func = node.func
+        if (
+            isinstance(func, cst.Attribute)
+            and func.attr.value == "start"
+            and isinstance(func.value, cst.Call)
+            and self._thread_class(func.value) is not None
+        ):
+            self._report(func.value)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if len(node.targets) == 1:
+            self._check_local(node.targets[0].target, node.value)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if node.value is not None:
+            self._check_local(node.target, node.value)
+
+    def _check_local(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
+        if not isinstance(target, cst.Name) or not isinstance(value, cst.Call):
+            return
+        cls = self._thread_class(value)
+        bindings = local_bindings(self.context, target.value)
+        if cls is None or bindings is None or len(bindings) != 1:
+            return  # not a thread, not a local (self./global outlive the call), or re-bound
+        function = self.context.function
+        assert function is not None
+        start = daemon = None
+        for use in uses_in(self.context, function).of(target.value):
+            if use.how == BIND:
+                continue
+            if use.nested or use.how in _HANDED_ON:
+                return
+            if use.how in (METHOD, ATTR) and (
+                use.attr == "join" or (use.attr == "cancel" and cls in catalog.TIMER_CLASSES)
+            ):
+                return
+            if use.how == METHOD and use.attr == "start" and start is None:
+                start = use.order
+            if daemon is None and _makes_daemon(use):
+                daemon = use.order
+        if start is not None and (daemon is None or daemon > start):
+            self._report(value)
+
+    def _report(self, call: cst.Call) -> None:
+        self.report(call, callee=dotted_name(call.func) or "Thread")
+
+    def _thread_class(self, call: cst.Call) -> str | None:
+        """`threading.Thread`/`Timer` for a non-daemon thread constructor call, else None."""
+        daemon = keyword(call, "daemon")
+        if daemon is not None and not _is_false(daemon.value):
+            return None
+        qualified = self.context.qualname(call.func)
+        if qualified in catalog.THREAD_CLASSES:
+            return qualified
+        if isinstance(call.func, cst.Name):
+            return self._subclass_base(call.func, self.context.chain, 0)
+        return None
+
+    def _subclass_base(self, name: cst.Name, chain: Sequence[ScopeNode], depth: int) -> str | None:
+        """For a class of this module derived from Thread and not made a daemon: its Thread base."""
+        found = self.context.names.lookup(name.value, chain)
+        if found is None or depth > _MAX_BASES:
+            return None
+        index, bindings = found
+        if len(bindings) != 1 or not isinstance(bindings[0].node, cst.ClassDef):
+            return None
+        cls = bindings[0].node
+        if _may_be_daemon(cls):
+            return None
+        outer = chain[: index + 1]
+        for base in cls.bases:
+            qualified = self.context.names.resolve(base.value, outer)
+            if qualified in catalog.THREAD_CLASSES:
+                return qualified
+            if isinstance(base.value, cst.Name):
+                inherited = self._subclass_base(base.value, outer, depth + 1)
+                if inherited is not None:
+                    return inherited
+        return None
+
+
+def _is_false(expr: cst.BaseExpression | None) -> bool:
+    return isinstance(expr, cst.Name) and expr.value == "False"
+
+
+def _makes_daemon(use: Use) -> bool:
+    """`t.daemon = <not False>` or `t.setDaemon(<not False>)`."""
+    if use.how == ATTR_SET and use.attr == "daemon":
+        return not _is_false(use.value)
+    if use.how == METHOD and use.attr == "setDaemon" and use.call is not None:
+        return not (use.call.args and _is_false(use.call.args[0].value))
+    return False
+
+
+def _may_be_daemon(cls: cst.ClassDef) -> bool:
+    """The class sets `daemon` itself (class attribute, `__init__`): not provably a non-daemon."""
+    for statement in scope_body(cls):
+        if isinstance(statement, cst.SimpleStatementLine):
+            for small in statement.body:
+                if isinstance(small, cst.Assign) and any(
+                    isinstance(t.target, cst.Name) and t.target.value == "daemon"
+                    for t in small.targets
+                ):
+                    return True
+        if isinstance(statement, cst.FunctionDef) and statement.name.value == "__init__":
+            return any(_sets_daemon(inner) for inner in iter_statements(scope_body(statement)))
+    return False
+
+
+def _sets_daemon(statement: cst.CSTNode) -> bool:
+    if isinstance(statement, cst.Expr) and isinstance(statement.value, cst.Call):
+        call = statement.value
+        found = keyword(call, "daemon")
+        if found is not None:
+            return not _is_false(found.value)
+        return isinstance(call.func, cst.Attribute) and call.func.attr.value == "setDaemon"
+    if isinstance(statement, cst.Assign):
+        return any(
+            isinstance(t.target, cst.Attribute) and t.target.attr.value == "daemon"
+            for t in statement.targets
+        ) and not _is_false(statement.value)
+    return False
