@@ -14,8 +14,9 @@ from conclint import __version__
 if TYPE_CHECKING:
     from conclint.config import Settings
     from conclint.diagnostics import FileResult
+    from conclint.rules.base import Rule
 
-Finding = tuple[int, int, str, type["Plugin"]]
+Reported = tuple[int, int, str, type["Plugin"]]
 
 # Every code conclint could ever emit (`CCL` + three digits), to ask flake8's own
 # select/ignore logic about without importing the registry (and so LibCST).
@@ -28,8 +29,9 @@ class Plugin:
 
     name = "conclint"
     version = __version__
-    # False when --select/--ignore leave no CCL code: flake8 runs every plugin anyway.
-    active: ClassVar[bool] = True
+    # The codes flake8's --select/--ignore let through; flake8 runs every plugin anyway,
+    # so with none of ours selected the plugin must do nothing at all.
+    selected: ClassVar[frozenset[str]] = frozenset(_ALL_CODES)
 
     def __init__(self, tree: object, lines: list[str], filename: str) -> None:
         self.lines = lines
@@ -41,8 +43,8 @@ class Plugin:
         from flake8.style_guide import Decision, DecisionEngine
 
         decide = DecisionEngine(options).decision_for
-        cls.active = any(decide(code) is Decision.Selected for code in _ALL_CODES)
-        if cls.active:
+        cls.selected = frozenset(code for code in _ALL_CODES if decide(code) is Decision.Selected)
+        if cls.selected:
             from conclint.config import ConfigError
 
             try:
@@ -50,8 +52,8 @@ class Plugin:
             except ConfigError as error:
                 raise ExecutionError(f"conclint: {error}") from None
 
-    def run(self) -> Iterator[Finding]:
-        if not self.active:
+    def run(self) -> Iterator[Reported]:
+        if not self.selected:
             return
         try:
             result = self._lint()
@@ -69,15 +71,24 @@ class Plugin:
         from conclint.engine import lint_source
 
         # flake8 applies noqa comments itself (so --disable-noqa and flake8-noqa work).
+        source, rules = "".join(self.lines), _rules(self.selected)
         result = lint_source(
-            "".join(self.lines), self.filename, settings(), apply_suppressions=False
+            source, self.filename, settings(), rules=rules, apply_suppressions=False
         )
-        if result.failed:
+        if result.failed or not result.diagnostics:
             return result
         # `# conclint: ignore[...]` is ours to apply: hide the noqa comments from the parser.
         own = parse_suppressions([_NOQA_WORD.sub("", line) for line in self.lines])
         kept = tuple(d for d in result.diagnostics if not is_suppressed(d, own))
         return replace(result, diagnostics=kept)
+
+
+@cache
+def _rules(selected: frozenset[str]) -> tuple[type[Rule], ...]:
+    """The rules both [tool.conclint] and flake8's selection enable."""
+    from conclint.registry import enabled_rules
+
+    return tuple(rule for rule in enabled_rules(settings()) if rule.code in selected)
 
 
 @cache

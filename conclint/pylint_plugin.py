@@ -104,6 +104,7 @@ class ConclintChecker(BaseRawFileChecker):
     msgs = _messages()
 
     def open(self) -> None:
+        # The same settings as under flake8: [tool.conclint] upward from the cwd, read once.
         try:
             settings()
         except ConfigError as error:
@@ -112,6 +113,7 @@ class ConclintChecker(BaseRawFileChecker):
             sys.exit(32)
 
     def process_module(self, node: nodes.Module) -> None:
+        ids = message_ids()
         path = node.file or node.name
         with node.stream() as stream:  # the stdin text under --from-stdin
             data = stream.read()
@@ -120,8 +122,14 @@ class ConclintChecker(BaseRawFileChecker):
         except DecodeError as error:
             self._emit(Diagnostic(path, 1, 0, 1, 0, "CCL002", "unreadable-file", str(error)))
             return
+        # Rules whose messages are disabled for the whole run are not run at all.
+        rules = [
+            rule
+            for rule in registry.enabled_rules(settings())
+            if rule.code in ids and self.linter.is_message_enabled(ids[rule.code][0])
+        ]
         # pylint ignores noqa comments, so the CLI's suppression comments are applied here.
-        for diagnostic in lint_source(source, path, settings()).diagnostics:
+        for diagnostic in lint_source(source, path, settings(), rules=rules).diagnostics:
             self._emit(diagnostic)
 
     def _emit(self, d: Diagnostic) -> None:

@@ -6,14 +6,16 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from conclint import registry
 from conclint.config import Settings, load_settings
-from conclint.engine import lint_file
+from conclint.diagnostics import FileResult
+from conclint.engine import lint_file, lint_paths
 from conclint.flake8_plugin import Plugin
 from conclint.pylint_plugin import MESSAGE_IDS, ConclintChecker, message_ids
 from tests.conftest import fixture_files
@@ -54,17 +56,30 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+def _findings(results: Iterable[FileResult]) -> dict[str, Found]:
+    # A file the engine cannot parse is flake8's E999 and pylint's E0001 instead.
+    return {
+        r.path: {(r.path, d.line, d.code) for d in r.diagnostics} for r in results if not r.failed
+    }
+
+
 @pytest.fixture(scope="module")
-def engine_findings(workdir: Path) -> dict[str, Found]:
-    settings = load_settings(workdir / "pyproject.toml", registry.known_codes())
-    found: dict[str, Found] = {}
-    for path in fixture_files():
-        result = lint_file(str(path), settings)
-        # A file the engine cannot parse is flake8's E999 and pylint's E0001 instead.
-        if not result.failed:
-            found[str(path)] = {(str(path), d.line, d.code) for d in result.diagnostics}
+def settings(workdir: Path) -> Settings:
+    return load_settings(workdir / "pyproject.toml", registry.known_codes())
+
+
+@pytest.fixture(scope="module")
+def engine_findings(settings: Settings) -> dict[str, Found]:
+    """One file at a time, as flake8 and pylint hand files to the plugins."""
+    found = _findings(lint_file(str(path), settings) for path in fixture_files())
     assert any(found.values()), "the fixtures produced no findings at all"
     return found
+
+
+@pytest.fixture(scope="module")
+def project_findings(settings: Settings) -> dict[str, Found]:
+    """All files at once, as the CLI lints them (project mode: imported coroutines are known)."""
+    return _findings(lint_paths([str(path) for path in fixture_files()], settings, jobs=1))
 
 
 def _by_file(found: Found, files: dict[str, Found]) -> dict[str, Found]:
@@ -124,7 +139,7 @@ def test_pylint_finds_what_the_engine_finds(
     assert _by_file(found, engine_findings) == engine_findings
 
 
-def test_cli_finds_what_the_engine_finds(workdir: Path, engine_findings: dict[str, Found]) -> None:
+def test_cli_finds_what_the_engine_finds(workdir: Path, project_findings: dict[str, Found]) -> None:
     run = _run(
         [
             sys.executable,
@@ -136,13 +151,23 @@ def test_cli_finds_what_the_engine_finds(workdir: Path, engine_findings: dict[st
             "--output-format",
             "json",
             "--no-cache",
-            *engine_findings,
+            *project_findings,
         ],
         workdir,
     )
     assert run.returncode in (0, 1), run.stderr
     found = {(item["path"], item["line"], item["code"]) for item in json.loads(run.stdout)}
-    assert _by_file(found, engine_findings) == engine_findings
+    assert _by_file(found, project_findings) == project_findings
+
+
+def test_plugins_and_cli_differ_only_by_project_mode(
+    engine_findings: dict[str, Found], project_findings: dict[str, Found]
+) -> None:
+    """The plugins see one file at a time, so coroutines imported from other linted
+    modules are unknown to them; everything else the CLI finds, they find too."""
+    for path, alone in engine_findings.items():
+        if alone != project_findings[path]:
+            assert alone < project_findings[path], path
 
 
 # flake8 -----------------------------------------------------------------------------
@@ -150,31 +175,33 @@ def test_cli_finds_what_the_engine_finds(workdir: Path, engine_findings: dict[st
 
 @pytest.fixture
 def restore_plugin() -> Iterator[None]:
-    active = Plugin.active
+    selected = Plugin.selected
     yield
-    Plugin.active = active
+    Plugin.selected = selected
 
 
 @pytest.mark.parametrize(
-    ("flags", "active"),
+    ("flags", "some", "none"),
     [
-        ([], True),
-        (["--select=CCL"], True),
-        (["--select=E,W,F"], False),
-        (["--select=F", "--extend-select=CCL6"], True),
-        (["--extend-ignore=CCL"], False),
-        (["--ignore=CCL1"], True),
-        (["--select=CCL1", "--ignore=CCL101,CCL102"], True),
-        (["--select=CCL1", "--ignore=CCL1"], False),
+        ([], ["CCL001", "CCL101", "CCL601"], []),
+        (["--select=CCL"], ["CCL001", "CCL101", "CCL601"], []),
+        (["--select=E,W,F"], [], ["CCL001", "CCL101", "CCL601"]),
+        (["--select=F", "--extend-select=CCL6"], ["CCL601"], ["CCL001", "CCL101"]),
+        (["--extend-ignore=CCL"], [], ["CCL001", "CCL101", "CCL601"]),
+        (["--ignore=CCL1"], ["CCL001", "CCL601"], ["CCL101", "CCL102"]),
+        (["--select=CCL1", "--ignore=CCL101,CCL102"], ["CCL103"], ["CCL101", "CCL203"]),
+        (["--select=CCL1", "--ignore=CCL1"], [], ["CCL101", "CCL102"]),
     ],
 )
-def test_flake8_plugin_skips_work_when_no_ccl_code_is_selected(
-    flags: list[str], active: bool, restore_plugin: None
+def test_flake8_selection_decides_which_rules_run(
+    flags: list[str], some: list[str], none: list[str], restore_plugin: None
 ) -> None:
     from flake8.options.parse_args import parse_args
 
     parse_args(["--isolated", *flags, "x.py"])
-    assert Plugin.active is active
+    assert set(some) <= Plugin.selected
+    assert not set(none) & Plugin.selected
+    assert bool(Plugin.selected) is bool(some)
 
 
 def test_flake8_without_ccl_codes_does_not_import_libcst(tmp_path: Path) -> None:
@@ -197,6 +224,13 @@ def test_flake8_plugin_leaves_noqa_to_flake8_but_applies_conclint_ignore() -> No
     found = _plugin(BUGGY)
     assert [(line, col) for line, col, _ in found] == [(6, 4), (7, 4), (9, 4), (10, 4)]
     assert all(text.startswith("CCL101 task from `asyncio.create_task(...)`") for *_, text in found)
+
+
+def test_flake8_plugin_runs_only_the_selected_rules(restore_plugin: None) -> None:
+    Plugin.selected = frozenset({"CCL203"})
+    assert _plugin(BUGGY) == []
+    Plugin.selected = frozenset({"CCL101"})
+    assert len(_plugin(BUGGY)) == 4
 
 
 def test_flake8_run_honours_noqa_and_disable_noqa(tmp_path: Path) -> None:
@@ -230,6 +264,25 @@ def test_flake8_plugin_turns_an_internal_error_into_a_finding(
 def test_flake8_plugin_reports_source_libcst_cannot_parse() -> None:
     ((line, _, text),) = _plugin("async def f(:\n    pass\n")
     assert line == 1 and text.startswith("CCL001 ")
+
+
+SPAWNS = '''"""Jobs started through the application's own spawner."""
+from app.tasks import spawn
+
+
+async def refresh(cache):
+    spawn(cache.reload())
+'''
+
+
+def test_flake8_reads_rule_options_from_pyproject(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "app.py").write_text(SPAWNS, encoding="utf-8")
+    command = [sys.executable, "-m", "flake8", "--select=CCL", "--format=%(row)d %(code)s"]
+    assert _run([*command, "app.py"], tmp_path).stdout == ""
+    config = '[tool.conclint]\nextra-spawners = ["app.tasks.spawn"]\n'
+    (tmp_path / "pyproject.toml").write_text(config, encoding="utf-8")
+    assert _run([*command, "app.py"], tmp_path).stdout.split() == ["6", "CCL101"]
 
 
 def test_flake8_stops_cleanly_on_a_bad_config(tmp_path: Path) -> None:
@@ -299,6 +352,30 @@ def test_pylint_accepts_the_checker_next_to_its_own() -> None:
     # Raises on a duplicate id or symbol (pylint's own `syntax-error`, for one).
     linter.register_checker(ConclintChecker(linter))
     assert linter.msgs_store.get_message_definitions("W5911")[0].symbol == "dangling-task"
+
+
+def test_pylint_runs_only_rules_whose_messages_are_enabled(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import astroid
+    from pylint.lint import PyLinter
+
+    from conclint import pylint_plugin
+
+    linter = PyLinter()
+    checker = ConclintChecker(linter)
+    linter.register_checker(checker)
+    linter.disable("all")
+    linter.enable("swallowed-cancellation")
+    ran: list[list[str]] = []
+
+    def spy(source: str, path: str, settings: Settings, *, rules: list[Any]) -> FileResult:
+        ran.append([rule.code for rule in rules])
+        return FileResult(path)
+
+    monkeypatch.setattr(pylint_plugin, "lint_source", spy)
+    checker.process_module(astroid.parse(BUGGY, path="app.py"))
+    assert ran == [["CCL203"]]
 
 
 def test_pylint_disable_comments_and_stdin(tmp_path: Path) -> None:

@@ -4,12 +4,18 @@ Kinds are canonical class names from `catalog.py` (`asyncio.Queue`,
 `threading.Lock`, `asyncio.AbstractEventLoop`). A name has a kind when every
 binding of it in its scope agrees (so a re-bound name with two different
 values has none); `self.x` has one when every assignment to it in the class,
-and its class-level annotation, agree.
+and its class-level annotation, agree. A binding to `None` agrees with any
+kind (`self._writer = None` until the connection is made). Sources are
+constructors and factories (also subscripted: `asyncio.Queue[int]()`,
+`create_memory_object_stream[bytes](10)`), tuple unpacking of known tuple
+factories (into names or attributes), annotations (also quoted), and `with`
+targets of objects whose `__enter__` returns themselves.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from functools import lru_cache
 
 import libcst as cst
 
@@ -17,21 +23,31 @@ from conclint.analysis import catalog
 from conclint.analysis.names import NameResolver
 from conclint.analysis.scopes import Binding, ScopeNode, iter_statements, scope_body
 
-# An attribute's sources: (value or None, annotation or None, the chain to resolve them in).
-_AttributeSource = tuple[cst.BaseExpression | None, cst.BaseExpression | None, tuple[ScopeNode, ...]]
+# An attribute's sources: (value or None, annotation or None, the chain to resolve them in,
+# the position inside a tuple target or None).
+_AttributeSource = tuple[
+    cst.BaseExpression | None, cst.BaseExpression | None, tuple[ScopeNode, ...], int | None
+]
+
+# What a binding to `None` holds: no kind, but no disagreement with one either.
+_NONE = "builtins.None"
 
 _MAX_DEPTH = 3
 
 
 class Bindings:
-    def __init__(self, names: NameResolver, extra_factories: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, names: NameResolver, extra_factories: Mapping[str, str] | None = None
+    ) -> None:
         self.names = names
         self.constructors = {**catalog.CONSTRUCTORS, **(extra_factories or {})}
         self._attributes: dict[int, dict[str, list[_AttributeSource]]] = {}
         # The enclosing chain of every class entered so far (kept by FileContext).
         self.chains: dict[int, tuple[ScopeNode, ...]] = {}
 
-    def kind_of(self, expr: cst.BaseExpression, chain: Sequence[ScopeNode], _depth: int = 0) -> str | None:
+    def kind_of(
+        self, expr: cst.BaseExpression, chain: Sequence[ScopeNode], _depth: int = 0
+    ) -> str | None:
         """The kind of object `expr` evaluates to, as far as the module shows."""
         if _depth > _MAX_DEPTH:
             return None
@@ -48,7 +64,7 @@ class Bindings:
             if owner is not None:
                 return self.attribute_kind(owner, expr.attr.value, _depth)
         if isinstance(expr, cst.Call):
-            return self.constructors.get(self.names.resolve(expr.func, chain) or "")
+            return self.constructors.get(self.names.resolve(_factory(expr), chain) or "")
         return None
 
     def _binding_kind(self, binding: Binding, chain: Sequence[ScopeNode], depth: int) -> str | None:
@@ -61,17 +77,31 @@ class Bindings:
             return None
         if binding.index is not None:
             return self._unpacked_kind(value, binding.index, chain)
-        return self.kind_of(value, chain, depth + 1)
+        if isinstance(value, cst.Name) and value.value == "None":
+            return _NONE
+        kind = self.kind_of(value, chain, depth + 1)
+        if binding.how == "with" and kind in catalog.ENTER_RETURNS_OTHER:
+            return None  # `with lock as held:` binds what `__enter__` returns (True)
+        return kind
 
-    def _unpacked_kind(self, value: cst.BaseExpression, index: int, chain: Sequence[ScopeNode]) -> str | None:
+    def _unpacked_kind(
+        self, value: cst.BaseExpression, index: int, chain: Sequence[ScopeNode]
+    ) -> str | None:
         if isinstance(value, cst.Await):
             value = value.expression
         if not isinstance(value, cst.Call):
             return None
-        kinds = catalog.TUPLE_FACTORIES.get(self.names.resolve(value.func, chain) or "")
+        kinds = catalog.TUPLE_FACTORIES.get(self.names.resolve(_factory(value), chain) or "")
         return kinds[index] if kinds and index < len(kinds) else None
 
-    def annotation_kind(self, annotation: cst.BaseExpression, chain: Sequence[ScopeNode]) -> str | None:
+    def annotation_kind(
+        self, annotation: cst.BaseExpression, chain: Sequence[ScopeNode]
+    ) -> str | None:
+        if isinstance(annotation, cst.SimpleString):
+            quoted = _parse_annotation(annotation.value)
+            if quoted is None:
+                return None
+            annotation = quoted
         if isinstance(annotation, cst.Subscript):
             outer = self.names.resolve(annotation.value, chain)
             if outer in ("typing.Optional", "typing.Final", "typing.ClassVar"):
@@ -80,14 +110,18 @@ class Bindings:
                     return self.annotation_kind(element.value, chain)
                 return None
             annotation = annotation.value
-        if isinstance(annotation, cst.BinaryOperation) and isinstance(annotation.operator, cst.BitOr):
+        if isinstance(annotation, cst.BinaryOperation) and isinstance(
+            annotation.operator, cst.BitOr
+        ):
             kinds = {
                 self.annotation_kind(side, chain) for side in (annotation.left, annotation.right)
             } - {None}
             return kinds.pop() if len(kinds) == 1 else None
         return catalog.ANNOTATION_KINDS.get(self.names.resolve(annotation, chain) or "")
 
-    def class_of_receiver(self, receiver: cst.Name, chain: Sequence[ScopeNode]) -> cst.ClassDef | None:
+    def class_of_receiver(
+        self, receiver: cst.Name, chain: Sequence[ScopeNode]
+    ) -> cst.ClassDef | None:
         """The class whose instance `self` (or `cls`) denotes at this point, if any."""
         found = self.names.lookup(receiver.value, chain)
         if found is None:
@@ -107,10 +141,15 @@ class Bindings:
     def attribute_kind(self, owner: cst.ClassDef, attribute: str, depth: int = 0) -> str | None:
         sources = self._class_attributes(owner).get(attribute, [])
         kinds = []
-        for value, annotation, chain in sources:
+        for value, annotation, chain, index in sources:
             kind = self.annotation_kind(annotation, chain) if annotation is not None else None
-            if kind is None and value is not None:
-                kind = self.kind_of(value, chain, depth + 1)
+            if kind is None and isinstance(value, cst.Name) and value.value == "None":
+                kind = _NONE
+            elif kind is None and value is not None:
+                if index is not None:
+                    kind = self._unpacked_kind(value, index, chain)
+                else:
+                    kind = self.kind_of(value, chain, depth + 1)
             kinds.append(kind)
         return self._agree(kinds)
 
@@ -128,7 +167,8 @@ class Bindings:
         for name, bindings in table.bindings.items():
             for binding in bindings:
                 if binding.how == "assign":
-                    found.setdefault(name, []).append((binding.value, binding.annotation, class_chain))
+                    source = (binding.value, binding.annotation, class_chain, binding.index)
+                    found.setdefault(name, []).append(source)
         for statement in scope_body(owner):
             if not isinstance(statement, cst.FunctionDef) or _is_staticmethod(statement):
                 continue
@@ -147,12 +187,14 @@ class Bindings:
         return chain if chain is not None else (owner,)
 
     @staticmethod
-    def _agree(kinds: object) -> str | None:
-        found = set(kinds)  # type: ignore[call-overload]
+    def _agree(kinds: Iterable[str | None]) -> str | None:
+        found = set(kinds)
+        if len(found) > 1:
+            found.discard(_NONE)
         if len(found) != 1:
             return None
         kind = found.pop()
-        return kind if isinstance(kind, str) else None
+        return kind if kind != _NONE else None
 
 
 def _collect_attribute_assignment(
@@ -178,17 +220,37 @@ def _collect_attribute_assignment(
             and isinstance(target.value, cst.Name)
             and target.value.value == receiver
         ):
-            found.setdefault(target.attr.value, []).append((value, annotation, chain))
+            found.setdefault(target.attr.value, []).append((value, annotation, chain, None))
         elif isinstance(target, cst.Tuple | cst.List):
-            # `self.a, self.b = ...`: the parts are unknown, but they are re-bound.
-            for element in target.elements:
+            # `self.reader, self.writer = await open_connection(...)`: by position, unless starred.
+            starred = any(isinstance(element, cst.StarredElement) for element in target.elements)
+            for index, element in enumerate(target.elements):
                 inner = element.value
                 if (
                     isinstance(inner, cst.Attribute)
                     and isinstance(inner.value, cst.Name)
                     and inner.value.value == receiver
                 ):
-                    found.setdefault(inner.attr.value, []).append((None, None, chain))
+                    source = (None, None, chain, None) if starred else (value, None, chain, index)
+                    found.setdefault(inner.attr.value, []).append(source)
+
+
+def _factory(call: cst.Call) -> cst.BaseExpression:
+    """The function a call calls, without type arguments: `Queue[int]()` calls `Queue`."""
+    func = call.func
+    return func.value if isinstance(func, cst.Subscript) else func
+
+
+@lru_cache(maxsize=256)
+def _parse_annotation(quoted: str) -> cst.BaseExpression | None:
+    """The expression inside a quoted annotation (`"asyncio.Queue[int]"`), if it parses."""
+    text = quoted.strip("\"'")
+    if not text or quoted[:1] in "bBfF" or len(text) > 200:
+        return None
+    try:
+        return cst.parse_expression(text)
+    except cst.ParserSyntaxError:
+        return None
 
 
 def _is_staticmethod(function: cst.FunctionDef) -> bool:

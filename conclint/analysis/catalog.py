@@ -72,6 +72,8 @@ CONSTRUCTORS: dict[str, str] = {
     "collections.deque": "collections.deque",
     "anyio.CapacityLimiter": "anyio.CapacityLimiter",
     "trio.CapacityLimiter": "trio.CapacityLimiter",
+    # connections that close (CCL301, CCL302)
+    "multiprocessing.connection.Client": "multiprocessing.connection.Connection",
 }
 
 # Classes named in annotations -> kind (`q: asyncio.Queue[int]`).
@@ -88,6 +90,18 @@ ANNOTATION_KINDS: dict[str, str] = {
     "socket.socket": "socket.socket",
     "collections.deque": "collections.deque",
     "typing.Deque": "collections.deque",
+    # closable streams, channels and connections (CCL301, CCL302)
+    "multiprocessing.connection.Connection": "multiprocessing.connection.Connection",
+    "multiprocessing.queues.Queue": "multiprocessing.Queue",
+    "multiprocessing.queues.JoinableQueue": "multiprocessing.JoinableQueue",
+    "anyio.streams.memory.MemoryObjectSendStream": "anyio.MemoryObjectSendStream",
+    "anyio.streams.memory.MemoryObjectReceiveStream": "anyio.MemoryObjectReceiveStream",
+    "anyio.abc.ObjectSendStream": "anyio.MemoryObjectSendStream",
+    "anyio.abc.ObjectReceiveStream": "anyio.MemoryObjectReceiveStream",
+    "trio.MemorySendChannel": "trio.MemorySendChannel",
+    "trio.MemoryReceiveChannel": "trio.MemoryReceiveChannel",
+    "trio.abc.SendChannel": "trio.MemorySendChannel",
+    "trio.abc.ReceiveChannel": "trio.MemoryReceiveChannel",
 }
 
 # Awaited factories that return a tuple: `reader, writer = await asyncio.open_connection(...)`.
@@ -95,6 +109,20 @@ TUPLE_FACTORIES: dict[str, tuple[str, ...]] = {
     "asyncio.open_connection": ("asyncio.StreamReader", "asyncio.StreamWriter"),
     "asyncio.open_unix_connection": ("asyncio.StreamReader", "asyncio.StreamWriter"),
     "socket.socketpair": ("socket.socket", "socket.socket"),
+    # `send, receive = anyio.create_memory_object_stream[int](10)` (CCL301, CCL302)
+    "anyio.create_memory_object_stream": (
+        "anyio.MemoryObjectSendStream",
+        "anyio.MemoryObjectReceiveStream",
+    ),
+    "trio.open_memory_channel": ("trio.MemorySendChannel", "trio.MemoryReceiveChannel"),
+    "multiprocessing.Pipe": (
+        "multiprocessing.connection.Connection",
+        "multiprocessing.connection.Connection",
+    ),
+    "multiprocessing.connection.Pipe": (
+        "multiprocessing.connection.Connection",
+        "multiprocessing.connection.Connection",
+    ),
 }
 
 # Functions that start a task from a coroutine: their result must be kept.
@@ -319,7 +347,7 @@ COROUTINE_KEEPING_DECORATORS: frozenset[str] = frozenset(
     }
 )
 
-_LOG_METHODS = ("debug", "info", "warning", "warn", "error", "exception", "critical", "fatal", "log")
+_LOG_METHODS = ("debug", "info", "warning", "warn", "error", "exception", "critical", "fatal")
 
 # Calls that turn their arguments into text: a coroutine there is shown, never run.
 TEXT_CALLS: frozenset[str] = frozenset(
@@ -328,11 +356,12 @@ TEXT_CALLS: frozenset[str] = frozenset(
         "builtins.repr",
         "builtins.format",
         "builtins.print",
+        "logging.log",
         *(f"logging.{method}" for method in _LOG_METHODS),
     }
 )
 # The same, as methods of a `logging.Logger`.
-LOGGER_METHODS: frozenset[str] = frozenset(_LOG_METHODS)
+LOGGER_METHODS: frozenset[str] = frozenset({"log", *_LOG_METHODS})
 # Calls that only ask whether their argument is true (a coroutine always is).
 TRUTH_CALLS: frozenset[str] = frozenset({"builtins.bool"})
 
@@ -504,7 +533,9 @@ WAITING_CALLS: frozenset[str] = frozenset(
         "concurrent.futures.as_completed",
     }
 )
-PACING_CALLS: frozenset[str] = frozenset({"asyncio.sleep", "time.sleep", "trio.sleep", "anyio.sleep"})
+PACING_CALLS: frozenset[str] = frozenset(
+    {"asyncio.sleep", "time.sleep", "trio.sleep", "anyio.sleep"}
+)
 # Queue kinds whose `put` blocks when full (a bounded one paces the loop).
 BLOCKING_PUT_KINDS: frozenset[str] = frozenset(
     {"asyncio.Queue", "queue.Queue", "multiprocessing.Queue", "multiprocessing.JoinableQueue"}
@@ -559,3 +590,86 @@ WAIT_RETURN_EARLY: dict[str, str] = {
     "concurrent.futures.FIRST_COMPLETED": "FIRST_COMPLETED",
     "concurrent.futures.FIRST_EXCEPTION": "FIRST_EXCEPTION",
 }
+
+# -- CCL301/302 double-close, use-after-close ------------------------------------
+
+_ANYIO_STREAMS = ("anyio.MemoryObjectSendStream", "anyio.MemoryObjectReceiveStream")
+_TRIO_CHANNELS = ("trio.MemorySendChannel", "trio.MemoryReceiveChannel")
+_MP_QUEUES = ("multiprocessing.Queue", "multiprocessing.JoinableQueue")
+_CONNECTION = "multiprocessing.connection.Connection"
+# The kind of a descriptor passed to `os.close(fd)`.
+FILE_DESCRIPTOR = "os.fd"
+
+# Closable kinds -> the methods that close or shut them down.
+CLOSE_METHODS: dict[str, frozenset[str]] = {
+    "asyncio.Queue": frozenset({"shutdown"}),
+    "queue.Queue": frozenset({"shutdown"}),
+    **dict.fromkeys(_MP_QUEUES, frozenset({"close"})),
+    "multiprocessing.SimpleQueue": frozenset({"close"}),
+    _CONNECTION: frozenset({"close"}),
+    **dict.fromkeys(_ANYIO_STREAMS + _TRIO_CHANNELS, frozenset({"close", "aclose"})),
+    "asyncio.StreamWriter": frozenset({"close"}),
+}
+# Functions that close the descriptor given as their first argument.
+FD_CLOSERS: frozenset[str] = frozenset({"os.close"})
+# Kinds that `with`/`async with` closes on the way out.
+CLOSED_BY_WITH: frozenset[str] = frozenset({_CONNECTION, *_ANYIO_STREAMS, *_TRIO_CHANNELS})
+# Methods that send into a closable, by kind.
+SEND_METHODS: dict[str, frozenset[str]] = {
+    "asyncio.Queue": frozenset({"put", "put_nowait"}),
+    "queue.Queue": frozenset({"put", "put_nowait"}),
+    **dict.fromkeys(_MP_QUEUES, frozenset({"put", "put_nowait"})),
+    "multiprocessing.SimpleQueue": frozenset({"put"}),
+    _CONNECTION: frozenset({"send", "send_bytes"}),
+    "anyio.MemoryObjectSendStream": frozenset({"send", "send_nowait"}),
+    "trio.MemorySendChannel": frozenset({"send", "send_nowait"}),
+}
+# What a send raises once the closable is closed.
+CLOSED_ERRORS: dict[str, str] = {
+    "asyncio.Queue": "asyncio.QueueShutDown",
+    "queue.Queue": "queue.ShutDown",
+    **dict.fromkeys(_MP_QUEUES, "ValueError"),
+    "multiprocessing.SimpleQueue": "OSError",
+    _CONNECTION: "OSError",
+    "anyio.MemoryObjectSendStream": "anyio.ClosedResourceError",
+    "trio.MemorySendChannel": "trio.ClosedResourceError",
+}
+# What messages call each closable kind.
+CLOSABLE_NOUNS: dict[str, str] = {
+    "asyncio.Queue": "queue",
+    "queue.Queue": "queue",
+    **dict.fromkeys(_MP_QUEUES, "queue"),
+    "multiprocessing.SimpleQueue": "queue",
+    _CONNECTION: "connection",
+    **dict.fromkeys(_ANYIO_STREAMS, "stream"),
+    **dict.fromkeys(_TRIO_CHANNELS, "channel"),
+    "asyncio.StreamWriter": "stream writer",
+    FILE_DESCRIPTOR: "file descriptor",
+}
+
+# -- CCL401-405 queue items and locks that must pair ------------------------------
+
+# Queues whose `join()` waits for one `task_done()` per item taken.
+TASK_DONE_QUEUES: frozenset[str] = frozenset(
+    {"asyncio.Queue", "queue.Queue", "multiprocessing.JoinableQueue"}
+)
+QUEUE_TAKES: frozenset[str] = frozenset({"get", "get_nowait"})
+# Objects with `acquire()`/`release()` (CCL403) ...
+LOCK_KINDS: frozenset[str] = frozenset(
+    {
+        f"{module}.{name}"
+        for module in ("threading", "asyncio", "multiprocessing")
+        for name in ("Lock", "RLock", "Semaphore", "BoundedSemaphore", "Condition")
+    }
+    - {"asyncio.RLock"}
+)
+# ... the semaphores whose extra `release()` silently raises the count (CCL405) ...
+UNBOUNDED_SEMAPHORES: frozenset[str] = frozenset(
+    {"threading.Semaphore", "asyncio.Semaphore", "multiprocessing.Semaphore"}
+)
+# ... and the conditions whose `wait()` must sit in a loop that re-checks (CCL404).
+CONDITION_KINDS: frozenset[str] = frozenset(
+    {"threading.Condition", "asyncio.Condition", "multiprocessing.Condition"}
+)
+# `with x as y:` binds something else than `x` for these (a lock's `__enter__` gives True).
+ENTER_RETURNS_OTHER: frozenset[str] = LOCK_KINDS

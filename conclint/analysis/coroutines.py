@@ -1,4 +1,4 @@
-"""Which calls create a coroutine: the module's own `async def`s, asyncio's, and known methods.
+"""Which calls create a coroutine: `async def`s of the module or project, asyncio's, known methods.
 
 `CoroutineFunctions(context).callee(call)` names the coroutine function a
 call calls, or answers None when the call is not known to create a coroutine.
@@ -6,12 +6,14 @@ An `async def` counts only when the name at the call site resolves to it by
 Python's scoping (every binding of the name being that kind of def), when it
 is not an async generator (`yield` in its body), and when its decorators are
 known to keep it a coroutine function. Methods count through `self.`/`cls.`
-or the class name, unless an assignment in the class replaces them.
+or the class name, unless an assignment in the class replaces them. In
+project mode, names imported from other linted modules are looked up in the
+project's index of `async def`s.
 """
 
 from __future__ import annotations
 
-from collections.abc import Container, Sequence
+from collections.abc import Sequence
 
 import libcst as cst
 
@@ -19,16 +21,14 @@ from conclint.analysis import catalog
 from conclint.analysis.context import FileContext
 from conclint.analysis.scopes import Binding, ScopeNode
 
-# Project mode passes the canonical names of the `async def`s of other linted modules.
-NO_EXTERNAL: frozenset[str] = frozenset()
-
 
 class CoroutineFunctions:
     """Answers "does this call create a coroutine?" for one file."""
 
-    def __init__(self, context: FileContext, external: Container[str] = NO_EXTERNAL) -> None:
+    def __init__(self, context: FileContext) -> None:
         self.context = context
-        self.external = external
+        # In project mode: the `async def`s of the other linted modules, by qualified name.
+        self.external = context.project.async_functions
         self._generators: dict[int, bool] = {}
 
     def callee(self, call: cst.Call) -> str | None:
@@ -58,7 +58,7 @@ class CoroutineFunctions:
     def _own_method(
         self, owner: cst.ClassDef, chain: tuple[ScopeNode, ...], method: str
     ) -> str | None:
-        """`Class.method` when the class defines it as a coroutine function and nothing replaces it."""
+        """`Class.method` when the class defines it with `async def` and nothing replaces it."""
         bindings = self.context.names.table(owner).bindings.get(method)
         if not bindings or not _all_defs(bindings):
             return None

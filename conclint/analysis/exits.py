@@ -5,6 +5,8 @@
 `"continue"`. An empty answer means every path raises (or never ends), which
 is what "this handler always re-raises" needs. The walk visits statements
 only, never expressions, and does not enter nested functions or classes.
+Callers may say which calls never return and which `if` tests they can
+decide (True/False/None for unknown), so that impossible branches are skipped.
 """
 
 from __future__ import annotations
@@ -12,6 +14,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import libcst as cst
+
+from conclint.analysis import catalog
+from conclint.analysis.context import FileContext
+from conclint.analysis.scopes import scope_body
 
 FALLTHROUGH = "fallthrough"
 RETURN = "return"
@@ -22,23 +28,64 @@ Exits = frozenset[str]
 Statements = Sequence[cst.BaseStatement | cst.BaseSmallStatement]
 # Says whether a call never returns normally (`sys.exit(...)`); the caller resolves names.
 NoReturn = Callable[[cst.Call], bool]
+# The value of an `if` test where the caller knows it, else None.
+Decide = Callable[[cst.BaseExpression], bool | None]
 
+_NO_RETURN_TYPES = frozenset(
+    {"typing.NoReturn", "typing.Never", "typing_extensions.NoReturn", "typing_extensions.Never"}
+)
 _NOTHING: Exits = frozenset()
 _FALLS: Exits = frozenset({FALLTHROUGH})
 
 
-def completions(body: Statements, no_return: NoReturn | None = None) -> Exits:
+def completions(
+    body: Statements, no_return: NoReturn | None = None, decide: Decide | None = None
+) -> Exits:
     """The normal exits of `body`; empty when every path through it raises."""
-    return _Walker(no_return).block(body)
+    return _Walker(no_return, decide).block(body)
 
 
 def always_raises(body: Statements, no_return: NoReturn | None = None) -> bool:
     return not completions(body, no_return)
 
 
+def never_returns(call: cst.Call, context: FileContext) -> bool:
+    """`sys.exit(...)`, or a function or method of this module that always raises."""
+    if context.qualname(call.func) in catalog.NO_RETURN_CALLS:
+        return True
+    function = _local_function(call.func, context)
+    if function is None:
+        return False
+    if function.returns is not None:
+        returns = context.qualname(function.returns.annotation)
+        if returns in _NO_RETURN_TYPES:
+            return True
+    # One level only: the helper's own calls are not followed.
+    return always_raises(scope_body(function))
+
+
+def _local_function(func: cst.BaseExpression, context: FileContext) -> cst.FunctionDef | None:
+    """The `def` a plain name or a `self.method` denotes in this module, if just one."""
+    if isinstance(func, cst.Name):
+        found = context.names.lookup(func.value, context.chain)
+        bindings = found[1] if found is not None else []
+    elif isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
+        owner = context.bindings.class_of_receiver(func.value, context.chain)
+        table = context.names.table(owner) if owner is not None else None
+        bindings = table.bindings.get(func.attr.value, []) if table is not None else []
+    else:
+        return None
+    function = bindings[0].node if len(bindings) == 1 else None
+    # Calling an `async def` only makes a coroutine: nothing is raised yet.
+    if not isinstance(function, cst.FunctionDef) or function.asynchronous is not None:
+        return None
+    return function
+
+
 class _Walker:
-    def __init__(self, no_return: NoReturn | None) -> None:
+    def __init__(self, no_return: NoReturn | None, decide: Decide | None) -> None:
         self.no_return = no_return
+        self.decide = decide
 
     def block(self, body: Statements) -> Exits:
         found: set[str] = set()
@@ -67,7 +114,10 @@ class _Walker:
         if isinstance(node, cst.Expr) and self._never_returns(node.value):
             return _NOTHING
         if isinstance(node, cst.If):
-            return self.suite(node.body) | self._orelse(node.orelse)
+            known = self.decide(node.test) if self.decide is not None else None
+            if known is None:
+                return self.suite(node.body) | self._orelse(node.orelse)
+            return self.suite(node.body) if known else self._orelse(node.orelse)
         if isinstance(node, cst.While):
             return self._loop(node.body, node.orelse, endless=_is_true(node.test))
         if isinstance(node, cst.For):

@@ -87,7 +87,9 @@ def find_handoff(call: cst.Call, context: FileContext) -> Handoff | None:
     return Handoff(function, arguments)
 
 
-def _argument(args: Sequence[cst.Arg], position: int, keyword: str | None) -> cst.BaseExpression | None:
+def _argument(
+    args: Sequence[cst.Arg], position: int, keyword: str | None
+) -> cst.BaseExpression | None:
     for arg in args:
         if keyword is not None and arg.keyword is not None and arg.keyword.value == keyword:
             return arg.value

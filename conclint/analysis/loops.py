@@ -9,7 +9,10 @@ some bugs and never invents one.
 
 `LoopVisits` is a mixin that keeps `self.loops` in step with one traversal,
 entering a loop when its body starts (its `for` iterable and `else` block are
-outside it) and handing each finished loop to `loop_done`.
+outside it), noting `break`/`return`/`raise` on the loops they leave, and
+handing each finished loop to `loop_done`. `remember(node)` and
+`runs_once(node)` tell work that leaves the loop right after it
+(`q.put(x); break`) from work that repeats.
 """
 
 from __future__ import annotations
@@ -60,10 +63,15 @@ class LoopStack:
         self.context = context
         self.open: list[OpenLoop] = []
         self._generators: dict[int, bool] = {}
+        # Blocks being visited, innermost last: (is a loop body, ids of nodes remembered in it).
+        self._blocks: list[tuple[bool, list[int]]] = []
+        self._next_is_body = False
+        self._once: set[int] = set()
 
     def enter(self, loop: Loop) -> None:
         scope = id(self.context.chain[-1])
         self.open.append(OpenLoop(loop, scope, self.is_endless(loop)))
+        self._next_is_body = True
 
     def leave(self) -> OpenLoop:
         return self.open.pop()
@@ -79,12 +87,46 @@ class LoopStack:
     def endless(self, *, outermost: bool = False) -> OpenLoop | None:
         """The innermost (or outermost) endless loop of the current scope, if any."""
         here = self.here()
-        return next((loop for loop in (here if outermost else reversed(here)) if loop.endless), None)
+        ordered = here if outermost else reversed(here)
+        return next((loop for loop in ordered if loop.endless), None)
 
     def note(self, fact: str) -> None:
         """Record `fact` on every open loop of the current scope."""
         for loop in self.here():
             loop.facts.add(fact)
+
+    # Work that leaves the loop right after it runs ---------------------------
+
+    def remember(self, node: cst.CSTNode) -> None:
+        """Watch `node`: `runs_once` tells later whether its block leaves the loop after it."""
+        if self._blocks:
+            self._blocks[-1][1].append(id(node))
+
+    def runs_once(self, node: cst.CSTNode) -> bool:
+        """`node` is followed, in its block or an enclosing one of the same loop body, by an
+        unconditional `break`, `return` or `raise` (`q.put(x); break`)."""
+        return id(node) in self._once
+
+    def leaves(self, how: str) -> None:
+        """A `break`, `return` or `raise` statement is being visited."""
+        if self._blocks:
+            self._once.update(self._blocks[-1][1])
+        here = self.here()
+        if how != "break":
+            self.note(how)
+        elif here:
+            here[-1].facts.add(how)  # a break leaves only the innermost loop
+
+    def enter_block(self) -> None:
+        self._blocks.append((self._next_is_body, []))
+        self._next_is_body = False
+
+    def leave_block(self) -> None:
+        is_body, remembered = self._blocks.pop()
+        # An exit after an `if` or `try` still follows what ran inside it, but one after a
+        # nested loop does not stop that loop from repeating its body.
+        if self._blocks and not is_body:
+            self._blocks[-1][1].extend(remembered)
 
     # What makes a loop endless -------------------------------------------
 
@@ -141,9 +183,7 @@ def _yields(body: cst.BaseSuite) -> bool:
     """`yield` as a statement of the block (`yield x`, `item = yield`), nested blocks included."""
     for statement in iter_statements(body.body):
         value = None
-        if isinstance(statement, cst.Expr):
-            value = statement.value
-        elif isinstance(statement, cst.Assign | cst.AnnAssign):
+        if isinstance(statement, cst.Expr | cst.Assign | cst.AnnAssign):
             value = statement.value
         if isinstance(value, cst.Yield):
             return True
@@ -173,3 +213,24 @@ class LoopVisits(_RuleBase):
 
     def leave_While_body(self, node: cst.While) -> None:
         self.loop_done(self.loops.leave())
+
+    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
+        self.loops.enter_block()
+
+    def leave_IndentedBlock(self, original_node: cst.IndentedBlock) -> None:
+        self.loops.leave_block()
+
+    def visit_SimpleStatementSuite(self, node: cst.SimpleStatementSuite) -> None:
+        self.loops.enter_block()
+
+    def leave_SimpleStatementSuite(self, original_node: cst.SimpleStatementSuite) -> None:
+        self.loops.leave_block()
+
+    def visit_Break(self, node: cst.Break) -> None:
+        self.loops.leaves("break")
+
+    def visit_Return(self, node: cst.Return) -> None:
+        self.loops.leaves("return")
+
+    def visit_Raise(self, node: cst.Raise) -> None:
+        self.loops.leaves("raise")

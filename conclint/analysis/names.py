@@ -19,7 +19,8 @@ import libcst as cst
 from conclint.analysis.project import absolute_import
 from conclint.analysis.scopes import Binding, ScopeNode, ScopeTable, collect
 
-_BUILTINS = frozenset(dir(builtins))
+# Constants are not objects one can call or alias (`x = None` makes `x.sleep` nothing known).
+_BUILTINS = frozenset(dir(builtins)) - {"None", "True", "False", "Ellipsis", "NotImplemented"}
 
 # Implementation modules re-exported by their package: `asyncio.tasks.sleep` is `asyncio.sleep`.
 _REEXPORTING_PACKAGES = {

@@ -56,6 +56,8 @@ class Use:
     attr: str | None = None  # for METHOD, ATTR, ATTR_SET
     call: cst.Call | None = None  # for METHOD and ARG
     value: cst.BaseExpression | None = None  # for BIND and ATTR_SET: what is assigned
+    # For `self.x`: the class whose method's `self` the receiver is (None for other receivers).
+    owner: cst.ClassDef | None = None
 
 
 @dataclass(slots=True)
@@ -93,6 +95,21 @@ def uses_in(context: FileContext, scope: ScopeNode) -> ScopeUses:
     return found
 
 
+def of_instances(uses: Sequence[Use], owner: cst.ClassDef) -> list[Use]:
+    """The uses that may concern instances of `owner`: through its own (or a related class's)
+    `self`, or through any other receiver; other classes' `self.x` of the same name are left out.
+    """
+    return [use for use in uses if use.owner is None or _related(use.owner, owner)]
+
+
+def _related(first: cst.ClassDef, second: cst.ClassDef) -> bool:
+    if first is second:
+        return True
+    return any(dotted_name(base.value) == second.name.value for base in first.bases) or any(
+        dotted_name(base.value) == first.name.value for base in second.bases
+    )
+
+
 def local_bindings(context: FileContext, name: str) -> list[Binding] | None:
     """The bindings of `name` when it is a local of the function being visited, else None."""
     function = context.function
@@ -105,7 +122,7 @@ def local_bindings(context: FileContext, name: str) -> list[Binding] | None:
 
 
 def is_task_spawn(context: FileContext, call: cst.Call) -> bool:
-    """`asyncio.create_task(...)`, `loop.create_task(...)`, `ensure_future` or a configured spawner."""
+    """A call that starts an asyncio task: `create_task`, `ensure_future`, a configured spawner."""
     callee = context.qualname(call.func)
     if callee in catalog.TASK_SPAWNERS or callee in context.settings.extra_spawners:
         return True
@@ -165,6 +182,9 @@ class _Walker:
         self.order = 0
         # Names bound by each nested scope entered, innermost last: (is a class, names).
         self.shadows: list[tuple[bool, frozenset[str]]] = []
+        # The `self` parameter of the method being walked, and its class.
+        self.receiver_of: tuple[str, cst.ClassDef] | None = None
+        self.classes: list[cst.ClassDef | None] = []
 
     def walk(self, scope: ScopeNode) -> ScopeUses:
         if isinstance(scope, cst.Lambda):
@@ -188,7 +208,15 @@ class _Walker:
         self.order += 1
         key = dotted_name(expr)
         nested = bool(self.shadows)
-        use = Use(key, how, expr, self.order, nested, attr, call, value)
+        owner = None
+        if (
+            isinstance(expr, cst.Attribute)
+            and isinstance(expr.value, cst.Name)
+            and self.receiver_of is not None
+            and expr.value.value == self.receiver_of[0]
+        ):
+            owner = self.receiver_of[1]
+        use = Use(key, how, expr, self.order, nested, attr, call, value, owner)
         if key is not None and not self._shadowed(key.partition(".")[0]):
             self.found.by_key.setdefault(key, []).append(use)
         if isinstance(expr, cst.Attribute):
@@ -254,12 +282,25 @@ class _Walker:
         else:
             self.node(receiver)
 
-    def nested(self, scope: cst.FunctionDef | cst.Lambda | cst.ClassDef, body: Callable[[], None]) -> None:
+    def nested(
+        self, scope: cst.FunctionDef | cst.Lambda | cst.ClassDef, body: Callable[[], None]
+    ) -> None:
         table = self.names.table(scope)
         bound = frozenset(table.bindings) - table.declared_outer
+        outer_receiver = self.receiver_of
+        if isinstance(scope, cst.FunctionDef) and self.current_class is not None:
+            self.receiver_of = _receiver(scope, self.current_class)
         self.shadows.append((isinstance(scope, cst.ClassDef), bound))
+        self.classes.append(scope if isinstance(scope, cst.ClassDef) else None)
         body()
+        self.classes.pop()
         self.shadows.pop()
+        self.receiver_of = outer_receiver
+
+    @property
+    def current_class(self) -> cst.ClassDef | None:
+        """The class whose body is being walked directly (not through a method)."""
+        return self.classes[-1] if self.classes else None
 
 
 # Handlers, one per node type that gives its children a role -----------------
@@ -336,7 +377,10 @@ def _comp_for(walker: _Walker, node: cst.CompFor, how: str, call: cst.Call | Non
 
 
 def _comprehension(
-    walker: _Walker, node: cst.ListComp | cst.SetComp | cst.GeneratorExp, how: str, call: cst.Call | None
+    walker: _Walker,
+    node: cst.ListComp | cst.SetComp | cst.GeneratorExp,
+    how: str,
+    call: cst.Call | None,
 ) -> None:
     walker.node(node.for_in)
     walker.node(node.elt, how if how in _PASSED_ON else READ, call)
@@ -439,6 +483,14 @@ def _class(walker: _Walker, node: cst.ClassDef, how: str, call: cst.Call | None)
     for base in (*node.bases, *node.keywords):
         walker.node(base.value)
     walker.nested(node, lambda: walker.node(node.body))
+
+
+def _receiver(method: cst.FunctionDef, owner: cst.ClassDef) -> tuple[str, cst.ClassDef] | None:
+    params = [*method.params.posonly_params, *method.params.params]
+    static = any(
+        dotted_name(decorator.decorator) == "staticmethod" for decorator in method.decorators
+    )
+    return None if static or not params else (params[0].name.value, owner)
 
 
 def _defaults(walker: _Walker, params: cst.Parameters) -> None:

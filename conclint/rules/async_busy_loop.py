@@ -39,7 +39,7 @@ class AsyncBusyLoop(LoopVisits, Rule):
             spelled = test.value if isinstance(test, cst.Name | cst.Integer) else "True"
             self.report(node, loop=f"while {spelled}", function=function.name.value)
 
-    # Anything that suspends the coroutine or leaves the loop, in the loop's own scope.
+    # Anything that suspends the coroutine, in the loop's own scope (`LoopVisits` notes exits).
 
     def visit_Await(self, node: cst.Await) -> None:
         self.loops.note(YIELDS)
@@ -59,17 +59,6 @@ class AsyncBusyLoop(LoopVisits, Rule):
     def visit_CompFor(self, node: cst.CompFor) -> None:
         if node.asynchronous is not None:
             self.loops.note(YIELDS)
-
-    def visit_Return(self, node: cst.Return) -> None:
-        self.loops.note("return")
-
-    def visit_Raise(self, node: cst.Raise) -> None:
-        self.loops.note("raise")
-
-    def visit_Break(self, node: cst.Break) -> None:
-        here = self.loops.here()
-        if here:
-            here[-1].facts.add("break")  # a break leaves only the innermost loop
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func

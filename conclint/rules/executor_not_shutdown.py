@@ -18,6 +18,7 @@ from conclint.analysis.uses import (
     WITH,
     Use,
     local_bindings,
+    of_instances,
     uses_in,
 )
 from conclint.rules.base import Rule
@@ -27,7 +28,7 @@ _HANDED_ON = KEPT | {ITER, WITH}
 
 
 class ExecutorNotShutdown(Rule):
-    """An executor created outside `with` and never shut down leaks its worker threads or processes."""
+    """An executor created outside `with` and never shut down leaks its workers."""
 
     code = "CCL104"
     name = "executor-not-shutdown"
@@ -70,14 +71,13 @@ class ExecutorNotShutdown(Rule):
             uses = uses_in(self.context, function).of(target.value)
             if not any(use.nested for use in uses) and not self._settled(uses):
                 self._report(value)
-        elif (
-            isinstance(target, cst.Attribute)
-            and isinstance(target.value, cst.Name)
-            and self.context.bindings.class_of_receiver(target.value, self.context.chain)
-        ):
+        elif isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name):
+            owner = self.context.bindings.class_of_receiver(target.value, self.context.chain)
+            if owner is None:
+                return
             # Kept on the instance: some method (or anyone holding it) must shut it down.
-            attr = target.attr.value
-            if not self._settled(uses_in(self.context, self.context.module).of_attribute(attr)):
+            uses = uses_in(self.context, self.context.module).of_attribute(target.attr.value)
+            if not self._settled(of_instances(uses, owner)):
                 self._report(value, f"`{dotted_name(target)}`")
 
     def _settled(self, uses: Iterable[Use]) -> bool:

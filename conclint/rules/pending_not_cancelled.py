@@ -24,7 +24,8 @@ from conclint.rules.base import Rule
 # Uses that only look at the pending set: its size, its truth, membership.
 _LOOKS_ONLY = frozenset({BIND, TEST, COMPARE})
 _SIZE_CALLS = frozenset({"builtins.len", "builtins.bool"})
-_EMPTY_COLLECTIONS = frozenset({"builtins.set", "builtins.list"})
+# Methods that put tasks into a local collection: what they add counts as its content.
+_FILLING = frozenset({"append", "add", "appendleft", "insert", "extend", "update"})
 _MAX_DEPTH = 2
 
 
@@ -99,7 +100,9 @@ class PendingNotCancelled(Rule):
         if use.how in _LOOKS_ONLY:
             return True
         call = use.call
-        return use.how == ARG and call is not None and self.context.qualname(call.func) in _SIZE_CALLS
+        return (
+            use.how == ARG and call is not None and self.context.qualname(call.func) in _SIZE_CALLS
+        )
 
     def _tasks_dropped(
         self, tasks: cst.BaseExpression, wait: cst.Call, uses: ScopeUses, depth: int = 0
@@ -112,9 +115,7 @@ class PendingNotCancelled(Rule):
         if isinstance(tasks, cst.ListComp | cst.SetComp | cst.GeneratorExp):
             return isinstance(tasks.elt, cst.Call) and is_task_spawn(self.context, tasks.elt)
         if isinstance(tasks, cst.Call):
-            # `set()`/`list()` filled by `add`/`append` holds only what this function gave it.
-            empty = not tasks.args and self.context.qualname(tasks.func) in _EMPTY_COLLECTIONS
-            return empty or is_task_spawn(self.context, tasks)
+            return is_task_spawn(self.context, tasks)
         if isinstance(tasks, cst.Name) and depth <= _MAX_DEPTH:
             return self._local_dropped(tasks.value, wait, uses, depth)
         return False  # an attribute or anything else may outlive the call
@@ -124,20 +125,19 @@ class PendingNotCancelled(Rule):
         bindings = local_bindings(self.context, name)
         if not bindings or any(b.how != "assign" or b.value is None for b in bindings):
             return False  # a parameter, global or loop variable: owned elsewhere
+        content = [binding.value for binding in bindings if binding.value is not None]
         for use in uses.of(name):
             if use.how == ARG and use.call is wait and not use.nested:
                 continue
             if use.how in (METHOD, ATTR) and not use.nested:
                 if use.attr == "cancel":
                     return False
-                continue  # `tasks.add(...)`, `task.add_done_callback(...)`
+                if use.attr in _FILLING and use.call is not None and use.call.args:
+                    content.append(use.call.args[-1].value)
+                continue  # also `task.add_done_callback(...)`, `task.result()`
             if not self._only_looks(use):
                 return False
-        return any(
-            self._tasks_dropped(binding.value, wait, uses, depth + 1)
-            for binding in bindings
-            if binding.value is not None
-        )
+        return any(self._tasks_dropped(value, wait, uses, depth + 1) for value in content)
 
 
 def _awaited_call(value: cst.BaseExpression) -> cst.Call | None:

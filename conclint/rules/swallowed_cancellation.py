@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import libcst as cst
 
-from conclint.analysis import catalog
+from conclint.analysis.cancellation import caught_cancellation, is_cancellation_test, only_reaps
 from conclint.analysis.context import FileContext
-from conclint.analysis.exits import BREAK, CONTINUE, RETURN, completions
+from conclint.analysis.exits import BREAK, CONTINUE, RETURN, Decide, completions, never_returns
 from conclint.analysis.scopes import dotted_name
 from conclint.rules.base import Rule
 
@@ -18,8 +18,8 @@ Handler = cst.ExceptHandler | cst.ExceptStarHandler
 _WAYS = ((RETURN, "return"), (BREAK, "break"), (CONTINUE, "continue"))
 # Methods that show a handler reasons about whose cancellation it caught.
 _DELIBERATE = frozenset({"uncancel", "cancelling"})
-# `await asyncio.gather(*tasks)` after cancelling them reaps them like `await task`.
-_REAPERS = frozenset({"asyncio.gather", "asyncio.wait", "asyncio.wait_for"})
+# `cancelled = True`, `pending_raise = True`: a flag that re-raises once cleanup is done.
+_FLAG_WORDS = ("cancel", "raise")
 
 
 @dataclass
@@ -30,6 +30,7 @@ class _Open:
     function: cst.CSTNode | None
     construct: str
     how: str
+    caught_as: str | None
     deliberate: bool = False
 
 
@@ -83,10 +84,15 @@ class SwallowedCancellation(Rule):
     def _enter(self, node: Handler) -> None:
         if not self.context.in_async_function or not self._tries:
             return
-        caught = self._caught(node.type)
+        caught = caught_cancellation(node.type, self.context)
         if caught is None or self._only_reaps(self._tries[-1].body.body):
             return
-        exits = completions(node.body.body, self._never_returns)
+        caught_as = (
+            node.name.name.value
+            if isinstance(node.name, cst.AsName) and isinstance(node.name.name, cst.Name)
+            else None
+        )
+        exits = completions(node.body.body, self._never_returns, self._decider(caught_as))
         if not exits:
             return
         how = next((text for way, text in _WAYS if way in exits), "fall through")
@@ -94,7 +100,7 @@ class SwallowedCancellation(Rule):
         # Name the handler as written when that is short (`except STOP_SIGNALS`).
         spelled = dotted_name(node.type) if node.type is not None else None
         construct = f"except{star} {spelled or caught}" if caught else "except:"
-        self._open.append(_Open(node, self.context.function, construct, how))
+        self._open.append(_Open(node, self.context.function, construct, how, caught_as))
 
     def _leave(self, node: Handler) -> None:
         if not self._open or self._open[-1].node is not node:
@@ -115,9 +121,27 @@ class SwallowedCancellation(Rule):
             # `for t in tasks: t.cancel()` cancels `tasks`, reaped by `gather(*tasks)`.
             cancelled.update(c for v, c in self._loops if c is not None and v == receiver)
         elif func.attr.value in _DELIBERATE:
-            for handler in self._open:
-                if handler.function is function:
-                    handler.deliberate = True
+            self._mark_deliberate()
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        # A flag or the exception kept in a local: re-raised after cleanup that must finish.
+        value = node.value
+        if not self._open or not isinstance(value, cst.Name):
+            return
+        for target in node.targets:
+            spelled = dotted_name(target.target) or ""
+            kept = isinstance(target.target, cst.Name) and value.value == self._open[-1].caught_as
+            flag = value.value == "True" and any(
+                word in spelled.rpartition(".")[2].lower() for word in _FLAG_WORDS
+            )
+            if kept or flag:
+                self._mark_deliberate()
+
+    def _mark_deliberate(self) -> None:
+        function = self.context.function
+        for handler in self._open:
+            if handler.function is function:
+                handler.deliberate = True
 
     def visit_With(self, node: cst.With) -> None:
         if not self.context.in_async_function:
@@ -128,63 +152,24 @@ class SwallowedCancellation(Rule):
                 continue
             if self.context.qualname(call.func) != "contextlib.suppress":
                 continue
-            caught = next(filter(None, (self._caught(arg.value) for arg in call.args)), None)
+            caught = next(
+                filter(None, (caught_cancellation(arg.value, self.context) for arg in call.args)),
+                None,
+            )
             if caught and not self._only_reaps(node.body.body):
                 fix = "suppress it only around awaiting a task you cancelled"
                 self.report(call, construct=f"suppress({caught})", how="exit its block", fix=fix)
 
-    # What the handler catches -------------------------------------------
-
-    def _caught(self, expr: cst.BaseExpression | None) -> str | None:
-        """The cancellation class `expr` catches ('' for a bare `except:`), else None."""
-        if expr is None:
-            return ""
-        for element in self._elements(expr):
-            if self.context.kind_of(element) == catalog.CANCELLED_CLASS_KIND:
-                return "anyio.get_cancelled_exc_class()"
-            name = self.context.qualname(element)
-            if name in catalog.CANCELLATION_EXCEPTIONS:
-                return name.removeprefix("builtins.")
-        return None
-
-    def _elements(self, expr: cst.BaseExpression, depth: int = 0) -> Iterator[cst.BaseExpression]:
-        """The classes of `except (A, B)`, also through a name bound once to such a tuple."""
-        if isinstance(expr, cst.Tuple):
-            for element in expr.elements:
-                yield from self._elements(element.value, depth + 1)
-            return
-        if isinstance(expr, cst.Name) and depth < 2:
-            found = self.context.names.lookup(expr.value, self.context.chain)
-            if found is not None and len(found[1]) == 1:
-                value = found[1][0].value
-                if found[1][0].how == "assign" and isinstance(value, cst.Tuple):
-                    yield from self._elements(value, depth + 1)
-                    return
-        yield expr
-
-    # Cancel, then reap -------------------------------------------------------
-
     def _only_reaps(self, body: Sequence[cst.CSTNode]) -> bool:
-        """The block only awaits tasks this function has cancelled (and maybe cancels them)."""
         function = self.context.function
         cancelled = self._cancelled.get(id(function), set()) if function is not None else set()
-        return bool(body and cancelled) and all(self._reaps(line, cancelled) for line in body)
-
-    def _reaps(self, statement: cst.CSTNode, cancelled: set[str]) -> bool:
-        if isinstance(statement, cst.SimpleStatementLine):
-            return all(self._reaps(small, cancelled) for small in statement.body)
-        value: cst.BaseExpression | None = None
-        if isinstance(statement, cst.Expr | cst.Assign | cst.AnnAssign):
-            value = statement.value
-        if isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute):
-            return value.func.attr.value == "cancel"  # `t.cancel()` inside the reaping block
-        if not isinstance(value, cst.Await):
-            return False
-        awaited = value.expression
-        if isinstance(awaited, cst.Call) and self.context.qualname(awaited.func) in _REAPERS:
-            tasks = [arg.value for arg in awaited.args if arg.keyword is None]
-            return bool(tasks) and all(dotted_name(task) in cancelled for task in tasks)
-        return dotted_name(awaited) in cancelled
+        return only_reaps(body, cancelled, self.context)
 
     def _never_returns(self, call: cst.Call) -> bool:
-        return self.context.qualname(call.func) in catalog.NO_RETURN_CALLS
+        return never_returns(call, self.context)
+
+    def _decider(self, caught_as: str | None) -> Decide | None:
+        """`if isinstance(exc, Exception): return` cannot be taken by a cancellation."""
+        if caught_as is None:
+            return None
+        return lambda test: is_cancellation_test(test, caught_as, self.context)

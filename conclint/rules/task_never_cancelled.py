@@ -18,6 +18,7 @@ from conclint.analysis.uses import (
     WITH,
     Use,
     is_task_spawn,
+    of_instances,
     uses_in,
 )
 from conclint.config import Settings
@@ -28,7 +29,7 @@ _SETTLING = KEPT | {ARG, AWAIT, ITER, WITH}
 
 
 class TaskNeverCancelled(Rule):
-    """An endless task kept on an object or module outlives its owner unless something cancels it."""
+    """An endless task kept on an object or module outlives its owner unless cancelled."""
 
     code = "CCL201"
     name = "task-never-cancelled"
@@ -56,16 +57,22 @@ class TaskNeverCancelled(Rule):
     def _check(
         self, statement: cst.CSTNode, target: cst.BaseExpression, value: cst.BaseExpression
     ) -> None:
-        if not isinstance(value, cst.Call) or not value.args or not is_task_spawn(self.context, value):
+        if (
+            not isinstance(value, cst.Call)
+            or not value.args
+            or not is_task_spawn(self.context, value)
+        ):
             return
         coroutine = self._endless_coroutine(value.args[0].value)
         if coroutine is None:
             return
         module_uses = uses_in(self.context, self.context.module)
+        uses: Sequence[Use]
         if isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name):
-            if self.context.bindings.class_of_receiver(target.value, self.context.chain) is None:
+            owner = self.context.bindings.class_of_receiver(target.value, self.context.chain)
+            if owner is None:
                 return
-            uses = module_uses.of_attribute(target.attr.value)
+            uses = of_instances(module_uses.of_attribute(target.attr.value), owner)
         elif isinstance(target, cst.Name) and self._is_global(target.value):
             uses = module_uses.of(target.value)
         else:
@@ -127,6 +134,5 @@ def _loops_forever(function: cst.FunctionDef) -> bool:
 def _settled(uses: Sequence[Use]) -> bool:
     """Some use cancels, awaits or passes the task on (a `bind` is not a use of the old task)."""
     return any(
-        use.how in _SETTLING or (use.how in (METHOD, ATTR) and use.attr == "cancel")
-        for use in uses
+        use.how in _SETTLING or (use.how in (METHOD, ATTR) and use.attr == "cancel") for use in uses
     )

@@ -93,9 +93,10 @@ class UnawaitedCoroutine(DiscardedResults, Rule):
         if isinstance(func, cst.Attribute):
             if func.attr.value == "format" and isinstance(func.value, _STRINGS):
                 return AS_TEXT
-            if func.attr.value in catalog.LOGGER_METHODS:
-                if self.context.kind_of(func.value) == "logging.Logger":
-                    return AS_TEXT
+            if func.attr.value in catalog.LOGGER_METHODS and (
+                self.context.kind_of(func.value) == "logging.Logger"
+            ):
+                return AS_TEXT
         qualified = self.context.qualname(func)
         if qualified in catalog.TEXT_CALLS:
             return AS_TEXT

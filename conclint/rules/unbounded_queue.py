@@ -34,8 +34,8 @@ class UnboundedQueue(LoopVisits, Rule):
     name = "unbounded-queue"
     summary = "A queue with no size limit is filled by an endless loop"
     message = (
-        "`{queue}()` has no `{limit}` and {how}: if its consumer falls behind it grows until "
-        "memory runs out; pass `{limit}=`"
+        "`{queue}()` has no `{limit}` and {how}, so a slow consumer lets it grow until memory "
+        "runs out; pass `{limit}=`"
     )
     needles = ("Queue", "deque")
     tags = ("asyncio", "queue", "memory")
@@ -51,7 +51,7 @@ class UnboundedQueue(LoopVisits, Rule):
         self._queues: list[_Queue] = []
         self._bounded: set[Key] = set()  # attributes some assignment gives a bound or other value
         self._filled: dict[Key, str] = {}  # key -> how the message says it is filled
-        self._in_loop: dict[int, list[tuple[Key, str]]] = {}  # endless loop -> its fills
+        self._in_loop: dict[int, list[tuple[Key, str, cst.Call]]] = {}  # endless loop -> fills
         self._taken: dict[int, set[Key]] = {}  # endless loop -> keys it also takes from
         self._checked: set[Key] = set()  # sizes compared by hand (`if len(buf) > N`)
         self._links: list[tuple[Key, Key]] = []  # (argument, parameter it is passed to)
@@ -138,10 +138,10 @@ class UnboundedQueue(LoopVisits, Rule):
             if method in ("qsize", "full"):
                 self._size_checked(func.value)
             elif method in catalog.FILL_METHODS or method in catalog.TAKE_METHODS:
-                self._fill_or_take(func.value, method)
+                self._fill_or_take(node, func.value, method)
         self._link(node)
 
-    def _fill_or_take(self, receiver: cst.BaseExpression, method: str) -> None:
+    def _fill_or_take(self, call: cst.Call, receiver: cst.BaseExpression, method: str) -> None:
         loop = self.loops.endless(outermost=True)
         key = self._key(receiver) if loop is not None else None
         if loop is None or key is None:
@@ -150,14 +150,18 @@ class UnboundedQueue(LoopVisits, Rule):
             self._taken.setdefault(id(loop.node), set()).add(key)
             return
         function = self.context.function
-        where = f"`{function.name.value}()`" if isinstance(function, cst.FunctionDef) else "module code"
+        where = "module code"
+        if isinstance(function, cst.FunctionDef):
+            where = f"`{function.name.value}()`"
         how = f"`{method}()` fills it in an endless loop in {where}"
-        self._in_loop.setdefault(id(loop.node), []).append((key, how))
+        self.loops.remember(call)
+        self._in_loop.setdefault(id(loop.node), []).append((key, how, call))
 
     def loop_done(self, loop: OpenLoop) -> None:
         taken = self._taken.pop(id(loop.node), set())
-        for key, how in self._in_loop.pop(id(loop.node), []):
-            if key not in taken:  # a work list the loop drains itself is not a buffer
+        for key, how, call in self._in_loop.pop(id(loop.node), []):
+            # A work list the loop drains itself is no buffer; nor is a last item before `break`.
+            if key not in taken and not self.loops.runs_once(call):
                 self._filled.setdefault(key, how)
 
     def visit_Comparison(self, node: cst.Comparison) -> None:
@@ -216,7 +220,7 @@ class UnboundedQueue(LoopVisits, Rule):
             how = filled.get(queue.key)
             if how is not None:
                 self.report(queue.call, queue=name, limit=queue.limit, how=how)
-            elif strict:
+            elif strict and queue.key not in self._checked:
                 how = "nothing bounds it (`unbounded-queue-strict`)"
                 self._note(queue.call, queue=name, limit=queue.limit, how=how)
 

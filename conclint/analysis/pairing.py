@@ -1,0 +1,285 @@
+"""Operations that must pair along every path: queue `get`/`task_done`, lock `acquire`/`release`.
+
+Two flow analyses over `flow.py`:
+
+- `Takes` (CCL401, CCL402): per queue key, the items taken and not yet
+  marked done on this path, oldest first (`get` adds, `task_done` settles
+  the oldest), the last take settled when none is pending, and `many` once a
+  path has taken more than it counts, after which it no longer judges that
+  queue: more than a few takes, or a take in a loop (or comprehension) that
+  does not also call `task_done()` (a batch collected to be marked later).
+- `Locks` (CCL403): per lock key, the `acquire()` calls not yet released on
+  this path. `if lock.acquire(timeout=1):` and `ok = lock.acquire(False)` ...
+  `if not ok:` drop the acquire on the branch where it failed.
+
+Receivers are known by their dotted name (`q`, `self._jobs`) and must be of a
+known kind. `identity` says which object a receiver is for matches across
+functions: an attribute of one class, a module global, or a local (which
+may have come from anywhere).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from conclint.analysis import catalog, cfg
+from conclint.analysis.flow import FactAnalysis
+from conclint.analysis.scopes import dotted_name
+
+if TYPE_CHECKING:
+    from conclint.analysis.context import FileContext
+
+TAKE = "take"
+BATCH = "batch"  # a take that is not counted: the queue is no longer judged on this path
+DONE = "done"
+ACQUIRE = "acquire"
+RELEASE = "release"
+REFUSED = "refused"
+ALIAS = "alias"
+REBIND = "rebind"
+# Events a rule looks at without a state change: the exits, loop ends and jumps.
+EXIT = "exit"
+BACK = "back"
+JUMP = "jump"
+
+# How many pending takes of one queue a path counts before it stops judging.
+_MAX_PENDING = 3
+
+# Why a take or an acquire can be left unpaired, most specific first.
+REASONS = {
+    cfg.CONTINUE: "`continue` skips it",
+    cfg.BREAK: "`break` skips it",
+    cfg.RETURN: "an early `return` skips it",
+    cfg.RAISE: "an exception escapes before it",
+    "path": "a branch skips it",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class PairOp:
+    action: str
+    key: str = ""
+    kind: str = ""
+    how: str = ""
+
+
+def receiver_key(call: cst.Call, methods: Iterable[str]) -> tuple[str, str] | None:
+    """(receiver key, method) when `call` is `<dotted>.<one of methods>(...)`."""
+    func = call.func
+    if isinstance(func, cst.Attribute) and func.attr.value in methods:
+        key = dotted_name(func.value)
+        if key is not None:
+            return key, func.attr.value
+    return None
+
+
+class _KindedAnalysis:
+    """Classifies calls of known methods on receivers of known kinds, one kind lookup per key."""
+
+    def __init__(self, context: FileContext) -> None:
+        self.context = context
+        self._kinds: dict[str, str | None] = {}
+
+    def kind(self, call: cst.Call, key: str) -> str | None:
+        if key not in self._kinds:
+            assert isinstance(call.func, cst.Attribute)
+            self._kinds[key] = self.context.kind_of(call.func.value)
+        return self._kinds[key]
+
+    @staticmethod
+    def marker(event: cfg.Event) -> PairOp | None:
+        if event.kind == cfg.EXIT:
+            return PairOp(EXIT, how=event.how)
+        if event.kind == cfg.LOOP_BACK:
+            return PairOp(BACK)
+        if event.kind == cfg.JUMP:
+            return PairOp(JUMP, how=event.how)
+        if event.kind == cfg.ASSIGN and event.targets:
+            return PairOp(REBIND)
+        return None
+
+
+def _rebound(key: str, targets: Iterable[str]) -> bool:
+    return any(key == target or key.startswith(target + ".") for target in targets)
+
+
+# Queue items: (key, pending takes oldest first, many, the last take settled when none pends).
+Item = tuple[str, tuple[cst.Call, ...], bool, "cst.Call | None"]
+
+
+class Takes(_KindedAnalysis, FactAnalysis[Item, PairOp]):
+    key = "takes"
+
+    def prepare(self, graph: cfg.Graph) -> None:
+        # (key, loop) for every loop that marks items of that queue done.
+        self._done_loops: set[tuple[str, int]] = set()
+        for block in graph.blocks:
+            for event in block.events:
+                op = self._queue_call(event)
+                if op is not None and op.action == DONE:
+                    self._done_loops.update((op.key, id(loop)) for loop in event.loops)
+
+    def classify(self, event: cfg.Event) -> PairOp | None:
+        if event.kind == cfg.CALL:
+            op = self._queue_call(event)
+            if op is not None and op.action == TAKE:
+                # Counted only when each loop around it also marks items done.
+                counted = all((op.key, id(loop)) in self._done_loops for loop in event.loops)
+                return op if counted else PairOp(BATCH, op.key, op.kind)
+            return op
+        return self.marker(event)
+
+    def _queue_call(self, event: cfg.Event) -> PairOp | None:
+        node = event.node
+        if event.kind != cfg.CALL or not isinstance(node, cst.Call):
+            return None
+        found = receiver_key(node, (*catalog.QUEUE_TAKES, "task_done"))
+        if found is None:
+            return None
+        key, method = found
+        kind = self.kind(node, key)
+        if kind not in catalog.TASK_DONE_QUEUES:
+            return None
+        return PairOp(DONE if method == "task_done" else TAKE, key, kind)
+
+    def transfer(self, state: frozenset[Item], event: cfg.Event, op: PairOp) -> frozenset[Item]:
+        if op.action == TAKE:
+            assert isinstance(event.node, cst.Call)
+            return self._take(state, op.key, event.node)
+        if op.action == BATCH:
+            mine = {item for item in state if item[0] == op.key}
+            return (state - mine) | {(op.key, (), True, None)}
+        if op.action == DONE:
+            return frozenset(_settle(item) if item[0] == op.key else item for item in state)
+        if op.action == REBIND and state:
+            return frozenset(item for item in state if not _rebound(item[0], event.targets))
+        return state
+
+    def on_raise(self, state: frozenset[Item], event: cfg.Event, op: PairOp) -> frozenset[Item]:
+        # A failed `get` took nothing; a `task_done` that raises has still been called.
+        return self.transfer(state, event, op) if op.action == DONE else state
+
+    @staticmethod
+    def _take(state: frozenset[Item], key: str, call: cst.Call) -> frozenset[Item]:
+        mine = [item for item in state if item[0] == key]
+        if not mine:
+            return state | {(key, (call,), False, None)}
+        taken = set()
+        for _, pending, many, _settled in mine:
+            if many or len(pending) >= _MAX_PENDING:
+                taken.add((key, pending, True, None))
+            else:
+                taken.add((key, (*pending, call), False, None))
+        return (state - set(mine)) | taken
+
+
+def _settle(item: Item) -> Item:
+    key, pending, many, _settled = item
+    if many or not pending:
+        return item
+    return key, pending[1:], False, pending[0] if len(pending) == 1 else None
+
+
+# Locks: ("held", key, acquire call) and ("alias", name, acquire call) for `ok = lock.acquire()`.
+Held = tuple[str, str, cst.Call]
+_HELD = "held"
+_ALIAS = "alias"
+
+
+class Locks(_KindedAnalysis, FactAnalysis[Held, PairOp]):
+    key = "locks"
+
+    def classify(self, event: cfg.Event) -> PairOp | None:
+        node = event.node
+        if event.kind == cfg.CALL and isinstance(node, cst.Call):
+            return self._lock_call(node)
+        if event.kind == cfg.ASSUME and not event.truth:
+            lock = self._lock_call(node) if isinstance(node, cst.Call) else None
+            if lock is not None and lock.action == ACQUIRE:
+                return PairOp(REFUSED)
+            if isinstance(node, cst.Name):
+                return PairOp(REFUSED, key=node.value)
+            return None
+        if event.kind == cfg.ASSIGN and len(event.targets) == 1:
+            value = event.value
+            lock = self._lock_call(value) if isinstance(value, cst.Call) else None
+            if lock is not None and lock.action == ACQUIRE:
+                return PairOp(ALIAS, key=event.targets[0])
+        return self.marker(event)
+
+    def _lock_call(self, call: cst.Call) -> PairOp | None:
+        found = receiver_key(call, ("acquire", "release"))
+        if found is None:
+            return None
+        key, method = found
+        kind = self.kind(call, key)
+        if kind not in catalog.LOCK_KINDS:
+            return None
+        return PairOp(ACQUIRE if method == "acquire" else RELEASE, key, kind)
+
+    def transfer(self, state: frozenset[Held], event: cfg.Event, op: PairOp) -> frozenset[Held]:
+        action = op.action
+        if action == ACQUIRE:
+            assert isinstance(event.node, cst.Call)
+            return state | {(_HELD, op.key, event.node)}
+        if not state:
+            return state
+        if action == RELEASE:
+            return frozenset(fact for fact in state if fact[:2] != (_HELD, op.key))
+        if action == REFUSED:
+            if op.key:  # `if not ok:` after `ok = lock.acquire(...)`
+                calls = {fact[2] for fact in state if fact[:2] == (_ALIAS, op.key)}
+            else:
+                calls = {event.node}  # type: ignore[arg-type]
+            return frozenset(fact for fact in state if fact[0] != _HELD or fact[2] not in calls)
+        if action in (ALIAS, REBIND):
+            kept = frozenset(
+                fact for fact in state if fact[0] != _ALIAS or not _rebound(fact[1], event.targets)
+            )
+            if action == ALIAS and isinstance(event.value, cst.Call):
+                return kept | {(_ALIAS, op.key, event.value)}
+            return kept
+        return state
+
+    def on_raise(self, state: frozenset[Held], event: cfg.Event, op: PairOp) -> frozenset[Held]:
+        # A failed `acquire` holds nothing; a `release` that raises is no lock held either.
+        return self.transfer(state, event, op) if op.action == RELEASE else state
+
+
+def held_calls(state: frozenset[Held]) -> Iterator[tuple[str, cst.Call]]:
+    for tag, key, call in state:
+        if tag == _HELD:
+            yield key, call
+
+
+@dataclass
+class Unpaired:
+    """Takes or acquires that some path leaves unpaired, with why, from one scope's result."""
+
+    # The call -> its key, its kind and the reasons seen.
+    found: dict[cst.Call, tuple[str, str, set[str]]] = field(default_factory=dict)
+
+    def add(self, call: cst.Call, key: str, kind: str, reason: str) -> None:
+        self.found.setdefault(call, (key, kind, set()))[2].add(reason)
+
+    @staticmethod
+    def reason(reasons: set[str]) -> str:
+        return next(text for how, text in REASONS.items() if how in reasons or how == "path")
+
+
+def identity(context: FileContext, receiver: cst.BaseExpression) -> tuple[str, str]:
+    """Which object a receiver is, for matching across functions: by class attribute,
+    module global, or ("local", name) for anything bound in a function."""
+    if isinstance(receiver, cst.Attribute) and isinstance(receiver.value, cst.Name):
+        owner = context.bindings.class_of_receiver(receiver.value, context.chain)
+        if owner is not None:
+            return ("attribute", f"{id(owner)}.{receiver.attr.value}")
+    if isinstance(receiver, cst.Name):
+        found = context.names.lookup(receiver.value, context.chain)
+        if found is not None and found[0] == 0:
+            return ("global", receiver.value)
+    return ("local", dotted_name(receiver) or "")

@@ -1,0 +1,134 @@
+"""CCL404: `Condition.wait()` outside a loop that re-checks what it waits for."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import libcst as cst
+
+from conclint.analysis import catalog, cfg
+from conclint.analysis.context import FileContext
+from conclint.analysis.pairing import receiver_key
+from conclint.rules.base import Rule
+
+_Loop = cst.For | cst.While
+
+
+class ConditionWaitNoLoop(Rule):
+    code = "CCL404"
+    name = "condition-wait-no-loop"
+    summary = "Condition.wait() is not inside a loop that re-checks the predicate"
+    message = (
+        "`{target}.wait()` outside a loop that re-checks the condition: a wake-up does not mean "
+        "it holds (another waiter may run first); use `while not ...: wait()` or `wait_for()`"
+    )
+    needles = ("Condition",)
+    tags = ("lock", "condition")
+
+    def __init__(self, context: FileContext) -> None:
+        super().__init__(context)
+        # Loops whose body is being visited, innermost last; None starts a function.
+        self._loops: list[_Loop | None] = []
+        self._rechecks: dict[int, bool] = {}
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._loops.append(None)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self._loops.pop()
+
+    def visit_Lambda(self, node: cst.Lambda) -> None:
+        self._loops.append(None)
+
+    def leave_Lambda(self, original_node: cst.Lambda) -> None:
+        self._loops.pop()
+
+    def visit_While_body(self, node: cst.While) -> None:
+        self._loops.append(node)
+
+    def leave_While_body(self, node: cst.While) -> None:
+        self._loops.pop()
+
+    def visit_For_body(self, node: cst.For) -> None:
+        self._loops.append(node)
+
+    def leave_For_body(self, node: cst.For) -> None:
+        self._loops.pop()
+
+    def visit_Call(self, node: cst.Call) -> None:
+        found = receiver_key(node, ("wait",))
+        if found is None:
+            return
+        assert isinstance(node.func, cst.Attribute)
+        if self.context.kind_of(node.func.value) not in catalog.CONDITION_KINDS:
+            return
+        if not any(self._rechecked(loop) for loop in self._enclosing_loops()):
+            self.report(node, target=found[0])
+
+    def _enclosing_loops(self) -> list[_Loop]:
+        loops = []
+        for loop in reversed(self._loops):
+            if loop is None:
+                break
+            loops.append(loop)
+        return loops
+
+    def _rechecked(self, loop: _Loop) -> bool:
+        """A `while` on a predicate, or a loop left by a conditional `break`/`return`/`raise`."""
+        if isinstance(loop, cst.While) and cfg.constant_truth(loop.test) is None:
+            return True
+        found = self._rechecks.get(id(loop))
+        if found is None:
+            found = self._rechecks[id(loop)] = _exits_conditionally(loop.body.body, False)
+        return found
+
+
+def _exits_conditionally(
+    body: Sequence[cst.BaseStatement | cst.BaseSmallStatement], guarded: bool
+) -> bool:
+    """Does the block leave its loop from inside an `if` (not from a nested loop's `break`)?"""
+    for statement in body:
+        if isinstance(statement, cst.SimpleStatementLine | cst.SimpleStatementSuite):
+            if guarded and any(
+                isinstance(small, cst.Break | cst.Return | cst.Raise) for small in statement.body
+            ):
+                return True
+        elif isinstance(statement, cst.If):
+            blocks = [statement.body.body]
+            orelse = statement.orelse
+            while orelse is not None:
+                if isinstance(orelse, cst.If):
+                    blocks.append(orelse.body.body)
+                    orelse = orelse.orelse
+                else:
+                    blocks.append(orelse.body.body)
+                    orelse = None
+            if any(_exits_conditionally(block, True) for block in blocks):
+                return True
+        elif isinstance(statement, cst.With | cst.Try | cst.TryStar):
+            blocks = [statement.body.body]
+            if isinstance(statement, cst.Try | cst.TryStar):
+                blocks += [handler.body.body for handler in statement.handlers]
+                if statement.orelse is not None:
+                    blocks.append(statement.orelse.body.body)
+            if any(_exits_conditionally(block, guarded) for block in blocks):
+                return True
+        elif isinstance(statement, cst.For | cst.While) and _returns_conditionally(
+            statement.body.body, guarded
+        ):
+            return True  # a `break` there leaves the inner loop only, `return`/`raise` ours too
+    return False
+
+
+def _returns_conditionally(
+    body: Sequence[cst.BaseStatement | cst.BaseSmallStatement], guarded: bool
+) -> bool:
+    for statement in body:
+        if isinstance(statement, cst.SimpleStatementLine | cst.SimpleStatementSuite):
+            if guarded and any(
+                isinstance(small, cst.Return | cst.Raise) for small in statement.body
+            ):
+                return True
+        elif isinstance(statement, cst.If) and _returns_conditionally(statement.body.body, True):
+            return True
+    return False

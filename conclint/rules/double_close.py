@@ -1,0 +1,45 @@
+"""CCL301: the same queue, stream, channel or descriptor closed twice on one path."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from conclint.analysis import catalog, closing
+from conclint.analysis.flow import ScopeAnalyses, analyse
+from conclint.analysis.positions import line_of
+from conclint.rules.base import Rule
+
+_DESCRIPTOR_REASON = "the number may already belong to a file opened since; close it once"
+_REASON = "harmless alone, but nobody owns the close and sends after it fail; close it in one place"
+
+
+class DoubleClose(ScopeAnalyses, Rule):
+    code = "CCL301"
+    name = "double-close"
+    summary = "A queue, stream, channel or file descriptor is closed twice on one path"
+    message = "{noun} `{target}` {verb} on line {line} was already {verb} {first}: {reason}"
+    needles = ("close", "shutdown")
+    tags = ("close", "queue", "stream")
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if closing.may_close_or_send(node):
+            self.mark_scope()
+
+    def check_scope(self, scope: cst.FunctionDef | cst.Module) -> None:
+        result = analyse(self.context, scope, closing.Closes(self.context))
+        for event, op, states in result.at_events():
+            if op.action != closing.CLOSE:
+                continue
+            first = closing.first_close(self.context, states, op.key)
+            if first is None:
+                continue
+            descriptor = op.kind == catalog.FILE_DESCRIPTOR
+            self.report(
+                event.node,
+                noun=closing.noun(op.kind).capitalize(),
+                target=op.key,
+                verb=closing.verb(op.method),
+                line=line_of(self.context, event.node),
+                first=closing.describe_close(self.context, first, event.node),
+                reason=_DESCRIPTOR_REASON if descriptor else _REASON,
+            )

@@ -1,0 +1,84 @@
+"""CCL405: `Semaphore.release()` in a function that never acquires it (preview)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from conclint.analysis import catalog
+from conclint.analysis.context import FileContext
+from conclint.analysis.pairing import receiver_key
+from conclint.analysis.scopes import dotted_name
+from conclint.rules.base import Rule
+
+# Methods that release on behalf of an acquire made elsewhere, by design.
+_RELEASING_METHODS = frozenset({"__exit__", "__aexit__", "release"})
+
+
+@dataclass
+class _Frame:
+    name: str
+    acquired: set[str] = field(default_factory=set)
+    releases: list[tuple[cst.Call, str]] = field(default_factory=list)
+
+
+class ReleaseWithoutAcquire(Rule):
+    code = "CCL405"
+    name = "release-without-acquire"
+    summary = "Semaphore.release() in a function that never acquires it"
+    message = (
+        "`{target}.release()` in a function that never acquires it: an extra release raises "
+        "the semaphore's limit for good; use `BoundedSemaphore` to make it an error"
+    )
+    needles = ("Semaphore",)
+    preview = True
+    tags = ("lock", "semaphore")
+
+    def __init__(self, context: FileContext) -> None:
+        super().__init__(context)
+        self._frames = [_Frame("")]
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._frames.append(_Frame(node.name.value))
+
+    def visit_Lambda(self, node: cst.Lambda) -> None:
+        self._frames.append(_Frame("<lambda>"))
+
+    def visit_Call(self, node: cst.Call) -> None:
+        found = receiver_key(node, ("acquire", "release"))
+        if found is None:
+            return
+        key, method = found
+        frame = self._frames[-1]
+        if method == "acquire":
+            frame.acquired.add(key)
+            return
+        assert isinstance(node.func, cst.Attribute)
+        if frame.name not in _RELEASING_METHODS and (
+            self.context.kind_of(node.func.value) in catalog.UNBOUNDED_SEMAPHORES
+        ):
+            frame.releases.append((node, key))
+
+    def visit_WithItem(self, node: cst.WithItem) -> None:
+        key = dotted_name(node.item)
+        if key is not None:
+            self._frames[-1].acquired.add(key)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self._close_frame()
+
+    def leave_Lambda(self, original_node: cst.Lambda) -> None:
+        self._close_frame()
+
+    def leave_Module(self, original_node: cst.Module) -> None:
+        self._close_frame()
+
+    def _close_frame(self) -> None:
+        frame = self._frames.pop()
+        pending = [(call, key) for call, key in frame.releases if key not in frame.acquired]
+        if self._frames:  # a callback nested in the function that acquires is its partner
+            self._frames[-1].releases.extend(pending)
+            return
+        for call, key in pending:
+            self.report(call, target=key)

@@ -1,0 +1,41 @@
+"""CCL402: `task_done()` called again for an item already marked done."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from conclint.analysis import pairing
+from conclint.analysis.flow import ScopeAnalyses, analyse
+from conclint.analysis.positions import line_of
+from conclint.rules.base import Rule
+
+
+class TaskDoneExtra(ScopeAnalyses, Rule):
+    code = "CCL402"
+    name = "task-done-extra"
+    summary = "task_done() is called twice for one item taken from a queue"
+    message = (
+        "`{target}.task_done()` again for the item taken on line {line}: `join()` can return "
+        "while work is still running, or it raises `ValueError`; call it once per item"
+    )
+    needles = ("task_done",)
+    tags = ("queue",)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if pairing.receiver_key(node, ("task_done",)) is not None:
+            self.mark_scope()
+
+    def check_scope(self, scope: cst.FunctionDef | cst.Module) -> None:
+        result = analyse(self.context, scope, pairing.Takes(self.context))
+        for event, op, states in result.at_events():
+            if op.action != pairing.DONE:
+                continue
+            settled = [
+                take
+                for state in states
+                for key, pending, many, take in state
+                if key == op.key and not many and not pending and take is not None
+            ]
+            if settled:
+                first = min(line_of(self.context, take) for take in settled)
+                self.report(event.node, target=op.key, line=first)

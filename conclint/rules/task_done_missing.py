@@ -1,0 +1,88 @@
+"""CCL401: an item taken from a joined queue that some path never marks done."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from conclint.analysis import catalog, pairing
+from conclint.analysis.context import FileContext
+from conclint.analysis.flow import ScopeAnalyses, analyse
+from conclint.analysis.scopes import dotted_name
+from conclint.rules.base import Rule
+
+_Identity = tuple[str, str]
+
+
+class TaskDoneMissing(ScopeAnalyses, Rule):
+    code = "CCL401"
+    name = "task-done-missing"
+    summary = "An item taken from a joined queue can miss its task_done() call"
+    message = (
+        "item from `{target}.{method}()` can miss `task_done()` ({reason}), so "
+        "`{target}.join()` waits forever; call `task_done()` in `finally`"
+    )
+    needles = ("task_done",)
+    tags = ("queue",)
+
+    def __init__(self, context: FileContext) -> None:
+        super().__init__(context)
+        self._joined: list[tuple[_Identity, str]] = []
+        self._misses: list[tuple[cst.Call, str, _Identity, str]] = []
+
+    def visit_Call(self, node: cst.Call) -> None:
+        found = pairing.receiver_key(node, ("task_done", "join"))
+        if found is None:
+            return
+        if found[1] == "task_done":
+            self.mark_scope()
+        elif not node.args:  # `Queue.join()` takes no arguments, `Thread.join(timeout)` may
+            assert isinstance(node.func, cst.Attribute)
+            kind = self.context.kind_of(node.func.value)
+            if kind in catalog.TASK_DONE_QUEUES:
+                self._joined.append((pairing.identity(self.context, node.func.value), kind))
+
+    def check_scope(self, scope: cst.FunctionDef | cst.Module) -> None:
+        events = list(analyse(self.context, scope, pairing.Takes(self.context)).at_events())
+        done_keys: set[str] = set()
+        done_loops: set[tuple[str, int]] = set()
+        takes: dict[cst.CSTNode, tuple[tuple[cst.For | cst.While, ...], str]] = {}
+        for event, op, _ in events:
+            if op.action == pairing.DONE:
+                done_keys.add(op.key)
+                done_loops.update((op.key, id(loop)) for loop in event.loops)
+            elif op.action == pairing.TAKE:
+                takes[event.node] = (event.loops, op.kind)
+        unpaired = pairing.Unpaired()
+        jumps: dict[cst.Call, set[str]] = {}
+        for event, op, states in events:
+            for key, pending, many, _ in (item for state in states for item in state):
+                if many or key not in done_keys:
+                    continue  # a batch, or a function that leaves `task_done()` to others
+                for take in pending:
+                    loops, kind = takes[take]
+                    if op.action == pairing.JUMP:
+                        jumps.setdefault(take, set()).add(op.how)
+                    elif op.action == pairing.EXIT:
+                        unpaired.add(take, key, kind, op.how if op.how == "raise" else "path")
+                    elif (
+                        op.action == pairing.BACK
+                        and event.node in loops
+                        and (key, id(event.node)) in done_loops
+                    ):
+                        unpaired.add(take, key, kind, "path")
+        for take, (_key, kind, reasons) in unpaired.found.items():
+            assert isinstance(take.func, cst.Attribute)
+            reason = pairing.Unpaired.reason(reasons | jumps.get(take, set()))
+            self._misses.append(
+                (take, kind, pairing.identity(self.context, take.func.value), reason)
+            )
+
+    def finish(self) -> None:
+        for take, kind, identity, reason in self._misses:
+            if any(
+                joined_kind == kind and (joined == identity or "local" in (joined[0], identity[0]))
+                for joined, joined_kind in self._joined
+            ):
+                assert isinstance(take.func, cst.Attribute)
+                target = dotted_name(take.func.value)
+                self.report(take, target=target, method=take.func.attr.value, reason=reason)

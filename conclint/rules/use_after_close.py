@@ -1,0 +1,44 @@
+"""CCL302: a put or send into a queue, stream or channel already closed on the same path."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from conclint.analysis import catalog, closing
+from conclint.analysis.flow import ScopeAnalyses, analyse
+from conclint.rules.base import Rule
+
+
+class UseAfterClose(ScopeAnalyses, Rule):
+    code = "CCL302"
+    name = "use-after-close"
+    summary = "A put or send follows a close of the same queue, stream or channel"
+    message = (
+        "`{target}.{method}()` after the {noun} was {verb} {first}: it raises `{error}`; "
+        "send everything before closing"
+    )
+    needles = ("put", "send")
+    tags = ("close", "queue", "stream")
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if closing.may_close_or_send(node):
+            self.mark_scope()
+
+    def check_scope(self, scope: cst.FunctionDef | cst.Module) -> None:
+        result = analyse(self.context, scope, closing.Closes(self.context))
+        for event, op, states in result.at_events():
+            if op.action != closing.SEND:
+                continue
+            first = closing.first_close(self.context, states, op.key)
+            if first is None:
+                continue
+            method = "shutdown" if "shutdown" in catalog.CLOSE_METHODS.get(op.kind, ()) else "close"
+            self.report(
+                event.node,
+                target=op.key,
+                method=op.method,
+                noun=closing.noun(op.kind),
+                verb=closing.verb(method),
+                first=closing.describe_close(self.context, first, event.node),
+                error=catalog.CLOSED_ERRORS.get(op.kind, "an error"),
+            )
