@@ -310,6 +310,7 @@ def _write_report(
         rules=infos,
         root=str(Path(settings.root).resolve()),
         version=__version__,
+        cwd=str(Path.cwd()),
         color=fmt == "text" and args.output_file is None and _use_color(args.color, sys.stdout),
         show_source=args.show_source,
         include_suppressed=args.sarif_include_suppressed,

@@ -255,3 +255,12 @@ def _relative_to_root(path: str, root: str) -> str:
         return os.path.relpath(absolute, root).replace(os.sep, "/")
     except ValueError:  # another drive on Windows
         return absolute.replace(os.sep, "/")
+
+
+@functools.cache
+def settings_from_cwd() -> Settings:
+    """`[tool.conclint]` upward from the cwd, read once per process (for the plugins:
+    flake8 does not read pyproject.toml, and pylint has no place for our keys)."""
+    from conclint.registry import known_codes
+
+    return load_settings(find_config_file(Path.cwd()), known_codes())

@@ -60,13 +60,20 @@ _CODE = re.compile(r"[A-Z]+[0-9]+", re.IGNORECASE)
 Suppressions = dict[int, "frozenset[str] | None"]
 
 
-def parse_suppressions(lines: list[str] | tuple[str, ...]) -> Suppressions:
-    """Map 1-based line numbers to the codes their comments suppress."""
+def parse_suppressions(
+    lines: list[str] | tuple[str, ...], *, include_noqa: bool = True
+) -> Suppressions:
+    """Map 1-based line numbers to the codes their comments suppress.
+
+    `include_noqa=False` reads only `# conclint: ignore[...]`, for front ends
+    (flake8) that apply `# noqa` themselves.
+    """
+    patterns = (_NOQA, _IGNORE) if include_noqa else (_IGNORE,)
     found: Suppressions = {}
     for number, text in enumerate(lines, start=1):
         if "#" not in text:
             continue
-        for pattern in (_NOQA, _IGNORE):
+        for pattern in patterns:
             match = pattern.search(text)
             if match is None:
                 continue

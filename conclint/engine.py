@@ -6,9 +6,11 @@ import ast
 import io
 import os
 import re
+import sys
 import tokenize
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from concurrent.futures import ProcessPoolExecutor
 from functools import cache
 from pathlib import Path
@@ -106,10 +108,11 @@ def lint_source(
     except RecursionError:
         return _failure(path, SYNTAX_ERROR, "too deeply nested to parse; file skipped")
     try:
-        findings, wrapper = _run_rules(module, path, settings, selected, project)
-        if not findings:
-            return FileResult(path)
-        positions = wrapper.resolve(PositionProvider)
+        with _recursion_limit(_DEEP_RECURSION):
+            findings, wrapper = _run_rules(module, path, settings, selected, project)
+            if not findings:
+                return FileResult(path)
+            positions = wrapper.resolve(PositionProvider)
     except RecursionError:
         return _failure(path, UNREADABLE, "too deeply nested to analyse; file skipped")
     except Exception as error:
@@ -117,6 +120,21 @@ def lint_source(
         return _failure(path, UNREADABLE, message)
     diagnostics = [_diagnostic(path, finding, positions[finding.node]) for finding in findings]
     return _finish(path, source, diagnostics, apply_suppressions)
+
+
+# LibCST's visitors recurse once per nesting level, and long implicit string
+# concatenations nest deeply (the stdlib's pydoc_data/topics.py needs about 5,000).
+_DEEP_RECURSION = 20_000
+
+
+@contextmanager
+def _recursion_limit(limit: int) -> Iterator[None]:
+    previous = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(previous, limit))
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(previous)
 
 
 def _python_syntax_error(source: str, path: str) -> FileResult | None:

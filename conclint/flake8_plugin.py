@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import re
 from collections.abc import Iterator
 from functools import cache
-from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from conclint import __version__
 
+from conclint.config import settings_from_cwd as settings
+
 if TYPE_CHECKING:
-    from conclint.config import Settings
     from conclint.diagnostics import FileResult
     from conclint.rules.base import Rule
 
@@ -21,7 +20,6 @@ Reported = tuple[int, int, str, type["Plugin"]]
 # Every code conclint could ever emit (`CCL` + three digits), to ask flake8's own
 # select/ignore logic about without importing the registry (and so LibCST).
 _ALL_CODES = tuple(f"CCL{number:03d}" for number in range(1000))
-_NOQA_WORD = re.compile("noqa", re.IGNORECASE)
 
 
 class Plugin:
@@ -77,8 +75,8 @@ class Plugin:
         )
         if result.failed or not result.diagnostics:
             return result
-        # `# conclint: ignore[...]` is ours to apply: hide the noqa comments from the parser.
-        own = parse_suppressions([_NOQA_WORD.sub("", line) for line in self.lines])
+        # `# conclint: ignore[...]` is ours to apply; flake8 does not know it.
+        own = parse_suppressions(self.lines, include_noqa=False)
         kept = tuple(d for d in result.diagnostics if not is_suppressed(d, own))
         return replace(result, diagnostics=kept)
 
@@ -89,12 +87,3 @@ def _rules(selected: frozenset[str]) -> tuple[type[Rule], ...]:
     from conclint.registry import enabled_rules
 
     return tuple(rule for rule in enabled_rules(settings()) if rule.code in selected)
-
-
-@cache
-def settings() -> Settings:
-    """`[tool.conclint]` upward from the cwd, once per process (flake8 skips pyproject.toml)."""
-    from conclint.config import find_config_file, load_settings
-    from conclint.registry import known_codes
-
-    return load_settings(find_config_file(Path.cwd()), known_codes())

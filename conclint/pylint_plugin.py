@@ -13,7 +13,7 @@ from conclint import registry
 from conclint.config import ConfigError
 from conclint.diagnostics import Diagnostic, Severity
 from conclint.engine import DecodeError, decode_source, lint_source
-from conclint.flake8_plugin import settings
+from conclint.config import settings_from_cwd as settings
 
 if TYPE_CHECKING:
     from astroid import nodes

@@ -153,6 +153,26 @@ class Bindings:
             kinds.append(kind)
         return self._agree(kinds)
 
+    def values_of(
+        self, expr: cst.BaseExpression, chain: Sequence[ScopeNode]
+    ) -> list[cst.BaseExpression | None]:
+        """What a name or `self.` attribute is assigned, binding by binding (None: not a
+        plain assignment); empty when `expr` is neither or is not bound here."""
+        if isinstance(expr, cst.Name):
+            found = self.names.lookup(expr.value, chain)
+            if found is None:
+                return []
+            return [
+                binding.value if binding.how == "assign" and binding.index is None else None
+                for binding in found[1]
+            ]
+        if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name):
+            owner = self.class_of_receiver(expr.value, chain)
+            if owner is not None:
+                sources = self._class_attributes(owner).get(expr.attr.value, [])
+                return [value if index is None else None for value, _, _, index in sources]
+        return []
+
     def assigned_attributes(self, owner: cst.ClassDef) -> Collection[str]:
         """Attributes the class body or its methods assign (`x = ...`, `self.x = ...`)."""
         return self._class_attributes(owner).keys()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import libcst as cst
@@ -17,6 +18,14 @@ _OFFLOAD_NAMES = frozenset(
     name.rpartition(".")[2] for name in catalog.THREAD_OFFLOADS | catalog.THREAD_OFFLOAD_METHODS
 )
 CONFIGURED_REMEDY = "call it through `await asyncio.to_thread(...)`"
+
+# Socket methods that make a socket non-blocking when given a literal 0/False.
+_SOCKET_MODES = frozenset({"setblocking", "settimeout"})
+# Handlers for these show that the socket calls in the `try` are expected not to block.
+_WOULD_BLOCK = frozenset(
+    {"builtins.BlockingIOError", "ssl.SSLWantReadError", "ssl.SSLWantWriteError"}
+)
+_FUTURE = "concurrent.futures.Future"
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,3 +137,109 @@ def _non_blocking_form(node: cst.Call, positions: catalog.ArgPositions) -> bool:
         index is not None and index < len(positional) and literal_off(positional[index])
         for index in (flag, timeout)
     )
+
+
+class BlockingScan:
+    """Which calls block where they are written, given the code around them.
+
+    A rule forwards its `visit_`/`leave_` hooks for `Call`, `Try`, `If` and
+    `IfExp` here during the one traversal. `visit_Call` then answers, for calls
+    in the functions that `scanned` accepts, how the call blocks: not in the
+    arguments of a thread offload, not in a non-blocking form, not a socket
+    call the code expects not to block, not the result of a future known done.
+    """
+
+    def __init__(self, context: FileContext, scanned: Callable[[FileContext], bool]) -> None:
+        self.context = context
+        self.scanned = scanned
+        self.extra = frozenset(context.settings.extra_blocking_calls)
+        # Offload calls being visited: their arguments run on a worker thread.
+        self._offloads: list[cst.Call] = []
+        # `if`/ternary nodes whose test calls `x.done()`, with the receivers so guarded.
+        self._done_guards: list[tuple[cst.CSTNode, frozenset[str]]] = []
+        # Sockets (by spelling) switched to non-blocking mode somewhere above.
+        self._non_blocking_sockets: set[str] = set()
+        # (function id, spelling) of futures already waited for by `asyncio.wrap_future(f)`.
+        self._wrapped: set[tuple[int, str]] = set()
+        # `try` statements with an `except BlockingIOError` being visited.
+        self._would_block: list[cst.Try] = []
+
+    @property
+    def offloaded(self) -> bool:
+        """True inside an offload call such as `asyncio.to_thread(...)`."""
+        return bool(self._offloads)
+
+    def visit_Call(self, node: cst.Call) -> BlockingCall | None:
+        """Notes what `node` shows, and says how it blocks if it does here."""
+        func = node.func
+        first = node.args[0].value if node.args else None
+        if isinstance(func, cst.Attribute) and func.attr.value in _SOCKET_MODES:
+            if literal_off(first):
+                self._non_blocking_sockets.add(dotted_name(func.value) or "")
+            return None
+        if is_thread_offload(node, self.context):
+            self._offloads.append(node)
+            return None
+        if self._offloads or not self.scanned(self.context):
+            return None
+        if dotted_name(func) in ("wrap_future", "asyncio.wrap_future"):
+            if self.context.qualname(func) == "asyncio.wrap_future":
+                self._wrapped.add((id(self.context.function), dotted_name(first) or ""))
+            return None
+        found = blocking_call(node, self.context, self.extra)
+        if found is None or self._exempt(found.kind, found.receiver):
+            return None
+        return found
+
+    def leave_Call(self, original_node: cst.Call) -> None:
+        if self._offloads and self._offloads[-1] is original_node:
+            self._offloads.pop()
+
+    def _exempt(self, kind: str | None, receiver: str | None) -> bool:
+        """What the code around the call shows: the socket or the future cannot block here."""
+        if kind == "socket.socket":
+            return receiver in self._non_blocking_sockets or bool(self._would_block)
+        if kind == _FUTURE:
+            guarded = any(receiver in names for _, names in self._done_guards)
+            return guarded or (id(self.context.function), receiver) in self._wrapped
+        return False
+
+    def visit_Try(self, node: cst.Try) -> None:
+        if not self.scanned(self.context):
+            return
+        for handler in node.handlers:
+            caught = handler.type
+            kinds = (
+                [e.value for e in caught.elements] if isinstance(caught, cst.Tuple) else [caught]
+            )
+            if any(k is not None and self.context.qualname(k) in _WOULD_BLOCK for k in kinds):
+                self._would_block.append(node)
+                return
+
+    def leave_Try(self, original_node: cst.Try) -> None:
+        if self._would_block and self._would_block[-1] is original_node:
+            self._would_block.pop()
+
+    # `if fut.done(): fut.result()` and `fut.result() if fut.done() else None` do not block.
+
+    def visit_If(self, node: cst.If) -> None:
+        self._push_guard(node, node.test)
+
+    def leave_If(self, original_node: cst.If) -> None:
+        self._pop_guard(original_node)
+
+    def visit_IfExp(self, node: cst.IfExp) -> None:
+        self._push_guard(node, node.test)
+
+    def leave_IfExp(self, original_node: cst.IfExp) -> None:
+        self._pop_guard(original_node)
+
+    def _push_guard(self, node: cst.CSTNode, test: cst.BaseExpression) -> None:
+        if self.scanned(self.context):
+            names = frozenset(done_receivers(test))
+            if names:
+                self._done_guards.append((node, names))
+
+    def _pop_guard(self, node: cst.CSTNode) -> None:
+        if self._done_guards and self._done_guards[-1][0] is node:
+            self._done_guards.pop()

@@ -612,6 +612,8 @@ CLOSE_METHODS: dict[str, frozenset[str]] = {
 }
 # Functions that close the descriptor given as their first argument.
 FD_CLOSERS: frozenset[str] = frozenset({"os.close"})
+# Calls that end the process on the spot: no `finally` runs after them (unlike `sys.exit`).
+PROCESS_ENDING_CALLS: frozenset[str] = frozenset({"os._exit", "os.abort"})
 # Kinds that `with`/`async with` closes on the way out.
 CLOSED_BY_WITH: frozenset[str] = frozenset({_CONNECTION, *_ANYIO_STREAMS, *_TRIO_CHANNELS})
 # Methods that send into a closable, by kind.

@@ -16,7 +16,8 @@ of `Event`s in evaluation order:
 - `LOOP_BACK`: the end of one iteration of a `for`/`while` (`node` = the loop).
 - `EXIT`: the way out of the scope, `how` = "return" or "raise".
 
-An exception raised at a `CALL`, `RAISES` or `ENTER` event leaves its block
+A call that never returns ends its path there: `sys.exit()` as a `raise`
+would, `os._exit()` without running any `finally`. An exception raised at a `CALL`, `RAISES` or `ENTER` event leaves its block
 through the block's `exc` edge: to the handlers of the enclosing `try`, into a
 `finally`, or out of the scope. `except Exception` counts as catching
 everything: interrupts and cancellation are not the failures of ordinary work.
@@ -37,6 +38,7 @@ from typing import NamedTuple
 
 import libcst as cst
 
+from conclint.analysis import catalog
 from conclint.analysis.scopes import ScopeNode, dotted_name, scope_body
 
 CALL = "call"
@@ -63,6 +65,9 @@ Repeating = cst.For | cst.While | cst.CompFor
 Resolver = Callable[[cst.BaseExpression], "str | None"]
 
 _CATCH_ALL = frozenset({"builtins.BaseException", "builtins.Exception"})
+_NO_RETURN_NAMES = frozenset(
+    name.rpartition(".")[2] for name in catalog.NO_RETURN_CALLS | catalog.PROCESS_ENDING_CALLS
+)
 _SUPPRESSORS = frozenset({"contextlib.suppress"})
 _CONSTANTS = {"True": True, "False": False, "None": False}
 
@@ -82,11 +87,13 @@ class Event:
     how: str = ""
     # ENTER/LEAVE: the `with` statement of the item.
     owner: cst.CSTNode | None = None
+    # A call that cannot raise (it ends the process).
+    quiet: bool = False
 
     @property
     def raises(self) -> bool:
         """Can an exception surface here (before the event takes effect)?"""
-        return self.kind in (CALL, RAISES, ENTER)
+        return self.kind in (CALL, RAISES, ENTER) and not self.quiet
 
 
 class Edge(NamedTuple):
@@ -529,7 +536,12 @@ class _Builder:
             self._expr(expr.func)
             for arg in expr.args:
                 self._expr(arg.value)
-            self._emit(Event(CALL, expr, tuple(self.loops)))
+            ending = self._ending(expr)
+            self._emit(Event(CALL, expr, tuple(self.loops), quiet=ending == "process"))
+            if ending == "process":
+                self.current = self._new()
+            elif ending == "raise":
+                self._goto(self._jump(RAISE))
         elif isinstance(expr, cst.Attribute):
             self._expr(expr.value)
         elif isinstance(expr, cst.Await):
@@ -584,6 +596,18 @@ class _Builder:
         else:
             for child in _expression_children(expr):
                 self._expr(child)
+
+    def _ending(self, call: cst.Call) -> str | None:
+        """"raise" after `sys.exit()` (only its exception goes on), "process" after
+        `os._exit()` (nothing goes on, no `finally` runs), None for calls that return."""
+        func = call.func
+        name = func.attr.value if isinstance(func, cst.Attribute) else dotted_name(func)
+        if name not in _NO_RETURN_NAMES:
+            return None
+        callee = self.resolve(func)
+        if callee in catalog.PROCESS_ENDING_CALLS:
+            return "process"
+        return "raise" if callee in catalog.NO_RETURN_CALLS else None
 
     def _slices(self, node: cst.Subscript) -> None:
         for element in node.slice:

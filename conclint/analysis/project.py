@@ -20,6 +20,14 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from conclint.analysis import catalog
+
+
+# Decorators that keep a coroutine function one (last name part: `ast` has no import resolution).
+_KEEPING_DECORATORS = frozenset(
+    name.rpartition(".")[2] for name in catalog.COROUTINE_KEEPING_DECORATORS
+)
+
 
 @dataclass(frozen=True)
 class ModuleFacts:
@@ -120,16 +128,13 @@ def facts_of(source: str, path: str) -> ModuleFacts:
     async_functions: list[str] = []
     endless: list[str] = []
     for node in tree.body:
-        if isinstance(node, ast.AsyncFunctionDef):
-            async_functions.append(node.name)
-            if _loops_forever(node):
-                endless.append(node.name)
-        elif isinstance(node, ast.ClassDef):
-            for item in node.body:
-                if isinstance(item, ast.AsyncFunctionDef):
-                    async_functions.append(f"{node.name}.{item.name}")
-                    if _loops_forever(item):
-                        endless.append(f"{node.name}.{item.name}")
+        members = node.body if isinstance(node, ast.ClassDef) else [node]
+        prefix = f"{node.name}." if isinstance(node, ast.ClassDef) else ""
+        for item in members:
+            if isinstance(item, ast.AsyncFunctionDef) and _is_coroutine_function(item):
+                async_functions.append(prefix + item.name)
+                if _loops_forever(item):
+                    endless.append(prefix + item.name)
     reexports: list[tuple[str, str]] = []
     if is_package:
         package = module_name(path)
@@ -143,6 +148,27 @@ def facts_of(source: str, path: str) -> ModuleFacts:
                         local = alias.asname or alias.name
                         reexports.append((local, f"{origin}.{alias.name}"))
     return ModuleFacts(tuple(async_functions), tuple(endless), tuple(reexports))
+
+
+def _is_coroutine_function(function: ast.AsyncFunctionDef) -> bool:
+    """Not an async generator, and no decorator that may turn it into something else."""
+    for decorator in function.decorator_list:
+        target = decorator.func if isinstance(decorator, ast.Call) else decorator
+        name = target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", "")
+        if name not in _KEEPING_DECORATORS:
+            return False
+    return not _has_own_yield(function)
+
+
+def _has_own_yield(function: ast.AsyncFunctionDef) -> bool:
+    stack: list[ast.AST] = list(function.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Yield | ast.YieldFrom):
+            return True
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef):
+            stack.extend(ast.iter_child_nodes(node))
+    return False
 
 
 def _loops_forever(function: ast.AsyncFunctionDef) -> bool:

@@ -27,8 +27,9 @@ class RuleInfo:
 @dataclass(frozen=True)
 class ReportOptions:
     rules: tuple[RuleInfo, ...]  # every enabled rule, in registry order
-    root: str  # absolute directory that relative paths are reported against
+    root: str  # absolute project root: SARIF's %SRCROOT%
     version: str
+    cwd: str = ""  # absolute directory the diagnostics' relative paths start from (default: root)
     color: bool = False
     show_source: bool = False
     include_suppressed: bool = False

@@ -38,7 +38,7 @@ def render(results: Sequence[FileResult], options: ReportOptions) -> str:
     found: list[tuple[Sortable, Json]] = []
     notifications: list[tuple[Sortable, Json]] = []
     for result in results:
-        uri = artifact_uri(result.path, options.root)
+        uri = artifact_uri(result.path, options.root, options.cwd or options.root)
         if result.failed:
             notifications += [(_order(uri, d), _notification(d, uri)) for d in result.diagnostics]
             continue
@@ -71,13 +71,14 @@ def root_uri(root: str) -> str:
     return uri if uri.endswith("/") else uri + "/"
 
 
-def artifact_uri(path: str, root: str) -> Uri:
+def artifact_uri(path: str, root: str, base: str | None = None) -> Uri:
     """Relative to the root (with `%SRCROOT%`) when the file is inside it, else absolute.
 
-    A relative `path` is taken as relative to `root`: reporters never look at the cwd.
+    A relative `path` is taken as relative to `base` (the directory the paths were
+    given from; the root when absent): reporters never look at the cwd themselves.
     """
     # normpath is string work only: `a/../b` -> `b`, no file system access.
-    full = PurePath(os.path.normpath(PurePath(root) / path))
+    full = PurePath(os.path.normpath(PurePath(base or root) / path))
     try:
         relative = full.relative_to(root).as_posix()
     except ValueError:

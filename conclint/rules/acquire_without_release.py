@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from conclint.analysis import catalog, pairing
+from conclint.analysis import pairing
 from conclint.analysis.context import FileContext
 from conclint.analysis.flow import ScopeAnalyses, analyse
 from conclint.analysis.scopes import dotted_name
@@ -26,7 +26,8 @@ class AcquireWithoutRelease(ScopeAnalyses, Rule):
 
     def __init__(self, context: FileContext) -> None:
         super().__init__(context)
-        self._released: set[tuple[str, str]] = set()
+        # Last names of everything released in the module (`executor._idle_semaphore`).
+        self._released: set[str] = set()
         # Acquires in functions that never release: fine if some other function does.
         self._handed_over: list[tuple[cst.Call, tuple[str, str]]] = []
 
@@ -36,10 +37,8 @@ class AcquireWithoutRelease(ScopeAnalyses, Rule):
             return
         if found[1] == "acquire":
             self.mark_scope()
-            return
-        assert isinstance(node.func, cst.Attribute)
-        if self.context.kind_of(node.func.value) in catalog.LOCK_KINDS:
-            self._released.add(pairing.identity(self.context, node.func.value))
+        else:
+            self._released.add(found[0].rpartition(".")[2])
 
     def check_scope(self, scope: cst.FunctionDef | cst.Module) -> None:
         events = list(analyse(self.context, scope, pairing.Locks(self.context)).at_events())
@@ -78,7 +77,9 @@ class AcquireWithoutRelease(ScopeAnalyses, Rule):
     def finish(self) -> None:
         for call, identity in self._handed_over:
             # A local may be released by whoever it was handed to; a split acquire/release
-            # API (`__enter__`/`__exit__`, `lock()`/`unlock()`) releases it elsewhere.
-            if identity[0] != "local" and identity not in self._released:
+            # API (`__enter__`/`__exit__`, a worker releasing `executor._sem`) releases it
+            # elsewhere, under any receiver with the same last name.
+            target = identity[1].rpartition(".")[2]
+            if identity[0] != "local" and target not in self._released:
                 assert isinstance(call.func, cst.Attribute)
                 self.report(call, target=dotted_name(call.func.value), reason=_NEVER)

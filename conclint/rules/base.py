@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 import string
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, ClassVar
 
 import libcst as cst
@@ -25,6 +27,17 @@ FAMILIES = {
     "5": "growth",
     "6": "blocking",
 }
+
+
+@cache
+def _visitor_names(rule: type[Rule]) -> tuple[str, ...]:
+    return tuple(
+        name
+        for name in dir(rule)
+        if name.startswith(("visit_", "leave_"))
+        and callable(getattr(rule, name))
+        and not getattr(getattr(rule, name), "_is_no_op", False)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +101,11 @@ class Rule(cst.BatchableCSTVisitor):
     def needles_for(cls, settings: Settings) -> tuple[str, ...]:
         """Needles once the settings are known (configured names add their own)."""
         return cls.needles
+
+    def get_visitors(self) -> Mapping[str, Callable[[cst.CSTNode], None]]:
+        # LibCST finds visit methods with inspect.getmembers on every instance (milliseconds
+        # per rule per file); the names depend only on the class, so find them once.
+        return {name: getattr(self, name) for name in _visitor_names(type(self))}
 
     def report(self, node: cst.CSTNode, **fields: object) -> None:
         self.findings.append(

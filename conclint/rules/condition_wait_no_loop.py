@@ -12,6 +12,8 @@ from conclint.analysis.pairing import receiver_key
 from conclint.rules.base import Rule
 
 _Loop = cst.For | cst.While
+# Statements that leave the loop, or go round it again, after a test.
+_LEAVES = (cst.Break, cst.Continue, cst.Return, cst.Raise)
 
 
 class ConditionWaitNoLoop(Rule):
@@ -30,6 +32,11 @@ class ConditionWaitNoLoop(Rule):
         # Loops whose body is being visited, innermost last; None starts a function.
         self._loops: list[_Loop | None] = []
         self._rechecks: dict[int, bool] = {}
+        # The statement lists being visited (innermost last) and the current simple line.
+        self._blocks: list[Sequence[cst.BaseStatement]] = []
+        self._line: cst.SimpleStatementLine | None = None
+        # Calls whose value is thrown away: `cond.wait()` / `await cond.wait()` as a statement.
+        self._discarded: set[int] = set()
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self._loops.append(None)
@@ -55,15 +62,43 @@ class ConditionWaitNoLoop(Rule):
     def leave_For_body(self, node: cst.For) -> None:
         self._loops.pop()
 
+    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
+        self._blocks.append(node.body)
+
+    def leave_IndentedBlock(self, original_node: cst.IndentedBlock) -> None:
+        self._blocks.pop()
+
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+        self._line = node
+
+    def leave_SimpleStatementLine(self, original_node: cst.SimpleStatementLine) -> None:
+        self._line = None
+
+    def visit_Expr(self, node: cst.Expr) -> None:
+        value = node.value.expression if isinstance(node.value, cst.Await) else node.value
+        self._discarded.add(id(value))
+
     def visit_Call(self, node: cst.Call) -> None:
         found = receiver_key(node, ("wait",))
-        if found is None:
+        # A wait whose result is looked at (`if not cond.wait(5):`, `return cond.wait(t)`)
+        # is a timed wait whose caller decides what a timeout means.
+        if found is None or id(node) not in self._discarded:
             return
         assert isinstance(node.func, cst.Attribute)
         if self.context.kind_of(node.func.value) not in catalog.CONDITION_KINDS:
             return
-        if not any(self._rechecked(loop) for loop in self._enclosing_loops()):
+        if any(self._rechecked(loop) for loop in self._enclosing_loops()):
+            return
+        if not _exits_conditionally(self._statements_after_line(), False):
             self.report(node, target=found[0])
+
+    def _statements_after_line(self) -> Sequence[cst.BaseStatement]:
+        """The statements after the current line in its block: where a re-check can follow."""
+        if not self._blocks or self._line is None:
+            return ()
+        block = self._blocks[-1]
+        index = next((i for i, statement in enumerate(block) if statement is self._line), None)
+        return block[index + 1 :] if index is not None else ()
 
     def _enclosing_loops(self) -> list[_Loop]:
         loops = []
@@ -74,7 +109,7 @@ class ConditionWaitNoLoop(Rule):
         return loops
 
     def _rechecked(self, loop: _Loop) -> bool:
-        """A `while` on a predicate, or a loop left by a conditional `break`/`return`/`raise`."""
+        """A `while` on a predicate, or a loop left (or restarted) from inside an `if`."""
         if isinstance(loop, cst.While) and cfg.constant_truth(loop.test) is None:
             return True
         found = self._rechecks.get(id(loop))
@@ -89,9 +124,7 @@ def _exits_conditionally(
     """Does the block leave its loop from inside an `if` (not from a nested loop's `break`)?"""
     for statement in body:
         if isinstance(statement, cst.SimpleStatementLine | cst.SimpleStatementSuite):
-            if guarded and any(
-                isinstance(small, cst.Break | cst.Return | cst.Raise) for small in statement.body
-            ):
+            if guarded and any(isinstance(small, _LEAVES) for small in statement.body):
                 return True
         elif isinstance(statement, cst.If):
             blocks = [statement.body.body]
@@ -108,9 +141,12 @@ def _exits_conditionally(
         elif isinstance(statement, cst.With | cst.Try | cst.TryStar):
             blocks = [statement.body.body]
             if isinstance(statement, cst.Try | cst.TryStar):
-                blocks += [handler.body.body for handler in statement.handlers]
                 if statement.orelse is not None:
                     blocks.append(statement.orelse.body.body)
+                # A handler runs only when the `try` failed: it is a test too.
+                handlers = [handler.body.body for handler in statement.handlers]
+                if any(_exits_conditionally(block, True) for block in handlers):
+                    return True
             if any(_exits_conditionally(block, guarded) for block in blocks):
                 return True
         elif isinstance(statement, cst.For | cst.While) and _returns_conditionally(

@@ -55,10 +55,22 @@ class ReleaseWithoutAcquire(Rule):
             frame.acquired.add(key)
             return
         assert isinstance(node.func, cst.Attribute)
-        if frame.name not in _RELEASING_METHODS and (
-            self.context.kind_of(node.func.value) in catalog.UNBOUNDED_SEMAPHORES
+        receiver = node.func.value
+        if (
+            frame.name not in _RELEASING_METHODS
+            and self.context.kind_of(receiver) in catalog.UNBOUNDED_SEMAPHORES
+            and not self._signals(receiver)
         ):
             frame.releases.append((node, key))
+
+    def _signals(self, receiver: cst.BaseExpression) -> bool:
+        """`Semaphore(0)` counts events (one `release()` per item put), so it has no bound."""
+        made = [
+            value
+            for value in self.context.bindings.values_of(receiver, self.context.chain)
+            if isinstance(value, cst.Call)
+        ]
+        return bool(made) and all(_starts_at_zero(call) for call in made)
 
     def visit_WithItem(self, node: cst.WithItem) -> None:
         key = dotted_name(node.item)
@@ -82,3 +94,12 @@ class ReleaseWithoutAcquire(Rule):
             return
         for call, key in pending:
             self.report(call, target=key)
+
+
+def _starts_at_zero(call: cst.Call) -> bool:
+    for position, arg in enumerate(call.args):
+        if (arg.keyword is None and position == 0) or (
+            arg.keyword is not None and arg.keyword.value == "value"
+        ):
+            return isinstance(arg.value, cst.Integer) and arg.value.evaluated_value == 0
+    return False

@@ -61,6 +61,9 @@ class UnawaitedCoroutine(DiscardedResults, Rule):
     def visit_Assert(self, node: cst.Assert) -> None:
         self._tested(node.test)
 
+    def visit_CompIf(self, node: cst.CompIf) -> None:
+        self._tested(node.test)
+
     def visit_UnaryOperation(self, node: cst.UnaryOperation) -> None:
         if isinstance(node.operator, cst.Not):
             self._tested(node.expression)

@@ -19,6 +19,8 @@ from conclint.rules.base import Finding, Rule
 # Where a queue lives: ("name", id(scope), name), ("attr", id(class), attribute) or
 # ("param", id(function), parameter).
 Key = tuple[str, int, str]
+# A queue constructor's bound: its keyword and position (None: it has no bound at all).
+_Spec = tuple[str, int | None]
 _MAX_HOPS = 3
 
 
@@ -85,36 +87,35 @@ class UnboundedQueue(LoopVisits, Rule):
             self._assigned(node.target, node.value)
 
     def _assigned(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
+        if not isinstance(value, cst.Call):
+            return
+        spec = self._queue_spec(value)
+        if spec is None:
+            return
         key = self._key(target)
         if key is None:
             return
-        limit = self._unbounded(value)
+        limit = _missing_limit(value, spec)
         if limit is None:
             self._bounded.add(key)
-        elif isinstance(value, cst.Call) and self._agrees(target, key):
+        elif self._agrees(target, key):
             self._queues.append(_Queue(value, key, limit))
+
+    def _queue_spec(self, call: cst.Call) -> _Spec | None:
+        """The keyword and position of the bound of the queue `call` builds; None: no queue."""
+        callee = self.context.qualname(call.func) or ""
+        if callee in self.context.settings.extra_queue_factories:
+            return ("maxsize", 0)
+        if callee not in catalog.QUEUE_BOUNDS:
+            return None
+        return catalog.QUEUE_BOUNDS[callee] or ("maxsize", None)
 
     def _unbounded(self, value: cst.BaseExpression) -> str | None:
         """The missing bound's keyword when `value` builds an unbounded queue, else None."""
         if not isinstance(value, cst.Call):
             return None
-        callee = self.context.qualname(value.func) or ""
-        if callee in self.context.settings.extra_queue_factories:
-            spec: tuple[str, int] | None = ("maxsize", 0)
-        elif callee in catalog.QUEUE_BOUNDS:
-            spec = catalog.QUEUE_BOUNDS[callee]
-        else:
-            return None
-        if spec is None:
-            return "maxsize"  # queue.SimpleQueue cannot be bounded at all
-        keyword, position = spec
-        if any(arg.star for arg in value.args):
-            return None
-        positional = [arg for arg in value.args if arg.keyword is None]
-        given = [arg.value for arg in value.args if arg.keyword and arg.keyword.value == keyword]
-        if position < len(positional):
-            given.append(positional[position].value)
-        return keyword if not given or _no_bound(given[0]) else None
+        spec = self._queue_spec(value)
+        return None if spec is None else _missing_limit(value, spec)
 
     def _agrees(self, target: cst.BaseExpression, key: Key) -> bool:
         """Every binding of the name (or attribute) holds an unbounded queue."""
@@ -181,6 +182,8 @@ class UnboundedQueue(LoopVisits, Rule):
     # Queues handed to the module's functions: `create_task(producer(q))`, `Thread(args=(q,))`
 
     def _link(self, call: cst.Call) -> None:
+        if not call.args:
+            return
         handoff = find_handoff(call, self.context)
         func = handoff.function if handoff is not None else call.func
         found = own_function(func, self.context, self.context.chain)
@@ -228,6 +231,20 @@ class UnboundedQueue(LoopVisits, Rule):
         # Strict mode reports possible growth, not a seen one: a note, not a warning.
         message = self.message.format(**fields)
         self.findings.append(Finding(node, self.code, self.name, message, Severity.NOTE))
+
+
+def _missing_limit(call: cst.Call, spec: _Spec) -> str | None:
+    """The keyword of the bound the queue built by `call` lacks, or None when it has one."""
+    keyword, position = spec
+    if position is None:
+        return keyword  # queue.SimpleQueue cannot be bounded at all
+    if any(arg.star for arg in call.args):
+        return None
+    positional = [arg for arg in call.args if arg.keyword is None]
+    given = [arg.value for arg in call.args if arg.keyword and arg.keyword.value == keyword]
+    if position < len(positional):
+        given.append(positional[position].value)
+    return keyword if not given or _no_bound(given[0]) else None
 
 
 def _no_bound(value: cst.BaseExpression) -> bool:
