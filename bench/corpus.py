@@ -137,6 +137,19 @@ def copy_stdlib(dest: Path) -> None:
     tmp.rename(dest)
 
 
+def mark_root(directory: Path) -> None:
+    """Make `directory` a project root of its own for tools that look upward from a file.
+
+    Fixit (through trailrunner) stops at the first pyproject.toml and applies that
+    project's .gitignore, which lists bench/corpus/: without this it lints nothing.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "pyproject.toml").write_text(
+        "# Marks the benchmark corpus as a project root; it configures nothing.\n",
+        encoding="utf-8",
+    )
+
+
 def python_files(directory: Path) -> list[Path]:
     return sorted(path for path in directory.rglob("*.py") if path.is_file())
 
@@ -177,7 +190,7 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=3, help="parallel downloads (3)")
     args = parser.parse_args()
 
-    CORPUS.mkdir(parents=True, exist_ok=True)
+    mark_root(CORPUS)
     print(f"downloading {len(PINS)} sdists into {SDISTS} ...", file=sys.stderr)
     with ThreadPoolExecutor(args.jobs) as pool:
         fetched = list(pool.map(lambda pin: fetch_project(*pin), PINS))

@@ -7,6 +7,7 @@ import ast
 import hashlib
 import io
 import os
+import resource
 import shutil
 import signal
 import statistics
@@ -57,6 +58,7 @@ class Tool:
 @dataclass
 class Timing:
     seconds: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)  # user + system, the whole process tree
     peak_kb: int = 0
     failure: str | None = None
 
@@ -64,9 +66,19 @@ class Timing:
     def median(self) -> float:
         return statistics.median(self.seconds)
 
+    @property
+    def cells(self) -> str:
+        """Markdown cells: seconds, CPU seconds, peak MB (or why there are none)."""
+        if self.failure:
+            return f"{self.failure} | | "
+        peak = self.peak_kb / 1024
+        return f"{self.median:.2f} | {statistics.median(self.cpu):.2f} | {peak:,.0f}"
 
-def run_once(argv: Sequence[str], cwd: Path, log: str, timeout: float) -> tuple[float, int, int]:
-    """Seconds, exit status and peak RSS (KiB, the largest process of the tree) of one run."""
+
+def run_once(
+    argv: Sequence[str], cwd: Path, log: str, timeout: float
+) -> tuple[float, int, resource.struct_rusage]:
+    """Seconds, exit status and resource usage (of the whole process tree) of one run."""
     LOGS.mkdir(parents=True, exist_ok=True)
     with open(LOGS / f"{log}.out", "wb") as out, open(LOGS / f"{log}.err", "wb") as err:
         start = time.perf_counter()
@@ -81,7 +93,7 @@ def run_once(argv: Sequence[str], cwd: Path, log: str, timeout: float) -> tuple[
         elapsed = time.perf_counter() - start
         timer.cancel()
     process.returncode = os.waitstatus_to_exitcode(status)
-    return elapsed, process.returncode, usage.ru_maxrss
+    return elapsed, process.returncode, usage
 
 
 def measure(tool: Tool, files: Sequence[str], runs: int, log: str, timeout: float) -> Timing:
@@ -91,14 +103,15 @@ def measure(tool: Tool, files: Sequence[str], runs: int, log: str, timeout: floa
     for index in range(-1 if tool.warm_up else 0, runs):
         if tool.before is not None:
             tool.before()
-        seconds, code, peak = run_once(argv, tool.root, log, timeout)
+        seconds, code, usage = run_once(argv, tool.root, log, timeout)
         if code < 0 or not tool.ok(code):
             reason = "timed out" if code == -signal.SIGKILL else f"crashed (exit {code})"
             timing.failure = f"{reason}, see {LOGS.relative_to(HERE.parent)}/{log}.err"
             return timing
         if index >= 0:
             timing.seconds.append(seconds)
-            timing.peak_kb = max(timing.peak_kb, peak)
+            timing.cpu.append(usage.ru_utime + usage.ru_stime)
+            timing.peak_kb = max(timing.peak_kb, usage.ru_maxrss)
     return timing
 
 
@@ -243,6 +256,7 @@ def bench_set(label: str, directories: list[str], args: argparse.Namespace) -> s
     print(f"{label}: {len(files):,} files, {lines:,} lines", file=sys.stderr)
     # The "one file changed" runs edit a copy, never the corpus itself.
     copy_root = WORK / "copy"
+    corpus.mark_root(copy_root)
     for directory in directories:
         shutil.rmtree(copy_root / directory, ignore_errors=True)
         shutil.copytree(corpus.CORPUS / directory, copy_root / directory)

@@ -78,3 +78,14 @@ def test_readme_rule_table_is_current(root: Path) -> None:
         check=True,
     )
     assert table == done.stdout, "refresh the README table with `conclint rules --markdown`"
+
+
+def test_readme_example_output_is_what_conclint_prints(root: Path) -> None:
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    example = section(readme, "What it finds")
+    code = first_code_block(example)
+    shown = example.split("```text\n", 1)[1].split("```", 1)[0].splitlines()
+    assert code is not None and shown[0] == "$ conclint app.py"
+    result = lint_source(code, "app.py", Settings())
+    printed = [f"app.py:{d.line}:{d.col + 1}: {d.code} {d.message}" for d in result.diagnostics]
+    assert printed == shown[1:]

@@ -598,8 +598,8 @@ class _Builder:
                 self._expr(child)
 
     def _ending(self, call: cst.Call) -> str | None:
-        """"raise" after `sys.exit()` (only its exception goes on), "process" after
-        `os._exit()` (nothing goes on, no `finally` runs), None for calls that return."""
+        """How a call ends its path: by raising (`sys.exit()`), by ending the process
+        (`os._exit()`: no `finally` runs), or not at all (None)."""
         func = call.func
         name = func.attr.value if isinstance(func, cst.Attribute) else dotted_name(func)
         if name not in _NO_RETURN_NAMES:
