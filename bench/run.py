@@ -7,14 +7,12 @@ import ast
 import hashlib
 import io
 import os
-import resource
 import shutil
 import signal
 import statistics
 import subprocess
 import sys
 import threading
-import time
 import tokenize
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -75,25 +73,52 @@ class Timing:
         return f"{self.median:.2f} | {statistics.median(self.cpu):.2f} | {peak:,.0f}"
 
 
-def run_once(
-    argv: Sequence[str], cwd: Path, log: str, timeout: float
-) -> tuple[float, int, resource.struct_rusage]:
-    """Seconds, exit status and resource usage (of the whole process tree) of one run."""
+# Each tool is started from this small interpreter, not from run.py: Linux carries a
+# parent's peak RSS over into a child's, so run.py's own memory would set a floor.
+LAUNCHER = """\
+import os, sys, time
+start = time.perf_counter()
+pid = os.posix_spawnp(sys.argv[2], sys.argv[2:], os.environ)
+_, status, usage = os.wait4(pid, 0)  # usage of the whole tree: peak RSS of its largest process
+seconds = time.perf_counter() - start
+with open(sys.argv[1], "w") as out:
+    cpu = usage.ru_utime + usage.ru_stime
+    out.write(f"{seconds} {os.waitstatus_to_exitcode(status)} {cpu} {usage.ru_maxrss}")
+"""
+
+
+@dataclass
+class Run:
+    seconds: float
+    code: int
+    cpu: float
+    peak_kb: int
+
+
+def run_once(argv: Sequence[str], cwd: Path, log: str, timeout: float) -> Run | str:
+    """One run as the launcher measured it, or why there is no measurement."""
     LOGS.mkdir(parents=True, exist_ok=True)
+    usage = LOGS / f"{log}.usage"
+    usage.unlink(missing_ok=True)
     with open(LOGS / f"{log}.out", "wb") as out, open(LOGS / f"{log}.err", "wb") as err:
-        start = time.perf_counter()
         process = subprocess.Popen(
-            argv, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out, stderr=err, start_new_session=True
+            [sys.executable, "-I", "-S", "-c", LAUNCHER, str(usage), *argv],
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=err,
+            start_new_session=True,
         )
         # A hung tool must not hang the benchmark: end its whole process group.
         timer = threading.Timer(timeout, os.killpg, (process.pid, signal.SIGKILL))
         timer.start()
-        # wait4 reports the child's peak RSS, merged with that of every descendant it waited for.
-        _, status, usage = os.wait4(process.pid, 0)
-        elapsed = time.perf_counter() - start
+        process.wait()
         timer.cancel()
-    process.returncode = os.waitstatus_to_exitcode(status)
-    return elapsed, process.returncode, usage
+    if not usage.is_file():
+        killed = process.returncode == -signal.SIGKILL
+        return "timed out" if killed else f"could not run (exit {process.returncode})"
+    seconds, code, cpu, peak = usage.read_text(encoding="utf-8").split()
+    return Run(float(seconds), int(code), float(cpu), int(peak))
 
 
 def measure(tool: Tool, files: Sequence[str], runs: int, log: str, timeout: float) -> Timing:
@@ -103,15 +128,15 @@ def measure(tool: Tool, files: Sequence[str], runs: int, log: str, timeout: floa
     for index in range(-1 if tool.warm_up else 0, runs):
         if tool.before is not None:
             tool.before()
-        seconds, code, usage = run_once(argv, tool.root, log, timeout)
-        if code < 0 or not tool.ok(code):
-            reason = "timed out" if code == -signal.SIGKILL else f"crashed (exit {code})"
+        run = run_once(argv, tool.root, log, timeout)
+        if isinstance(run, str) or not tool.ok(run.code):
+            reason = run if isinstance(run, str) else f"crashed (exit {run.code})"
             timing.failure = f"{reason}, see {LOGS.relative_to(HERE.parent)}/{log}.err"
             return timing
         if index >= 0:
-            timing.seconds.append(seconds)
-            timing.cpu.append(usage.ru_utime + usage.ru_stime)
-            timing.peak_kb = max(timing.peak_kb, usage.ru_maxrss)
+            timing.seconds.append(run.seconds)
+            timing.cpu.append(run.cpu)
+            timing.peak_kb = max(timing.peak_kb, run.peak_kb)
     return timing
 
 
@@ -180,7 +205,6 @@ def tools_for(
     cache, copy_cache = WORK / f"cache-{label}", WORK / f"cache-{label}-copy"
     list_file = WORK / f"{label}.files"
     list_file.write_text("\n".join(files) + "\n", encoding="utf-8")
-    floor = [sys.executable, str(Path(__file__).resolve()), "--parse-floor", str(list_file)]
     empty_rc = WORK / "empty.pylintrc"
     empty_rc.write_text("", encoding="utf-8")
     with_cache = [*CONCLINT, "-j", "2", "--cache-dir", str(cache)]
@@ -225,8 +249,16 @@ def tools_for(
             # 1: violations found, 2: files it could not lint; both are results.
             ok=lambda code: code in (0, 1, 2, 3),
         ),
-        Tool("libcst", "LibCST parse only, 1 process", [*floor, "-j", "1"], root, files=False),
-        Tool("libcst", "LibCST parse only, 2 processes", [*floor, "-j", "2"], root, files=False),
+        Tool(
+            "libcst", "LibCST parse only, 1 process", floor_command(list_file, 1), root, files=False
+        ),
+        Tool(
+            "libcst",
+            "LibCST parse only, 2 processes",
+            floor_command(list_file, 2),
+            root,
+            files=False,
+        ),
     ]
     return [row for row in rows if Path(row.argv[0]).exists()]
 
@@ -234,18 +266,17 @@ def tools_for(
 def table(files: list[str], lines: int, results: list[tuple[Tool, Timing]]) -> str:
     medians = [t.median for tool, t in results if tool.name == REFERENCE and t.seconds]
     out = [
-        "| tool | files | lines | seconds (median) | lines/s | peak MB "
+        "| tool | files | lines | seconds (median) | CPU s | peak MB | lines/s "
         "| ratio to conclint -j 2 cold |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for tool, timing in results:
-        if timing.failure:
-            out.append(f"| {tool.name} | {len(files):,} | {lines:,} | {timing.failure} | | | |")
-            continue
+        speed = ratio = ""
+        if not timing.failure:
+            speed = f"{lines / timing.median:,.0f}"
+            ratio = f"{timing.median / medians[0]:.2f}" if medians else ""
         out.append(
-            f"| {tool.name} | {len(files):,} | {lines:,} | {timing.median:.2f} "
-            f"| {lines / timing.median:,.0f} | {timing.peak_kb / 1024:,.0f} "
-            f"| {f'{timing.median / medians[0]:.2f}' if medians else '-'} |"
+            f"| {tool.name} | {len(files):,} | {lines:,} | {timing.cells} | {speed} | {ratio} |"
         )
     return "\n".join(out)
 
@@ -256,6 +287,7 @@ def bench_set(label: str, directories: list[str], args: argparse.Namespace) -> s
     print(f"{label}: {len(files):,} files, {lines:,} lines", file=sys.stderr)
     # The "one file changed" runs edit a copy, never the corpus itself.
     copy_root = WORK / "copy"
+    corpus.mark_root(corpus.CORPUS)
     corpus.mark_root(copy_root)
     for directory in directories:
         shutil.rmtree(copy_root / directory, ignore_errors=True)
@@ -289,12 +321,10 @@ def flake8_plugin_cost(file: Path, runs: int, timeout: float) -> str:
     out = [
         f"flake8 on one {lines:,}-line file ({file.relative_to(corpus.CORPUS)}), median of {runs}:",
         "",
-        "| run | seconds | peak MB |",
-        "|---|---:|---:|",
+        "| run | seconds | CPU s | peak MB |",
+        "|---|---:|---:|---:|",
     ]
-    for name, timing in rows:
-        cell = timing.failure or f"{timing.median:.2f} | {timing.peak_kb / 1024:,.0f}"
-        out.append(f"| {name} | {cell} |")
+    out += [f"| {name} | {timing.cells} |" for name, timing in rows]
     return "\n".join(out)
 
 
@@ -307,16 +337,18 @@ def generated_source(sources: Sequence[Path], target: int) -> str:
     futures: set[str] = set()
     chunks: list[str] = []
     total = copy = 0
-    while total < target * 0.97:
+    while total < target * 0.99:
         added = False
         for path in sources:
-            if total >= target * 0.97:
+            if total >= target * 0.99:
                 break
+            # Renaming keeps the line count: skip what does not fit before the work.
+            if total + corpus.count_lines(path) > target:
+                continue
             chunk = _renamed(path, f"_c{copy}", futures)
-            length = chunk.count("\n")
-            if chunk and total + length <= target:
+            if chunk:
                 chunks.append(chunk)
-                total, copy, added = total + length, copy + 1, True
+                total, copy, added = total + chunk.count("\n"), copy + 1, True
         if not added:
             break
     head = f"from __future__ import {', '.join(sorted(futures))}\n" if futures else ""
@@ -360,27 +392,47 @@ def time_per_line(sources: Sequence[Path], runs: int, timeout: float) -> str:
     for target in (1_000, 100_000):
         files[f"{target:,} lines"] = generated_source(sources, target)
     out = [
-        f"conclint -j 1 --no-cache on one generated file, median of {runs}:",
+        f"conclint -j 1 --no-cache on one generated file, median of {runs}; per line in CPU time,"
+        " which a busy machine disturbs less than wall time:",
         "",
-        "| file | lines | seconds | µs/line | µs/line after start-up |",
-        "|---|---:|---:|---:|---:|",
+        "| file | lines | seconds | CPU s | peak MB | CPU µs/line | after start-up "
+        "| LibCST parse only, after start-up |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    start_up = 0.0
+    start_up: dict[str, float] = {}
     for name, text in files.items():
         path = directory / f"{name.split()[0].replace(',', '')}.py"
         path.write_text(text, encoding="utf-8")
+        path.with_suffix(".files").write_text(f"{path}\n", encoding="utf-8")
         lines = text.count("\n")
-        argv = [*CONCLINT, "-j", "1", "--no-cache", str(path)]
-        tool = Tool("conclint", name, argv, WORK, files=False)
-        timing = measure(tool, [], runs, f"per-line-{path.stem}", timeout)
-        if timing.failure:
-            out.append(f"| {name} | {lines:,} | {timing.failure} | | |")
-            continue
-        start_up = start_up or timing.median
-        per_line = timing.median / lines * 1e6
-        net = (timing.median - start_up) / lines * 1e6
-        out.append(f"| {name} | {lines:,} | {timing.median:.2f} | {per_line:,.1f} | {net:,.1f} |")
+        commands = {
+            "conclint": [*CONCLINT, "-j", "1", "--no-cache", str(path)],
+            "libcst": floor_command(path.with_suffix(".files"), 1),
+        }
+        timings = {
+            key: measure(
+                Tool(key, f"{key}, {name}", argv, WORK, files=False), [], runs, key, timeout
+            )
+            for key, argv in commands.items()
+        }
+        cpu = {key: statistics.median(t.cpu) for key, t in timings.items() if not t.failure}
+        for key, seconds in cpu.items():
+            start_up.setdefault(key, seconds)
+        per_line = {key: f"{seconds / lines * 1e6:,.1f}" for key, seconds in cpu.items()}
+        net = {
+            key: f"{(seconds - start_up[key]) / lines * 1e6:,.1f}" for key, seconds in cpu.items()
+        }
+        out.append(
+            f"| {name} | {lines:,} | {timings['conclint'].cells} | {per_line.get('conclint', '')} "
+            f"| {net.get('conclint', '')} | {net.get('libcst', '')} |"
+        )
     return "\n".join(out)
+
+
+def floor_command(list_file: Path, jobs: int) -> list[str]:
+    """The command line of the parse-only floor over the files listed in `list_file`."""
+    here = str(Path(__file__).resolve())
+    return [sys.executable, here, "--parse-floor", str(list_file), "-j", str(jobs)]
 
 
 def parse_floor(list_file: Path, jobs: int) -> int:
@@ -412,7 +464,9 @@ def main() -> int:
     parser.add_argument("-n", "--runs", type=int, default=3, help="timed runs per tool (3)")
     parser.add_argument("--sets", default="corpus,stdlib", help="tables to make (corpus,stdlib)")
     parser.add_argument(
-        "--skip", default="", help="tools to leave out: conclint,ruff,flake8,pylint,fixit,libcst"
+        "--skip",
+        default="",
+        help="what to leave out: conclint,ruff,flake8,pylint,fixit,libcst,extras",
     )
     parser.add_argument("--sample", type=int, help="only this many files of each set (quick check)")
     parser.add_argument("--timeout", type=float, default=3600, help="seconds per run (3600)")
@@ -432,6 +486,8 @@ def main() -> int:
         print(f"\n## Standard library ({stdlib}, without tests)\n")
         print(bench_set("stdlib", [stdlib], args))
 
+    if "extras" in args.skip:
+        return 0
     project_files = set_files(projects, None)
     two_thousand = corpus.CORPUS / async_file_near(corpus.CORPUS, project_files, 2000)
     print("\n## Extras\n\n" + flake8_plugin_cost(two_thousand, 5, args.timeout))

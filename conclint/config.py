@@ -59,6 +59,8 @@ class Settings:
     jobs: int | None = None
     cache_dir: str | None = None
     respect_gitignore: bool = True
+    # Seconds one file may take before it is skipped with CCL002 (0: no limit).
+    file_timeout: float = 60.0
     # Rule options (documented on the rule pages that use them).
     extra_spawners: tuple[str, ...] = ()
     extra_blocking_calls: tuple[str, ...] = ()
@@ -77,6 +79,8 @@ class Settings:
 # Settings that choose files or workers but never change one file's findings.
 _NOT_RESULTS = frozenset(
     {"jobs", "cache_dir", "root", "config_file", "exclude", "extend_exclude", "respect_gitignore"}
+    # A file that ran out of time is never cached, so the limit changes no cached result.
+    | {"file_timeout"}
 )
 
 # key in TOML -> (field name, kind); kind drives validation.
@@ -91,6 +95,7 @@ _KEYS: dict[str, tuple[str, str]] = {
     "jobs": ("jobs", "jobs"),
     "cache-dir": ("cache_dir", "str"),
     "respect-gitignore": ("respect_gitignore", "bool"),
+    "file-timeout": ("file_timeout", "seconds"),
     "extra-spawners": ("extra_spawners", "names"),
     "extra-blocking-calls": ("extra_blocking_calls", "names"),
     "extra-queue-factories": ("extra_queue_factories", "names"),
@@ -171,6 +176,10 @@ def _convert(value: Any, kind: str, where: str, known_codes: tuple[str, ...]) ->
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ConfigError(f"{where} must be a positive integer, not {value!r}")
         return value
+    if kind == "seconds":
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1e9:
+            raise ConfigError(f"{where} must be a number of seconds (0: no limit), not {value!r}")
+        return float(value)
     if kind == "per-file":
         if not isinstance(value, dict):
             raise ConfigError(f"{where} must be a table of glob = [codes]")

@@ -5,22 +5,30 @@ from __future__ import annotations
 from functools import cache
 
 from conclint.config import Settings, is_enabled
+from conclint.rules.acquire_without_release import AcquireWithoutRelease
 from conclint.rules.async_busy_loop import AsyncBusyLoop
 from conclint.rules.base import Rule
 from conclint.rules.blocking_call_in_async import BlockingCallInAsync
+from conclint.rules.blocking_call_via_helper import BlockingCallViaHelper
 from conclint.rules.cancel_not_awaited import CancelNotAwaited
+from conclint.rules.condition_wait_no_loop import ConditionWaitNoLoop
 from conclint.rules.dangling_task import DanglingTask
 from conclint.rules.discarded_future import DiscardedFuture
+from conclint.rules.double_close import DoubleClose
 from conclint.rules.executor_not_shutdown import ExecutorNotShutdown
 from conclint.rules.pending_not_cancelled import PendingNotCancelled
+from conclint.rules.release_without_acquire import ReleaseWithoutAcquire
 from conclint.rules.swallowed_cancellation import SwallowedCancellation
 from conclint.rules.sync_lock_across_await import SyncLockAcrossAwait
 from conclint.rules.target_called_not_passed import TargetCalledNotPassed
+from conclint.rules.task_done_extra import TaskDoneExtra
+from conclint.rules.task_done_missing import TaskDoneMissing
 from conclint.rules.task_never_cancelled import TaskNeverCancelled
 from conclint.rules.thread_not_joined import ThreadNotJoined
 from conclint.rules.unawaited_coroutine import UnawaitedCoroutine
 from conclint.rules.unbounded_queue import UnboundedQueue
 from conclint.rules.unbounded_spawn import UnboundedSpawn
+from conclint.rules.use_after_close import UseAfterClose
 
 RULES: tuple[type[Rule], ...] = (
     DanglingTask,
@@ -38,6 +46,14 @@ RULES: tuple[type[Rule], ...] = (
     TaskNeverCancelled,
     PendingNotCancelled,
     CancelNotAwaited,
+    DoubleClose,
+    UseAfterClose,
+    TaskDoneMissing,
+    TaskDoneExtra,
+    AcquireWithoutRelease,
+    ConditionWaitNoLoop,
+    ReleaseWithoutAcquire,
+    BlockingCallViaHelper,
 )
 
 # Diagnostics of the tool itself: (code, name, summary).

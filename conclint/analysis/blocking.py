@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import libcst as cst
 
@@ -11,6 +11,14 @@ from conclint.analysis import catalog
 from conclint.analysis.context import FileContext
 from conclint.analysis.derived import derived_kind
 from conclint.analysis.scopes import dotted_name
+
+if TYPE_CHECKING:
+    from conclint.rules.base import Rule
+
+    _RuleBase = Rule
+else:
+    # At run time the mixin sits before `Rule` in the rule's bases.
+    _RuleBase = object
 
 _FUNCTION_NAMES = frozenset(name.rpartition(".")[2] for name in catalog.BLOCKING_CALLS)
 _METHOD_NAMES = frozenset(name for methods in catalog.BLOCKING_METHODS.values() for name in methods)
@@ -121,6 +129,16 @@ def literal_off(value: cst.BaseExpression | None) -> bool:
     return False
 
 
+def asks_not_to_block(node: cst.Call) -> bool:
+    """A call that passes `block=False`, `blocking=False`, `wait=False` or `timeout=0`."""
+    return any(
+        arg.keyword is not None
+        and (arg.keyword.value in catalog.NON_BLOCKING_FLAGS or arg.keyword.value == "timeout")
+        and literal_off(arg.value)
+        for arg in node.args
+    )
+
+
 def _non_blocking_form(node: cst.Call, positions: catalog.ArgPositions) -> bool:
     """`acquire(False)`, `get(block=False)`, `wait(timeout=0)`, `shutdown(wait=False)`."""
     flag, timeout = positions
@@ -139,20 +157,21 @@ def _non_blocking_form(node: cst.Call, positions: catalog.ArgPositions) -> bool:
     )
 
 
-class BlockingScan:
-    """Which calls block where they are written, given the code around them.
+class BlockingCallScan(_RuleBase):
+    """Mixin for rules about blocking calls: says how each call blocks, given the code around it.
 
-    A rule forwards its `visit_`/`leave_` hooks for `Call`, `Try`, `If` and
-    `IfExp` here during the one traversal. `visit_Call` then answers, for calls
-    in the functions that `scanned` accepts, how the call blocks: not in the
-    arguments of a thread offload, not in a non-blocking form, not a socket
-    call the code expects not to block, not the result of a future known done.
+    For every call it calls `self.saw_call(call, found)`. `found` says how the
+    call blocks the thread it runs on, or is None: when it does not, when it is
+    in the arguments of a thread offload, in a non-blocking form, a socket call
+    the code expects not to block (`setblocking(False)` above, a `try` that
+    handles `BlockingIOError`), the result of a future known to be done, or
+    when `scans()` declines the function being visited. A rule that also
+    defines one of the visit/leave methods below must call `super()`.
     """
 
-    def __init__(self, context: FileContext, scanned: Callable[[FileContext], bool]) -> None:
-        self.context = context
-        self.scanned = scanned
-        self.extra = frozenset(context.settings.extra_blocking_calls)
+    def __init__(self, context: FileContext) -> None:
+        super().__init__(context)
+        self._extra_blocking = frozenset(context.settings.extra_blocking_calls)
         # Offload calls being visited: their arguments run on a worker thread.
         self._offloads: list[cst.Call] = []
         # `if`/ternary nodes whose test calls `x.done()`, with the receivers so guarded.
@@ -164,13 +183,22 @@ class BlockingScan:
         # `try` statements with an `except BlockingIOError` being visited.
         self._would_block: list[cst.Try] = []
 
+    def scans(self) -> bool:
+        """True when the calls of the function being visited are to be checked."""
+        raise NotImplementedError
+
+    def saw_call(self, node: cst.Call, found: BlockingCall | None) -> None:
+        raise NotImplementedError
+
     @property
     def offloaded(self) -> bool:
         """True inside an offload call such as `asyncio.to_thread(...)`."""
         return bool(self._offloads)
 
-    def visit_Call(self, node: cst.Call) -> BlockingCall | None:
-        """Notes what `node` shows, and says how it blocks if it does here."""
+    def visit_Call(self, node: cst.Call) -> None:
+        self.saw_call(node, self._how_blocks(node))
+
+    def _how_blocks(self, node: cst.Call) -> BlockingCall | None:
         func = node.func
         first = node.args[0].value if node.args else None
         if isinstance(func, cst.Attribute) and func.attr.value in _SOCKET_MODES:
@@ -180,13 +208,13 @@ class BlockingScan:
         if is_thread_offload(node, self.context):
             self._offloads.append(node)
             return None
-        if self._offloads or not self.scanned(self.context):
+        if self._offloads or not self.scans():
             return None
         if dotted_name(func) in ("wrap_future", "asyncio.wrap_future"):
             if self.context.qualname(func) == "asyncio.wrap_future":
                 self._wrapped.add((id(self.context.function), dotted_name(first) or ""))
             return None
-        found = blocking_call(node, self.context, self.extra)
+        found = blocking_call(node, self.context, self._extra_blocking)
         if found is None or self._exempt(found.kind, found.receiver):
             return None
         return found
@@ -205,7 +233,7 @@ class BlockingScan:
         return False
 
     def visit_Try(self, node: cst.Try) -> None:
-        if not self.scanned(self.context):
+        if not self.scans():
             return
         for handler in node.handlers:
             caught = handler.type
@@ -235,7 +263,7 @@ class BlockingScan:
         self._pop_guard(original_node)
 
     def _push_guard(self, node: cst.CSTNode, test: cst.BaseExpression) -> None:
-        if self.scanned(self.context):
+        if self.scans():
             names = frozenset(done_receivers(test))
             if names:
                 self._done_guards.append((node, names))

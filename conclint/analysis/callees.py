@@ -39,14 +39,16 @@ def module_functions(
     if owner is None:
         return None
     method = func.attr.value
-    bindings = context.names.table(owner).bindings.get(method)
-    if not bindings or method in context.bindings.assigned_attributes(owner):
+    members = context.names.table(owner).bindings.get(method)
+    if not members or method in context.bindings.assigned_attributes(owner):
         return None  # unknown, or replaced by `self.method = ...` somewhere in the class
     class_chain = context.bindings.chains.get(id(owner), (owner,))
-    return _defs(bindings, class_chain)
+    return _defs(members, class_chain)
 
 
-def plain_decorators(function: cst.FunctionDef, chain: Sequence[ScopeNode], context: FileContext) -> bool:
+def plain_decorators(
+    function: cst.FunctionDef, chain: Sequence[ScopeNode], context: FileContext
+) -> bool:
     """True when every decorator leaves calling the function running its body."""
     for decorator in function.decorators:
         expr = decorator.decorator

@@ -102,6 +102,11 @@ ANNOTATION_KINDS: dict[str, str] = {
     "trio.MemoryReceiveChannel": "trio.MemoryReceiveChannel",
     "trio.abc.SendChannel": "trio.MemorySendChannel",
     "trio.abc.ReceiveChannel": "trio.MemoryReceiveChannel",
+    # the classes behind multiprocessing's lock factories (CCL403-405)
+    **{
+        f"multiprocessing.synchronize.{name}": f"multiprocessing.{name}"
+        for name in ("Lock", "RLock", "Semaphore", "BoundedSemaphore", "Condition")
+    },
 }
 
 # Awaited factories that return a tuple: `reader, writer = await asyncio.open_connection(...)`.
@@ -156,9 +161,7 @@ COROUTINE_METHODS: dict[str, frozenset[str]] = {
     "asyncio.Event": frozenset({"wait"}),
     "asyncio.Condition": frozenset({"acquire", "wait", "wait_for"}),
     "asyncio.StreamWriter": frozenset({"drain", "wait_closed", "start_tls"}),
-    "asyncio.StreamReader": frozenset(
-        {"read", "readline", "readexactly", "readuntil"}
-    ),
+    "asyncio.StreamReader": frozenset({"read", "readline", "readexactly", "readuntil"}),
     "asyncio.AbstractEventLoop": frozenset(
         {
             "sock_recv",
@@ -395,7 +398,7 @@ HANDOFF_METHODS: dict[str, dict[str, _Handoff]] = {
     "multiprocessing.Pool": {
         "apply": (0, "func", 1),
         "apply_async": (0, "func", 1),
-        **{name: (0, "func", None) for name in _POOL_MAPS},
+        **dict.fromkeys(_POOL_MAPS, (0, "func", None)),
     },
 }
 
@@ -612,6 +615,17 @@ CLOSE_METHODS: dict[str, frozenset[str]] = {
 }
 # Functions that close the descriptor given as their first argument.
 FD_CLOSERS: frozenset[str] = frozenset({"os.close"})
+# Calls taken not to raise, so that they open no exception path (CCL3xx, CCL4xx); logging
+# calls are also taken not to (logging reports its own failures).
+NON_RAISING_CALLS: frozenset[str] = frozenset(
+    {
+        "contextlib.suppress",
+        "contextlib.nullcontext",
+        "builtins.isinstance",
+        "builtins.id",
+        "builtins.print",
+    }
+)
 # Calls that end the process on the spot: no `finally` runs after them (unlike `sys.exit`).
 PROCESS_ENDING_CALLS: frozenset[str] = frozenset({"os._exit", "os.abort"})
 # Kinds that `with`/`async with` closes on the way out.

@@ -1,10 +1,12 @@
 """The control-flow graph of one function (or module) body, as blocks of events.
 
-`build(scope, resolve)` walks the statements of one scope directly (no LibCST
+`build(scope, lookup)` walks the statements of one scope directly (no LibCST
 visitor, no nested def/class/lambda bodies) and turns them into basic blocks
 of `Event`s in evaluation order:
 
-- `CALL`: every call, after its callee and arguments; any call may raise.
+- `CALL`: every call, after its callee and arguments; any call may raise, except
+  logging calls (logging reports its own failures) and the few in
+  `catalog.NON_RAISING_CALLS` (`contextlib.suppress(...)`).
 - `RAISES`: other points where an exception can surface: `await` of something
   that is not a call, `yield`, the next item of a `for`, an `import`.
 - `ASSIGN`: names and attributes re-bound (`targets`, dotted keys such as
@@ -32,9 +34,9 @@ sends the path on accordingly. Edges out of a `finally` body by `return`,
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 import libcst as cst
 
@@ -61,13 +63,12 @@ CONTINUE = "continue"
 Loop = cst.For | cst.While
 # What `Event.loops` holds: statement loops, and the clauses of comprehensions.
 Repeating = cst.For | cst.While | cst.CompFor
-# Resolves a name or attribute to its canonical dotted name (imports followed), or None.
-Resolver = Callable[[cst.BaseExpression], "str | None"]
 
 _CATCH_ALL = frozenset({"builtins.BaseException", "builtins.Exception"})
 _NO_RETURN_NAMES = frozenset(
     name.rpartition(".")[2] for name in catalog.NO_RETURN_CALLS | catalog.PROCESS_ENDING_CALLS
 )
+_NON_RAISING_NAMES = frozenset(name.rpartition(".")[2] for name in catalog.NON_RAISING_CALLS)
 _SUPPRESSORS = frozenset({"contextlib.suppress"})
 _CONSTANTS = {"True": True, "False": False, "None": False}
 
@@ -132,9 +133,24 @@ class _Frame:
     cont: Block | None = None
 
 
-def build(scope: ScopeNode, resolve: Resolver) -> Graph:
+class Lookup(Protocol):
+    """Name questions about the scope being built, answered by the caller."""
+
+    def resolve(self, expr: cst.BaseExpression) -> str | None:
+        """The canonical dotted name `expr` denotes (imports followed), or None."""
+
+    def kind_of(self, expr: cst.BaseExpression) -> str | None:
+        """The kind of object `expr` holds (`logging.Logger`, ...), or None."""
+
+
+def build(scope: ScopeNode, lookup: Lookup) -> Graph:
     """The control-flow graph of `scope`'s own body."""
-    return _Builder(scope, resolve).graph()
+    return _Builder(scope, lookup).graph()
+
+
+def rebinds(targets: Iterable[str], key: str) -> bool:
+    """Does assigning `targets` (ASSIGN keys) re-bind `key`? `self` re-binds `self._q` too."""
+    return any(key == target or key.startswith(target + ".") for target in targets)
 
 
 def constant_truth(expr: cst.CSTNode) -> bool | None:
@@ -147,9 +163,10 @@ def constant_truth(expr: cst.CSTNode) -> bool | None:
 
 
 class _Builder:
-    def __init__(self, scope: ScopeNode, resolve: Resolver) -> None:
+    def __init__(self, scope: ScopeNode, lookup: Lookup) -> None:
         self.scope = scope
-        self.resolve = resolve
+        self.lookup = lookup
+        self.resolve = lookup.resolve
         self.blocks: list[Block] = []
         self.frames: list[_Frame] = []
         self.loops: list[Repeating] = []
@@ -426,7 +443,9 @@ class _Builder:
         item = node.items[position]
         self._expr(item.item)
         how = "async with" if node.asynchronous is not None else "with"
-        self._emit(Event(ENTER, item, tuple(self.loops), how=how, owner=node))
+        # Entering `suppress(...)` or `nullcontext()` cannot fail either.
+        quiet = isinstance(item.item, cst.Call) and self._cannot_raise(item.item)
+        self._emit(Event(ENTER, item, tuple(self.loops), how=how, owner=node, quiet=quiet))
         if item.asname is not None:
             self._assign([item.asname.name], None, item)
         leave = self._new()
@@ -442,6 +461,9 @@ class _Builder:
         router.router = self._router(after)
         call = item.item
         if isinstance(call, cst.Call) and self.resolve(call.func) in _SUPPRESSORS:
+            # `suppress(Exception)` swallows everything; `suppress(KeyError)` only some.
+            if any(self._catches_all(arg.value) for arg in call.args):
+                router.router[RAISE] = []
             router.router[RAISE].append(Edge(after))
         self.current = after
 
@@ -537,7 +559,8 @@ class _Builder:
             for arg in expr.args:
                 self._expr(arg.value)
             ending = self._ending(expr)
-            self._emit(Event(CALL, expr, tuple(self.loops), quiet=ending == "process"))
+            quiet = ending == "process" or self._cannot_raise(expr)
+            self._emit(Event(CALL, expr, tuple(self.loops), quiet=quiet))
             if ending == "process":
                 self.current = self._new()
             elif ending == "raise":
@@ -596,6 +619,15 @@ class _Builder:
         else:
             for child in _expression_children(expr):
                 self._expr(child)
+
+    def _cannot_raise(self, call: cst.Call) -> bool:
+        func = call.func
+        name = func.attr.value if isinstance(func, cst.Attribute) else dotted_name(func)
+        if isinstance(func, cst.Attribute) and name in catalog.LOGGER_METHODS:
+            if self.lookup.kind_of(func.value) == "logging.Logger":
+                return True
+            return self.resolve(func) == f"logging.{name}"
+        return name in _NON_RAISING_NAMES and self.resolve(func) in catalog.NON_RAISING_CALLS
 
     def _ending(self, call: cst.Call) -> str | None:
         """How a call ends its path: by raising (`sys.exit()`), by ending the process

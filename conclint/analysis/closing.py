@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from conclint.analysis import catalog, cfg
+from conclint.analysis import catalog, cfg, flow
 from conclint.analysis.flow import FactAnalysis
 from conclint.analysis.positions import line_of
 from conclint.analysis.scopes import dotted_name
@@ -61,17 +61,34 @@ class Closes(FactAnalysis[Closed, CloseOp]):
     def __init__(self, context: FileContext) -> None:
         self.context = context
         self._kinds: dict[str, str | None] = {}
+        self._ops: dict[int, CloseOp | None] = {}
+        # Keys something closes: only re-binding one of them changes a state.
+        self._closed: set[str] = set()
+
+    def prepare(self, graph: cfg.Graph) -> None:
+        for block in graph.blocks:
+            for event in block.events:
+                if event.kind in (cfg.CALL, cfg.LEAVE):
+                    op = self._ops[id(event)] = self._close_or_send(event)
+                    if op is not None and op.action != SEND:
+                        self._closed.add(op.key)
 
     def classify(self, event: cfg.Event) -> CloseOp | None:
+        if event.kind == cfg.ASSIGN:
+            if event.targets and flow.touches(event.targets, self._closed):
+                return CloseOp(REBIND)
+            return None
+        return self._ops.get(id(event))
+
+    def _close_or_send(self, event: cfg.Event) -> CloseOp | None:
         node = event.node
         if event.kind == cfg.CALL and isinstance(node, cst.Call):
             return self._call(node)
         if event.kind == cfg.LEAVE and isinstance(node, cst.WithItem):
             key = dotted_name(node.item)
-            if key is not None and self._kind(node.item, key) in catalog.CLOSED_BY_WITH:
-                return CloseOp(WITH_CLOSE, key, self._kind(node.item, key) or "")
-        if event.kind == cfg.ASSIGN and event.targets:
-            return CloseOp(REBIND)
+            kind = self._kind(node.item, key) if key is not None else None
+            if key is not None and kind in catalog.CLOSED_BY_WITH:
+                return CloseOp(WITH_CLOSE, key, kind or "")
         return None
 
     def _call(self, call: cst.Call) -> CloseOp | None:
@@ -105,12 +122,8 @@ class Closes(FactAnalysis[Closed, CloseOp]):
         if op.action == WITH_CLOSE and event.owner is not None:
             return state | {(op.key, event.owner)}
         if op.action == REBIND and state:
-            return frozenset(fact for fact in state if not _rebound(fact[0], event.targets))
+            return frozenset(fact for fact in state if not cfg.rebinds(event.targets, fact[0]))
         return state
-
-
-def _rebound(key: str, targets: Iterable[str]) -> bool:
-    return any(key == target or key.startswith(target + ".") for target in targets)
 
 
 def first_close(

@@ -185,8 +185,7 @@ def graph_of(
     found = cache.get(key)
     if found is None:
         scopes = tuple(chain if chain is not None else context.chain)
-        names = context.names
-        found = cfg.build(scope, lambda expr: names.resolve(expr, scopes))
+        found = cfg.build(scope, _ScopeLookup(context, scopes))
         cache[key] = found
     assert isinstance(found, Graph)
     return found
@@ -228,6 +227,18 @@ class ScopeAnalyses(_RuleBase):
         self.finish()
 
 
+@dataclass(frozen=True, slots=True)
+class _ScopeLookup:
+    context: FileContext
+    chain: tuple[ScopeNode, ...]
+
+    def resolve(self, expr: cst.BaseExpression) -> str | None:
+        return self.context.names.resolve(expr, self.chain)
+
+    def kind_of(self, expr: cst.BaseExpression) -> str | None:
+        return self.context.bindings.kind_of(expr, self.chain)
+
+
 # One cache per file (keyed by its resolver), freed with it.
 _CACHE: WeakKeyDictionary[NameResolver, dict[tuple[int, str], object]] = WeakKeyDictionary()
 
@@ -262,19 +273,15 @@ def _advance(analysis: Analysis[S, Op], step: _Step, path: _Path[S]) -> _Path[S]
     return state, flags, tags
 
 
-def _touches(targets: Iterable[str], flag_keys: frozenset[str]) -> bool:
-    """Does re-binding `targets` end some flag (`self` ends `self._closed`)?"""
-    return any(
-        key == target or key.startswith(target + ".") for target in targets for key in flag_keys
-    )
+def touches(targets: Iterable[str], keys: Iterable[str]) -> bool:
+    """Does re-binding `targets` end something known about one of `keys`?"""
+    return any(cfg.rebinds(targets, key) for key in keys)
 
 
-def _rebind(flags: Flags, keys: Iterable[str]) -> Flags:
+def _rebind(flags: Flags, targets: Sequence[str]) -> Flags:
     if not flags:
         return flags
-    dropped = {
-        flag for flag in flags for key in keys if flag[0] == key or flag[0].startswith(key + ".")
-    }
+    dropped = {flag for flag in flags if cfg.rebinds(targets, flag[0])}
     return flags - dropped if dropped else flags
 
 
@@ -310,7 +317,7 @@ class _Solver(Generic[S, Op]):
                     truth = cfg.constant_truth(event.value)
                     if truth is not None and event.targets[0] in flag_keys:
                         sets = (event.targets[0], truth)
-                if op is not None or sets is not None or _touches(event.targets, flag_keys):
+                if op is not None or sets is not None or touches(event.targets, flag_keys):
                     steps.append(_Step(event, op, sets=sets))
             elif op is not None or event.raises:
                 if op is None and steps and steps[-1].op is None and steps[-1].event.raises:

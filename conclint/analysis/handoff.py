@@ -5,6 +5,8 @@
 `asyncio.to_thread(f, x)` and their kin (`catalog.HANDOFF_*`): which
 expression is handed over and which arguments it will be called with.
 
+`work_of(call, context)` names what a spawn runs.
+
 `CallableResults(context).may_return_callable(function, chain)` says whether
 a `def` of the module might return something callable (a nested def, a
 lambda, `functools.partial(...)`, a bound method, a parameter, ...). Only a
@@ -75,16 +77,38 @@ def find_handoff(call: cst.Call, context: FileContext) -> Handoff | None:
     function = _argument(call.args, position, keyword)
     if function is None:
         return None
+    values: list[cst.BaseExpression] = []
     if passed == catalog.HANDOFF_REST:
-        rest = call.args[position + 1 :]
-        arguments = tuple(arg.value for arg in rest if arg.keyword is None and not arg.star)
+        for arg in call.args[position + 1 :]:
+            if arg.star:
+                break  # `*args` hides which argument lands where
+            if arg.keyword is None:
+                values.append(arg.value)
     elif passed is not None:
         packed = _argument(call.args, passed, "args")
-        elements = packed.elements if isinstance(packed, cst.Tuple | cst.List) else ()
-        arguments = tuple(element.value for element in elements if isinstance(element, cst.Element))
-    else:
-        arguments = ()
-    return Handoff(function, arguments)
+        for element in packed.elements if isinstance(packed, cst.Tuple | cst.List) else ():
+            if not isinstance(element, cst.Element):
+                break
+            values.append(element.value)
+    return Handoff(function, tuple(values))
+
+
+def work_of(call: cst.Call, context: FileContext) -> cst.BaseExpression | None:
+    """What a spawn runs: `work` of `create_task(work(x))`, `submit(work, x)`, and of
+    `Thread(target=work).start()` (also through the name the thread is bound to)."""
+    func = call.func
+    if isinstance(func, cst.Attribute) and func.attr.value == "start":
+        started = func.value
+        if isinstance(started, cst.Name):
+            found = context.names.lookup(started.value, context.chain)
+            values = [binding.value for binding in found[1]] if found else []
+            started = values[0] if len(values) == 1 and values[0] is not None else started
+        call = started if isinstance(started, cst.Call) else call
+    handoff = find_handoff(call, context)
+    work = handoff.function if handoff is not None else None
+    if work is None and call.args and call.args[0].keyword is None:
+        work = call.args[0].value
+    return work.func if isinstance(work, cst.Call) else work
 
 
 def _argument(

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from conclint.analysis import catalog, cfg
-from conclint.analysis.flow import FactAnalysis
+from conclint.analysis.flow import FactAnalysis, touches
 from conclint.analysis.scopes import dotted_name
 
 if TYPE_CHECKING:
@@ -45,17 +45,18 @@ REBIND = "rebind"
 EXIT = "exit"
 BACK = "back"
 JUMP = "jump"
+ENDINGS = frozenset({EXIT, BACK, JUMP})
 
 # How many pending takes of one queue a path counts before it stops judging.
 _MAX_PENDING = 3
 
 # Why a take or an acquire can be left unpaired, most specific first.
 REASONS = {
-    cfg.CONTINUE: "`continue` skips it",
-    cfg.BREAK: "`break` skips it",
-    cfg.RETURN: "an early `return` skips it",
-    cfg.RAISE: "an exception escapes before it",
-    "path": "a branch skips it",
+    cfg.CONTINUE: "when `continue` skips it",
+    cfg.BREAK: "when `break` skips it",
+    cfg.RETURN: "on an early `return`",
+    cfg.RAISE: "when an exception escapes",
+    "path": "on every path",
 }
 
 
@@ -83,6 +84,8 @@ class _KindedAnalysis:
     def __init__(self, context: FileContext) -> None:
         self.context = context
         self._kinds: dict[str, str | None] = {}
+        # Names whose re-binding changes a state (set by `prepare`).
+        self.tracked: set[str] = set()
 
     def kind(self, call: cst.Call, key: str) -> str | None:
         if key not in self._kinds:
@@ -90,21 +93,16 @@ class _KindedAnalysis:
             self._kinds[key] = self.context.kind_of(call.func.value)
         return self._kinds[key]
 
-    @staticmethod
-    def marker(event: cfg.Event) -> PairOp | None:
+    def marker(self, event: cfg.Event) -> PairOp | None:
         if event.kind == cfg.EXIT:
             return PairOp(EXIT, how=event.how)
         if event.kind == cfg.LOOP_BACK:
             return PairOp(BACK)
         if event.kind == cfg.JUMP:
             return PairOp(JUMP, how=event.how)
-        if event.kind == cfg.ASSIGN and event.targets:
+        if event.kind == cfg.ASSIGN and event.targets and touches(event.targets, self.tracked):
             return PairOp(REBIND)
         return None
-
-
-def _rebound(key: str, targets: Iterable[str]) -> bool:
-    return any(key == target or key.startswith(target + ".") for target in targets)
 
 
 # Queue items: (key, pending takes oldest first, many, the last take settled when none pends).
@@ -120,6 +118,8 @@ class Takes(_KindedAnalysis, FactAnalysis[Item, PairOp]):
         for block in graph.blocks:
             for event in block.events:
                 op = self._queue_call(event)
+                if op is not None:
+                    self.tracked.add(op.key)
                 if op is not None and op.action == DONE:
                     self._done_loops.update((op.key, id(loop)) for loop in event.loops)
 
@@ -156,7 +156,7 @@ class Takes(_KindedAnalysis, FactAnalysis[Item, PairOp]):
         if op.action == DONE:
             return frozenset(_settle(item) if item[0] == op.key else item for item in state)
         if op.action == REBIND and state:
-            return frozenset(item for item in state if not _rebound(item[0], event.targets))
+            return frozenset(item for item in state if not cfg.rebinds(event.targets, item[0]))
         return state
 
     def on_raise(self, state: frozenset[Item], event: cfg.Event, op: PairOp) -> frozenset[Item]:
@@ -192,6 +192,16 @@ _ALIAS = "alias"
 
 class Locks(_KindedAnalysis, FactAnalysis[Held, PairOp]):
     key = "locks"
+
+    def prepare(self, graph: cfg.Graph) -> None:
+        # Names bound to an acquire's result (`ok = lock.acquire(False)`).
+        for block in graph.blocks:
+            for event in block.events:
+                if event.kind == cfg.ASSIGN and len(event.targets) == 1:
+                    value = event.value
+                    lock = self._lock_call(value) if isinstance(value, cst.Call) else None
+                    if lock is not None and lock.action == ACQUIRE:
+                        self.tracked.add(event.targets[0])
 
     def classify(self, event: cfg.Event) -> PairOp | None:
         node = event.node
@@ -238,7 +248,9 @@ class Locks(_KindedAnalysis, FactAnalysis[Held, PairOp]):
             return frozenset(fact for fact in state if fact[0] != _HELD or fact[2] not in calls)
         if action in (ALIAS, REBIND):
             kept = frozenset(
-                fact for fact in state if fact[0] != _ALIAS or not _rebound(fact[1], event.targets)
+                fact
+                for fact in state
+                if fact[0] != _ALIAS or not cfg.rebinds(event.targets, fact[1])
             )
             if action == ALIAS and isinstance(event.value, cst.Call):
                 return kept | {(_ALIAS, op.key, event.value)}

@@ -81,24 +81,45 @@ class ScopeUses:
         return self.call_order.get(id(call))
 
 
+@dataclass(slots=True)
+class _FileCache:
+    scopes: dict[int, ScopeUses] = field(default_factory=dict)
+    callees: dict[int, str | None] = field(default_factory=dict)
+
+
 # One cache per file, shared by the rules of that file and freed with it.
 # (Keyed by the file's name resolver: CST nodes and the context are not weak-referenceable.)
-_CACHE: WeakKeyDictionary[NameResolver, dict[int, ScopeUses]] = WeakKeyDictionary()
+_CACHE: WeakKeyDictionary[NameResolver, _FileCache] = WeakKeyDictionary()
 
 
 def uses_in(context: FileContext, scope: ScopeNode) -> ScopeUses:
     """The uses in `scope` (a function, lambda or the module), walked once per file."""
-    per_file = _CACHE.setdefault(context.names, {})
-    found = per_file.get(id(scope))
+    scopes = _file_cache(context).scopes
+    found = scopes.get(id(scope))
     if found is None:
-        found = per_file[id(scope)] = _Walker(context.names).walk(scope)
+        found = scopes[id(scope)] = _Walker(context.names).walk(scope)
+    return found
+
+
+def callee(context: FileContext, call: cst.Call) -> str | None:
+    """`context.qualname(call.func)`, resolved once per call for all the rules that ask."""
+    callees = _file_cache(context).callees
+    key = id(call)
+    if key not in callees:
+        callees[key] = context.qualname(call.func)
+    return callees[key]
+
+
+def _file_cache(context: FileContext) -> _FileCache:
+    found = _CACHE.get(context.names)
+    if found is None:
+        found = _CACHE[context.names] = _FileCache()
     return found
 
 
 def of_instances(uses: Sequence[Use], owner: cst.ClassDef) -> list[Use]:
-    """The uses that may concern instances of `owner`: through its own (or a related class's)
-    `self`, or through any other receiver; other classes' `self.x` of the same name are left out.
-    """
+    """The attribute uses that may be on instances of `owner` (not another class's `self.x`)."""
+    # Any receiver other than a method's `self` may hold an instance of `owner`.
     return [use for use in uses if use.owner is None or _related(use.owner, owner)]
 
 
@@ -123,8 +144,8 @@ def local_bindings(context: FileContext, name: str) -> list[Binding] | None:
 
 def is_task_spawn(context: FileContext, call: cst.Call) -> bool:
     """A call that starts an asyncio task: `create_task`, `ensure_future`, a configured spawner."""
-    callee = context.qualname(call.func)
-    if callee in catalog.TASK_SPAWNERS or callee in context.settings.extra_spawners:
+    qualified = callee(context, call)
+    if qualified in catalog.TASK_SPAWNERS or qualified in context.settings.extra_spawners:
         return True
     func = call.func
     return (
@@ -134,12 +155,8 @@ def is_task_spawn(context: FileContext, call: cst.Call) -> bool:
     )
 
 
-def is_true(expr: cst.BaseExpression | None) -> bool:
-    """A literal `True` (how `daemon=True` is written)."""
-    return isinstance(expr, cst.Name) and expr.value == "True"
-
-
 def keyword(call: cst.Call, name: str) -> cst.Arg | None:
+    """The keyword argument `name=` of a call, if given."""
     return next((arg for arg in call.args if arg.keyword and arg.keyword.value == name), None)
 
 

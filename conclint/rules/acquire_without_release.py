@@ -10,7 +10,7 @@ from conclint.analysis.flow import ScopeAnalyses, analyse
 from conclint.analysis.scopes import dotted_name
 from conclint.rules.base import Rule
 
-_NEVER = "nothing in this module releases it"
+_NEVER = "anywhere in this module"
 
 
 class AcquireWithoutRelease(ScopeAnalyses, Rule):
@@ -18,8 +18,8 @@ class AcquireWithoutRelease(ScopeAnalyses, Rule):
     name = "acquire-without-release"
     summary = "A lock or semaphore is acquired and not released on every path"
     message = (
-        "`{target}.acquire()` is not always released ({reason}), so the next `acquire()` "
-        "waits forever; use `with {target}:` or release it in `finally`"
+        "`{target}.acquire()` is not released {reason}: the next `acquire()` blocks forever; "
+        "use `with {target}:` or `try`/`finally`"
     )
     needles = ("acquire",)
     tags = ("lock",)
@@ -54,7 +54,9 @@ class AcquireWithoutRelease(ScopeAnalyses, Rule):
         unpaired = pairing.Unpaired()
         jumps: dict[cst.Call, set[str]] = {}
         for event, op, states in events:
-            for key, call in (held for state in states for held in pairing.held_calls(state)):
+            if op.action not in pairing.ENDINGS:
+                continue
+            for key, call in {held for state in states for held in pairing.held_calls(state)}:
                 loops, kind = acquires[call]
                 if op.action == pairing.JUMP:
                     jumps.setdefault(call, set()).add(op.how)
@@ -76,10 +78,12 @@ class AcquireWithoutRelease(ScopeAnalyses, Rule):
 
     def finish(self) -> None:
         for call, identity in self._handed_over:
-            # A local may be released by whoever it was handed to; a split acquire/release
-            # API (`__enter__`/`__exit__`, a worker releasing `executor._sem`) releases it
-            # elsewhere, under any receiver with the same last name.
-            target = identity[1].rpartition(".")[2]
-            if identity[0] != "local" and target not in self._released:
+            # A local may be released by whoever it was handed to, a public attribute by any
+            # holder of the object; a split acquire/release API (`__enter__`/`__exit__`, a
+            # worker releasing `executor._sem`) releases it elsewhere, under the same name.
+            kind, name = identity
+            target = name.rpartition(".")[2]
+            owned = kind == "global" or (kind == "attribute" and target.startswith("_"))
+            if owned and target not in self._released:
                 assert isinstance(call.func, cst.Attribute)
                 self.report(call, target=dotted_name(call.func.value), reason=_NEVER)

@@ -28,8 +28,8 @@ class CancelNotAwaited(Rule):
     name = "cancel-not-awaited"
     summary = "A local task is cancelled but never awaited afterwards"
     message = (
-        "`{task}.cancel()` only requests cancellation and `{task}` is never awaited after it, "
-        "so its cleanup may still run after return; await it"
+        "`{task}.cancel()` is never followed by awaiting `{task}`, so its cleanup may outlive "
+        "the function; await it"
     )
     needles = ("cancel",)
     preview = True

@@ -22,7 +22,7 @@ class ConditionWaitNoLoop(Rule):
     summary = "Condition.wait() is not inside a loop that re-checks the predicate"
     message = (
         "`{target}.wait()` outside a loop that re-checks the condition: a wake-up does not mean "
-        "it holds (another waiter may run first); use `while not ...: wait()` or `wait_for()`"
+        "it holds; use `while not ...: wait()` or `wait_for()`"
     )
     needles = ("Condition",)
     tags = ("lock", "condition")
@@ -32,8 +32,7 @@ class ConditionWaitNoLoop(Rule):
         # Loops whose body is being visited, innermost last; None starts a function.
         self._loops: list[_Loop | None] = []
         self._rechecks: dict[int, bool] = {}
-        # The statement lists being visited (innermost last) and the current simple line.
-        self._blocks: list[Sequence[cst.BaseStatement]] = []
+        # The simple statement line being visited.
         self._line: cst.SimpleStatementLine | None = None
         # Calls whose value is thrown away: `cond.wait()` / `await cond.wait()` as a statement.
         self._discarded: set[int] = set()
@@ -62,12 +61,6 @@ class ConditionWaitNoLoop(Rule):
     def leave_For_body(self, node: cst.For) -> None:
         self._loops.pop()
 
-    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
-        self._blocks.append(node.body)
-
-    def leave_IndentedBlock(self, original_node: cst.IndentedBlock) -> None:
-        self._blocks.pop()
-
     def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
         self._line = node
 
@@ -81,24 +74,21 @@ class ConditionWaitNoLoop(Rule):
     def visit_Call(self, node: cst.Call) -> None:
         found = receiver_key(node, ("wait",))
         # A wait whose result is looked at (`if not cond.wait(5):`, `return cond.wait(t)`)
-        # is a timed wait whose caller decides what a timeout means.
-        if found is None or id(node) not in self._discarded:
+        # is a timed wait whose caller decides what a timeout means; `wait(0)` only polls.
+        if found is None or id(node) not in self._discarded or _polls(node):
             return
         assert isinstance(node.func, cst.Attribute)
         if self.context.kind_of(node.func.value) not in catalog.CONDITION_KINDS:
             return
         if any(self._rechecked(loop) for loop in self._enclosing_loops()):
             return
-        if not _exits_conditionally(self._statements_after_line(), False):
+        function = self.context.function
+        if not isinstance(function, cst.FunctionDef) or self._line is None:
+            return
+        # A re-check after the wait, in its block or in any block around it, that can leave.
+        levels = _path_to(self._line, _lines(function.body))
+        if not any(_exits_conditionally(block[index + 1 :], False) for block, index in levels):
             self.report(node, target=found[0])
-
-    def _statements_after_line(self) -> Sequence[cst.BaseStatement]:
-        """The statements after the current line in its block: where a re-check can follow."""
-        if not self._blocks or self._line is None:
-            return ()
-        block = self._blocks[-1]
-        index = next((i for i, statement in enumerate(block) if statement is self._line), None)
-        return block[index + 1 :] if index is not None else ()
 
     def _enclosing_loops(self) -> list[_Loop]:
         loops = []
@@ -154,6 +144,59 @@ def _exits_conditionally(
         ):
             return True  # a `break` there leaves the inner loop only, `return`/`raise` ours too
     return False
+
+
+def _polls(call: cst.Call) -> bool:
+    """`wait(0)` / `wait(timeout=0)`: gives the lock up for a moment, waits for nothing."""
+    for arg in call.args:
+        if arg.keyword is None or arg.keyword.value == "timeout":
+            value = arg.value
+            return isinstance(value, cst.Integer | cst.Float) and float(value.value) == 0
+    return False
+
+
+def _path_to(
+    line: cst.SimpleStatementLine, body: Sequence[cst.BaseStatement]
+) -> list[tuple[Sequence[cst.BaseStatement], int]]:
+    """(block, position) of `line` and of each compound statement around it, innermost first."""
+    for index, statement in enumerate(body):
+        if statement is line:
+            return [(body, index)]
+        for block in _child_blocks(statement):
+            inner = _path_to(line, block)
+            if inner:
+                return [*inner, (body, index)]
+    return []
+
+
+def _child_blocks(statement: cst.BaseStatement) -> list[Sequence[cst.BaseStatement]]:
+    suites: list[cst.BaseSuite] = []
+    if isinstance(statement, cst.If):
+        suites.append(statement.body)
+        if isinstance(statement.orelse, cst.If):
+            return [_lines(statement.body), *_child_blocks(statement.orelse)]
+        if statement.orelse is not None:
+            suites.append(statement.orelse.body)
+    elif isinstance(statement, cst.For | cst.While):
+        suites.append(statement.body)
+        if statement.orelse is not None:
+            suites.append(statement.orelse.body)
+    elif isinstance(statement, cst.With):
+        suites.append(statement.body)
+    elif isinstance(statement, cst.Try | cst.TryStar):
+        suites.append(statement.body)
+        suites.extend(handler.body for handler in statement.handlers)
+        for clause in (statement.orelse, statement.finalbody):
+            if clause is not None:
+                suites.append(clause.body)
+    elif isinstance(statement, cst.Match):
+        suites.extend(case.body for case in statement.cases)
+    return [_lines(suite) for suite in suites]
+
+
+def _lines(suite: cst.BaseSuite) -> Sequence[cst.BaseStatement]:
+    """The statements of an indented block (a one-line suite holds no statement lines)."""
+    return suite.body if isinstance(suite, cst.IndentedBlock) else ()
 
 
 def _returns_conditionally(

@@ -9,8 +9,8 @@ from conclint.analysis.flow import ScopeAnalyses, analyse
 from conclint.analysis.positions import line_of
 from conclint.rules.base import Rule
 
-_DESCRIPTOR_REASON = "the number may already belong to a file opened since; close it once"
-_REASON = "harmless alone, but nobody owns the close and sends after it fail; close it in one place"
+_DESCRIPTOR_REASON = "the number may belong to a newer file by now"
+_REASON = "even if harmless, nobody owns the close; close it once"
 
 
 class DoubleClose(ScopeAnalyses, Rule):

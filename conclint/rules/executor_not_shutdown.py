@@ -17,6 +17,7 @@ from conclint.analysis.uses import (
     METHOD,
     WITH,
     Use,
+    callee,
     local_bindings,
     of_instances,
     uses_in,
@@ -34,8 +35,7 @@ class ExecutorNotShutdown(Rule):
     name = "executor-not-shutdown"
     summary = "An executor or process pool is created outside `with` and never shut down"
     message = (
-        "{what} is never shut down, so its worker threads or processes leak; "
-        "use `with` or call `shutdown()` in `finally`"
+        "{what} is never shut down, so its workers leak; use `with` or `shutdown()` in `finally`"
     )
     needles = ("Executor", "Pool")
     tags = ("concurrent.futures", "multiprocessing")
@@ -92,7 +92,7 @@ class ExecutorNotShutdown(Rule):
         return False
 
     def _is_executor(self, call: cst.Call) -> bool:
-        return self.context.qualname(call.func) in catalog.EXECUTOR_CLASSES
+        return callee(self.context, call) in catalog.EXECUTOR_CLASSES
 
     def _report(self, call: cst.Call, kept_on: str | None = None) -> None:
         what = f"`{dotted_name(call.func) or 'Executor'}(...)`"

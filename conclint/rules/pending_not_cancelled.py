@@ -36,8 +36,8 @@ class PendingNotCancelled(Rule):
     name = "pending-not-cancelled"
     summary = "Tasks left pending by `asyncio.wait(...)` are never cancelled or awaited"
     message = (
-        "`asyncio.wait(...)` with `{mode}` returns while tasks still run, and nothing cancels or "
-        "awaits the pending ones; cancel them"
+        "`asyncio.wait(...)` with `{mode}` leaves tasks running that nothing cancels or awaits; "
+        "cancel them"
     )
     needles = ("FIRST_", "timeout")
     tags = ("asyncio", "cancellation")
@@ -59,10 +59,11 @@ class PendingNotCancelled(Rule):
     def _check(self, call: cst.Call, pending: str | None) -> None:
         """`pending` is the local bound to the pending set; None when it is thrown away."""
         function = self.context.function
-        if function is None or self.context.qualname(call.func) != "asyncio.wait":
+        if function is None:
             return
+        # The keywords are the cheap test: most awaited calls have neither.
         mode = self._early_return(call)
-        if mode is None:
+        if mode is None or self.context.qualname(call.func) != "asyncio.wait":
             return
         uses = uses_in(self.context, function)
         if pending is not None:

@@ -28,8 +28,8 @@ class ReleaseWithoutAcquire(Rule):
     name = "release-without-acquire"
     summary = "Semaphore.release() in a function that never acquires it"
     message = (
-        "`{target}.release()` in a function that never acquires it: an extra release raises "
-        "the semaphore's limit for good; use `BoundedSemaphore` to make it an error"
+        "`{target}.release()` in a function that never acquires it: each extra release raises "
+        "the limit for good; use `BoundedSemaphore`"
     )
     needles = ("Semaphore",)
     preview = True

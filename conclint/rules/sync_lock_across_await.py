@@ -9,7 +9,6 @@ import libcst as cst
 from conclint.analysis import catalog
 from conclint.analysis.context import FileContext
 from conclint.analysis.scopes import dotted_name
-from conclint.config import Settings
 from conclint.rules.base import Rule
 
 
@@ -33,13 +32,9 @@ class SyncLockAcrossAwait(Rule):
         "`{what}` while holding `{lock}` (a `{kind}`): another task that takes it blocks the "
         "whole event loop; use `asyncio.{fix}` or release it before suspending"
     )
-    needles = ("Lock", "Semaphore", "Condition")
+    # Regions count only inside `async def`.
+    needles = ("async",)
     tags = ("asyncio", "threading", "lock")
-
-    @classmethod
-    def needles_for(cls, settings: Settings) -> tuple[str, ...]:
-        extra = tuple(name.rpartition(".")[2] for name in settings.extra_lock_factories)
-        return cls.needles + extra
 
     def __init__(self, context: FileContext) -> None:
         super().__init__(context)

@@ -20,18 +20,18 @@ class TargetCalledNotPassed(Rule):
         "`{callee}(...)` runs now, on this thread, and `{taker}(...)` gets its result instead "
         "of a callable; pass `{callee}` and its arguments separately"
     )
+    # Executor and pool methods need a receiver built from (or annotated with) those classes.
     needles = (
         "Thread",
         "Timer",
         "Process",
-        "submit",
+        "Executor",
+        "Pool",
         "run_in_executor",
         "to_thread",
         "call_soon",
         "call_later",
         "call_at",
-        "map",
-        "apply",
     )
     tags = ("threading", "executor")
 

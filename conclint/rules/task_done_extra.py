@@ -15,8 +15,8 @@ class TaskDoneExtra(ScopeAnalyses, Rule):
     name = "task-done-extra"
     summary = "task_done() is called twice for one item taken from a queue"
     message = (
-        "`{target}.task_done()` again for the item taken on line {line}: `join()` can return "
-        "while work is still running, or it raises `ValueError`; call it once per item"
+        "`{target}.task_done()` again for the item taken on line {line}: `join()` may return "
+        "too early, or it raises `ValueError`"
     )
     needles = ("task_done",)
     tags = ("queue",)

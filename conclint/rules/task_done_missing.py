@@ -18,8 +18,8 @@ class TaskDoneMissing(ScopeAnalyses, Rule):
     name = "task-done-missing"
     summary = "An item taken from a joined queue can miss its task_done() call"
     message = (
-        "item from `{target}.{method}()` can miss `task_done()` ({reason}), so "
-        "`{target}.join()` waits forever; call `task_done()` in `finally`"
+        "item from `{target}.{method}()` is not marked done {reason}: `{target}.join()` then "
+        "hangs; call `task_done()` in `finally`"
     )
     needles = ("task_done",)
     tags = ("queue",)
@@ -55,7 +55,9 @@ class TaskDoneMissing(ScopeAnalyses, Rule):
         unpaired = pairing.Unpaired()
         jumps: dict[cst.Call, set[str]] = {}
         for event, op, states in events:
-            for key, pending, many, _ in (item for state in states for item in state):
+            if op.action not in pairing.ENDINGS:
+                continue
+            for key, pending, many, _ in {item for state in states for item in state}:
                 if many or key not in done_keys:
                     continue  # a batch, or a function that leaves `task_done()` to others
                 for take in pending:

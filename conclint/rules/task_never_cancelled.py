@@ -35,8 +35,8 @@ class TaskNeverCancelled(Rule):
     name = "task-never-cancelled"
     summary = "A task that loops forever is kept but never cancelled or awaited"
     message = (
-        "task `{target}` runs `{coroutine}()`, which loops forever, and nothing cancels or "
-        "awaits it; cancel it in the owner's `close()`/`stop()`"
+        "task `{target}` runs endless `{coroutine}()` and nothing cancels or awaits it; "
+        "cancel it on close"
     )
     needles = ("create_task", "ensure_future", "run_coroutine_threadsafe")
     tags = ("asyncio", "task", "cancellation")
@@ -108,6 +108,8 @@ class TaskNeverCancelled(Rule):
             found = self.context.names.lookup(func.value, chain)
             if found is not None and found[0] == 0:
                 candidates = [binding.node for binding in found[1]]
+        if self.context.qualname(func) in self.context.project.endless:
+            return dotted_name(func)  # project mode: an endless coroutine of another module
         if len(candidates) != 1:
             return None
         coroutine = candidates[0]

@@ -18,6 +18,7 @@ from conclint.analysis.uses import (
     METHOD,
     WITH,
     Use,
+    callee,
     keyword,
     local_bindings,
     uses_in,
@@ -36,8 +37,8 @@ class ThreadNotJoined(Rule):
     name = "thread-not-joined"
     summary = "A non-daemon thread is started and never joined nor kept"
     message = (
-        "thread `{callee}(...)` is started but never joined or kept, so it outlives the function "
-        "unobserved; `join()` it"
+        "thread `{callee}(...)` is started but never joined or kept, so it outlives the function; "
+        "`join()` it"
     )
     needles = ("Thread", "Timer")
     tags = ("threading",)
@@ -95,7 +96,7 @@ class ThreadNotJoined(Rule):
         daemon = keyword(call, "daemon")
         if daemon is not None and not _is_false(daemon.value):
             return None
-        qualified = self.context.qualname(call.func)
+        qualified = callee(self.context, call)
         if qualified in catalog.THREAD_CLASSES:
             return qualified
         if isinstance(call.func, cst.Name):

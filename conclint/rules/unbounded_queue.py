@@ -2,32 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import libcst as cst
 
 from conclint.analysis import catalog
 from conclint.analysis.context import FileContext
-from conclint.analysis.handoff import bind_arguments, find_handoff, own_function
 from conclint.analysis.loops import LoopStack, LoopVisits, OpenLoop
+from conclint.analysis.places import Flow, Place, argument_flows, place_of, spread
 from conclint.analysis.scopes import dotted_name
 from conclint.config import Settings
 from conclint.diagnostics import Severity
 from conclint.rules.base import Finding, Rule
 
-# Where a queue lives: ("name", id(scope), name), ("attr", id(class), attribute) or
-# ("param", id(function), parameter).
-Key = tuple[str, int, str]
 # A queue constructor's bound: its keyword and position (None: it has no bound at all).
 _Spec = tuple[str, int | None]
-_MAX_HOPS = 3
+_BOUNDED = ""
 
 
 @dataclass(frozen=True, slots=True)
 class _Queue:
     call: cst.Call
-    key: Key
+    place: Place
     limit: str
 
 
@@ -51,30 +47,12 @@ class UnboundedQueue(LoopVisits, Rule):
         super().__init__(context)
         self.loops = LoopStack(context)
         self._queues: list[_Queue] = []
-        self._bounded: set[Key] = set()  # attributes some assignment gives a bound or other value
-        self._filled: dict[Key, str] = {}  # key -> how the message says it is filled
-        self._in_loop: dict[int, list[tuple[Key, str, cst.Call]]] = {}  # endless loop -> fills
-        self._taken: dict[int, set[Key]] = {}  # endless loop -> keys it also takes from
-        self._checked: set[Key] = set()  # sizes compared by hand (`if len(buf) > N`)
-        self._links: list[tuple[Key, Key]] = []  # (argument, parameter it is passed to)
-
-    # Where a queue lives ---------------------------------------------------
-
-    def _key(self, expr: cst.BaseExpression) -> Key | None:
-        chain = self.context.chain
-        if isinstance(expr, cst.Name):
-            found = self.context.names.lookup(expr.value, chain)
-            if found is None:
-                return None
-            scope = chain[found[0]]
-            if isinstance(scope, cst.ClassDef):  # a class attribute, read as `self.x`
-                return ("attr", id(scope), expr.value)
-            params = all(binding.how == "param" for binding in found[1])
-            return ("param" if params else "name", id(scope), expr.value)
-        if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name):
-            owner = self.context.bindings.class_of_receiver(expr.value, chain)
-            return ("attr", id(owner), expr.attr.value) if owner is not None else None
-        return None
+        self._bounded: set[Place] = set()  # places some assignment gives a bounded queue
+        self._filled: dict[Place, str] = {}  # place -> how the message says it is filled
+        self._in_loop: dict[int, list[tuple[Place, str, cst.Call]]] = {}  # endless loop -> fills
+        self._taken: dict[int, set[Place]] = {}  # endless loop -> places it also takes from
+        self._checked: set[Place] = set()  # sizes compared by hand (`if len(buf) > N`)
+        self._flows: list[Flow] = []  # queues handed to the module's functions
 
     # Constructors ------------------------------------------------------------
 
@@ -87,50 +65,51 @@ class UnboundedQueue(LoopVisits, Rule):
             self._assigned(node.target, node.value)
 
     def _assigned(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
-        if not isinstance(value, cst.Call):
+        limit = self._missing_limit(value) if isinstance(value, cst.Call) else None
+        place = place_of(target, self.context) if limit is not None else None
+        if limit is None or place is None or not isinstance(value, cst.Call):
             return
-        spec = self._queue_spec(value)
-        if spec is None:
-            return
-        key = self._key(target)
-        if key is None:
-            return
-        limit = _missing_limit(value, spec)
-        if limit is None:
-            self._bounded.add(key)
-        elif self._agrees(target, key):
-            self._queues.append(_Queue(value, key, limit))
+        if limit == _BOUNDED:
+            self._bounded.add(place)
+        elif self._agrees(target, place):
+            self._queues.append(_Queue(value, place, limit))
 
-    def _queue_spec(self, call: cst.Call) -> _Spec | None:
-        """The keyword and position of the bound of the queue `call` builds; None: no queue."""
-        callee = self.context.qualname(call.func) or ""
-        if callee in self.context.settings.extra_queue_factories:
-            return ("maxsize", 0)
-        if callee not in catalog.QUEUE_BOUNDS:
-            return None
-        return catalog.QUEUE_BOUNDS[callee] or ("maxsize", None)
-
-    def _unbounded(self, value: cst.BaseExpression) -> str | None:
-        """The missing bound's keyword when `value` builds an unbounded queue, else None."""
+    def _missing_limit(self, value: cst.BaseExpression) -> str | None:
+        """The keyword of the bound a queue built by `value` lacks, `_BOUNDED` when it has
+        one, None when `value` builds no queue."""
         if not isinstance(value, cst.Call):
             return None
-        spec = self._queue_spec(value)
-        return None if spec is None else _missing_limit(value, spec)
+        callee = self.context.qualname(value.func) or ""
+        spec: _Spec = ("maxsize", 0)
+        if callee not in self.context.settings.extra_queue_factories:
+            if callee not in catalog.QUEUE_BOUNDS:
+                return None
+            spec = catalog.QUEUE_BOUNDS[callee] or ("maxsize", None)
+        keyword, position = spec
+        if position is None:
+            return keyword  # queue.SimpleQueue cannot be bounded at all
+        if any(arg.star for arg in value.args):
+            return _BOUNDED  # `Queue(*args)` may well pass one
+        positional = [arg for arg in value.args if arg.keyword is None]
+        given = [arg.value for arg in value.args if arg.keyword and arg.keyword.value == keyword]
+        if position < len(positional):
+            given.append(positional[position].value)
+        return keyword if not given or _no_bound(given[0]) else _BOUNDED
 
-    def _agrees(self, target: cst.BaseExpression, key: Key) -> bool:
+    def _agrees(self, target: cst.BaseExpression, place: Place) -> bool:
         """Every binding of the name (or attribute) holds an unbounded queue."""
-        if key[0] == "attr":
+        if place[0] == "attr":
             return self.context.kind_of(target) is not None
-        found = self.context.names.lookup(key[2], self.context.chain)
+        found = self.context.names.lookup(place[2], self.context.chain)
         return found is not None and all(
             binding.how == "assign"
             and binding.index is None
             and binding.value is not None
-            and self._unbounded(binding.value) is not None
+            and self._missing_limit(binding.value)
             for binding in found[1]
         )
 
-    # Fills and takes inside endless loops ------------------------------------
+    # Fills and takes inside endless loops, size checks, hand-overs --------------
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
@@ -140,15 +119,15 @@ class UnboundedQueue(LoopVisits, Rule):
                 self._size_checked(func.value)
             elif method in catalog.FILL_METHODS or method in catalog.TAKE_METHODS:
                 self._fill_or_take(node, func.value, method)
-        self._link(node)
+        self._flows.extend(argument_flows(node, self.context))
 
     def _fill_or_take(self, call: cst.Call, receiver: cst.BaseExpression, method: str) -> None:
         loop = self.loops.endless(outermost=True)
-        key = self._key(receiver) if loop is not None else None
-        if loop is None or key is None:
+        place = place_of(receiver, self.context) if loop is not None else None
+        if loop is None or place is None:
             return
         if method in catalog.TAKE_METHODS:
-            self._taken.setdefault(id(loop.node), set()).add(key)
+            self._taken.setdefault(id(loop.node), set()).add(place)
             return
         function = self.context.function
         where = "module code"
@@ -156,14 +135,14 @@ class UnboundedQueue(LoopVisits, Rule):
             where = f"`{function.name.value}()`"
         how = f"`{method}()` fills it in an endless loop in {where}"
         self.loops.remember(call)
-        self._in_loop.setdefault(id(loop.node), []).append((key, how, call))
+        self._in_loop.setdefault(id(loop.node), []).append((place, how, call))
 
     def loop_done(self, loop: OpenLoop) -> None:
         taken = self._taken.pop(id(loop.node), set())
-        for key, how, call in self._in_loop.pop(id(loop.node), []):
+        for place, how, call in self._in_loop.pop(id(loop.node), []):
             # A work list the loop drains itself is no buffer; nor is a last item before `break`.
-            if key not in taken and not self.loops.runs_once(call):
-                self._filled.setdefault(key, how)
+            if place not in taken and not self.loops.runs_once(call):
+                self._filled.setdefault(place, how)
 
     def visit_Comparison(self, node: cst.Comparison) -> None:
         for operand in (node.left, *(target.comparator for target in node.comparisons)):
@@ -175,55 +154,25 @@ class UnboundedQueue(LoopVisits, Rule):
                 self._size_checked(operand.args[0].value)
 
     def _size_checked(self, receiver: cst.BaseExpression) -> None:
-        key = self._key(receiver)
-        if key is not None:
-            self._checked.add(key)
-
-    # Queues handed to the module's functions: `create_task(producer(q))`, `Thread(args=(q,))`
-
-    def _link(self, call: cst.Call) -> None:
-        if not call.args:
-            return
-        handoff = find_handoff(call, self.context)
-        func = handoff.function if handoff is not None else call.func
-        found = own_function(func, self.context, self.context.chain)
-        if found is None:
-            return
-        if handoff is not None:
-            positional: Sequence[cst.BaseExpression] = handoff.arguments
-            keywords: list[tuple[str, cst.BaseExpression]] = []
-        else:
-            positional = []
-            for arg in call.args:
-                if arg.star:
-                    break
-                if arg.keyword is None:
-                    positional.append(arg.value)
-            keywords = [(arg.keyword.value, arg.value) for arg in call.args if arg.keyword]
-        function = found[0]
-        bound = isinstance(func, cst.Attribute)
-        for parameter, value in bind_arguments(function, positional, keywords, bound=bound):
-            key = self._key(value)
-            if key is not None:
-                self._links.append((key, ("param", id(function), parameter)))
+        place = place_of(receiver, self.context)
+        if place is not None:
+            self._checked.add(place)
 
     # Verdicts ------------------------------------------------------------------
 
     def leave_Module(self, original_node: cst.Module) -> None:
-        filled = {key: how for key, how in self._filled.items() if key not in self._checked}
-        for _ in range(_MAX_HOPS):
-            for argument, parameter in self._links:
-                if parameter in filled and argument not in self._checked:
-                    filled.setdefault(argument, filled[parameter])
+        # A size check in the producer bounds every queue handed to it.
+        unchecked = {p: how for p, how in self._filled.items() if p not in self._checked}
+        filled = spread(unchecked, self._flows)
         strict = self.context.settings.unbounded_queue_strict
         for queue in self._queues:
-            if queue.key in self._bounded:
+            if queue.place in self._bounded or queue.place in self._checked:
                 continue
             name = dotted_name(queue.call.func) or "queue"
-            how = filled.get(queue.key)
+            how = filled.get(queue.place)
             if how is not None:
                 self.report(queue.call, queue=name, limit=queue.limit, how=how)
-            elif strict and queue.key not in self._checked:
+            elif strict:
                 how = "nothing bounds it (`unbounded-queue-strict`)"
                 self._note(queue.call, queue=name, limit=queue.limit, how=how)
 
@@ -231,20 +180,6 @@ class UnboundedQueue(LoopVisits, Rule):
         # Strict mode reports possible growth, not a seen one: a note, not a warning.
         message = self.message.format(**fields)
         self.findings.append(Finding(node, self.code, self.name, message, Severity.NOTE))
-
-
-def _missing_limit(call: cst.Call, spec: _Spec) -> str | None:
-    """The keyword of the bound the queue built by `call` lacks, or None when it has one."""
-    keyword, position = spec
-    if position is None:
-        return keyword  # queue.SimpleQueue cannot be bounded at all
-    if any(arg.star for arg in call.args):
-        return None
-    positional = [arg for arg in call.args if arg.keyword is None]
-    given = [arg.value for arg in call.args if arg.keyword and arg.keyword.value == keyword]
-    if position < len(positional):
-        given.append(positional[position].value)
-    return keyword if not given or _no_bound(given[0]) else None
 
 
 def _no_bound(value: cst.BaseExpression) -> bool:

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import libcst as cst
 
 from conclint.analysis import catalog
 from conclint.analysis.context import FileContext
-from conclint.analysis.handoff import find_handoff, own_function
+from conclint.analysis.handoff import own_function, work_of
+from conclint.analysis.limits import LimitedFunctions
 from conclint.analysis.loops import LoopStack, LoopVisits, OpenLoop
-from conclint.analysis.scopes import ScopeNode, iter_statements, scope_body
 from conclint.config import Settings
 from conclint.rules.base import Rule
 
@@ -39,14 +38,16 @@ class UnboundedSpawn(LoopVisits, Rule):
         "`{spawn}(...)` {effect} on every turn of an endless loop and nothing limits {limit}; "
         "bound it with a semaphore, a bounded queue or a fixed set of workers"
     )
+    # `.start()`, `submit()` and `apply_async()` need a Thread, Process, Executor or Pool.
     needles = (
         "create_task",
         "ensure_future",
         "run_coroutine_threadsafe",
-        "start",
-        "submit",
         "run_in_executor",
-        "apply_async",
+        "Thread",
+        "Process",
+        "Executor",
+        "Pool",
     )
     tags = ("asyncio", "threading", "memory")
 
@@ -60,7 +61,8 @@ class UnboundedSpawn(LoopVisits, Rule):
         self._spawns: dict[int, list[_Spawn]] = {}  # endless loop -> what it starts
         self._targets: dict[int, str] = {}  # call -> the name its result is assigned to
         self._withs: dict[int, int] = {}  # open `with` statement -> loops open around it
-        self._limited: dict[int, bool] = {}  # function -> takes a limiter in its own body
+        self.limited = LimitedFunctions(context)
+        self._awaited: set[int] = set()  # calls awaited where they are made
 
     # Spawns ------------------------------------------------------------------
 
@@ -70,7 +72,9 @@ class UnboundedSpawn(LoopVisits, Rule):
         self._guard_call(node)
         loop = self.loops.endless()
         label = self._spawn_label(node) if loop is not None else None
-        if loop is None or label is None or self._limited_by_structure(node, loop):
+        if loop is None or label is None or id(node) in self._awaited:
+            return
+        if self._limited_by_structure(node, loop):
             return
         handle = self._targets.get(id(node))
         func = node.func
@@ -102,36 +106,9 @@ class UnboundedSpawn(LoopVisits, Rule):
             for binding in found[1] if found else ():
                 if binding.how == "with" and self._withs.get(id(binding.node), -1) >= depth:
                     return True  # the block waits for its work before the loop goes on
-        work = self._work_of(call)
-        if isinstance(work, cst.Call):
-            work = work.func
+        work = work_of(call, self.context)
         function = own_function(work, self.context, self.context.chain) if work else None
-        return function is not None and self._takes_limiter(*function)
-
-    def _work_of(self, call: cst.Call) -> cst.BaseExpression | None:
-        """What a spawn runs: `work(x)` of `create_task(work(x))`, or the callable handed over."""
-        func = call.func
-        if isinstance(func, cst.Attribute) and func.attr.value == "start":
-            started = func.value  # `Thread(target=work)` itself, or the name bound to it
-            if isinstance(started, cst.Name):
-                found = self.context.names.lookup(started.value, self.context.chain)
-                values = [binding.value for binding in found[1]] if found else []
-                started = values[0] if len(values) == 1 and values[0] is not None else started
-            call = started if isinstance(started, cst.Call) else call
-        handoff = find_handoff(call, self.context)
-        if handoff is not None:
-            return handoff.function
-        return call.args[0].value if call.args and call.args[0].keyword is None else None
-
-    def _takes_limiter(self, function: cst.FunctionDef, chain: Sequence[ScopeNode]) -> bool:
-        known = self._limited.get(id(function))
-        if known is None:
-            inner = (*chain, function)
-            known = self._limited[id(function)] = any(
-                _limits(statement, self.context, inner)
-                for statement in iter_statements(scope_body(function))
-            )
-        return known
+        return function is not None and self.limited.takes_limiter(*function)
 
     # Guards, noted on the loops around them ------------------------------------
 
@@ -150,8 +127,16 @@ class UnboundedSpawn(LoopVisits, Rule):
             self.loops.note(GUARD)
 
     def visit_Await(self, node: cst.Await) -> None:
-        if self.loops.open and isinstance(node.expression, cst.Name):
-            self.loops.note(f"joined:{node.expression.value}")
+        if not self.loops.open:
+            return
+        awaited = node.expression
+        if isinstance(awaited, cst.Name):
+            self.loops.note(f"joined:{awaited.value}")
+        elif isinstance(awaited, cst.Call):
+            # `await loop.run_in_executor(...)`, `await wait_for(create_task(...), 5)`: the
+            # loop waits for the work before it goes on.
+            self._awaited.add(id(awaited))
+            self._awaited.update(id(arg.value) for arg in awaited.args)
 
     def visit_Comparison(self, node: cst.Comparison) -> None:
         # `if len(self._tasks) >= LIMIT:` caps what runs at once by hand.
@@ -163,9 +148,8 @@ class UnboundedSpawn(LoopVisits, Rule):
 
     def visit_With(self, node: cst.With) -> None:
         self._withs[id(node)] = len(self.loops.open)
-        if self.loops.open and any(
-            self.context.kind_of(item.item) in catalog.LIMITER_KINDS for item in node.items
-        ):
+        chain = self.context.chain
+        if self.loops.open and any(self.limited.is_limiter(i.item, chain) for i in node.items):
             self.loops.note(GUARD)
 
     def leave_With(self, original_node: cst.With) -> None:
@@ -208,21 +192,3 @@ def _spelled(func: cst.BaseExpression) -> str:
             prefix = _spelled(owner)
         return f"{prefix}.{func.attr.value}" if prefix else func.attr.value
     return func.value if isinstance(func, cst.Name) else "spawn"
-
-
-def _limits(statement: cst.CSTNode, context: FileContext, chain: Sequence[ScopeNode]) -> bool:
-    """`async with sem:` or `await sem.acquire()` as a statement of the work's own body."""
-    if isinstance(statement, cst.With):
-        return any(
-            context.bindings.kind_of(item.item, chain) in catalog.LIMITER_KINDS
-            for item in statement.items
-        )
-    if isinstance(statement, cst.Expr):
-        value = statement.value
-        value = value.expression if isinstance(value, cst.Await) else value
-        return (
-            isinstance(value, cst.Call)
-            and isinstance(value.func, cst.Attribute)
-            and value.func.attr.value == "acquire"
-        )
-    return False

@@ -566,3 +566,68 @@ def test_deeply_nested_loops_converge(depth: int) -> None:
     start = time.perf_counter()
     assert paths("\n".join(lines) + "\n") == P("", "a")
     assert time.perf_counter() - start < 5
+
+
+def test_sys_exit_raises_and_os_exit_ends_the_path() -> None:
+    source = """
+    import os
+    import sys
+
+    def f(code):
+        try:
+            mark_a()
+            if code:
+                sys.exit(code)
+            os._exit(0)
+            mark_never()
+        finally:
+            mark_f()
+    """
+    # sys.exit() runs the finally on its way out; os._exit() ends the process on the spot.
+    assert paths(source, "raise") == P("", "a", "f", "af")
+    assert paths(source, "return") == set()
+
+
+def test_logging_and_suppress_open_no_exception_path() -> None:
+    source = """
+    import contextlib
+    import logging
+
+    log = logging.getLogger(__name__)
+
+    def f():
+        mark_a()
+        log.info("working")
+        logging.warning("still working")
+        with contextlib.suppress(Exception):
+            work()
+        probe()
+    """
+    # Only mark_a() and probe() can raise: not the logging calls, not the suppressed work().
+    assert paths(source, "raise") == {frozenset(), frozenset({"a", "left-with"})}
+    assert paths(source) == {frozenset({"a", "left-with"})}
+
+
+def test_suppress_of_some_exceptions_lets_others_through() -> None:
+    source = """
+    import contextlib
+
+    def f():
+        with contextlib.suppress(KeyError):
+            mark_a()
+            work()
+        probe()
+    """
+    assert frozenset({"a", "left-with"}) in paths(source, "raise")
+    assert frozenset({"a", "left-with"}) in paths(source)
+
+
+def test_graph_is_shared_between_analyses() -> None:
+    result, context, function = _analyse("def f():\n    mark_a()\n")
+
+    class Other(Marks):
+        key = "test-other"
+
+    other = flow.analyse(context, function, Other(), chain=[context.module, function])
+    assert other is not result
+    assert other.graph is result.graph

@@ -1,0 +1,47 @@
+"""What caps how much work runs at once: semaphores and capacity limiters being taken."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import libcst as cst
+
+from conclint.analysis import catalog
+from conclint.analysis.context import FileContext
+from conclint.analysis.scopes import ScopeNode, iter_statements, scope_body
+
+
+class LimitedFunctions:
+    """Answers "does this function take a limiter in its own body?", cached per function."""
+
+    def __init__(self, context: FileContext) -> None:
+        self.context = context
+        self._known: dict[int, bool] = {}
+
+    def takes_limiter(self, function: cst.FunctionDef, chain: Sequence[ScopeNode]) -> bool:
+        """`async with sem:` or `await sem.acquire()` as a statement of `function` (whose
+        enclosing scopes are `chain`)."""
+        known = self._known.get(id(function))
+        if known is None:
+            inner = (*chain, function)
+            known = self._known[id(function)] = any(
+                self._limits(statement, inner)
+                for statement in iter_statements(scope_body(function))
+            )
+        return known
+
+    def is_limiter(self, expr: cst.BaseExpression, chain: Sequence[ScopeNode]) -> bool:
+        return self.context.bindings.kind_of(expr, chain) in catalog.LIMITER_KINDS
+
+    def _limits(self, statement: cst.CSTNode, chain: Sequence[ScopeNode]) -> bool:
+        if isinstance(statement, cst.With):
+            return any(self.is_limiter(item.item, chain) for item in statement.items)
+        if isinstance(statement, cst.Expr):
+            value = statement.value
+            value = value.expression if isinstance(value, cst.Await) else value
+            return (
+                isinstance(value, cst.Call)
+                and isinstance(value.func, cst.Attribute)
+                and value.func.attr.value == "acquire"
+            )
+        return False

@@ -1,0 +1,69 @@
+"""Project mode: module names, relative imports and the index of async defs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conclint.analysis.project import ProjectIndex, absolute_import, facts_of, module_name
+
+
+def test_module_names_follow_init_files(tmp_path: Path) -> None:
+    package = tmp_path / "src" / "app" / "api"
+    package.mkdir(parents=True)
+    for directory in (tmp_path / "src" / "app", package):
+        (directory / "__init__.py").write_text("", encoding="utf-8")
+    assert module_name(str(package / "views.py")) == "app.api.views"
+    assert module_name(str(package / "__init__.py")) == "app.api"
+    assert module_name(str(tmp_path / "script.py")) == "script"
+    assert module_name(str(tmp_path / "not-a-module.py")) is None
+
+
+@pytest.mark.parametrize(
+    ("target", "package", "absolute"),
+    [
+        (".db.fetch", "app", "app.db.fetch"),
+        ("..db.fetch", "app.api", "app.db.fetch"),
+        (".fetch", "app.api", "app.api.fetch"),
+        ("...x", "app", None),
+        (".x", None, None),
+        ("asyncio.sleep", None, "asyncio.sleep"),
+    ],
+)
+def test_relative_imports(target: str, package: str | None, absolute: str | None) -> None:
+    assert absolute_import(target, package) == absolute
+
+
+def test_facts_skip_generators_and_unknown_decorators() -> None:
+    source = (
+        "import contextlib\n"
+        "async def fetch(): ...\n"
+        "async def stream():\n    yield 1\n"
+        "@contextlib.asynccontextmanager\nasync def session():\n    yield\n"
+        "@staticmethod\nasync def kept(): ...\n"
+        "class Client:\n    async def get(self): ...\n"
+        "    def close(self): ...\n"
+        "async def loop_forever():\n    while True:\n        await fetch()\n"
+        "async def loop_until():\n    while True:\n        if await fetch():\n            break\n"
+    )
+    facts = facts_of(source, "mod.py")
+    assert facts.async_functions == ("fetch", "kept", "Client.get", "loop_forever", "loop_until")
+    assert facts.endless == ("loop_forever",)
+
+
+def test_reexports_are_followed_one_level(tmp_path: Path) -> None:
+    package = tmp_path / "app"
+    package.mkdir()
+    init = package / "__init__.py"
+    init.write_text("from .db import fetch as get_user\nfrom .db import VERSION\n", "utf-8")
+    facts = facts_of(init.read_text(encoding="utf-8"), str(init))
+    assert facts.reexports == (("get_user", "app.db.fetch"), ("VERSION", "app.db.VERSION"))
+    db = facts_of("async def fetch(): ...\n", str(package / "db.py"))
+    index = ProjectIndex.from_facts([("app", facts), ("app.db", db)])
+    assert index.async_functions == {"app.db.fetch", "app.get_user"}
+    assert "get_user" in index.needles()
+
+
+def test_broken_files_contribute_nothing() -> None:
+    assert facts_of("async def (:\n", "x.py").async_functions == ()
