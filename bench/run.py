@@ -116,7 +116,11 @@ def run_once(argv: Sequence[str], cwd: Path, log: str, timeout: float) -> Run | 
         timer.cancel()
     if not usage.is_file():
         killed = process.returncode == -signal.SIGKILL
-        return "timed out" if killed else f"could not run (exit {process.returncode})"
+        return (
+            f"timed out after {timeout:.0f} s"
+            if killed
+            else f"could not run ({process.returncode})"
+        )
     seconds, code, cpu, peak = usage.read_text(encoding="utf-8").split()
     return Run(float(seconds), int(code), float(cpu), int(peak))
 
@@ -493,7 +497,7 @@ def main() -> int:
     print("\n## Extras\n\n" + flake8_plugin_cost(two_thousand, 5, args.timeout))
     sources = [corpus.CORPUS / f for f in project_files]
     sources = [path for path in sources if b"async def" in path.read_bytes()]
-    print("\n" + time_per_line(sources, 5, args.timeout))
+    print("\n" + time_per_line(sources, args.runs, args.timeout))
     return 0
 
 

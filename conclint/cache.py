@@ -4,7 +4,8 @@ Entries are JSON (never pickle: a cache directory is not trusted to run code),
 written to a temporary file and renamed into place, so concurrent runs and
 interrupted writes leave either a whole entry or none. A corrupt, foreign or
 unreadable entry is a miss; an unwritable cache directory turns the cache off
-for the run with one warning.
+for the run with one warning. Nothing read from an entry is trusted: its shape
+and every value's type are checked before use.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from conclint import __version__
 from conclint.analysis.project import ModuleFacts
@@ -28,6 +30,8 @@ _TAG = (
     "# This file is a cache directory tag created by conclint.\n"
 )
 _FORMAT = 1
+# Anything that reading or decoding an untrusted entry can raise: each means "lint again".
+_BAD_ENTRY = (OSError, ValueError, LookupError, TypeError, AttributeError, RecursionError)
 
 
 def default_dir(root: Path) -> Path:
@@ -51,12 +55,17 @@ class Cache:
 
     def load_facts(self, path: str, data: bytes) -> ModuleFacts | None:
         """The project-index facts of a file, which depend on nothing but its path and bytes."""
+        if not self.enabled:
+            return None
         try:
-            raw = json.loads(self._entry(_facts_key(path, data)).read_text(encoding="utf-8"))
+            raw = _read(self._entry(_facts_key(path, data)))
+            pairs = _list(raw["reexports"], list)
             return ModuleFacts(
-                tuple(raw["async"]), tuple(raw["endless"]), tuple(map(tuple, raw["reexports"]))
+                _strings(raw["async"]),
+                _strings(raw["endless"]),
+                tuple((local, target) for local, target in map(_strings, pairs)),
             )
-        except (OSError, ValueError, KeyError, TypeError):
+        except _BAD_ENTRY:
             return None
 
     def store_facts(self, path: str, data: bytes, facts: ModuleFacts) -> None:
@@ -74,9 +83,8 @@ class Cache:
         if not self.enabled:
             return None
         try:
-            raw = json.loads(self._entry(key).read_text(encoding="utf-8"))
-            return _result_from_json(raw, path)
-        except (OSError, ValueError, KeyError, TypeError, AssertionError):
+            return _result_from_json(_read(self._entry(key)), path)
+        except _BAD_ENTRY:
             return None  # missing, truncated, garbage or foreign: lint again
 
     def store(self, key: str, result: FileResult) -> None:
@@ -95,10 +103,59 @@ class Cache:
             os.replace(temporary, entry)
         except OSError as error:
             self.enabled = False
-            print(
-                f"conclint: warning: cache disabled, cannot write {entry.parent}: {error.strerror}",
-                file=sys.stderr,
-            )
+            _warn(entry.parent, error)
+
+
+def usable_dir(directory: str | None) -> str | None:
+    """`directory` when a cache can be written there, else None after one warning.
+
+    Checked once per run, before any worker starts, so that a read-only cache
+    gives one warning rather than one per worker and chunk.
+    """
+    if directory is None:
+        return None
+    base = Path(directory)
+    try:
+        _prepare(base)
+        (base / __version__).mkdir(exist_ok=True)
+        handle, probe = tempfile.mkstemp(dir=base / __version__, suffix=".tmp")
+        os.close(handle)
+        os.unlink(probe)
+    except OSError as error:
+        _warn(base, error)
+        return None
+    return directory
+
+
+_warned = False
+
+
+def _warn(directory: Path, error: OSError) -> None:
+    global _warned
+    if not _warned:
+        _warned = True
+        reason = error.strerror or str(error)
+        print(
+            f"conclint: warning: cache disabled, cannot write {directory}: {reason}",
+            file=sys.stderr,
+        )
+
+
+def _read(entry: Path) -> dict[str, Any]:
+    raw = json.loads(entry.read_bytes().decode("utf-8"))
+    if not isinstance(raw, dict):
+        raise TypeError("a cache entry is a JSON object")
+    return raw
+
+
+def _list(value: object, item_type: type) -> list[Any]:
+    if not isinstance(value, list) or not all(isinstance(item, item_type) for item in value):
+        raise TypeError(f"expected a list of {item_type.__name__}")
+    return value
+
+
+def _strings(value: object) -> tuple[str, ...]:
+    return tuple(_list(value, str))
 
 
 def _facts_key(path: str, data: bytes) -> str:
@@ -142,23 +199,32 @@ def _result_to_json(result: FileResult) -> dict[str, object]:
     }
 
 
-def _result_from_json(raw: dict[str, object], path: str) -> FileResult:
+def _result_from_json(raw: dict[str, Any], path: str) -> FileResult:
     if raw.get("version") != __version__:
         raise ValueError("entry of another version")
 
     def diagnostics(rows: object) -> tuple[Diagnostic, ...]:
-        assert isinstance(rows, list)
-        return tuple(
-            Diagnostic(path, int(a), int(b), int(c), int(d), str(e), str(f), str(g), Severity(h))
-            for a, b, c, d, e, f, g, h in rows
-        )
+        return tuple(_diagnostic(path, row) for row in _list(rows, list))
 
     snippets = raw["snippets"]
-    assert isinstance(snippets, dict)
+    failed = raw["failed"]
+    if not isinstance(snippets, dict) or not isinstance(failed, bool):
+        raise TypeError("malformed entry")
+    if not all(isinstance(text, str) for text in snippets.values()):
+        raise TypeError("malformed snippets")
     return FileResult(
         path,
         diagnostics(raw["diagnostics"]),
         diagnostics(raw["suppressed"]),
-        failed=bool(raw["failed"]),
-        snippets={int(line): str(text) for line, text in snippets.items()},
+        failed=failed,
+        snippets={int(line): text for line, text in snippets.items()},
     )
+
+
+def _diagnostic(path: str, row: list[Any]) -> Diagnostic:
+    line, col, end_line, end_col, code, name, message, severity = row
+    if not all(type(n) is int and n >= 0 for n in (line, col, end_line, end_col)):
+        raise TypeError("positions are non-negative integers")
+    if not all(isinstance(text, str) for text in (code, name, message)):
+        raise TypeError("code, name and message are strings")
+    return Diagnostic(path, line, col, end_line, end_col, code, name, message, Severity(severity))

@@ -6,20 +6,24 @@ import ast
 import io
 import os
 import re
+import signal
 import sys
+import threading
 import tokenize
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
+from types import FrameType
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from conclint import registry
 from conclint.analysis.context import FileContext
+from conclint.analysis.nesting import hazard
 from conclint.analysis.project import ModuleFacts, ProjectIndex, facts_of, module_name
 from conclint.cache import Cache
 from conclint.config import Settings, per_file_ignored
@@ -73,7 +77,8 @@ def lint_file(
         result = lint_source(decode_source(data), path, settings, project=project)
     except DecodeError as error:
         result = _failure(path, UNREADABLE, str(error))
-    if cache is not None:
+    # Running out of time says more about the machine's load than about the file.
+    if cache is not None and not _timed_out(result, settings):
         cache.store(key, result)
     return result
 
@@ -93,11 +98,33 @@ def lint_source(
     `prefilter=False` parses even files that no enabled rule's needles occur in
     (only tests use it, to prove the pre-filter never hides a finding).
     """
+    try:
+        with _time_guard(settings.file_timeout):
+            return _lint_source(
+                source, path, settings, rules, apply_suppressions, prefilter, project
+            )
+    except _OutOfTime:
+        return _failure(path, UNREADABLE, _timeout_message(settings))
+
+
+def _lint_source(
+    source: str,
+    path: str,
+    settings: Settings,
+    rules: Sequence[type[Rule]] | None,
+    apply_suppressions: bool,
+    prefilter: bool,
+    project: ProjectIndex | None,
+) -> FileResult:
     selected = tuple(rules) if rules is not None else registry.enabled_rules(settings)
     selected = _without_ignored(selected, path, settings)
     project = project or ProjectIndex()
     if not selected or (prefilter and not _may_match(source, selected, settings, project)):
         return _python_syntax_error(source, path) or FileResult(path)
+    danger = hazard(source)
+    if danger is not None:
+        kind = SYNTAX_ERROR if danger.syntax_error else UNREADABLE
+        return _failure(path, kind, danger.message, danger.line, danger.column)
     try:
         module = cst.parse_module(source)
     except cst.ParserSyntaxError as error:
@@ -120,6 +147,49 @@ def lint_source(
         return _failure(path, UNREADABLE, message)
     diagnostics = [_diagnostic(path, finding, positions[finding.node]) for finding in findings]
     return _finish(path, source, diagnostics, apply_suppressions)
+
+
+class _OutOfTime(BaseException):
+    """The time guard's alarm: a BaseException, so that no `except Exception` swallows it."""
+
+
+@contextmanager
+def _time_guard(seconds: float) -> Iterator[None]:
+    """Interrupt the work on one file after `seconds`, where a real-time timer is ours.
+
+    Signals exist on POSIX only and reach the main thread only (of the CLI and of
+    each pool worker); a timer or handler the host process set up is left alone.
+    """
+    if (
+        seconds <= 0
+        or not hasattr(signal, "setitimer")
+        or threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGALRM) not in (signal.SIG_DFL, signal.SIG_IGN)
+        or signal.getitimer(signal.ITIMER_REAL)[0] > 0
+    ):
+        yield
+        return
+
+    def expire(signum: int, frame: FrameType | None) -> None:
+        raise _OutOfTime
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        try:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+        finally:
+            signal.signal(signal.SIGALRM, previous)
+
+
+def _timeout_message(settings: Settings) -> str:
+    return f"took longer than the file-timeout of {settings.file_timeout:g} s; file skipped"
+
+
+def _timed_out(result: FileResult, settings: Settings) -> bool:
+    return result.failed and result.diagnostics[0].message == _timeout_message(settings)
 
 
 # LibCST's visitors recurse once per nesting level, and long implicit string

@@ -18,11 +18,14 @@ of `Event`s in evaluation order:
 - `LOOP_BACK`: the end of one iteration of a `for`/`while` (`node` = the loop).
 - `EXIT`: the way out of the scope, `how` = "return" or "raise".
 
-A call that never returns ends its path there: `sys.exit()` as a `raise`
-would, `os._exit()` without running any `finally`. An exception raised at a `CALL`, `RAISES` or `ENTER` event leaves its block
+An exception raised at a `CALL`, `RAISES` or `ENTER` event leaves its block
 through the block's `exc` edge: to the handlers of the enclosing `try`, into a
-`finally`, or out of the scope. `except Exception` counts as catching
-everything: interrupts and cancellation are not the failures of ordinary work.
+`finally`, or out of the scope. Only those events raise: attribute access,
+subscripts and arithmetic are taken not to. `except Exception` counts as
+catching everything: interrupts and cancellation are not the failures of
+ordinary work; `with contextlib.suppress(...)` swallows what it names. A call
+that never returns ends its path there: `sys.exit()` as a `raise` would,
+`os._exit()` without running any `finally`.
 
 A `finally` body and a `with` exit are built once. An edge into one pushes a
 tag onto the path saying how it arrived (`NORMAL`, `RETURN`, `RAISE`,
@@ -88,7 +91,7 @@ class Event:
     how: str = ""
     # ENTER/LEAVE: the `with` statement of the item.
     owner: cst.CSTNode | None = None
-    # A call that cannot raise (it ends the process).
+    # Taken not to raise: logging, `suppress(...)`, or a call that ends the process.
     quiet: bool = False
 
     @property
@@ -98,6 +101,8 @@ class Event:
 
 
 class Edge(NamedTuple):
+    """Where a path goes: `pops` tags dropped from it, then `push` added."""
+
     target: Block
     pops: int = 0
     push: str | None = None
@@ -105,6 +110,8 @@ class Edge(NamedTuple):
 
 @dataclass(eq=False)
 class Block:
+    """Events run in order; `exc` takes what any of them raises."""
+
     index: int
     events: list[Event] = field(default_factory=list)
     succ: list[Edge] = field(default_factory=list)

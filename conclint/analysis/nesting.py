@@ -61,15 +61,16 @@ def hazard(source: str) -> Hazard | None:
             return Hazard(f"syntax error: {error.msg}", error.lineno or 1, column, True)
         return Hazard(f"syntax error: {error}", syntax_error=True)
     except (RecursionError, MemoryError):
-        return _too_deep("more")
+        return _too_deep(None)
     depth = _depth(tree)
-    return _too_deep(str(depth)) if depth > MAX_DEPTH else None
+    return _too_deep(depth) if depth > MAX_DEPTH else None
 
 
-def _too_deep(depth: str) -> Hazard:
+def _too_deep(depth: int | None) -> Hazard:
+    levels = depth or f"more than {MAX_DEPTH}"
     return Hazard(
-        f"nested {depth} levels deep, more than the {MAX_DEPTH} that can be parsed safely;"
-        " file skipped"
+        f"code nests {levels} levels deep; beyond {MAX_DEPTH} it cannot be parsed safely,"
+        " so the file was skipped"
     )
 
 

@@ -12,6 +12,11 @@ Two flow analyses over `flow.py`:
   this path. `if lock.acquire(timeout=1):` and `ok = lock.acquire(False)` ...
   `if not ok:` drop the acquire on the branch where it failed.
 
+`unpaired` turns either result into the starts (takes, acquires) that some
+path carries, still open, to an exit of the scope or to the end of an
+iteration of a loop that pairs them inside, and says how (an exception, a
+`continue`, `break` or early `return`, or a branch).
+
 Receivers are known by their dotted name (`q`, `self._jobs`) and must be of a
 known kind. `identity` says which object a receiver is for matches across
 functions: an attribute of one class, a module global, or a local (which
@@ -20,9 +25,9 @@ may have come from anywhere).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import libcst as cst
 
@@ -46,6 +51,8 @@ EXIT = "exit"
 BACK = "back"
 JUMP = "jump"
 ENDINGS = frozenset({EXIT, BACK, JUMP})
+
+S = TypeVar("S")
 
 # How many pending takes of one queue a path counts before it stops judging.
 _MAX_PENDING = 3
@@ -263,24 +270,68 @@ class Locks(_KindedAnalysis, FactAnalysis[Held, PairOp]):
 
 
 def held_calls(state: frozenset[Held]) -> Iterator[tuple[str, cst.Call]]:
+    """(lock key, acquire call) for each lock held in a `Locks` state."""
     for tag, key, call in state:
         if tag == _HELD:
             yield key, call
 
 
+def pending_takes(state: frozenset[Item]) -> Iterator[tuple[str, cst.Call]]:
+    """(queue key, take call) for each item still counted as pending in a `Takes` state."""
+    for key, pending, many, _ in state:
+        if not many:
+            for take in pending:
+                yield key, take
+
+
 @dataclass
 class Unpaired:
-    """Takes or acquires that some path leaves unpaired, with why, from one scope's result."""
+    """Starts (takes, acquires) of one scope that some path leaves unpaired, and why."""
 
-    # The call -> its key, its kind and the reasons seen.
+    # The start call -> its key, its kind and the ways it was left unpaired (REASONS keys).
     found: dict[cst.Call, tuple[str, str, set[str]]] = field(default_factory=dict)
+    # Keys whose end (task_done, release) the scope calls somewhere.
+    ended: set[str] = field(default_factory=set)
 
-    def add(self, call: cst.Call, key: str, kind: str, reason: str) -> None:
-        self.found.setdefault(call, (key, kind, set()))[2].add(reason)
-
-    @staticmethod
-    def reason(reasons: set[str]) -> str:
+    def reason(self, call: cst.Call) -> str:
+        reasons = self.found[call][2]
         return next(text for how, text in REASONS.items() if how in reasons or how == "path")
+
+
+def unpaired(
+    events: Iterable[tuple[cfg.Event, PairOp, frozenset[S]]],
+    start: str,
+    end: str,
+    pending: Callable[[S], Iterable[tuple[str, cst.Call]]],
+) -> Unpaired:
+    """The starts that reach the scope's exits, or the end of an iteration of a loop that
+    ends them inside, while still pending; `events` is a `FlowResult.at_events()`."""
+    events = list(events)
+    found = Unpaired()
+    end_loops: set[tuple[str, int]] = set()
+    starts: dict[cst.CSTNode, tuple[tuple[cfg.Repeating, ...], str]] = {}
+    for event, op, _ in events:
+        if op.action == end:
+            found.ended.add(op.key)
+            end_loops.update((op.key, id(loop)) for loop in event.loops)
+        elif op.action == start:
+            starts[event.node] = (event.loops, op.kind)
+    jumps: dict[cst.Call, set[str]] = {}
+    for event, op, states in events:
+        if op.action not in ENDINGS:
+            continue
+        for key, call in {open_ for state in states for open_ in pending(state)}:
+            loops, kind = starts[call]
+            if op.action == JUMP:
+                jumps.setdefault(call, set()).add(op.how)
+            elif op.action == EXIT:
+                reason = cfg.RAISE if op.how == cfg.RAISE else "path"
+                found.found.setdefault(call, (key, kind, set()))[2].add(reason)
+            elif event.node in loops and (key, id(event.node)) in end_loops:
+                found.found.setdefault(call, (key, kind, set()))[2].add("path")
+    for call, (_, _, reasons) in found.found.items():
+        reasons.update(jumps.get(call, ()))
+    return found
 
 
 def identity(context: FileContext, receiver: cst.BaseExpression) -> tuple[str, str]:

@@ -41,38 +41,14 @@ class AcquireWithoutRelease(ScopeAnalyses, Rule):
             self._released.add(found[0].rpartition(".")[2])
 
     def check_scope(self, scope: cst.FunctionDef | cst.Module) -> None:
-        events = list(analyse(self.context, scope, pairing.Locks(self.context)).at_events())
-        released: set[str] = set()
-        release_loops: set[tuple[str, int]] = set()
-        acquires: dict[cst.CSTNode, tuple[tuple[cst.For | cst.While, ...], str]] = {}
-        for event, op, _ in events:
-            if op.action == pairing.RELEASE:
-                released.add(op.key)
-                release_loops.update((op.key, id(loop)) for loop in event.loops)
-            elif op.action == pairing.ACQUIRE:
-                acquires[event.node] = (event.loops, op.kind)
-        unpaired = pairing.Unpaired()
-        jumps: dict[cst.Call, set[str]] = {}
-        for event, op, states in events:
-            if op.action not in pairing.ENDINGS:
-                continue
-            for key, call in {held for state in states for held in pairing.held_calls(state)}:
-                loops, kind = acquires[call]
-                if op.action == pairing.JUMP:
-                    jumps.setdefault(call, set()).add(op.how)
-                elif op.action == pairing.EXIT:
-                    unpaired.add(call, key, kind, op.how if op.how == "raise" else "path")
-                elif (
-                    op.action == pairing.BACK
-                    and event.node in loops
-                    and (key, id(event.node)) in release_loops
-                ):
-                    unpaired.add(call, key, kind, "path")
-        for call, (key, _kind, reasons) in unpaired.found.items():
+        result = analyse(self.context, scope, pairing.Locks(self.context))
+        found = pairing.unpaired(
+            result.at_events(), pairing.ACQUIRE, pairing.RELEASE, pairing.held_calls
+        )
+        for call, (key, _, _) in found.found.items():
             assert isinstance(call.func, cst.Attribute)
-            if key in released:
-                reason = pairing.Unpaired.reason(reasons | jumps.get(call, set()))
-                self.report(call, target=key, reason=reason)
+            if key in found.ended:
+                self.report(call, target=key, reason=found.reason(call))
             else:
                 self._handed_over.append((call, pairing.identity(self.context, call.func.value)))
 

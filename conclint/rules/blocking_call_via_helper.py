@@ -49,9 +49,10 @@ class BlockingCallViaHelper(BlockingCallScan, Rule):
         self._chains: dict[tuple[int, int], list[str] | None] = {}
 
     def scans(self) -> bool:
-        # Blocking calls directly in `async def` are CCL601's; here only the helpers count.
-        function = self.context.function
-        return isinstance(function, cst.FunctionDef) and function.asynchronous is None
+        # Blocking calls directly in `async def` are CCL601's; here only sync defs count,
+        # and each only until its first blocking call.
+        summary = self._summaries.get(id(self.context.function))
+        return summary is not None and summary.blocking is None
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         if node.asynchronous is None:
@@ -59,25 +60,20 @@ class BlockingCallViaHelper(BlockingCallScan, Rule):
 
     def visit_Yield(self, node: cst.Yield) -> None:
         # Calling a generator function runs none of its body.
-        if self.scans():
-            self._summaries[id(self.context.function)].generator = True
+        summary = self._summaries.get(id(self.context.function))
+        if summary is not None:
+            summary.generator = True
 
     def saw_call(self, node: cst.Call, found: BlockingCall | None) -> None:
         function = self.context.function
         if self.offloaded or not isinstance(function, cst.FunctionDef):
             return  # runs on a worker thread, in a lambda, or at import time
-        site = (node, tuple(self.context.chain)) if _may_be_helper(node.func) else None
-        if function.asynchronous is not None:
-            if site is not None:
-                self._from_async.append(site)
-            return
-        summary = self._summaries[id(function)]
-        if summary.blocking is not None:
-            return  # the first blocking call is the one the message names
-        if found is not None:
-            summary.blocking = found.shown
-        elif site is not None:
-            summary.calls.append(site)
+        summary = self._summaries.get(id(function))  # None in an `async def`
+        if summary is not None and found is not None:
+            summary.blocking = found.shown  # the first one, which the message names
+        elif (summary is None or summary.blocking is None) and _may_be_helper(node.func):
+            site = (node, tuple(self.context.chain))
+            (summary.calls if summary is not None else self._from_async).append(site)
 
     def leave_Module(self, original_node: cst.Module) -> None:
         # Helpers may be defined after the coroutines that call them: resolve at the end.

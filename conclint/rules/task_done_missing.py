@@ -42,42 +42,16 @@ class TaskDoneMissing(ScopeAnalyses, Rule):
                 self._joined.append((pairing.identity(self.context, node.func.value), kind))
 
     def check_scope(self, scope: cst.FunctionDef | cst.Module) -> None:
-        events = list(analyse(self.context, scope, pairing.Takes(self.context)).at_events())
-        done_keys: set[str] = set()
-        done_loops: set[tuple[str, int]] = set()
-        takes: dict[cst.CSTNode, tuple[tuple[cst.For | cst.While, ...], str]] = {}
-        for event, op, _ in events:
-            if op.action == pairing.DONE:
-                done_keys.add(op.key)
-                done_loops.update((op.key, id(loop)) for loop in event.loops)
-            elif op.action == pairing.TAKE:
-                takes[event.node] = (event.loops, op.kind)
-        unpaired = pairing.Unpaired()
-        jumps: dict[cst.Call, set[str]] = {}
-        for event, op, states in events:
-            if op.action not in pairing.ENDINGS:
-                continue
-            for key, pending, many, _ in {item for state in states for item in state}:
-                if many or key not in done_keys:
-                    continue  # a batch, or a function that leaves `task_done()` to others
-                for take in pending:
-                    loops, kind = takes[take]
-                    if op.action == pairing.JUMP:
-                        jumps.setdefault(take, set()).add(op.how)
-                    elif op.action == pairing.EXIT:
-                        unpaired.add(take, key, kind, op.how if op.how == "raise" else "path")
-                    elif (
-                        op.action == pairing.BACK
-                        and event.node in loops
-                        and (key, id(event.node)) in done_loops
-                    ):
-                        unpaired.add(take, key, kind, "path")
-        for take, (_key, kind, reasons) in unpaired.found.items():
+        result = analyse(self.context, scope, pairing.Takes(self.context))
+        found = pairing.unpaired(
+            result.at_events(), pairing.TAKE, pairing.DONE, pairing.pending_takes
+        )
+        for take, (key, kind, _) in found.found.items():
+            if key not in found.ended:
+                continue  # a function that leaves `task_done()` to others
             assert isinstance(take.func, cst.Attribute)
-            reason = pairing.Unpaired.reason(reasons | jumps.get(take, set()))
-            self._misses.append(
-                (take, kind, pairing.identity(self.context, take.func.value), reason)
-            )
+            identity = pairing.identity(self.context, take.func.value)
+            self._misses.append((take, kind, identity, found.reason(take)))
 
     def finish(self) -> None:
         for take, kind, identity, reason in self._misses:

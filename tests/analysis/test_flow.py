@@ -22,7 +22,11 @@ class Marks(flow.FactAnalysis[str, str]):
 
     def classify(self, event: cfg.Event) -> str | None:
         node = event.node
-        if event.kind == cfg.CALL and isinstance(node, cst.Call) and isinstance(node.func, cst.Name):
+        if (
+            event.kind == cfg.CALL
+            and isinstance(node, cst.Call)
+            and isinstance(node.func, cst.Name)
+        ):
             name = node.func.value
             if name.startswith("mark_"):
                 return name[len("mark_") :]
@@ -65,7 +69,7 @@ def paths(source: str, at: str = "probe") -> Paths:
     return found
 
 
-def P(*groups: str) -> Paths:  # noqa: N802 - reads like a set literal in the tests
+def P(*groups: str) -> Paths:
     """`P("ab", "")` is the set of paths {{a, b}, {}} (one letter per fact)."""
     return {frozenset(group) for group in groups}
 
@@ -342,7 +346,10 @@ def test_with_exit_runs_on_return_and_on_exception() -> None:
                 return
             mark_b()
     """
-    assert paths(source, "return") == {frozenset({"a", "left-with"}), frozenset({"a", "b", "left-with"})}
+    assert paths(source, "return") == {
+        frozenset({"a", "left-with"}),
+        frozenset({"a", "b", "left-with"}),
+    }
     assert frozenset({"a", "left-with"}) in paths(source, "raise")
 
 
@@ -357,7 +364,11 @@ def test_suppress_swallows_the_exception() -> None:
             mark_b()
         probe()
     """
-    assert paths(source) == {frozenset({"a", "left-with"}), frozenset({"a", "b", "left-with"}), frozenset({"left-with"})}
+    assert paths(source) == {
+        frozenset({"a", "left-with"}),
+        frozenset({"a", "b", "left-with"}),
+        frozenset({"left-with"}),
+    }
 
 
 def test_flag_makes_the_contradicting_branch_infeasible() -> None:
@@ -532,7 +543,9 @@ def test_async_with_and_async_for() -> None:
 
 
 def test_events_record_their_loops() -> None:
-    result, _, _ = _analyse("def f(xs):\n    for x in xs:\n        while x:\n            mark_a()\n")
+    result, _, _ = _analyse(
+        "def f(xs):\n    for x in xs:\n        while x:\n            mark_a()\n"
+    )
     loops = [event.loops for event, op, _ in result.at_events() if op == "a"]
     assert [[type(loop).__name__ for loop in found] for found in loops] == [["For", "While"]]
 
