@@ -286,26 +286,10 @@ def _write_report(
     results: list[FileResult], settings: Settings, args: argparse.Namespace, fmt: str
 ) -> None:
     from conclint import registry
-    from conclint.pages import page
     from conclint.report import ReportOptions, RuleInfo, formats
     from conclint.report.text import statistics
 
-    enabled = registry.enabled_rules(settings)
-    infos = tuple(
-        RuleInfo(
-            rule.code,
-            rule.name,
-            rule.summary,
-            rule.severity,
-            rule.docs_url(),
-            page(rule.code) or "",
-            rule.preview,
-            rule.family(),
-            rule.precision,
-            rule.tags,
-        )
-        for rule in enabled
-    )
+    infos = tuple(RuleInfo.of(rule) for rule in registry.enabled_rules(settings))
     options = ReportOptions(
         rules=infos,
         root=str(Path(settings.root).resolve()),

@@ -25,7 +25,7 @@ from conclint import registry
 from conclint.analysis.context import FileContext
 from conclint.analysis.nesting import hazard
 from conclint.analysis.project import ModuleFacts, ProjectIndex, facts_of, module_name
-from conclint.cache import Cache
+from conclint.cache import Cache, usable_dir
 from conclint.config import Settings, per_file_ignored
 from conclint.diagnostics import (
     Diagnostic,
@@ -348,6 +348,7 @@ def lint_paths(
     results cross process boundaries, never syntax trees.
     """
     files = sorted(set(paths))
+    cache_dir = usable_dir(cache_dir)  # once, here: a read-only cache warns once per run
     workers = _worker_count(jobs, len(files))
     if workers <= 1:
         project = ProjectIndex.from_facts(_index_chunk(files, cache_dir))

@@ -10,27 +10,12 @@ from hypothesis import strategies as st
 from conclint import __version__, registry
 from conclint.config import Settings
 from conclint.diagnostics import Diagnostic, FileResult, Severity
-from conclint.pages import page
 from conclint.report import ReportOptions, RuleInfo, formats, github, json_lines, json_report
 
 
 def report_options(root: str = "/project", *, include_suppressed: bool = False) -> ReportOptions:
     """Options as the CLI builds them: every enabled rule, pages included."""
-    rules = tuple(
-        RuleInfo(
-            rule.code,
-            rule.name,
-            rule.summary,
-            rule.severity,
-            rule.docs_url(),
-            page(rule.code) or "",
-            rule.preview,
-            rule.family(),
-            rule.precision,
-            rule.tags,
-        )
-        for rule in registry.enabled_rules(Settings(preview=True))
-    )
+    rules = tuple(RuleInfo.of(rule) for rule in registry.enabled_rules(Settings(preview=True)))
     return ReportOptions(rules, root, __version__, include_suppressed=include_suppressed)
 
 

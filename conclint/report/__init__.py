@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from conclint.diagnostics import FileResult, Severity
+
+if TYPE_CHECKING:
+    from conclint.rules.base import Rule
 
 
 @dataclass(frozen=True)
@@ -22,6 +26,23 @@ class RuleInfo:
     family: str = ""
     precision: str = "high"
     tags: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, rule: type[Rule]) -> RuleInfo:
+        from conclint.pages import page
+
+        return cls(
+            rule.code,
+            rule.name,
+            rule.summary,
+            rule.severity,
+            rule.docs_url(),
+            page(rule.code) or "",
+            rule.preview,
+            rule.family(),
+            rule.precision,
+            rule.tags,
+        )
 
 
 @dataclass(frozen=True)
