@@ -57,7 +57,7 @@ class Outcome:
 def library_files() -> list[str]:
     """The standard library's modules, in a stable order."""
     root = Path(sysconfig.get_paths()["stdlib"])
-    found = []
+    found: list[str] = []
     for directory, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(name for name in dirnames if name not in SKIPPED_DIRS)
         found.extend(os.path.join(directory, name) for name in filenames if name.endswith(".py"))

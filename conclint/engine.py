@@ -19,7 +19,7 @@ from pathlib import Path
 from types import FrameType
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
+from libcst.metadata import MetadataWrapper
 
 from conclint import registry
 from conclint.analysis.context import FileContext
@@ -136,10 +136,10 @@ def _lint_source(
         return _failure(path, SYNTAX_ERROR, "too deeply nested to parse; file skipped")
     try:
         with _recursion_limit(_DEEP_RECURSION):
-            findings, wrapper = _run_rules(module, path, settings, selected, project)
+            findings, context = _run_rules(module, path, settings, selected, project)
             if not findings:
                 return FileResult(path)
-            positions = wrapper.resolve(PositionProvider)
+            positions = context.positions()
     except RecursionError:
         return _failure(path, UNREADABLE, "too deeply nested to analyse; file skipped")
     except Exception as error:
@@ -233,14 +233,14 @@ def _run_rules(
     settings: Settings,
     selected: Sequence[type[Rule]],
     project: ProjectIndex,
-) -> tuple[list[Finding], MetadataWrapper]:
+) -> tuple[list[Finding], FileContext]:
     # Parser output shares no nodes, so the wrapper's defensive deep copy is pure cost.
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-    context = FileContext(path, wrapper.module, settings, project)
+    context = FileContext(path, wrapper.module, settings, project, wrapper)
     instances = [rule_class(context) for rule_class in selected]
     wrapper.visit_batched(instances, before_visit=context.enter, after_leave=context.leave)
     findings = [finding for instance in instances for finding in instance.findings]
-    return findings, wrapper
+    return findings, context
 
 
 def _diagnostic(path: str, finding: Finding, where: object) -> Diagnostic:

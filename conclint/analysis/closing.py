@@ -19,7 +19,6 @@ import libcst as cst
 
 from conclint.analysis import catalog, cfg, flow
 from conclint.analysis.flow import FactAnalysis
-from conclint.analysis.positions import line_of
 from conclint.analysis.scopes import dotted_name
 
 if TYPE_CHECKING:
@@ -133,7 +132,7 @@ def first_close(
     places = {node for state in states for fact_key, node in state if fact_key == key}
     if not places:
         return None
-    return min(places, key=lambda node: line_of(context, node))
+    return min(places, key=lambda node: context.line_of(node))
 
 
 def noun(kind: str) -> str:
@@ -146,7 +145,7 @@ def verb(method: str) -> str:
 
 def describe_close(context: FileContext, place: cst.CSTNode, here: cst.CSTNode) -> str:
     """Where `place` closed it: `on line 31`, on leaving a `with` block, or a loop's last round."""
-    line = line_of(context, place)
+    line = context.line_of(place)
     if isinstance(place, cst.With):
         block = "async with" if place.asynchronous is not None else "with"
         return f"on leaving the `{block}` block of line {line}"

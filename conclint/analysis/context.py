@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from collections.abc import Mapping
+
 import libcst as cst
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from conclint.analysis.bindings import Bindings
 from conclint.analysis.names import NameResolver
@@ -26,6 +29,8 @@ class FileContext:
     settings: Settings
     # What the other linted modules define (project mode); empty for a lone file.
     project: ProjectIndex = field(default_factory=ProjectIndex)
+    # The wrapper the module is traversed in; it computes positions on demand, once.
+    wrapper: MetadataWrapper | None = None
     chain: list[ScopeNode] = field(default_factory=list)
     names: NameResolver = field(init=False)
     bindings: Bindings = field(init=False)
@@ -50,6 +55,17 @@ class FileContext:
             self.chain.pop()
 
     # Questions rules ask -------------------------------------------------
+
+    def positions(self) -> Mapping[cst.CSTNode, CodeRange]:
+        """Source ranges of every node. Costly: computed once, when first asked (by a rule
+        whose message names a second line, or by the engine for a file with findings)."""
+        if self.wrapper is None:
+            self.wrapper = MetadataWrapper(self.module, unsafe_skip_copy=True)
+        return self.wrapper.resolve(PositionProvider)
+
+    def line_of(self, node: cst.CSTNode) -> int:
+        """The 1-based line where `node` starts."""
+        return self.positions()[node].start.line
 
     def qualname(self, expr: cst.BaseExpression) -> str | None:
         """Canonical dotted name of what `expr` denotes here (imports and aliases resolved)."""

@@ -6,7 +6,6 @@ import libcst as cst
 
 from conclint.analysis import catalog, closing
 from conclint.analysis.flow import ScopeAnalyses, analyse
-from conclint.analysis.positions import line_of
 from conclint.rules.base import Rule
 
 _DESCRIPTOR_REASON = "the number may belong to a newer file by now"
@@ -39,7 +38,7 @@ class DoubleClose(ScopeAnalyses, Rule):
                 noun=closing.noun(op.kind).capitalize(),
                 target=op.key,
                 verb=closing.verb(op.method),
-                line=line_of(self.context, event.node),
+                line=self.context.line_of(event.node),
                 first=closing.describe_close(self.context, first, event.node),
                 reason=_DESCRIPTOR_REASON if descriptor else _REASON,
             )

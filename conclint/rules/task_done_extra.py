@@ -6,7 +6,6 @@ import libcst as cst
 
 from conclint.analysis import pairing
 from conclint.analysis.flow import ScopeAnalyses, analyse
-from conclint.analysis.positions import line_of
 from conclint.rules.base import Rule
 
 
@@ -37,5 +36,5 @@ class TaskDoneExtra(ScopeAnalyses, Rule):
                 if key == op.key and not many and not pending and take is not None
             ]
             if settled:
-                first = min(line_of(self.context, take) for take in settled)
+                first = min(self.context.line_of(take) for take in settled)
                 self.report(event.node, target=op.key, line=first)
