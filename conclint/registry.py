@@ -30,21 +30,17 @@ from conclint.rules.unbounded_queue import UnboundedQueue
 from conclint.rules.unbounded_spawn import UnboundedSpawn
 from conclint.rules.use_after_close import UseAfterClose
 
+# In code order: `conclint rules`, SARIF and the docs list them so.
 RULES: tuple[type[Rule], ...] = (
     DanglingTask,
     UnawaitedCoroutine,
-    SwallowedCancellation,
-    BlockingCallInAsync,
-    DiscardedFuture,
-    TargetCalledNotPassed,
-    UnboundedQueue,
-    UnboundedSpawn,
-    AsyncBusyLoop,
-    SyncLockAcrossAwait,
     ThreadNotJoined,
     ExecutorNotShutdown,
+    DiscardedFuture,
+    TargetCalledNotPassed,
     TaskNeverCancelled,
     PendingNotCancelled,
+    SwallowedCancellation,
     CancelNotAwaited,
     DoubleClose,
     UseAfterClose,
@@ -53,6 +49,11 @@ RULES: tuple[type[Rule], ...] = (
     AcquireWithoutRelease,
     ConditionWaitNoLoop,
     ReleaseWithoutAcquire,
+    UnboundedQueue,
+    UnboundedSpawn,
+    BlockingCallInAsync,
+    AsyncBusyLoop,
+    SyncLockAcrossAwait,
     BlockingCallViaHelper,
 )
 

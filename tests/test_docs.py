@@ -89,3 +89,11 @@ def test_readme_example_output_is_what_conclint_prints(root: Path) -> None:
     result = lint_source(code, "app.py", Settings())
     printed = [f"app.py:{d.line}:{d.col + 1}: {d.code} {d.message}" for d in result.diagnostics]
     assert printed == shown[1:]
+
+
+def test_registry_is_in_code_order_with_unique_names() -> None:
+    codes = [rule.code for rule in registry.RULES]
+    names = [rule.name for rule in registry.RULES]
+    assert codes == sorted(codes)
+    assert len(set(codes)) == len(codes) and len(set(names)) == len(names)
+    assert not set(codes) & registry.RETIRED
