@@ -134,6 +134,12 @@ def _lint_source(
         return _python_syntax_error(source, path) or fallback
     except RecursionError:
         return _failure(path, SYNTAX_ERROR, "too deeply nested to parse; file skipped")
+    except BaseException as error:
+        # Text the native parser cannot take (a lone surrogate, say), or a panic in
+        # it, which pyo3 raises as a BaseException of its own.
+        if not isinstance(error, Exception) and type(error).__name__ != "PanicException":
+            raise
+        return _failure(path, UNREADABLE, f"cannot parse: {type(error).__name__}: {error}")
     try:
         with _recursion_limit(_DEEP_RECURSION):
             findings, context = _run_rules(module, path, settings, selected, project)

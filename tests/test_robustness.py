@@ -6,6 +6,8 @@ import json
 import os
 import re
 import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -117,6 +119,27 @@ def test_undecodable_files_are_ccl002(tmp_path: Path, data: bytes, reason: str) 
     [diagnostic] = result.diagnostics
     assert (diagnostic.code, diagnostic.line, diagnostic.col) == ("CCL002", 1, 0)
     assert reason in diagnostic.message
+
+
+def test_text_the_native_parser_cannot_take_is_ccl002() -> None:
+    # A lone surrogate cannot come from a file, but lint_source takes any str.
+    result = lint_source("import asyncio\nname = '\udcff'\n", "x.py", SETTINGS)
+    assert [d.code for d in result.diagnostics] == ["CCL002"]
+    assert result.diagnostics[0].message.startswith("cannot parse: UnicodeEncodeError")
+
+
+def test_a_panic_in_the_native_parser_is_ccl002(monkeypatch: pytest.MonkeyPatch) -> None:
+    class PanicException(BaseException):  # what pyo3 raises for a Rust panic
+        pass
+
+    def panic(source: str) -> cst.Module:
+        raise PanicException("index out of bounds")
+
+    monkeypatch.setattr(cst, "parse_module", panic)
+    result = lint_source(BUG, "x.py", SETTINGS)
+    assert [(d.code, d.message) for d in result.diagnostics] == [
+        ("CCL002", "cannot parse: PanicException: index out of bounds")
+    ]
 
 
 # Line endings and whitespace ----------------------------------------------
@@ -630,6 +653,38 @@ def test_odd_paths_in_sarif_and_github(tmp_path: Path) -> None:
     files = re.findall(r"^::warning file=([^,]*),", github, re.MULTILINE)
     decoded = [f.replace("%2C", ",").replace("%3A", ":").replace("%25", "%") for f in files]
     assert decoded == expected
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="needs a file system that takes any bytes")
+@pytest.mark.xfail(
+    strict=True,
+    reason="report/json_report.py and report/sarif.py: a file name that is not UTF-8 gives "
+    "JSON that is not UTF-8 and a SARIF traceback (exit status 1, as if something was found)",
+)
+def test_file_names_that_are_not_utf8(tmp_path: Path) -> None:
+    (tmp_path / "src").mkdir()
+    name = os.path.join(os.fsencode(tmp_path / "src"), b"caf\xe9.py")
+    with open(name, "w", encoding="utf-8") as handle:
+        handle.write(BUG)
+    text = run("--no-cache", "src", cwd=tmp_path)
+    assert text.returncode == 1 and "CCL101" in text.stdout
+    for output_format in ("json", "sarif"):
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "conclint",
+                "--no-cache",
+                "--output-format",
+                output_format,
+                "src",
+            ],
+            cwd=tmp_path,
+            capture_output=True,
+            timeout=120,
+        )
+        assert b"Traceback" not in done.stderr
+        json.loads(done.stdout.decode("utf-8"))
 
 
 MESSAGES = [
