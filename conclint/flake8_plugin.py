@@ -8,7 +8,6 @@ from functools import cache
 from typing import TYPE_CHECKING, ClassVar
 
 from conclint import __version__
-
 from conclint.config import settings_from_cwd as settings
 
 if TYPE_CHECKING:

@@ -11,9 +11,9 @@ from pylint.interfaces import HIGH
 
 from conclint import registry
 from conclint.config import ConfigError
+from conclint.config import settings_from_cwd as settings
 from conclint.diagnostics import Diagnostic, Severity
 from conclint.engine import DecodeError, decode_source, lint_source
-from conclint.config import settings_from_cwd as settings
 
 if TYPE_CHECKING:
     from astroid import nodes

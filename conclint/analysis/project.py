@@ -22,7 +22,6 @@ from pathlib import Path
 
 from conclint.analysis import catalog
 
-
 # Decorators that keep a coroutine function one (last name part: `ast` has no import resolution).
 _KEEPING_DECORATORS = frozenset(
     name.rpartition(".")[2] for name in catalog.COROUTINE_KEEPING_DECORATORS
@@ -69,7 +68,7 @@ class ProjectIndex:
             if target in endless:
                 endless.add(alias)
         digest = hashlib.sha256(
-            "\n".join(sorted(async_functions) + ["--"] + sorted(endless)).encode()
+            "\n".join([*sorted(async_functions), "--", *sorted(endless)]).encode()
         ).hexdigest()
         return cls(frozenset(async_functions), frozenset(endless), digest)
 
