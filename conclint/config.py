@@ -71,6 +71,10 @@ class Settings:
     root: str = field(default=".", compare=False)
     config_file: str | None = field(default=None, compare=False)
 
+    def spawner_needles(self) -> tuple[str, ...]:
+        """A configured spawner is called by its last name, however it is imported."""
+        return tuple(name.rpartition(".")[2] for name in self.extra_spawners)
+
     def options_key(self) -> tuple[Any, ...]:
         """Everything that changes what a file produces (for the cache key)."""
         return tuple(getattr(self, f.name) for f in fields(self) if f.name not in _NOT_RESULTS)

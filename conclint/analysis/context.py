@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
+from conclint.analysis import catalog
 from conclint.analysis.bindings import Bindings
 from conclint.analysis.names import NameResolver
 from conclint.analysis.project import ProjectIndex, module_name, package_of
@@ -61,6 +62,20 @@ class FileContext:
         if self.wrapper is None:
             self.wrapper = MetadataWrapper(self.module, unsafe_skip_copy=True)
         return self.wrapper.resolve(PositionProvider)
+
+    def is_task_spawn(self, call: cst.Call) -> bool:
+        """A call that starts an asyncio task: `create_task`/`ensure_future`/
+        `run_coroutine_threadsafe`, `loop.create_task` (not `TaskGroup.create_task`,
+        which keeps its tasks), or a spawner configured in `extra-spawners`."""
+        callee = self.qualname(call.func)
+        if callee in catalog.TASK_SPAWNERS or callee in self.settings.extra_spawners:
+            return True
+        func = call.func
+        return (
+            isinstance(func, cst.Attribute)
+            and func.attr.value == "create_task"
+            and self.kind_of(func.value) == "asyncio.AbstractEventLoop"
+        )
 
     def line_of(self, node: cst.CSTNode) -> int:
         """The 1-based line where `node` starts."""

@@ -20,7 +20,6 @@ from weakref import WeakKeyDictionary
 
 import libcst as cst
 
-from conclint.analysis import catalog
 from conclint.analysis.context import FileContext
 from conclint.analysis.names import NameResolver
 from conclint.analysis.scopes import Binding, ScopeNode, dotted_name, scope_body
@@ -140,19 +139,6 @@ def local_bindings(context: FileContext, name: str) -> list[Binding] | None:
     if name in table.declared_outer:
         return None
     return table.bindings.get(name)
-
-
-def is_task_spawn(context: FileContext, call: cst.Call) -> bool:
-    """A call that starts an asyncio task: `create_task`, `ensure_future`, a configured spawner."""
-    qualified = callee(context, call)
-    if qualified in catalog.TASK_SPAWNERS or qualified in context.settings.extra_spawners:
-        return True
-    func = call.func
-    return (
-        isinstance(func, cst.Attribute)
-        and func.attr.value == "create_task"
-        and context.kind_of(func.value) == "asyncio.AbstractEventLoop"
-    )
 
 
 def keyword(call: cst.Call, name: str) -> cst.Arg | None:

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import libcst as cst
 
-from conclint.analysis import catalog
 from conclint.analysis.discards import DiscardedResults
 from conclint.analysis.scopes import dotted_name
 from conclint.config import Settings
 from conclint.rules.base import Rule
 
-_LOOP = "asyncio.AbstractEventLoop"
 
 
 class DanglingTask(DiscardedResults, Rule):
@@ -26,22 +24,9 @@ class DanglingTask(DiscardedResults, Rule):
 
     @classmethod
     def needles_for(cls, settings: Settings) -> tuple[str, ...]:
-        # A configured spawner is called by its last name, however it is imported.
-        extra = tuple(name.rpartition(".")[2] for name in settings.extra_spawners)
-        return cls.needles + extra
+        return cls.needles + settings.spawner_needles()
 
     def discarded(self, call: cst.Call, how: str) -> None:
-        if self.is_spawn(call):
+        if self.context.is_task_spawn(call):
             self.report(call, callee=dotted_name(call.func) or "create_task", how=how)
 
-    def is_spawn(self, call: cst.Call) -> bool:
-        callee = self.context.qualname(call.func)
-        if callee in catalog.TASK_SPAWNERS or callee in self.context.settings.extra_spawners:
-            return True
-        func = call.func
-        # `loop.create_task`, but not `TaskGroup.create_task`, which keeps its tasks.
-        return (
-            isinstance(func, cst.Attribute)
-            and func.attr.value == "create_task"
-            and self.context.kind_of(func.value) == _LOOP
-        )

@@ -14,7 +14,6 @@ from conclint.analysis.uses import (
     TEST,
     ScopeUses,
     Use,
-    is_task_spawn,
     keyword,
     local_bindings,
     uses_in,
@@ -114,9 +113,9 @@ class PendingNotCancelled(Rule):
                 self._tasks_dropped(element.value, wait, uses, depth) for element in tasks.elements
             )
         if isinstance(tasks, cst.ListComp | cst.SetComp | cst.GeneratorExp):
-            return isinstance(tasks.elt, cst.Call) and is_task_spawn(self.context, tasks.elt)
+            return isinstance(tasks.elt, cst.Call) and self.context.is_task_spawn(tasks.elt)
         if isinstance(tasks, cst.Call):
-            return is_task_spawn(self.context, tasks)
+            return self.context.is_task_spawn(tasks)
         if isinstance(tasks, cst.Name) and depth <= _MAX_DEPTH:
             return self._local_dropped(tasks.value, wait, uses, depth)
         return False  # an attribute or anything else may outlive the call

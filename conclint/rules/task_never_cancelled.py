@@ -17,7 +17,6 @@ from conclint.analysis.uses import (
     METHOD,
     WITH,
     Use,
-    is_task_spawn,
     of_instances,
     uses_in,
 )
@@ -43,8 +42,7 @@ class TaskNeverCancelled(Rule):
 
     @classmethod
     def needles_for(cls, settings: Settings) -> tuple[str, ...]:
-        extra = tuple(name.rpartition(".")[2] for name in settings.extra_spawners)
-        return cls.needles + extra
+        return cls.needles + settings.spawner_needles()
 
     def visit_Assign(self, node: cst.Assign) -> None:
         if len(node.targets) == 1:
@@ -60,7 +58,7 @@ class TaskNeverCancelled(Rule):
         if (
             not isinstance(value, cst.Call)
             or not value.args
-            or not is_task_spawn(self.context, value)
+            or not self.context.is_task_spawn(value)
         ):
             return
         coroutine = self._endless_coroutine(value.args[0].value)

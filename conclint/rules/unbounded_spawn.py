@@ -53,7 +53,7 @@ class UnboundedSpawn(LoopVisits, Rule):
 
     @classmethod
     def needles_for(cls, settings: Settings) -> tuple[str, ...]:
-        return cls.needles + tuple(name.rpartition(".")[2] for name in settings.extra_spawners)
+        return cls.needles + settings.spawner_needles()
 
     def __init__(self, context: FileContext) -> None:
         super().__init__(context)
@@ -92,10 +92,7 @@ class UnboundedSpawn(LoopVisits, Rule):
                 return _spelled(func)
             if kind is not None and method in catalog.SPAWN_METHODS.get(kind, ()):
                 return _spelled(func)
-        callee = self.context.qualname(func)
-        if callee in catalog.TASK_SPAWNERS or callee in self.context.settings.extra_spawners:
-            return _spelled(func)
-        return None
+        return _spelled(func) if self.context.is_task_spawn(call) else None
 
     def _limited_by_structure(self, call: cst.Call, loop: OpenLoop) -> bool:
         """`async with TaskGroup() as tg:` inside the loop, or a limiter inside the work."""
