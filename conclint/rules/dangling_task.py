@@ -10,7 +10,6 @@ from conclint.config import Settings
 from conclint.rules.base import Rule
 
 
-
 class DanglingTask(DiscardedResults, Rule):
     code = "CCL101"
     name = "dangling-task"
