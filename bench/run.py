@@ -415,7 +415,11 @@ def time_per_line(sources: Sequence[Path], runs: int, timeout: float) -> str:
         }
         timings = {
             key: measure(
-                Tool(key, f"{key}, {name}", argv, WORK, files=False), [], runs, key, timeout
+                Tool(key, f"{key}, {name}", argv, WORK, files=False),
+                [],
+                runs,
+                f"per-line-{key}-{path.stem}",
+                timeout,
             )
             for key, argv in commands.items()
         }

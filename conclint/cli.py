@@ -174,9 +174,13 @@ def _list_rules(markdown: bool) -> int:
 
 
 def _clean(cache_dir: str | None) -> int:
-    from conclint import cache
+    from conclint import cache, registry
+    from conclint.config import find_config_file, load_settings
 
-    removed = cache.clean(Path(cache_dir or cache.default_dir(Path.cwd())))
+    settings = load_settings(find_config_file(Path.cwd()), registry.known_codes())
+    root = Path(settings.root)
+    chosen = cache_dir or settings.cache_dir
+    removed = cache.clean(root / chosen if chosen else cache.default_dir(root))
     print(f"removed {removed}" if removed else "no cache to remove", file=sys.stderr)
     return EXIT_CLEAN
 

@@ -57,6 +57,16 @@ def decode_source(data: bytes) -> str:
         raise DecodeError(f"cannot decode: {error}") from None
 
 
+def displayable(path: str) -> str:
+    """A file name that is not valid UTF-8 (kept by Python as lone surrogates) is shown
+    with U+FFFD in its place, so that every output format stays valid UTF-8."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return path
+
+
 def lint_file(
     path: str,
     settings: Settings,
@@ -64,19 +74,20 @@ def lint_file(
     project: ProjectIndex | None = None,
 ) -> FileResult:
     """Read one file from disk and lint it; failures become CCL002, never exceptions."""
+    shown = displayable(path)
     try:
         data = Path(path).read_bytes()
     except OSError as error:
-        return _failure(path, UNREADABLE, f"cannot read file: {error.strerror or error}")
+        return _failure(shown, UNREADABLE, f"cannot read file: {error.strerror or error}")
     key = cache.key(path, data) if cache is not None else ""
     if cache is not None:
-        cached = cache.load(key, path)
+        cached = cache.load(key, shown)
         if cached is not None:
             return cached
     try:
-        result = lint_source(decode_source(data), path, settings, project=project)
+        result = lint_source(decode_source(data), shown, settings, project=project)
     except DecodeError as error:
-        result = _failure(path, UNREADABLE, str(error))
+        result = _failure(shown, UNREADABLE, str(error))
     # Running out of time says more about the machine's load than about the file.
     if cache is not None and not _timed_out(result, settings):
         cache.store(key, result)

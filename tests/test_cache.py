@@ -327,9 +327,6 @@ def test_clean_removes_only_a_tagged_cache(project: Path) -> None:
     assert len(list((project / "pkg").iterdir())) == 12
 
 
-@pytest.mark.xfail(
-    strict=True, reason="cli.py: `conclint clean` ignores `cache-dir` from [tool.conclint]"
-)
 def test_clean_finds_the_configured_cache(project: Path) -> None:
     (project / "pyproject.toml").write_text('[tool.conclint]\ncache-dir = "c"\n', encoding="utf-8")
     run("pkg", cwd=project)

@@ -656,11 +656,6 @@ def test_odd_paths_in_sarif_and_github(tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="needs a file system that takes any bytes")
-@pytest.mark.xfail(
-    strict=True,
-    reason="report/json_report.py and report/sarif.py: a file name that is not UTF-8 gives "
-    "JSON that is not UTF-8 and a SARIF traceback (exit status 1, as if something was found)",
-)
 def test_file_names_that_are_not_utf8(tmp_path: Path) -> None:
     (tmp_path / "src").mkdir()
     name = os.path.join(os.fsencode(tmp_path / "src"), b"caf\xe9.py")

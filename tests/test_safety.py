@@ -125,11 +125,6 @@ def test_stdin_and_every_output_format_run_nothing(tmp_path: Path) -> None:
     assert_untouched(marker)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="__main__.py: `python -m conclint` puts the working directory first on sys.path, "
-    "so a linted tree's pathspec.py or libcst.py is imported and run",
-)
 def test_python_dash_m_does_not_import_from_the_linted_tree(tmp_path: Path) -> None:
     marker = tmp_path / "MARKER"
     trapped_package(tmp_path / "project", marker)

@@ -28,4 +28,3 @@ class DanglingTask(DiscardedResults, Rule):
     def discarded(self, call: cst.Call, how: str) -> None:
         if self.context.is_task_spawn(call):
             self.report(call, callee=dotted_name(call.func) or "create_task", how=how)
-
