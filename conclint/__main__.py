@@ -6,6 +6,6 @@ import sys
 if sys.path and sys.path[0] in ("", os.getcwd()):
     del sys.path[0]
 
-from conclint.cli import main  # noqa: E402
+from conclint.cli import main
 
 raise SystemExit(main())
