@@ -330,7 +330,10 @@ def unpaired(
             elif event.node in loops and (key, id(event.node)) in end_loops:
                 found.found.setdefault(call, (key, kind, set()))[2].add("path")
     for call, (_, _, reasons) in found.found.items():
-        reasons.update(jumps.get(call, ()))
+        # A jump explains a path that ends normally; one followed by the `finally` that
+        # pairs it does not explain an exception escaping elsewhere.
+        if "path" in reasons:
+            reasons.update(jumps.get(call, ()))
     return found
 
 
