@@ -123,6 +123,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
+    except Exception as error:  # a bug of ours: say so, and never look like "findings"
+        print(
+            f"conclint: internal error, please report: {type(error).__name__}: {error}",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
 
 
 def _dispatch(args: argparse.Namespace) -> int:

@@ -13,6 +13,7 @@ import tokenize
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
@@ -371,12 +372,30 @@ def lint_paths(
         project = ProjectIndex.from_facts(_index_chunk(files, cache_dir))
         return _lint_chunk(files, settings, cache_dir, project)
     chunks = _chunks(files, workers)
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        indexed = [pool.submit(_index_chunk, chunk, cache_dir) for chunk in chunks]
-        project = ProjectIndex.from_facts(item for f in indexed for item in f.result())
-        linted = [pool.submit(_lint_chunk, chunk, settings, cache_dir, project) for chunk in chunks]
-        results = [result for future in linted for result in future.result()]
+    try:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            indexed = [pool.submit(_index_chunk, chunk, cache_dir) for chunk in chunks]
+            project = ProjectIndex.from_facts(item for f in indexed for item in f.result())
+            linted = [
+                pool.submit(_lint_chunk, chunk, settings, cache_dir, project) for chunk in chunks
+            ]
+            results = [result for future in linted for result in future.result()]
+    except BrokenProcessPool:
+        # A worker died (a native crash, the OOM killer): lint file by file, each in a
+        # process of its own, so that only the file that kills its process is lost.
+        project = ProjectIndex.from_facts(_index_chunk(files, cache_dir))
+        results = [_lint_isolated(path, settings, cache_dir, project) for path in files]
     return sorted(results, key=lambda result: result.path)
+
+
+def _lint_isolated(
+    path: str, settings: Settings, cache_dir: str | None, project: ProjectIndex
+) -> FileResult:
+    try:
+        with ProcessPoolExecutor(max_workers=1) as pool:
+            return pool.submit(_lint_chunk, [path], settings, cache_dir, project).result()[0]
+    except BrokenProcessPool:
+        return _failure(displayable(path), UNREADABLE, "the analysis crashed on this file")
 
 
 def _worker_count(jobs: int | None, files: int) -> int:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 
+from conclint import engine
 from conclint.config import Settings
 from conclint.diagnostics import parse_suppressions
 from conclint.engine import DecodeError, decode_source, lint_source
@@ -89,3 +93,39 @@ def test_decoding_follows_pep_263(data: bytes, text: str) -> None:
 def test_undecodable_input_is_an_error(data: bytes) -> None:
     with pytest.raises(DecodeError):
         decode_source(data)
+
+
+def _crash_on_marked_files(
+    paths: list[str], settings: Settings, cache_dir: str | None, project: object
+) -> list[object]:
+    if any(path.endswith("crash.py") for path in paths):
+        os._exit(3)  # what a native crash in the parser looks like to the pool
+    return ORIGINAL_CHUNK(paths, settings, cache_dir, project)  # type: ignore[arg-type]
+
+
+ORIGINAL_CHUNK = engine._lint_chunk
+
+
+def test_a_worker_that_dies_costs_only_its_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Workers are forked after the patch, so they run it too (Linux's default start method).
+    monkeypatch.setattr(engine, "_lint_chunk", _crash_on_marked_files)
+    files = []
+    for name in ("a.py", "b.py", "crash.py", "d.py", "e.py", "f.py", "g.py", "h.py"):
+        (tmp_path / name).write_text(BUG.format(comment=""), encoding="utf-8")
+        files.append(str(tmp_path / name))
+    results = engine.lint_paths(files, SETTINGS, jobs=2)
+    found = {Path(r.path).name: [d.code for d in r.diagnostics] for r in results}
+    assert found.pop("crash.py") == ["CCL002"]
+    assert set(map(tuple, found.values())) == {("CCL101",)}
+
+
+def test_an_internal_error_exits_2_not_1(monkeypatch: pytest.MonkeyPatch) -> None:
+    from conclint import cli
+
+    def broken(args: object) -> int:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(cli, "_check", broken)
+    assert cli.main(["check", "."]) == 2
