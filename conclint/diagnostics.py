@@ -91,5 +91,5 @@ def is_suppressed(diagnostic: Diagnostic, suppressions: Suppressions) -> bool:
     if diagnostic.line not in suppressions:
         return False
     codes = suppressions[diagnostic.line]
-    # Prefix match, as flake8 does: `# noqa: CCL1` covers CCL101.
+    # Prefix match, as flake8 does: a noqa comment naming CCL1 covers CCL101.
     return codes is None or any(diagnostic.code.startswith(code) for code in codes)
