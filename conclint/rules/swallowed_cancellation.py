@@ -16,6 +16,8 @@ from conclint.rules.base import Rule
 Handler = cst.ExceptHandler | cst.ExceptStarHandler
 # Reported in this order of preference: the least obvious way out first.
 _WAYS = ((RETURN, "return"), (BREAK, "break"), (CONTINUE, "continue"))
+# What a bare `except:` and `except BaseException` report as caught.
+_BROAD = ("", "BaseException")
 # Methods that show a handler reasons about whose cancellation it caught.
 _DELIBERATE = frozenset({"uncancel", "cancelling"})
 # `cancelled = True`, `pending_raise = True`: a flag that re-raises once cleanup is done.
@@ -87,6 +89,8 @@ class SwallowedCancellation(Rule):
         caught = caught_cancellation(node.type, self.context)
         if caught is None or self._only_reaps(self._tries[-1].body.body):
             return
+        if caught in _BROAD and self._cancellation_caught_before(node):
+            return  # `except CancelledError: raise` above takes it first
         caught_as = (
             node.name.name.value
             if isinstance(node.name, cst.AsName) and isinstance(node.name.name, cst.Name)
@@ -101,6 +105,15 @@ class SwallowedCancellation(Rule):
         spelled = dotted_name(node.type) if node.type is not None else None
         construct = f"except{star} {spelled or caught}" if caught else "except:"
         self._open.append(_Open(node, self.context.function, construct, how, caught_as))
+
+    def _cancellation_caught_before(self, node: Handler) -> bool:
+        """An earlier handler of the same `try` names a cancellation class itself."""
+        for sibling in self._tries[-1].handlers:
+            if sibling is node:
+                return False
+            if caught_cancellation(sibling.type, self.context) not in (None, *_BROAD):
+                return True
+        return False
 
     def _leave(self, node: Handler) -> None:
         if not self._open or self._open[-1].node is not node:
