@@ -89,3 +89,52 @@ def test_each_option_works_alone(project: Path) -> None:
     blocking = '[tool.conclint]\nextra-blocking-calls = ["app.storage.read_blob"]\n'
     config.write_text(base + blocking, encoding="utf-8")
     assert findings(project) == {(READ, "CCL601"), (HELPER, "CCL604")}
+
+
+FACTORIES = '''\
+"""Workers built on the project's own queue and lock factories."""
+
+from app.sync import make_lock, make_queue
+
+jobs = make_queue()
+guard = make_lock()
+
+
+def produce(source) -> None:
+    while True:
+        jobs.put(source.read())
+
+
+def critical(item: int) -> None:
+    guard.acquire()
+    handle(item)
+    guard.release()
+
+
+def handle(item: int) -> None:
+    print(item)
+'''
+
+
+def test_queue_and_lock_factories(tmp_path: Path) -> None:
+    (tmp_path / "workers.py").write_text(FACTORIES, encoding="utf-8")
+    config = '[tool.conclint]\nextra-queue-factories = ["app.sync.make_queue"]\n'
+    config += 'extra-lock-factories = ["app.sync.make_lock"]\n'
+    plain = _codes(tmp_path)
+    (tmp_path / "pyproject.toml").write_text(config, encoding="utf-8")
+    configured = _codes(tmp_path)
+    assert plain == set()
+    assert configured == {(5, "CCL501"), (15, "CCL403")}
+
+
+def _codes(directory: Path) -> set[tuple[int, str]]:
+    done = subprocess.run(
+        [sys.executable, "-m", "conclint", "check", "--no-cache", "--output-format", "json", "."],
+        cwd=directory,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    assert done.returncode in (0, 1), done.stderr
+    return {(item["line"], item["code"]) for item in json.loads(done.stdout)}
