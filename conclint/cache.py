@@ -29,7 +29,7 @@ _TAG = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"
     "# This file is a cache directory tag created by conclint.\n"
 )
-_FORMAT = 1
+_FORMAT = 2
 # Anything that reading or decoding an untrusted entry can raise: each means "lint again".
 _BAD_ENTRY = (OSError, ValueError, LookupError, TypeError, AttributeError, RecursionError)
 
@@ -59,11 +59,12 @@ class Cache:
             return None
         try:
             raw = _read(self._entry(_facts_key(path, data)))
-            pairs = _list(raw["reexports"], list)
             return ModuleFacts(
                 _strings(raw["async"]),
                 _strings(raw["endless"]),
-                tuple((local, target) for local, target in map(_strings, pairs)),
+                _pairs(raw["reexports"]),
+                _pairs(raw["blocking"]),
+                _pairs(raw["calls"]),
             )
         except _BAD_ENTRY:
             return None
@@ -73,6 +74,8 @@ class Cache:
             "async": facts.async_functions,
             "endless": facts.endless,
             "reexports": facts.reexports,
+            "blocking": facts.blocking,
+            "calls": facts.calls,
         }
         self._write(_facts_key(path, data), raw)
 
@@ -152,6 +155,10 @@ def _list(value: object, item_type: type) -> list[Any]:
     if not isinstance(value, list) or not all(isinstance(item, item_type) for item in value):
         raise TypeError(f"expected a list of {item_type.__name__}")
     return value
+
+
+def _pairs(value: object) -> tuple[tuple[str, str], ...]:
+    return tuple((first, second) for first, second in map(_strings, _list(value, list)))
 
 
 def _strings(value: object) -> tuple[str, ...]:

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from conclint.analysis.project import ProjectIndex, absolute_import, facts_of, module_name
+from conclint.analysis.names import absolute_import
+from conclint.analysis.project import ProjectIndex, facts_of, module_name
 
 
 def test_module_names_follow_init_files(tmp_path: Path) -> None:
@@ -67,3 +68,34 @@ def test_reexports_are_followed_one_level(tmp_path: Path) -> None:
 
 def test_broken_files_contribute_nothing() -> None:
     assert facts_of("async def (:\n", "x.py").async_functions == ()
+
+
+def test_blocking_helpers_are_followed_across_modules(tmp_path: Path) -> None:
+    package = tmp_path / "app"
+    package.mkdir()
+    (package / "__init__.py").write_text("from .io import load as load_all\n", "utf-8")
+    io_source = (
+        "import time\nfrom .paths import resolve\n"
+        "def read(path):\n    with open(path) as f:\n        return f.read()\n"
+        "def load(name):\n    return read(resolve(name))\n"
+        "def pause():\n    time.sleep(1)\n"
+        "def offloaded(loop):\n    return loop.run_in_executor(None, time.sleep, 1)\n"
+        "def shadowed(open):\n    return open('x')\n"
+        "@cache\ndef decorated():\n    time.sleep(1)\n"
+        "def gen():\n    time.sleep(1)\n    yield 1\n"
+    )
+    facts = [
+        (
+            "app",
+            facts_of((package / "__init__.py").read_text("utf-8"), str(package / "__init__.py")),
+        ),
+        ("app.io", facts_of(io_source, str(package / "io.py"))),
+        ("app.paths", facts_of("def resolve(name):\n    return name\n", str(package / "paths.py"))),
+    ]
+    index = ProjectIndex.from_facts(facts)
+    assert index.blocking == {
+        "app.io.read": ("open()",),
+        "app.io.load": ("read()", "open()"),
+        "app.io.pause": ("time.sleep()",),
+        "app.load_all": ("read()", "open()"),
+    }

@@ -16,7 +16,6 @@ from collections.abc import Sequence
 
 import libcst as cst
 
-from conclint.analysis.project import absolute_import
 from conclint.analysis.scopes import Binding, ScopeNode, ScopeTable, collect
 
 # Constants are not objects one can call or alias (`x = None` makes `x.sleep` nothing known).
@@ -58,6 +57,21 @@ def canonical(qualified: str) -> str:
             if head in submodules and tail:
                 return prefix + tail
     return qualified
+
+
+def absolute_import(target: str, package: str | None) -> str | None:
+    """`..db.fetch` seen from package `app.api` -> `app.db.fetch` (None if it leaves the tree)."""
+    if not target.startswith("."):
+        return target
+    level = len(target) - len(target.lstrip("."))
+    rest = target[level:]
+    if package is None:
+        return None
+    parts = package.split(".")
+    if level - 1 > len(parts) - 1:
+        return None
+    base = parts[: len(parts) - (level - 1)]
+    return ".".join(base + ([rest] if rest else []))
 
 
 class NameResolver:

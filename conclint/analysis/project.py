@@ -12,15 +12,23 @@ Module names come from the path: the chain of directories holding
 from __future__ import annotations
 
 import ast
+import builtins
 import hashlib
 import os
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
 from conclint.analysis import catalog
+from conclint.analysis.names import absolute_import, canonical
+
+_BUILTINS = frozenset(dir(builtins))
+# Calls whose arguments run on a worker thread, by last name (`ast` resolves no imports).
+_OFFLOADS = frozenset(
+    name.rpartition(".")[2] for name in catalog.THREAD_OFFLOADS | catalog.THREAD_OFFLOAD_METHODS
+)
 
 # Decorators that keep a coroutine function one (last name part: `ast` has no import resolution).
 _KEEPING_DECORATORS = frozenset(
@@ -37,12 +45,18 @@ class ModuleFacts:
     endless: tuple[str, ...] = ()
     # Re-exports of a package `__init__`: local name -> absolute target.
     reexports: tuple[tuple[str, str], ...] = ()
+    # Module-level sync functions that make a blocking call: (name, call as shown).
+    blocking: tuple[tuple[str, str], ...] = ()
+    # Calls the module-level sync functions make: (name, absolute callee).
+    calls: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
 class ProjectIndex:
     async_functions: frozenset[str] = frozenset()
     endless: frozenset[str] = frozenset()
+    # Sync helper -> how calling it blocks: (`read_file()`, `open()`), the helper excluded.
+    blocking: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
     digest: str = field(default="", compare=False)
 
     @cached_property
@@ -57,20 +71,51 @@ class ProjectIndex:
     def from_facts(cls, facts: Iterable[tuple[str, ModuleFacts]]) -> ProjectIndex:
         async_functions: set[str] = set()
         endless: set[str] = set()
-        aliases: list[tuple[str, str]] = []
+        aliases: dict[str, str] = {}
+        blocking: dict[str, tuple[str, ...]] = {}
+        calls: dict[str, list[str]] = {}
         for module, fact in facts:
             async_functions.update(f"{module}.{name}" for name in fact.async_functions)
             endless.update(f"{module}.{name}" for name in fact.endless)
-            aliases.extend((f"{module}.{local}", target) for local, target in fact.reexports)
-        for alias, target in aliases:  # one level of re-export
+            aliases.update((f"{module}.{local}", target) for local, target in fact.reexports)
+            blocking.update((f"{module}.{name}", (shown,)) for name, shown in fact.blocking)
+            for name, callee in fact.calls:
+                calls.setdefault(f"{module}.{name}", []).append(callee)
+        _follow_helpers(blocking, calls, aliases)
+        for alias, target in aliases.items():  # one level of re-export
             if target in async_functions:
                 async_functions.add(alias)
             if target in endless:
                 endless.add(alias)
-        digest = hashlib.sha256(
-            "\n".join([*sorted(async_functions), "--", *sorted(endless)]).encode()
-        ).hexdigest()
-        return cls(frozenset(async_functions), frozenset(endless), digest)
+            if target in blocking:
+                blocking[alias] = blocking[target]
+        text = [*sorted(async_functions), "--", *sorted(endless), "--"]
+        text.extend(f"{name}={'>'.join(chain)}" for name, chain in sorted(blocking.items()))
+        digest = hashlib.sha256("\n".join(text).encode()).hexdigest()
+        return cls(frozenset(async_functions), frozenset(endless), blocking, digest)
+
+
+# Helpers followed from the caller's helper to the blocking call, that helper included.
+_MAX_HELPERS = 3
+
+
+def _follow_helpers(
+    blocking: dict[str, tuple[str, ...]], calls: dict[str, list[str]], aliases: dict[str, str]
+) -> None:
+    """Extend `blocking` to helpers that reach a blocking call through other helpers."""
+    for _ in range(_MAX_HELPERS - 1):
+        found: dict[str, tuple[str, ...]] = {}
+        for helper, callees in calls.items():
+            if helper in blocking:
+                continue
+            for callee in callees:
+                chain = blocking.get(aliases.get(callee, callee))
+                if chain is not None and len(chain) < _MAX_HELPERS:
+                    found[helper] = (f"{callee.rpartition('.')[2]}()", *chain)
+                    break
+        if not found:
+            return
+        blocking.update(found)
 
 
 def module_name(path: str) -> str | None:
@@ -97,26 +142,11 @@ def package_of(path: str, module: str | None) -> str | None:
     return module.rpartition(".")[0] or None
 
 
-def absolute_import(target: str, package: str | None) -> str | None:
-    """`..db.fetch` seen from package `app.api` -> `app.db.fetch` (None if it leaves the tree)."""
-    if not target.startswith("."):
-        return target
-    level = len(target) - len(target.lstrip("."))
-    rest = target[level:]
-    if package is None:
-        return None
-    parts = package.split(".")
-    if level - 1 > len(parts) - 1:
-        return None
-    base = parts[: len(parts) - (level - 1)]
-    return ".".join(base + ([rest] if rest else []))
-
-
 def facts_of(source: str, path: str) -> ModuleFacts:
     """Index one module's source. Files that do not parse contribute nothing."""
     has_async = "async def" in source
     is_package = Path(path).stem == "__init__"
-    if not has_async and not is_package:
+    if not has_async and not is_package and "def " not in source:
         return ModuleFacts()
     try:
         with warnings.catch_warnings():
@@ -134,6 +164,7 @@ def facts_of(source: str, path: str) -> ModuleFacts:
                 async_functions.append(prefix + item.name)
                 if _loops_forever(item):
                     endless.append(prefix + item.name)
+    blocking, calls = _helper_facts(tree, module_name(path), package_of(path, module_name(path)))
     reexports: list[tuple[str, str]] = []
     if is_package:
         package = module_name(path)
@@ -146,7 +177,104 @@ def facts_of(source: str, path: str) -> ModuleFacts:
                     if alias.name != "*":
                         local = alias.asname or alias.name
                         reexports.append((local, f"{origin}.{alias.name}"))
-    return ModuleFacts(tuple(async_functions), tuple(endless), tuple(reexports))
+    return ModuleFacts(tuple(async_functions), tuple(endless), tuple(reexports), blocking, calls)
+
+
+def _helper_facts(
+    tree: ast.Module, module: str | None, package: str | None
+) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]:
+    """For each plain module-level sync def: its first blocking call, and its calls.
+
+    Names are resolved through the module's top-level imports and defs only
+    (what another module can import); a def that is decorated, a generator, or
+    that rebinds the called name locally is left out: calling it may not run it.
+    """
+    if module is None:
+        return (), ()
+    names = _top_level_names(tree, module, package)
+    blocking: list[tuple[str, str]] = []
+    calls: list[tuple[str, str]] = []
+    for node in tree.body:
+        if not isinstance(node, ast.FunctionDef) or node.decorator_list or _has_own_yield(node):
+            continue
+        local = {arg.arg for arg in ast.walk(node.args) if isinstance(arg, ast.arg)}
+        local.update(_assigned_names(node))
+        for call in _own_calls(node):
+            callee = _resolve(call.func, names, local)
+            if callee is None:
+                continue
+            if callee in catalog.BLOCKING_CALLS:
+                blocking.append((node.name, f"{callee.removeprefix('builtins.')}()"))
+                break
+            calls.append((node.name, callee))
+    return tuple(blocking), tuple(calls)
+
+
+def _top_level_names(tree: ast.Module, module: str, package: str | None) -> dict[str, str]:
+    """Local name -> absolute dotted name, for top-level imports and defs."""
+    names: dict[str, str] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname:
+                    names[alias.asname] = alias.name
+                else:
+                    top = alias.name.partition(".")[0]
+                    names[top] = top
+        elif isinstance(node, ast.ImportFrom):
+            origin = absolute_import("." * node.level + (node.module or ""), package)
+            for alias in node.names:
+                if origin is not None and alias.name != "*":
+                    names[alias.asname or alias.name] = f"{origin}.{alias.name}"
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names[node.name] = f"{module}.{node.name}"
+    return names
+
+
+def _resolve(func: ast.expr, names: dict[str, str], local: set[str]) -> str | None:
+    parts: list[str] = []
+    while isinstance(func, ast.Attribute):
+        parts.append(func.attr)
+        func = func.value
+    if not isinstance(func, ast.Name) or func.id in local:
+        return None
+    base = names.get(func.id)
+    if base is None:
+        base = f"builtins.{func.id}" if func.id in _BUILTINS else None
+    return canonical(".".join([base, *reversed(parts)])) if base else None
+
+
+def _own_calls(function: ast.FunctionDef) -> Iterator[ast.Call]:
+    """Calls in the function's own body, in source order, outside thread offloads."""
+    stack: list[ast.AST] = list(reversed(function.body))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef):
+            continue
+        children = list(ast.iter_child_nodes(node))
+        if isinstance(node, ast.Call):
+            yield node
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else ""
+            if name in _OFFLOADS or getattr(node.func, "id", "") in _OFFLOADS:
+                children = [node.func]  # its arguments run on another thread
+        stack.extend(reversed(children))
+
+
+def _assigned_names(function: ast.FunctionDef) -> set[str]:
+    found: set[str] = set()
+    stack: list[ast.AST] = list(function.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            found.add(node.id)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            found.add(node.name)
+            continue
+        elif isinstance(node, ast.alias):
+            found.add((node.asname or node.name).partition(".")[0])
+        if not isinstance(node, ast.Lambda):
+            stack.extend(ast.iter_child_nodes(node))
+    return found
 
 
 def _is_coroutine_function(function: ast.AsyncFunctionDef) -> bool:
@@ -159,7 +287,7 @@ def _is_coroutine_function(function: ast.AsyncFunctionDef) -> bool:
     return not _has_own_yield(function)
 
 
-def _has_own_yield(function: ast.AsyncFunctionDef) -> bool:
+def _has_own_yield(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     stack: list[ast.AST] = list(function.body)
     while stack:
         node = stack.pop()

@@ -88,12 +88,22 @@ class BlockingCallViaHelper(BlockingCallScan, Rule):
             return None  # `self.take(block=False)`: the helper's own non-blocking form
         callees = module_functions(call.func, self.context, chain)
         if not callees:
-            return None
+            return self._via_project(call, chain, depth)
         tails = [self._blocking_chain(function, scope, depth) for function, scope in callees]
         first = tails[0]
         if first is None or None in tails:
             return None
         return [f"{dotted_name(call.func)}()", *first]
+
+    def _via_project(
+        self, call: cst.Call, chain: tuple[ScopeNode, ...], depth: int
+    ) -> list[str] | None:
+        """Project mode: a helper imported from another linted module that blocks."""
+        imported = self.context.names.resolve(call.func, chain)
+        found = self.context.project.blocking.get(imported or "")
+        if found is None or len(found) > depth:
+            return None
+        return [f"{dotted_name(call.func)}()", *found]
 
     def _blocking_chain(
         self, function: cst.FunctionDef, scope: tuple[ScopeNode, ...], depth: int
