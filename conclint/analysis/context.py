@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any, TypeVar, cast
 
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
@@ -16,6 +17,7 @@ from conclint.analysis.scopes import ScopeNode
 from conclint.config import Settings
 
 _SCOPES = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
+T = TypeVar("T")
 
 
 @dataclass
@@ -35,6 +37,15 @@ class FileContext:
     names: NameResolver = field(init=False)
     bindings: Bindings = field(init=False)
     module_name: str | None = field(init=False)
+
+    _memos: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
+
+    def memo(self, analysis: str, make: Callable[[], T]) -> T:
+        """Per-file results of a shared analysis, made once and used by every rule that asks."""
+        found = self._memos.get(analysis)
+        if found is None:
+            found = self._memos[analysis] = make()
+        return cast(T, found)
 
     def __post_init__(self) -> None:
         self.module_name = module_name(self.path)

@@ -42,13 +42,11 @@ import heapq
 from collections.abc import Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Generic, TypeVar
-from weakref import WeakKeyDictionary
 
 import libcst as cst
 
 from conclint.analysis import cfg
 from conclint.analysis.cfg import Block, Edge, Event, Graph
-from conclint.analysis.names import NameResolver
 from conclint.analysis.scopes import ScopeNode, dotted_name
 
 if TYPE_CHECKING:
@@ -163,7 +161,7 @@ def analyse(
     `chain` is the scope chain ending at `scope` (default: the context's
     current chain, right when a rule visits or leaves `scope`).
     """
-    cache = _cache(context.names)
+    cache = context.memo("flow", _FlowCache)
     key = (id(scope), analysis.key)
     found = cache.get(key)
     if found is None:
@@ -176,11 +174,15 @@ def analyse(
     return found  # type: ignore[return-value]
 
 
+# Per file: (id of scope, analysis key or "" for the graph) -> result.
+_FlowCache = dict[tuple[int, str], object]
+
+
 def graph_of(
     context: FileContext, scope: ScopeNode, chain: Sequence[ScopeNode] | None = None
 ) -> Graph:
     """The control-flow graph of `scope`, built once per file."""
-    cache = _cache(context.names)
+    cache = context.memo("flow", _FlowCache)
     key = (id(scope), "")
     found = cache.get(key)
     if found is None:
@@ -237,14 +239,6 @@ class _ScopeLookup:
 
     def kind_of(self, expr: cst.BaseExpression) -> str | None:
         return self.context.bindings.kind_of(expr, self.chain)
-
-
-# One cache per file (keyed by its resolver), freed with it.
-_CACHE: WeakKeyDictionary[NameResolver, dict[tuple[int, str], object]] = WeakKeyDictionary()
-
-
-def _cache(names: NameResolver) -> dict[tuple[int, str], object]:
-    return _CACHE.setdefault(names, {})
 
 
 class _GaveUp(Exception):

@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
-from weakref import WeakKeyDictionary
 
 import libcst as cst
 
@@ -86,11 +85,6 @@ class _FileCache:
     callees: dict[int, str | None] = field(default_factory=dict)
 
 
-# One cache per file, shared by the rules of that file and freed with it.
-# (Keyed by the file's name resolver: CST nodes and the context are not weak-referenceable.)
-_CACHE: WeakKeyDictionary[NameResolver, _FileCache] = WeakKeyDictionary()
-
-
 def uses_in(context: FileContext, scope: ScopeNode) -> ScopeUses:
     """The uses in `scope` (a function, lambda or the module), walked once per file."""
     scopes = _file_cache(context).scopes
@@ -110,10 +104,7 @@ def callee(context: FileContext, call: cst.Call) -> str | None:
 
 
 def _file_cache(context: FileContext) -> _FileCache:
-    found = _CACHE.get(context.names)
-    if found is None:
-        found = _CACHE[context.names] = _FileCache()
-    return found
+    return context.memo("uses", _FileCache)
 
 
 def of_instances(uses: Sequence[Use], owner: cst.ClassDef) -> list[Use]:
