@@ -137,6 +137,10 @@ class _GitIgnores:
             self._load(parent)
             if (parent / ".git").exists():
                 break
+        # A directory named on the command line is linted even if an outer .gitignore
+        # lists it (a virtualenv's or pyenv's tree): then only its own files apply.
+        if self.ignored(top, is_dir=True):
+            self._specs = {d: spec for d, spec in self._specs.items() if top in (d, *d.parents)}
 
     def enter(self, directory: Path) -> None:
         self._load(Path(os.path.abspath(directory)))

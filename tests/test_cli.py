@@ -234,3 +234,19 @@ def test_colour_only_on_request_never_with_no_color(project: Path) -> None:
     assert "\033[" in env_forced.stdout
     no_color = run("--no-cache", "pkg", cwd=project, env={"FORCE_COLOR": "1", "NO_COLOR": "1"})
     assert "\033[" not in no_color.stdout
+
+
+def test_a_directory_named_explicitly_is_linted_even_if_an_outer_gitignore_lists_it(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".gitignore").write_text("/versions\n*.gen.py\n", encoding="utf-8")
+    package = tmp_path / "versions" / "lib"
+    package.mkdir(parents=True)
+    (package / "bug.py").write_text(BUGGY, encoding="utf-8")
+    (package / ".gitignore").write_text("skipped.py\n", encoding="utf-8")
+    (package / "skipped.py").write_text(BUGGY, encoding="utf-8")
+    done = run("--no-cache", str(package), cwd=tmp_path)
+    assert [line.split(":")[0] for line in done.stdout.splitlines()] == [str(package / "bug.py")]
+    # Walked from the repository root, the ignored tree stays ignored.
+    assert run("--no-cache", ".", cwd=tmp_path).returncode == 0
