@@ -57,14 +57,21 @@ class ConditionWaitNoLoop(Rule):
             or self._line is None
         ):
             return
-        if not _rechecked(_path_to(self._line, _lines(function.body))):
+        timed = bool(node.args)  # `wait(1.0)`/`wait(timeout=...)` returns on its own
+        if not _rechecked(_path_to(self._line, _lines(function.body)), timed):
             self.report(node, target=found[0])
 
 
-def _rechecked(levels: _Levels) -> bool:
-    """Is the wait inside a loop that re-checks, or followed by a test that can leave?"""
+def _rechecked(levels: _Levels, timed: bool) -> bool:
+    """Is the wait inside a loop that re-checks, or followed by a test that can leave?
+
+    A timed wait followed at once by `return` hands the decision to the caller,
+    which polls (a scheduler's `next_entry()` waiting at most a second).
+    """
     for block, index in levels:
         statement = block[index]
+        if timed and _returns_first(block[index + 1 :]):
+            return True
         if isinstance(statement, cst.While) and cfg.constant_truth(statement.test) is None:
             return True  # `while not ready:`
         if isinstance(statement, cst.For | cst.While) and _leaves_after_test(
@@ -74,6 +81,15 @@ def _rechecked(levels: _Levels) -> bool:
         if _leaves_after_test(block[index + 1 :]):
             return True  # `wait(timeout)` then `if not ready: raise TimeoutError`
     return False
+
+
+def _returns_first(statements: Sequence[cst.BaseStatement]) -> bool:
+    """The next statement returns a plain name or constant, reading no shared state."""
+    first = statements[0] if statements else None
+    if not isinstance(first, cst.SimpleStatementLine) or not isinstance(first.body[0], cst.Return):
+        return False
+    value = first.body[0].value
+    return value is None or isinstance(value, cst.Name | cst.Integer | cst.Float)
 
 
 def _leaves_after_test(statements: Sequence[cst.BaseStatement]) -> bool:
