@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from conclint.analysis import pairing
+from conclint.analysis import cfg, pairing
 from conclint.analysis.context import FileContext
 from conclint.analysis.flow import ScopeAnalyses, analyse
 from conclint.analysis.scopes import dotted_name
@@ -30,6 +30,10 @@ class AcquireWithoutRelease(ScopeAnalyses, Rule):
         self._released: set[str] = set()
         # Acquires in functions that never release: fine if some other function does.
         self._handed_over: list[tuple[cst.Call, tuple[str, str]]] = []
+        # Last name -> ids of the functions that release it.
+        self._releasers: dict[str, set[int]] = {}
+        # Attribute acquires held on success: (call, key, attribute, scope id, reason).
+        self._kept: list[tuple[cst.Call, str, str, int, str]] = []
 
     def visit_Call(self, node: cst.Call) -> None:
         found = pairing.receiver_key(node, ("acquire", "release"))
@@ -38,21 +42,31 @@ class AcquireWithoutRelease(ScopeAnalyses, Rule):
         if found[1] == "acquire":
             self.mark_scope()
         else:
-            self._released.add(found[0].rpartition(".")[2])
+            name = found[0].rpartition(".")[2]
+            self._released.add(name)
+            self._releasers.setdefault(name, set()).add(id(self.context.function))
 
     def check_scope(self, scope: cst.FunctionDef | cst.Module) -> None:
         result = analyse(self.context, scope, pairing.Locks(self.context))
         found = pairing.unpaired(
             result.at_events(), pairing.ACQUIRE, pairing.RELEASE, pairing.held_calls
         )
-        for call, (key, _, _) in found.found.items():
+        for call, (key, _, reasons) in found.found.items():
             assert isinstance(call.func, cst.Attribute)
-            if key in found.ended:
-                self.report(call, target=key, reason=found.reason(call))
+            identity = pairing.identity(self.context, call.func.value)
+            if key not in found.ended:
+                self._handed_over.append((call, identity))
+            elif identity[0] == "attribute" and cfg.RAISE not in reasons:
+                # Released here only on failure and held on success: maybe a pool's slot.
+                self._kept.append((call, key, identity[1], id(scope), found.reason(call)))
             else:
-                self._handed_over.append((call, pairing.identity(self.context, call.func.value)))
+                self.report(call, target=key, reason=found.reason(call))
 
     def finish(self) -> None:
+        for call, key, attribute, scope, reason in self._kept:
+            # Another method releases it (a connection pool returning its slot): handed over.
+            if not self._releasers.get(attribute.rpartition(".")[2], set()) - {scope}:
+                self.report(call, target=key, reason=reason)
         for call, identity in self._handed_over:
             # A local may be released by whoever it was handed to, a public attribute by any
             # holder of the object; a split acquire/release API (`__enter__`/`__exit__`, a
