@@ -30,10 +30,10 @@ class AcquireWithoutRelease(ScopeAnalyses, Rule):
         self._released: set[str] = set()
         # Acquires in functions that never release: fine if some other function does.
         self._handed_over: list[tuple[cst.Call, tuple[str, str]]] = []
-        # Last name -> ids of the functions that release it.
-        self._releasers: dict[str, set[int]] = {}
-        # Attribute acquires held on success: (call, key, attribute, scope id, reason).
-        self._kept: list[tuple[cst.Call, str, str, int, str]] = []
+        # Identity of a receiver -> ids of the functions that release it.
+        self._releasers: dict[tuple[str, str], set[int]] = {}
+        # Attribute acquires held on success: (call, key, identity, scope id, reason).
+        self._kept: list[tuple[cst.Call, str, tuple[str, str], int, str]] = []
 
     def visit_Call(self, node: cst.Call) -> None:
         found = pairing.receiver_key(node, ("acquire", "release"))
@@ -42,9 +42,10 @@ class AcquireWithoutRelease(ScopeAnalyses, Rule):
         if found[1] == "acquire":
             self.mark_scope()
         else:
-            name = found[0].rpartition(".")[2]
-            self._released.add(name)
-            self._releasers.setdefault(name, set()).add(id(self.context.function))
+            self._released.add(found[0].rpartition(".")[2])
+            assert isinstance(node.func, cst.Attribute)
+            identity = pairing.identity(self.context, node.func.value)
+            self._releasers.setdefault(identity, set()).add(id(self.context.function))
 
     def check_scope(self, scope: cst.FunctionDef | cst.Module) -> None:
         result = analyse(self.context, scope, pairing.Locks(self.context))
@@ -58,14 +59,14 @@ class AcquireWithoutRelease(ScopeAnalyses, Rule):
                 self._handed_over.append((call, identity))
             elif identity[0] == "attribute" and cfg.RAISE not in reasons:
                 # Released here only on failure and held on success: maybe a pool's slot.
-                self._kept.append((call, key, identity[1], id(scope), found.reason(call)))
+                self._kept.append((call, key, identity, id(scope), found.reason(call)))
             else:
                 self.report(call, target=key, reason=found.reason(call))
 
     def finish(self) -> None:
-        for call, key, attribute, scope, reason in self._kept:
+        for call, key, identity, scope, reason in self._kept:
             # Another method releases it (a connection pool returning its slot): handed over.
-            if not self._releasers.get(attribute.rpartition(".")[2], set()) - {scope}:
+            if not self._releasers.get(identity, set()) - {scope}:
                 self.report(call, target=key, reason=reason)
         for call, identity in self._handed_over:
             # A local may be released by whoever it was handed to, a public attribute by any
