@@ -155,8 +155,8 @@ def _show_rule(code: str | None, every: bool) -> int:
         return EXIT_CLEAN
     if not code:
         raise UsageError("give a rule code, e.g. `conclint rule CCL101`, or --all")
-    rule = registry.by_code(code)
-    text = page(code) if rule is not None else None
+    known = registry.by_code(code) is not None or code.upper() in registry.known_codes()
+    text = page(code) if known else None
     if text is None:
         raise UsageError(f"unknown rule code '{code}'")
     sys.stdout.write(text)

@@ -53,9 +53,28 @@ def test_page_examples_run(code: str) -> None:
     assert clean == ()
 
 
-def test_every_page_belongs_to_a_rule() -> None:
+def test_every_page_belongs_to_a_code() -> None:
     pages = {path.stem for path in pages_dir().glob("CCL*.md")}
-    assert pages == set(RULE_IDS)
+    assert pages == set(registry.known_codes())
+
+
+@pytest.mark.parametrize(("code", "name", "_"), registry.TOOL_CODES)
+def test_tool_code_pages(code: str, name: str, _: str) -> None:
+    text = page(code) or ""
+    assert text.splitlines()[0] == f"# {code}: {name}"
+    bad = first_code_block(section(text, "Example")) or ""
+    good = first_code_block(section(text, "Use instead")) or ""
+    from conclint.engine import DecodeError, decode_source
+
+    def lint(example: str) -> set[str]:
+        try:
+            source = decode_source(example.encode())
+        except DecodeError:
+            return {"CCL002"}
+        return {d.code for d in lint_source(source, "example.py", Settings()).diagnostics}
+
+    assert lint(bad) == {code}
+    assert lint(good) == set()
 
 
 def test_options_documented_are_real_keys() -> None:
