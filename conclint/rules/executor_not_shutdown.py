@@ -22,13 +22,13 @@ from conclint.analysis.uses import (
     of_instances,
     uses_in,
 )
-from conclint.rules.base import Rule
+from conclint.rules.base import Rule, SingleAssignments
 
 # Uses that end the workers or give the executor to an owner that outlives the use.
 _HANDED_ON = KEPT | {ITER, WITH}
 
 
-class ExecutorNotShutdown(Rule):
+class ExecutorNotShutdown(SingleAssignments, Rule):
     """An executor created outside `with` and never shut down leaks its workers."""
 
     code = "CCL104"
@@ -52,15 +52,9 @@ class ExecutorNotShutdown(Rule):
         ):
             self._report(func.value)
 
-    def visit_Assign(self, node: cst.Assign) -> None:
-        if len(node.targets) == 1:
-            self._check(node.targets[0].target, node.value)
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        if node.value is not None:
-            self._check(node.target, node.value)
-
-    def _check(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
+    def assigned(
+        self, statement: cst.CSTNode, target: cst.BaseExpression, value: cst.BaseExpression
+    ) -> None:
         if not isinstance(value, cst.Call) or not self._is_executor(value):
             return
         function = self.context.function

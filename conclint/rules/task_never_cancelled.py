@@ -21,13 +21,13 @@ from conclint.analysis.uses import (
     uses_in,
 )
 from conclint.config import Settings
-from conclint.rules.base import Rule
+from conclint.rules.base import Rule, SingleAssignments
 
 # Uses that end the task or hand it to code that can: the task is not lost.
 _SETTLING = KEPT | {ARG, AWAIT, ITER, WITH}
 
 
-class TaskNeverCancelled(Rule):
+class TaskNeverCancelled(SingleAssignments, Rule):
     """An endless task kept on an object or module outlives its owner unless cancelled."""
 
     code = "CCL201"
@@ -44,15 +44,7 @@ class TaskNeverCancelled(Rule):
     def needles_for(cls, settings: Settings) -> tuple[str, ...]:
         return cls.needles + settings.spawner_needles()
 
-    def visit_Assign(self, node: cst.Assign) -> None:
-        if len(node.targets) == 1:
-            self._check(node, node.targets[0].target, node.value)
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        if node.value is not None:
-            self._check(node, node.target, node.value)
-
-    def _check(
+    def assigned(
         self, statement: cst.CSTNode, target: cst.BaseExpression, value: cst.BaseExpression
     ) -> None:
         if (

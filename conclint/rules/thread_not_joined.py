@@ -23,14 +23,14 @@ from conclint.analysis.uses import (
     local_bindings,
     uses_in,
 )
-from conclint.rules.base import Rule
+from conclint.rules.base import Rule, SingleAssignments
 
 # Uses after which the thread is reachable from elsewhere: someone else may join it.
 _HANDED_ON = KEPT | {ARG, ITER, WITH}
 _MAX_BASES = 3
 
 
-class ThreadNotJoined(Rule):
+class ThreadNotJoined(SingleAssignments, Rule):
     """A started non-daemon thread that nothing joins keeps running after its owner is gone."""
 
     code = "CCL103"
@@ -54,15 +54,9 @@ class ThreadNotJoined(Rule):
         ):
             self._report(func.value)
 
-    def visit_Assign(self, node: cst.Assign) -> None:
-        if len(node.targets) == 1:
-            self._check_local(node.targets[0].target, node.value)
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        if node.value is not None:
-            self._check_local(node.target, node.value)
-
-    def _check_local(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
+    def assigned(
+        self, statement: cst.CSTNode, target: cst.BaseExpression, value: cst.BaseExpression
+    ) -> None:
         if not isinstance(target, cst.Name) or not isinstance(value, cst.Call):
             return
         cls = self._thread_class(value)
