@@ -11,7 +11,7 @@ dotted name (`jobs`, `self._jobs`) and must be of a closable kind
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -123,6 +123,19 @@ class Closes(FactAnalysis[Closed, CloseOp]):
         if op.action == REBIND and state:
             return frozenset(fact for fact in state if not cfg.rebinds(event.targets, fact[0]))
         return state
+
+
+def after_close(
+    context: FileContext, scope: cst.FunctionDef | cst.Module, action: str
+) -> Iterator[tuple[cfg.Event, CloseOp, cst.CSTNode]]:
+    """The `action` events (CLOSE, SEND) of `scope` that some path reaches after a close of
+    the same object, with the first such close. The analysis runs once per scope and file."""
+    result = flow.analyse(context, scope, Closes(context))
+    for event, op, states in result.at_events():
+        if op.action == action:
+            first = first_close(context, states, op.key)
+            if first is not None:
+                yield event, op, first
 
 
 def first_close(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from conclint.analysis import catalog, closing
-from conclint.analysis.flow import ScopeAnalyses, analyse
+from conclint.analysis.flow import ScopeAnalyses
 from conclint.rules.base import Rule
 
 _DESCRIPTOR_REASON = "the number may belong to a newer file by now"
@@ -25,13 +25,7 @@ class DoubleClose(ScopeAnalyses, Rule):
             self.mark_scope()
 
     def check_scope(self, scope: cst.FunctionDef | cst.Module) -> None:
-        result = analyse(self.context, scope, closing.Closes(self.context))
-        for event, op, states in result.at_events():
-            if op.action != closing.CLOSE:
-                continue
-            first = closing.first_close(self.context, states, op.key)
-            if first is None:
-                continue
+        for event, op, first in closing.after_close(self.context, scope, closing.CLOSE):
             descriptor = op.kind == catalog.FILE_DESCRIPTOR
             self.report(
                 event.node,

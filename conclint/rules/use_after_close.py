@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from conclint.analysis import catalog, closing
-from conclint.analysis.flow import ScopeAnalyses, analyse
+from conclint.analysis.flow import ScopeAnalyses
 from conclint.rules.base import Rule
 
 
@@ -25,13 +25,7 @@ class UseAfterClose(ScopeAnalyses, Rule):
             self.mark_scope()
 
     def check_scope(self, scope: cst.FunctionDef | cst.Module) -> None:
-        result = analyse(self.context, scope, closing.Closes(self.context))
-        for event, op, states in result.at_events():
-            if op.action != closing.SEND:
-                continue
-            first = closing.first_close(self.context, states, op.key)
-            if first is None:
-                continue
+        for event, op, first in closing.after_close(self.context, scope, closing.SEND):
             method = "shutdown" if "shutdown" in catalog.CLOSE_METHODS.get(op.kind, ()) else "close"
             self.report(
                 event.node,
