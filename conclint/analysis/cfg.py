@@ -368,6 +368,10 @@ class _Builder:
         after = self._new()
         self.current = taken
         self._loop_body(node, after, self._latch(node, head))
+        self._loop_else(node, exhausted, after)
+
+    def _loop_else(self, node: Loop, exhausted: Block, after: Block) -> None:
+        """The `else:` block runs when the loop ends without `break`, then joins `after`."""
         self.current = exhausted
         if node.orelse is not None:
             self._suite(node.orelse.body)
@@ -386,11 +390,7 @@ class _Builder:
         self._assign([node.target], None, node)
         self.loops.pop()
         self._loop_body(node, after, self._latch(node, head))
-        self.current = exhausted
-        if node.orelse is not None:
-            self._suite(node.orelse.body)
-        self._link(self.current, after)
-        self.current = after
+        self._loop_else(node, exhausted, after)
 
     def _try(self, node: cst.Try | cst.TryStar) -> None:
         after = self._new()
