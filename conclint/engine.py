@@ -20,12 +20,12 @@ from pathlib import Path
 from types import FrameType
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper
 
 from conclint import registry
-from conclint.analysis.context import FileContext
+from conclint.analysis.context import SCOPE_CLASSES, FileContext
 from conclint.analysis.nesting import hazard
 from conclint.analysis.project import ModuleFacts, ProjectIndex, facts_of, module_name
+from conclint.analysis.walk import Walker
 from conclint.cache import Cache, usable_dir
 from conclint.config import Settings, per_file_ignored
 from conclint.diagnostics import (
@@ -252,11 +252,10 @@ def _run_rules(
     selected: Sequence[type[Rule]],
     project: ProjectIndex,
 ) -> tuple[list[Finding], FileContext]:
-    # Parser output shares no nodes, so the wrapper's defensive deep copy is pure cost.
-    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-    context = FileContext(path, wrapper.module, settings, project, wrapper)
+    context = FileContext(path, module, settings, project)
     instances = [rule_class(context) for rule_class in selected]
-    wrapper.visit_batched(instances, before_visit=context.enter, after_leave=context.leave)
+    around = dict.fromkeys(SCOPE_CLASSES, (context.enter, context.leave))
+    Walker(instances, around).walk(module)
     findings = [finding for instance in instances for finding in instance.findings]
     return findings, context
 

@@ -45,6 +45,7 @@ import libcst as cst
 
 from conclint.analysis import catalog
 from conclint.analysis.scopes import ScopeNode, dotted_name, scope_body
+from conclint.analysis.walk import children
 
 CALL = "call"
 RAISES = "raises"
@@ -720,7 +721,7 @@ def _reverse_postorder(entry: Block) -> list[Block]:
 
 def _expression_children(expr: cst.CSTNode) -> Iterator[cst.BaseExpression]:
     """Sub-expressions of the rarer node kinds (f-strings, slices, starred, ...)."""
-    for child in expr.children:
+    for child in children(expr):
         if isinstance(child, cst.BaseExpression):
             yield child
         elif isinstance(child, cst.FormattedStringExpression):

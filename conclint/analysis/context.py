@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
 import libcst as cst
-from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from conclint.analysis import catalog
 from conclint.analysis.bindings import Bindings
 from conclint.analysis.names import NameResolver
+from conclint.analysis.positions import Positions
 from conclint.analysis.project import ProjectIndex, module_name, package_of
 from conclint.analysis.scopes import ScopeNode
 from conclint.config import Settings
 
-_SCOPES = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
+# The nodes that open a scope: the traversal calls `enter`/`leave` around each.
+SCOPE_CLASSES: tuple[type[cst.CSTNode], ...] = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
 T = TypeVar("T")
 
 
@@ -31,8 +32,6 @@ class FileContext:
     settings: Settings
     # What the other linted modules define (project mode); empty for a lone file.
     project: ProjectIndex = field(default_factory=ProjectIndex)
-    # The wrapper the module is traversed in; it computes positions on demand, once.
-    wrapper: MetadataWrapper | None = None
     chain: list[ScopeNode] = field(default_factory=list)
     names: NameResolver = field(init=False)
     bindings: Bindings = field(init=False)
@@ -56,23 +55,19 @@ class FileContext:
         self.bindings = Bindings(self.names, factories)
 
     def enter(self, node: cst.CSTNode) -> None:
-        if isinstance(node, _SCOPES):
-            if isinstance(node, cst.ClassDef):
-                self.bindings.chains[id(node)] = (*self.chain, node)
-            self.chain.append(node)
+        if isinstance(node, cst.ClassDef):
+            self.bindings.chains[id(node)] = (*self.chain, node)
+        self.chain.append(cast(ScopeNode, node))
 
     def leave(self, node: cst.CSTNode) -> None:
-        if isinstance(node, _SCOPES):
-            self.chain.pop()
+        self.chain.pop()
 
     # Questions rules ask -------------------------------------------------
 
-    def positions(self) -> Mapping[cst.CSTNode, CodeRange]:
-        """Source ranges of every node. Costly: computed once, when first asked (by a rule
-        whose message names a second line, or by the engine for a file with findings)."""
-        if self.wrapper is None:
-            self.wrapper = MetadataWrapper(self.module, unsafe_skip_copy=True)
-        return self.wrapper.resolve(PositionProvider)
+    def positions(self) -> Positions:
+        """Source ranges of every node. Costs a code generation: done once, when first asked
+        (by a rule whose message names a second line, or by the engine for findings)."""
+        return self.memo("positions", lambda: Positions(self.module))
 
     def is_task_spawn(self, call: cst.Call) -> bool:
         """A call that starts an asyncio task: `create_task`/`ensure_future`/

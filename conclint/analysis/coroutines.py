@@ -20,6 +20,7 @@ import libcst as cst
 from conclint.analysis import catalog
 from conclint.analysis.context import FileContext
 from conclint.analysis.scopes import Binding, ScopeNode
+from conclint.analysis.walk import descendants
 
 
 class CoroutineFunctions:
@@ -101,9 +102,9 @@ class CoroutineFunctions:
         key = id(function)
         found = self._generators.get(key)
         if found is None:
-            finder = _YieldFinder()
-            function.body.visit(finder)
-            found = self._generators[key] = finder.found
+            found = self._generators[key] = any(
+                isinstance(node, cst.Yield) for node in descendants(function.body, prune=_is_scope)
+            )
         return found
 
 
@@ -111,17 +112,5 @@ def _all_defs(bindings: list[Binding]) -> bool:
     return all(binding.how == "def" for binding in bindings)
 
 
-class _YieldFinder(cst.CSTVisitor):
-    """Walks one function body, pruning nested scopes, until a `yield` turns up."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.found = False
-
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        if self.found or isinstance(node, cst.FunctionDef | cst.Lambda | cst.ClassDef):
-            return False
-        if isinstance(node, cst.Yield):
-            self.found = True
-            return False
-        return True
+def _is_scope(node: cst.CSTNode) -> bool:
+    return isinstance(node, cst.FunctionDef | cst.Lambda | cst.ClassDef)

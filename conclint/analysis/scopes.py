@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
+from conclint.analysis.walk import children
+
 ScopeNode = cst.Module | cst.ClassDef | cst.FunctionDef | cst.Lambda
 
 
@@ -247,4 +249,4 @@ def _pattern_names(pattern: cst.MatchPattern) -> Iterator[str]:
             yield node.name.value
         if isinstance(node, cst.MatchMapping) and node.rest is not None:
             yield node.rest.value
-        stack.extend(node.children)
+        stack.extend(children(node))

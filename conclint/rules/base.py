@@ -30,7 +30,7 @@ FAMILIES = {
 
 
 @cache
-def _visitor_names(rule: type[Rule]) -> tuple[str, ...]:
+def visitor_names(rule: type[Rule]) -> tuple[str, ...]:
     return tuple(
         name
         for name in dir(rule)
@@ -123,7 +123,7 @@ class Rule(cst.BatchableCSTVisitor):
     def get_visitors(self) -> Mapping[str, Callable[[cst.CSTNode], None]]:
         # LibCST finds visit methods with inspect.getmembers on every instance (milliseconds
         # per rule per file); the names depend only on the class, so find them once.
-        return {name: getattr(self, name) for name in _visitor_names(type(self))}
+        return {name: getattr(self, name) for name in visitor_names(type(self))}
 
     def report(self, node: cst.CSTNode, **fields: object) -> None:
         self.findings.append(
