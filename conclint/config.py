@@ -75,6 +75,16 @@ class Settings:
         """A configured spawner is called by its last name, however it is imported."""
         return tuple(name.rpartition(".")[2] for name in self.extra_spawners)
 
+    def configured_modules(self) -> frozenset[str]:
+        """Top-level modules of the configured spawners, blocking calls and factories."""
+        names = (
+            *self.extra_spawners,
+            *self.extra_blocking_calls,
+            *self.extra_queue_factories,
+            *self.extra_lock_factories,
+        )
+        return frozenset(name.partition(".")[0] for name in names)
+
     def options_key(self) -> tuple[Any, ...]:
         """Everything that changes what a file produces (for the cache key)."""
         return tuple(getattr(self, f.name) for f in fields(self) if f.name not in _NOT_RESULTS)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import ast
 import io
 import os
-import re
 import signal
 import sys
 import threading
@@ -15,7 +14,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
-from functools import cache
 from pathlib import Path
 from types import FrameType
 
@@ -35,9 +33,8 @@ from conclint.diagnostics import (
     is_suppressed,
     parse_suppressions,
 )
+from conclint.prefilter import Source
 from conclint.rules.base import Finding, Rule
-
-_IDENTIFIER = re.compile(r"[^\W\d]\w*")
 
 SYNTAX_ERROR = ("CCL001", "syntax-error")
 UNREADABLE = ("CCL002", "unreadable-file")
@@ -107,8 +104,8 @@ def lint_source(
 ) -> FileResult:
     """Lint source text shown as `path`. Never raises for any input text.
 
-    `prefilter=False` parses even files that no enabled rule's needles occur in
-    (only tests use it, to prove the pre-filter never hides a finding).
+    `prefilter=False` runs every selected rule, even where the pre-filter says it
+    cannot fire (only tests use it, to prove the pre-filter never hides a finding).
     """
     try:
         with _time_guard(settings.file_timeout):
@@ -131,7 +128,10 @@ def _lint_source(
     selected = tuple(rules) if rules is not None else registry.enabled_rules(settings)
     selected = _without_ignored(selected, path, settings)
     project = project or ProjectIndex()
-    if not selected or (prefilter and not _may_match(source, selected, settings, project)):
+    if prefilter:
+        text = Source(source, path, project)
+        selected = tuple(rule for rule in selected if rule.may_fire(text, settings))
+    if not selected:
         return _python_syntax_error(source, path) or FileResult(path)
     danger = hazard(source)
     if danger is not None:
@@ -304,23 +304,6 @@ def _without_ignored(
     if not ignored:
         return tuple(selected)
     return tuple(rule for rule in selected if not rule.code.startswith(ignored))
-
-
-def _may_match(
-    source: str, selected: Sequence[type[Rule]], settings: Settings, project: ProjectIndex
-) -> bool:
-    """The text pre-filter: can any enabled rule fire on this source at all?"""
-    if any(needle in source for needle in _needles(tuple(selected), settings)):
-        return True
-    # A call of another module's coroutine function needs no `async` in this file.
-    return bool(project.async_functions) and not project.needles().isdisjoint(
-        _IDENTIFIER.findall(source)
-    )
-
-
-@cache
-def _needles(selected: tuple[type[Rule], ...], settings: Settings) -> frozenset[str]:
-    return frozenset(needle for rule in selected for needle in rule.needles_for(settings))
 
 
 # Many files --------------------------------------------------------------

@@ -11,18 +11,16 @@ import pytest
 from conclint import registry
 from conclint.config import Settings
 from conclint.engine import DecodeError, decode_source, lint_source
+from conclint.prefilter import Source, imports_in
 from tests.conftest import FIXTURES, fixture_files
 
 EVERY_RULE = Settings(preview=True)
 
 
 def _same_with_and_without_prefilter(source: str, path: str) -> None:
-    """Each rule whose needles are all absent must find nothing when made to run anyway."""
-    skipped = [
-        rule
-        for rule in registry.RULES
-        if not any(needle in source for needle in rule.needles_for(EVERY_RULE))
-    ]
+    """Each rule the pre-filter rules out must find nothing when made to run anyway."""
+    text = Source(source, path)
+    skipped = [rule for rule in registry.RULES if not rule.may_fire(text, EVERY_RULE)]
     if skipped:
         forced = lint_source(source, path, EVERY_RULE, rules=skipped, prefilter=False)
         assert [d for d in forced.diagnostics if not forced.failed] == []
@@ -42,3 +40,71 @@ def test_prefilter_exact_on_a_stdlib_sample() -> None:
         except DecodeError:
             continue
         _same_with_and_without_prefilter(source, str(path))
+
+
+def test_stdlib_concurrency_packages_pass_through_their_relative_imports() -> None:
+    stdlib = Path(sysconfig.get_paths()["stdlib"])
+    queues = stdlib / "asyncio" / "queues.py"
+    assert Source("from . import mixins\n", str(queues)).imports_any(frozenset({"asyncio"}))
+
+
+@pytest.mark.parametrize(
+    ("text", "modules"),
+    [
+        ("import asyncio\n", {"asyncio"}),
+        ("import os, concurrent.futures as cf\n", {"os", "concurrent"}),
+        ("import os, \\\n    threading\n", {"os", "threading"}),
+        ("if TYPE_CHECKING: import trio\n", {"trio"}),
+        ("x = 1; from anyio import create_task_group\n", {"anyio"}),
+        ("    from queue import (  # comment\n        Queue,\n    )\n", {"queue"}),
+        ("from . import sibling\nfrom ..pkg.mod import name\n", {""}),
+        ('"""Nothing to import here."""\nvalue = important\n', set()),
+    ],
+)
+def test_imported_modules_are_read_from_the_text(text: str, modules: set[str]) -> None:
+    assert imports_in(text).modules == modules
+
+
+def test_imported_names_and_aliases_are_read_from_the_text() -> None:
+    found = imports_in(
+        "import os as system, sys\nfrom os import (\n    path,  # the close is next\n"
+        "    close as shut,\n)\nfrom asyncio import *\n"
+    )
+    assert found.aliases == {("os", "system")}
+    assert found.names == {("os", "path"), ("os", "close"), ("asyncio", "*")}
+
+
+@pytest.mark.parametrize(
+    ("text", "fires"),
+    [
+        ("import os\nos.close(fd)\n", True),
+        ("import os as system\nsystem.close(fd)\n", True),
+        ("from os import close\nclose(fd)\n", True),
+        ("from os import *\nclose(fd)\n", True),
+        ("from asyncio import Queue\nqueue.shutdown()\n", True),
+        # A `close` that no import can make a queue, channel or descriptor close.
+        ("import os\nfile.close()\n", False),
+        ("class Queue:\n    def close(self): ...\nQueue().close()\n", False),
+    ],
+)
+def test_double_close_gate(text: str, fires: bool) -> None:
+    from conclint.rules.double_close import DoubleClose
+
+    assert DoubleClose.may_fire(Source(text, "module.py"), EVERY_RULE) is fires
+
+
+def test_rules_about_concurrency_objects_need_their_imports() -> None:
+    local = "class Pool:\n    def acquire(self): ...\n\nPool().acquire()\n"
+    ready = {
+        rule.code for rule in registry.RULES if rule.may_fire(Source(local, "m.py"), EVERY_RULE)
+    }
+    assert ready == set()
+    imported = "import threading\n" + local
+    source = Source(imported, "m.py")
+    assert {rule.code for rule in registry.RULES if rule.may_fire(source, EVERY_RULE)} >= {
+        "CCL104",
+        "CCL403",
+    }
+    configured = Settings(preview=True, extra_lock_factories=("mylib.make_lock",))
+    via_config = Source("from mylib import make_lock\n" + local, "m.py")
+    assert any(rule.may_fire(via_config, configured) for rule in registry.RULES)

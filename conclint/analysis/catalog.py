@@ -3,6 +3,13 @@
 from __future__ import annotations
 
 # Constructor or factory -> the kind of object it returns.
+# The top-level modules that make the tasks, threads, executors, queues, channels and
+# locks the lifecycle, close, pairing and growth rules follow: a file that imports none
+# of them (and is no module of theirs) has nothing those rules can report.
+CONCURRENCY_MODULES: frozenset[str] = frozenset(
+    {"asyncio", "threading", "_thread", "queue", "multiprocessing", "concurrent", "trio", "anyio"}
+)
+
 CONSTRUCTORS: dict[str, str] = {
     # asyncio
     "asyncio.Queue": "asyncio.Queue",

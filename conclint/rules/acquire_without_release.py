@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from conclint.analysis import cfg, pairing
+from conclint.analysis import catalog, cfg, pairing
 from conclint.analysis.context import FileContext
 from conclint.analysis.flow import ScopeAnalyses, analyse
 from conclint.analysis.scopes import dotted_name
@@ -22,6 +22,7 @@ class AcquireWithoutRelease(ScopeAnalyses, Rule):
         "use `with {target}:` or `try`/`finally`"
     )
     needles = ("acquire",)
+    imports = catalog.CONCURRENCY_MODULES
     tags = ("lock",)
 
     def __init__(self, context: FileContext) -> None:

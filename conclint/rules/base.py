@@ -14,6 +14,7 @@ import libcst as cst
 from conclint.analysis.context import FileContext
 from conclint.config import Settings
 from conclint.diagnostics import Severity
+from conclint.prefilter import Source
 
 _CODE = re.compile(r"^CCL[1-9]\d{2}$")
 _NAME = re.compile(r"^[a-z]+(-[a-z]+)*$")
@@ -74,9 +75,10 @@ class Rule(cst.BatchableCSTVisitor):
 
     Subclasses set `code`, `name`, `summary` (one line), `message` (a format
     string filled by `report(node, **fields)`) and `needles`: substrings of
-    which a file must contain at least one for the rule to be able to fire.
-    The engine skips parsing files that contain no needle of any enabled rule,
-    so needles must be necessary conditions, never guesses.
+    which a file must contain at least one for the rule to be able to fire,
+    and optionally `imports` (see `may_fire`). The engine runs on a file only
+    the rules that may fire on it, and parses no file where none may, so these
+    must be necessary conditions, never guesses.
     """
 
     code: ClassVar[str]
@@ -88,6 +90,9 @@ class Rule(cst.BatchableCSTVisitor):
     severity: ClassVar[Severity] = Severity.WARNING
     precision: ClassVar[str] = "high"
     tags: ClassVar[tuple[str, ...]] = ()
+    # Top-level modules of which a file must import one (or belong to one) for the rule
+    # to fire, because they make the objects it reports on. Empty: no such condition.
+    imports: ClassVar[frozenset[str]] = frozenset()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -119,6 +124,13 @@ class Rule(cst.BatchableCSTVisitor):
     def needles_for(cls, settings: Settings) -> tuple[str, ...]:
         """Needles once the settings are known (configured names add their own)."""
         return cls.needles
+
+    @classmethod
+    def may_fire(cls, source: Source, settings: Settings) -> bool:
+        """The pre-filter's question: a necessary condition for a finding, never a guess."""
+        if not source.has_any(cls.needles_for(settings)):
+            return False
+        return not cls.imports or source.imports_any(cls.imports | settings.configured_modules())
 
     def get_visitors(self) -> Mapping[str, Callable[[cst.CSTNode], None]]:
         # LibCST finds visit methods with inspect.getmembers on every instance (milliseconds

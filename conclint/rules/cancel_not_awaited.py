@@ -32,6 +32,7 @@ class CancelNotAwaited(Rule):
         "the function; await it"
     )
     needles = ("cancel",)
+    imports = catalog.CONCURRENCY_MODULES
     preview = True
     tags = ("asyncio", "task", "cancellation")
 

@@ -25,6 +25,7 @@ class ConditionWaitNoLoop(Rule):
         "it holds; use `while not ...: wait()` or `wait_for()`"
     )
     needles = ("Condition",)
+    imports = catalog.CONCURRENCY_MODULES
     tags = ("lock", "condition")
 
     def __init__(self, context: FileContext) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from conclint.analysis import catalog
 from conclint.analysis.discards import DiscardedResults
 from conclint.analysis.scopes import dotted_name
 from conclint.config import Settings
@@ -19,6 +20,7 @@ class DanglingTask(DiscardedResults, Rule):
         "keep a reference"
     )
     needles = ("create_task", "ensure_future", "run_coroutine_threadsafe")
+    imports = catalog.CONCURRENCY_MODULES
     tags = ("asyncio", "task")
 
     @classmethod

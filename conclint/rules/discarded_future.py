@@ -29,6 +29,7 @@ class DiscardedFuture(DiscardedResults, Rule):
     message = "{what} of `{call}(...)` is {how}, so an exception in the work is lost; {fix}"
     # Receivers are executors and pools (their class names) or event loops.
     needles = ("Executor", "Pool", "run_in_executor")
+    imports = catalog.CONCURRENCY_MODULES
     preview = True
     tags = ("concurrent.futures", "executor")
 

@@ -38,6 +38,7 @@ class ExecutorNotShutdown(SingleAssignments, Rule):
         "{what} is never shut down, so its workers leak; use `with` or `shutdown()` in `finally`"
     )
     needles = ("Executor", "Pool")
+    imports = catalog.CONCURRENCY_MODULES
     tags = ("concurrent.futures", "multiprocessing")
 
     def visit_Call(self, node: cst.Call) -> None:

@@ -39,6 +39,7 @@ class PendingNotCancelled(Rule):
         "cancel them"
     )
     needles = ("FIRST_", "timeout")
+    imports = catalog.CONCURRENCY_MODULES
     tags = ("asyncio", "cancellation")
 
     def visit_Expr(self, node: cst.Expr) -> None:

@@ -32,6 +32,7 @@ class ReleaseWithoutAcquire(Rule):
         "the limit for good; use `BoundedSemaphore`"
     )
     needles = ("Semaphore",)
+    imports = catalog.CONCURRENCY_MODULES
     preview = True
     tags = ("lock", "semaphore")
 

@@ -33,6 +33,7 @@ class TargetCalledNotPassed(Rule):
         "call_later",
         "call_at",
     )
+    imports = catalog.CONCURRENCY_MODULES
     tags = ("threading", "executor")
 
     def __init__(self, context: FileContext) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from conclint.analysis import pairing
+from conclint.analysis import catalog, pairing
 from conclint.analysis.flow import ScopeAnalyses, analyse
 from conclint.rules.base import Rule
 
@@ -18,6 +18,7 @@ class TaskDoneExtra(ScopeAnalyses, Rule):
         "too early, or it raises `ValueError`"
     )
     needles = ("task_done",)
+    imports = catalog.CONCURRENCY_MODULES
     tags = ("queue",)
 
     def visit_Call(self, node: cst.Call) -> None:

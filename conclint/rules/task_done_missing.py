@@ -22,6 +22,7 @@ class TaskDoneMissing(ScopeAnalyses, Rule):
         "hangs; call `task_done()` in `finally`"
     )
     needles = ("task_done",)
+    imports = catalog.CONCURRENCY_MODULES
     tags = ("queue",)
 
     def __init__(self, context: FileContext) -> None:

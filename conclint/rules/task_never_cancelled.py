@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import libcst as cst
 
+from conclint.analysis import catalog
 from conclint.analysis.exits import completions
 from conclint.analysis.scopes import dotted_name, iter_statements, scope_body
 from conclint.analysis.uses import (
@@ -38,6 +39,7 @@ class TaskNeverCancelled(SingleAssignments, Rule):
         "cancel it on close"
     )
     needles = ("create_task", "ensure_future", "run_coroutine_threadsafe")
+    imports = catalog.CONCURRENCY_MODULES
     tags = ("asyncio", "task", "cancellation")
 
     @classmethod

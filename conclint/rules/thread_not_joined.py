@@ -41,6 +41,7 @@ class ThreadNotJoined(SingleAssignments, Rule):
         "`join()` it"
     )
     needles = ("Thread", "Timer")
+    imports = catalog.CONCURRENCY_MODULES
     tags = ("threading",)
 
     def visit_Call(self, node: cst.Call) -> None:

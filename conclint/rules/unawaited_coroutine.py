@@ -9,6 +9,8 @@ from conclint.analysis.context import FileContext
 from conclint.analysis.coroutines import CoroutineFunctions
 from conclint.analysis.discards import DiscardedResults
 from conclint.analysis.scopes import dotted_name
+from conclint.config import Settings
+from conclint.prefilter import Source
 from conclint.rules.base import Rule
 
 TESTED = "used as a truth value (always true)"
@@ -24,6 +26,11 @@ class UnawaitedCoroutine(DiscardedResults, Rule):
     # Every coroutine it knows comes from an `async def` here or from asyncio: both spell "async".
     needles = ("async",)
     tags = ("asyncio", "coroutine")
+
+    @classmethod
+    def may_fire(cls, source: Source, settings: Settings) -> bool:
+        # A call of another module's coroutine function needs no `async` in this file.
+        return super().may_fire(source, settings) or source.may_call_project_coroutine
 
     def __init__(self, context: FileContext) -> None:
         super().__init__(context)

@@ -36,6 +36,7 @@ class UnboundedQueue(LoopVisits, Rule):
         "runs out; pass `{limit}=`"
     )
     needles = ("Queue", "deque")
+    imports = catalog.CONCURRENCY_MODULES | {"collections"}
     tags = ("asyncio", "queue", "memory")
 
     @classmethod

@@ -49,6 +49,7 @@ class UnboundedSpawn(LoopVisits, Rule):
         "Executor",
         "Pool",
     )
+    imports = catalog.CONCURRENCY_MODULES
     tags = ("asyncio", "threading", "memory")
 
     @classmethod
