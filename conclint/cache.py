@@ -29,7 +29,8 @@ _TAG = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"
     "# This file is a cache directory tag created by conclint.\n"
 )
-_FORMAT = 2
+_FORMAT = 3
+_FACTS_KEY = f"facts\0{_FORMAT}\0{__version__}\0"
 # Anything that reading or decoding an untrusted entry can raise: each means "lint again".
 _BAD_ENTRY = (OSError, ValueError, LookupError, TypeError, AttributeError, RecursionError)
 
@@ -46,19 +47,16 @@ class Cache:
         ).hexdigest()
         self.enabled = True
 
-    def key(self, path: str, data: bytes) -> str:
-        digest = hashlib.sha256(self._settings_key.encode())
-        digest.update(os.path.normpath(path).encode("utf-8", "surrogateescape"))
-        digest.update(b"\0")
-        digest.update(data)
-        return digest.hexdigest()
+    def key(self, path: str, content: bytes) -> str:
+        """The key of a file's results; `content` is `content_digest` of its bytes."""
+        return _key(self._settings_key, path, content)
 
-    def load_facts(self, path: str, data: bytes) -> ModuleFacts | None:
+    def load_facts(self, path: str, content: bytes) -> ModuleFacts | None:
         """The project-index facts of a file, which depend on nothing but its path and bytes."""
         if not self.enabled:
             return None
         try:
-            raw = _read(self._entry(_facts_key(path, data)))
+            raw = _read(self._entry(_key(_FACTS_KEY, path, content)))
             return ModuleFacts(
                 _strings(raw["async"]),
                 _strings(raw["endless"]),
@@ -69,7 +67,7 @@ class Cache:
         except _BAD_ENTRY:
             return None
 
-    def store_facts(self, path: str, data: bytes, facts: ModuleFacts) -> None:
+    def store_facts(self, path: str, content: bytes, facts: ModuleFacts) -> None:
         raw = {
             "async": facts.async_functions,
             "endless": facts.endless,
@@ -77,7 +75,7 @@ class Cache:
             "blocking": facts.blocking,
             "calls": facts.calls,
         }
-        self._write(_facts_key(path, data), raw)
+        self._write(_key(_FACTS_KEY, path, content), raw)
 
     def _entry(self, key: str) -> Path:
         return self.directory / key[:2] / f"{key[2:]}.json"
@@ -165,11 +163,16 @@ def _strings(value: object) -> tuple[str, ...]:
     return tuple(_list(value, str))
 
 
-def _facts_key(path: str, data: bytes) -> str:
-    digest = hashlib.sha256(f"facts\0{_FORMAT}\0{__version__}\0".encode())
+def content_digest(data: bytes) -> bytes:
+    """A file's bytes, hashed once per run for both of its keys."""
+    return hashlib.sha256(data).digest()
+
+
+def _key(prefix: str, path: str, content: bytes) -> str:
+    digest = hashlib.sha256(prefix.encode())
     digest.update(os.path.normpath(path).encode("utf-8", "surrogateescape"))
     digest.update(b"\0")
-    digest.update(data)
+    digest.update(content)
     return digest.hexdigest()
 
 

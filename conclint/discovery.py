@@ -100,6 +100,11 @@ def _exclude_spec(patterns: tuple[str, ...]) -> tuple[tuple[str, bool], ...]:
     return tuple((pattern.strip("/"), "/" in pattern.strip("/")) for pattern in patterns)
 
 
+@cache
+def _resolved(root: Path) -> Path:
+    return root.resolve()
+
+
 def _is_excluded(
     path: Path, spec: tuple[tuple[str, bool], ...], root: Path, *, with_parents: bool = False
 ) -> bool:
@@ -111,7 +116,7 @@ def _is_excluded(
     """
     absolute = Path(os.path.abspath(path))
     try:
-        relative = absolute.relative_to(root.resolve()).as_posix()
+        relative = absolute.relative_to(_resolved(root)).as_posix()
     except ValueError:
         relative = absolute.as_posix()
     candidates = [relative]

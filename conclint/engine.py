@@ -10,12 +10,13 @@ import sys
 import threading
 import tokenize
 import warnings
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
+from typing import Any, TypeVar
 
 import libcst as cst
 
@@ -24,7 +25,7 @@ from conclint.analysis.context import SCOPE_CLASSES, FileContext
 from conclint.analysis.nesting import hazard
 from conclint.analysis.project import ModuleFacts, ProjectIndex, facts_of, module_name
 from conclint.analysis.walk import Walker
-from conclint.cache import Cache, usable_dir
+from conclint.cache import Cache, content_digest, usable_dir
 from conclint.config import Settings, per_file_ignored
 from conclint.diagnostics import (
     Diagnostic,
@@ -35,6 +36,8 @@ from conclint.diagnostics import (
 )
 from conclint.prefilter import Source
 from conclint.rules.base import Finding, Rule
+
+T = TypeVar("T")
 
 SYNTAX_ERROR = ("CCL001", "syntax-error")
 UNREADABLE = ("CCL002", "unreadable-file")
@@ -77,7 +80,7 @@ def lint_file(
         data = Path(path).read_bytes()
     except OSError as error:
         return _failure(shown, UNREADABLE, f"cannot read file: {error.strerror or error}")
-    key = cache.key(path, data) if cache is not None else ""
+    key = cache.key(path, content_digest(data)) if cache is not None else ""
     if cache is not None:
         cached = cache.load(key, shown)
         if cached is not None:
@@ -309,6 +312,100 @@ def _without_ignored(
 # Many files --------------------------------------------------------------
 
 
+def lint_paths(
+    paths: Iterable[str], settings: Settings, jobs: int | None = None, cache_dir: str | None = None
+) -> list[FileResult]:
+    """Lint files, in parallel when `jobs` > 1; results sorted by path whatever the order.
+
+    First a cheap pass indexes the `async def`s of every file (project mode),
+    then each file is linted knowing them. Whatever the cache holds is read here;
+    only the rest goes to worker processes, as paths (never syntax trees).
+    """
+    files = sorted(set(paths))
+    cache_dir = usable_dir(cache_dir)  # once, here: a read-only cache warns once per run
+    workers = _worker_count(jobs, len(files))
+    digests = _content_digests(files) if cache_dir is not None else {}
+    project = _project_index(files, digests, cache_dir, workers)
+    results = _results(files, digests, settings, cache_dir, project, workers)
+    return sorted(results, key=lambda result: result.path)
+
+
+def _content_digests(files: Sequence[str]) -> dict[str, bytes]:
+    """Each readable file's content digest, read and hashed once for both cache lookups."""
+    digests = {}
+    for path in files:
+        try:
+            digests[path] = content_digest(Path(path).read_bytes())
+        except OSError:
+            continue  # the lint pass reports it
+    return digests
+
+
+def _project_index(
+    files: Sequence[str], digests: dict[str, bytes], cache_dir: str | None, workers: int
+) -> ProjectIndex:
+    cache = Cache(Path(cache_dir), Settings()) if cache_dir is not None else None
+    found: list[tuple[str, ModuleFacts]] = []
+    missing = []
+    for path in files:
+        name = module_name(path)
+        if name is None:
+            continue
+        facts = None
+        if cache is not None and path in digests:
+            facts = cache.load_facts(path, digests[path])
+        if facts is None:
+            missing.append(path)
+        else:
+            found.append((name, facts))
+    try:
+        found += _in_chunks(workers, _index_chunk, missing, cache_dir)
+    except BrokenProcessPool:
+        found += _index_chunk(missing, cache_dir)  # `ast` alone: nothing native to crash
+    return ProjectIndex.from_facts(found)
+
+
+def _results(
+    files: Sequence[str],
+    digests: dict[str, bytes],
+    settings: Settings,
+    cache_dir: str | None,
+    project: ProjectIndex,
+    workers: int,
+) -> list[FileResult]:
+    cache = None
+    if cache_dir is not None:
+        cache = Cache(Path(cache_dir), settings, extra_key=project.digest)
+    results = []
+    missing = []
+    for path in files:
+        hit = None
+        if cache is not None and path in digests:
+            hit = cache.load(cache.key(path, digests[path]), displayable(path))
+        if hit is None:
+            missing.append(path)
+        else:
+            results.append(hit)
+    try:
+        results += _in_chunks(workers, _lint_chunk, missing, settings, cache_dir, project)
+    except BrokenProcessPool:
+        # A worker died (a native crash, the OOM killer): lint file by file, each in a
+        # process of its own, so that only the file that kills its process is lost.
+        results += [_lint_isolated(path, settings, cache_dir, project) for path in missing]
+    return results
+
+
+def _in_chunks(workers: int, work: Callable[..., list[T]], files: list[str], *args: Any) -> list[T]:
+    """`work(chunk, *args)` over chunks of `files`, results joined; in worker processes
+    when there are enough files for more than one."""
+    workers = _worker_count(workers, len(files))
+    if workers <= 1:
+        return work(files, *args)
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(work, chunk, *args) for chunk in _chunks(files, workers)]
+        return [item for future in futures for item in future.result()]
+
+
 def _index_chunk(paths: Sequence[str], cache_dir: str | None) -> list[tuple[str, ModuleFacts]]:
     cache = Cache(Path(cache_dir), Settings()) if cache_dir is not None else None
     found = []
@@ -318,13 +415,11 @@ def _index_chunk(paths: Sequence[str], cache_dir: str | None) -> list[tuple[str,
             continue
         try:
             data = Path(path).read_bytes()
-            facts = cache.load_facts(path, data) if cache is not None else None
-            if facts is None:
-                facts = facts_of(decode_source(data), path)
-                if cache is not None:
-                    cache.store_facts(path, data, facts)
+            facts = facts_of(decode_source(data), path)
         except (OSError, DecodeError):
             continue  # the lint pass reports the file
+        if cache is not None:
+            cache.store_facts(path, content_digest(data), facts)
         found.append((name, facts))
     return found
 
@@ -336,38 +431,6 @@ def _lint_chunk(
     if cache_dir is not None:
         cache = Cache(Path(cache_dir), settings, extra_key=project.digest)
     return [lint_file(path, settings, cache, project) for path in paths]
-
-
-def lint_paths(
-    paths: Iterable[str], settings: Settings, jobs: int | None = None, cache_dir: str | None = None
-) -> list[FileResult]:
-    """Lint files, in parallel when `jobs` > 1; results sorted by path whatever the order.
-
-    First a cheap pass indexes the `async def`s of every file (project mode),
-    then each file is linted knowing them. Only paths, the index and plain
-    results cross process boundaries, never syntax trees.
-    """
-    files = sorted(set(paths))
-    cache_dir = usable_dir(cache_dir)  # once, here: a read-only cache warns once per run
-    workers = _worker_count(jobs, len(files))
-    if workers <= 1:
-        project = ProjectIndex.from_facts(_index_chunk(files, cache_dir))
-        return _lint_chunk(files, settings, cache_dir, project)
-    chunks = _chunks(files, workers)
-    try:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            indexed = [pool.submit(_index_chunk, chunk, cache_dir) for chunk in chunks]
-            project = ProjectIndex.from_facts(item for f in indexed for item in f.result())
-            linted = [
-                pool.submit(_lint_chunk, chunk, settings, cache_dir, project) for chunk in chunks
-            ]
-            results = [result for future in linted for result in future.result()]
-    except BrokenProcessPool:
-        # A worker died (a native crash, the OOM killer): lint file by file, each in a
-        # process of its own, so that only the file that kills its process is lost.
-        project = ProjectIndex.from_facts(_index_chunk(files, cache_dir))
-        results = [_lint_isolated(path, settings, cache_dir, project) for path in files]
-    return sorted(results, key=lambda result: result.path)
 
 
 def _lint_isolated(

@@ -18,7 +18,7 @@ import os
 import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from conclint.analysis import catalog
@@ -120,17 +120,24 @@ def _follow_helpers(
 
 def module_name(path: str) -> str | None:
     """`pkg/sub/mod.py` -> `pkg.sub.mod` when pkg/ and sub/ hold `__init__.py`."""
-    file = Path(os.path.abspath(path))
-    if file.suffix not in (".py", ".pyi"):
+    directory, file = os.path.split(os.path.abspath(path))
+    stem, suffix = os.path.splitext(file)
+    if suffix not in (".py", ".pyi"):
         return None
-    parts = [] if file.stem == "__init__" else [file.stem]
-    directory = file.parent
-    while (directory / "__init__.py").is_file() and directory.parent != directory:
-        parts.append(directory.name)
-        directory = directory.parent
+    parts = (*_package_of_directory(directory), *([] if stem == "__init__" else [stem]))
     if not parts or not all(part.isidentifier() for part in parts):
         return None
-    return ".".join(reversed(parts))
+    return ".".join(parts)
+
+
+@lru_cache(maxsize=4096)
+def _package_of_directory(directory: str) -> tuple[str, ...]:
+    """The dotted parts of the package a directory is (empty when it is none); asked
+    for every file of a run, so answered once per directory."""
+    parent, name = os.path.split(directory)
+    if parent == directory or not os.path.isfile(os.path.join(directory, "__init__.py")):
+        return ()
+    return (*_package_of_directory(parent), name)
 
 
 def package_of(path: str, module: str | None) -> str | None:
