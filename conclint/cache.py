@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from conclint import __version__
-from conclint.analysis.project import ModuleFacts
+from conclint.analysis.project import ModuleFacts, SyntaxProblem
 from conclint.config import Settings
 from conclint.diagnostics import Diagnostic, FileResult, Severity
 
@@ -63,6 +63,7 @@ class Cache:
                 _pairs(raw["reexports"]),
                 _pairs(raw["blocking"]),
                 _pairs(raw["calls"]),
+                _syntax_problem(raw["syntax"]),
             )
         except _BAD_ENTRY:
             return None
@@ -74,6 +75,7 @@ class Cache:
             "reexports": facts.reexports,
             "blocking": facts.blocking,
             "calls": facts.calls,
+            "syntax": facts.syntax_error,
         }
         self._write(_key(_FACTS_KEY, path, content), raw)
 
@@ -157,6 +159,15 @@ def _list(value: object, item_type: type) -> list[Any]:
 
 def _pairs(value: object) -> tuple[tuple[str, str], ...]:
     return tuple((first, second) for first, second in map(_strings, _list(value, list)))
+
+
+def _syntax_problem(value: object) -> SyntaxProblem | None:
+    if value is None:
+        return None
+    line, column, message = _list(value, object)
+    if type(line) is not int or type(column) is not int or not isinstance(message, str):
+        raise TypeError("a syntax error is [line, column, message]")
+    return line, column, message
 
 
 def _strings(value: object) -> tuple[str, ...]:

@@ -9,11 +9,11 @@ import signal
 import sys
 import threading
 import tokenize
-import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from types import FrameType
 from typing import Any, TypeVar
@@ -23,7 +23,13 @@ import libcst as cst
 from conclint import registry
 from conclint.analysis.context import SCOPE_CLASSES, FileContext
 from conclint.analysis.nesting import hazard
-from conclint.analysis.project import ModuleFacts, ProjectIndex, facts_of, module_name
+from conclint.analysis.project import (
+    ModuleFacts,
+    ProjectIndex,
+    facts_of,
+    module_name,
+    parse_python,
+)
 from conclint.analysis.walk import Walker
 from conclint.cache import Cache, content_digest, usable_dir
 from conclint.config import Settings, per_file_ignored
@@ -135,7 +141,7 @@ def _lint_source(
         text = Source(source, path, project)
         selected = tuple(rule for rule in selected if rule.may_fire(text, settings))
     if not selected:
-        return _python_syntax_error(source, path) or FileResult(path)
+        return _python_syntax_error(source, path, project) or FileResult(path)
     danger = hazard(source)
     if danger is not None:
         kind = SYNTAX_ERROR if danger.syntax_error else UNREADABLE
@@ -146,7 +152,7 @@ def _lint_source(
         # Python's own parser places and words syntax errors better than LibCST's.
         message = f"syntax not supported by the parser: {error.message}"
         fallback = _failure(path, SYNTAX_ERROR, message, error.raw_line, error.raw_column)
-        return _python_syntax_error(source, path) or fallback
+        return _python_syntax_error(source, path, project) or fallback
     except RecursionError:
         return _failure(path, SYNTAX_ERROR, "too deeply nested to parse; file skipped")
     except BaseException as error:
@@ -228,24 +234,21 @@ def _recursion_limit(limit: int) -> Iterator[None]:
         sys.setrecursionlimit(previous)
 
 
-def _python_syntax_error(source: str, path: str) -> FileResult | None:
+def _python_syntax_error(source: str, path: str, project: ProjectIndex) -> FileResult | None:
     """CCL001 from Python's own parser, or None when it accepts the source.
 
-    Also run on files the pre-filter skips, so that no broken file goes unreported.
+    Also run on files the pre-filter skips, so that no broken file goes unreported;
+    the project index has already parsed most files, and its verdict is reused.
     """
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter(
-                "ignore"
-            )  # the linted code's SyntaxWarnings are not ours to print
-            ast.parse(source)
-    except SyntaxError as error:
-        line = error.lineno or 1
-        column = max((error.offset or 1) - 1, 0)
-        return _failure(path, SYNTAX_ERROR, f"syntax error: {error.msg}", line, column)
-    except (RecursionError, MemoryError, ValueError):
-        return None  # too deep for `ast`: not a syntax error of the file
-    return None
+    if path in project.syntax:
+        problem = project.syntax[path]
+    else:
+        parsed = parse_python(source)
+        problem = None if isinstance(parsed, ast.Module) or parsed is None else parsed
+    if problem is None:
+        return None
+    line, column, message = problem
+    return _failure(path, SYNTAX_ERROR, message, line, column)
 
 
 def _run_rules(
@@ -345,7 +348,7 @@ def _project_index(
     files: Sequence[str], digests: dict[str, bytes], cache_dir: str | None, workers: int
 ) -> ProjectIndex:
     cache = Cache(Path(cache_dir), Settings()) if cache_dir is not None else None
-    found: list[tuple[str, ModuleFacts]] = []
+    found: list[Indexed] = []
     missing = []
     for path in files:
         name = module_name(path)
@@ -357,12 +360,14 @@ def _project_index(
         if facts is None:
             missing.append(path)
         else:
-            found.append((name, facts))
+            found.append((path, name, facts))
     try:
         found += _in_chunks(workers, _index_chunk, missing, cache_dir)
     except BrokenProcessPool:
         found += _index_chunk(missing, cache_dir)  # `ast` alone: nothing native to crash
-    return ProjectIndex.from_facts(found)
+    index = ProjectIndex.from_facts((name, facts) for _, name, facts in found)
+    syntax = {displayable(path): facts.syntax_error for path, _, facts in found}
+    return replace(index, syntax=syntax)
 
 
 def _results(
@@ -397,16 +402,32 @@ def _results(
 
 def _in_chunks(workers: int, work: Callable[..., list[T]], files: list[str], *args: Any) -> list[T]:
     """`work(chunk, *args)` over chunks of `files`, results joined; in worker processes
-    when there are enough files for more than one."""
+    when there are enough files for more than one. `args` (the project index, say) reach
+    each worker once, when it starts, rather than with every chunk."""
     workers = _worker_count(workers, len(files))
     if workers <= 1:
         return work(files, *args)
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(work, chunk, *args) for chunk in _chunks(files, workers)]
+    with ProcessPoolExecutor(workers, initializer=_share, initargs=args) as pool:
+        futures = [pool.submit(_with_shared, work, chunk) for chunk in _chunks(files, workers)]
         return [item for future in futures for item in future.result()]
 
 
-def _index_chunk(paths: Sequence[str], cache_dir: str | None) -> list[tuple[str, ModuleFacts]]:
+_shared: tuple[Any, ...] = ()
+
+
+def _share(*args: Any) -> None:
+    global _shared
+    _shared = args
+
+
+def _with_shared(work: Callable[..., list[T]], chunk: list[str]) -> list[T]:
+    return work(chunk, *_shared)
+
+
+Indexed = tuple[str, str, ModuleFacts]  # path, module, facts
+
+
+def _index_chunk(paths: Sequence[str], cache_dir: str | None) -> list[Indexed]:
     cache = Cache(Path(cache_dir), Settings()) if cache_dir is not None else None
     found = []
     for path in paths:
@@ -420,7 +441,7 @@ def _index_chunk(paths: Sequence[str], cache_dir: str | None) -> list[tuple[str,
             continue  # the lint pass reports the file
         if cache is not None:
             cache.store_facts(path, content_digest(data), facts)
-        found.append((name, facts))
+        found.append((path, name, facts))
     return found
 
 

@@ -83,10 +83,13 @@ class Source:
         return imports_in(self.text)
 
     @cached_property
+    def module(self) -> str | None:
+        return module_name(self.path)
+
+    @cached_property
     def package_root(self) -> str | None:
         """The top-level package the file belongs to (its relative imports reach it)."""
-        name = module_name(self.path)
-        return name.partition(".")[0] if name else None
+        return self.module.partition(".")[0] if self.module else None
 
     def imports_any(self, modules: frozenset[str]) -> bool:
         """Does the file import one of these top-level modules, or belong to one?"""
@@ -96,6 +99,6 @@ class Source:
     def may_call_project_coroutine(self) -> bool:
         """Does a name of another module's coroutine function occur (project mode)?"""
         project = self.project
-        return bool(project.async_functions) and not project.needles().isdisjoint(
-            _IDENTIFIER.findall(self.text)
-        )
+        if not project.async_functions:
+            return False
+        return project.may_be_called(set(_IDENTIFIER.findall(self.text)), self.module)

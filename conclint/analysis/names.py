@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Sequence
+from functools import lru_cache
 
 import libcst as cst
 
@@ -48,6 +49,7 @@ _REEXPORTING_PACKAGES = {
 _MAX_ALIAS_DEPTH = 3
 
 
+@lru_cache(maxsize=8192)
 def canonical(qualified: str) -> str:
     for package, submodules in _REEXPORTING_PACKAGES.items():
         prefix = package + "."
@@ -79,6 +81,8 @@ class NameResolver:
 
     def __init__(self, package: str | None = None) -> None:
         self._tables: dict[int, ScopeTable] = {}
+        # (binding scope, name, alias depth) -> what the name denotes there.
+        self._denoted: dict[tuple[int, str, int], str | None] = {}
         # The package relative imports start from (None: relative imports stay unknown).
         self.package = package
 
@@ -128,10 +132,13 @@ class NameResolver:
         if found is None:
             return f"builtins.{name}" if name in _BUILTINS else None
         index, bindings = found
-        answers = {self._denotes(binding, chain[: index + 1], _depth) for binding in bindings}
-        if len(answers) != 1:
-            return None
-        return answers.pop()
+        # Asked again and again for the same names (a module imports `asyncio` once and
+        # uses it everywhere); what a scope's bindings denote does not change.
+        key = (id(chain[index]), name, _depth)
+        if key not in self._denoted:
+            answers = {self._denotes(binding, chain[: index + 1], _depth) for binding in bindings}
+            self._denoted[key] = answers.pop() if len(answers) == 1 else None
+        return self._denoted[key]
 
     def _denotes(self, binding: Binding, chain: Sequence[ScopeNode], depth: int) -> str | None:
         if binding.how == "import" and binding.imported:

@@ -16,7 +16,7 @@ import builtins
 import hashlib
 import os
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -49,6 +49,12 @@ class ModuleFacts:
     blocking: tuple[tuple[str, str], ...] = ()
     # Calls the module-level sync functions make: (name, absolute callee).
     calls: tuple[tuple[str, str], ...] = ()
+    # Python's verdict on the file, (line, column, message) of its syntax error or None:
+    # the lint pass reports it without parsing again.
+    syntax_error: SyntaxProblem | None = None
+
+
+SyntaxProblem = tuple[int, int, str]
 
 
 @dataclass(frozen=True)
@@ -58,14 +64,32 @@ class ProjectIndex:
     # Sync helper -> how calling it blocks: (`read_file()`, `open()`), the helper excluded.
     blocking: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
     digest: str = field(default="", compare=False)
+    # Path -> syntax error (or None) of every file the index parsed.
+    syntax: dict[str, SyntaxProblem | None] = field(default_factory=dict, compare=False)
 
     @cached_property
-    def _needles(self) -> frozenset[str]:
-        return frozenset(name.rpartition(".")[2] for name in self.async_functions)
+    def _names(self) -> dict[str, frozenset[str]]:
+        """Last name part of each indexed coroutine function -> the parts just before it."""
+        found: dict[str, set[str]] = {}
+        for name in self.async_functions:
+            before, _, last = name.rpartition(".")
+            found.setdefault(last, set()).add(before.rpartition(".")[2])
+        return {last: frozenset(before) for last, before in found.items()}
 
-    def needles(self) -> frozenset[str]:
-        """Last name parts of the indexed coroutine functions, for the text pre-filter."""
-        return self._needles
+    def may_be_called(self, identifiers: set[str], module: str | None) -> bool:
+        """The text pre-filter's question: can a file with these identifiers, which is
+        `module`, name one of the indexed coroutine functions?
+
+        Calls resolve through imports, so `pkg.mod.fetch` (or `Client.fetch`) is named
+        by a file that spells `fetch` and `mod` (`Client`), or that spells `fetch` and
+        is in `pkg.mod`'s package (`from . import fetch`, `from .mod import fetch`).
+        """
+        own = set(module.split(".")) if module else set()
+        for identifier in identifiers.intersection(self._names):
+            before = self._names[identifier]
+            if not before.isdisjoint(identifiers) or not before.isdisjoint(own):
+                return True
+        return False
 
     @classmethod
     def from_facts(cls, facts: Iterable[tuple[str, ModuleFacts]]) -> ProjectIndex:
@@ -149,18 +173,26 @@ def package_of(path: str, module: str | None) -> str | None:
     return module.rpartition(".")[0] or None
 
 
-def facts_of(source: str, path: str) -> ModuleFacts:
-    """Index one module's source. Files that do not parse contribute nothing."""
-    has_async = "async def" in source
-    is_package = Path(path).stem == "__init__"
-    if not has_async and not is_package and "def " not in source:
-        return ModuleFacts()
+def parse_python(source: str) -> ast.Module | SyntaxProblem | None:
+    """Python's own parse of `source`: the tree, its syntax error, or None when the
+    file is too deep for `ast` (which is no syntax error of the file)."""
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            tree = ast.parse(source)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return ModuleFacts()
+            warnings.simplefilter("ignore")  # the linted code's warnings are not ours
+            return ast.parse(source)
+    except SyntaxError as error:
+        column = max((error.offset or 1) - 1, 0)
+        return (error.lineno or 1, column, f"syntax error: {error.msg}")
+    except (RecursionError, MemoryError, ValueError):
+        return None
+
+
+def facts_of(source: str, path: str) -> ModuleFacts:
+    """Index one module's source. Files that do not parse contribute nothing else."""
+    tree = parse_python(source)
+    if not isinstance(tree, ast.Module):
+        return ModuleFacts(syntax_error=tree)
+    is_package = Path(path).stem == "__init__"
     async_functions: list[str] = []
     endless: list[str] = []
     for node in tree.body:
@@ -202,11 +234,14 @@ def _helper_facts(
     blocking: list[tuple[str, str]] = []
     calls: list[tuple[str, str]] = []
     for node in tree.body:
-        if not isinstance(node, ast.FunctionDef) or node.decorator_list or _has_own_yield(node):
+        if not isinstance(node, ast.FunctionDef) or node.decorator_list:
             continue
-        local = {arg.arg for arg in ast.walk(node.args) if isinstance(arg, ast.arg)}
-        local.update(_assigned_names(node))
-        for call in _own_calls(node):
+        scanned = _scan_body(node)
+        if scanned is None:
+            continue  # a generator: calling it runs nothing
+        own_calls, local = scanned
+        local.update(arg.arg for arg in ast.walk(node.args) if isinstance(arg, ast.arg))
+        for call in own_calls:
             callee = _resolve(call.func, names, local)
             if callee is None:
                 continue
@@ -251,37 +286,42 @@ def _resolve(func: ast.expr, names: dict[str, str], local: set[str]) -> str | No
     return canonical(".".join([base, *reversed(parts)])) if base else None
 
 
-def _own_calls(function: ast.FunctionDef) -> Iterator[ast.Call]:
-    """Calls in the function's own body, in source order, outside thread offloads."""
-    stack: list[ast.AST] = list(reversed(function.body))
+def _scan_body(function: ast.FunctionDef) -> tuple[list[ast.Call], set[str]] | None:
+    """One walk over a sync def's own body (nested defs, classes and lambdas left out):
+    its calls in source order, except those in the arguments of thread offloads (they
+    run on another thread), and the names it binds; None when it is a generator."""
+    calls: list[ast.Call] = []
+    bound: set[str] = set()
+    stack: list[tuple[ast.AST, bool]] = [(node, False) for node in reversed(function.body)]
     while stack:
-        node = stack.pop()
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef):
+        node, offloaded = stack.pop()
+        kind = type(node)
+        if kind in _NESTED_SCOPES:
+            bound.add(node.name)  # type: ignore[attr-defined]
             continue
-        children = list(ast.iter_child_nodes(node))
-        if isinstance(node, ast.Call):
-            yield node
-            name = node.func.attr if isinstance(node.func, ast.Attribute) else ""
-            if name in _OFFLOADS or getattr(node.func, "id", "") in _OFFLOADS:
-                children = [node.func]  # its arguments run on another thread
+        if kind is ast.Lambda:
+            continue
+        if kind is ast.Yield or kind is ast.YieldFrom:
+            return None
+        if kind is ast.Name:
+            if type(node.ctx) is ast.Store:  # type: ignore[attr-defined]
+                bound.add(node.id)  # type: ignore[attr-defined]
+            continue
+        if kind is ast.alias:
+            bound.add((node.asname or node.name).partition(".")[0])  # type: ignore[attr-defined]
+            continue
+        children = [(child, offloaded) for child in ast.iter_child_nodes(node)]
+        if kind is ast.Call and not offloaded:
+            calls.append(node)  # type: ignore[arg-type]
+            func = node.func  # type: ignore[attr-defined]
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if name in _OFFLOADS:
+                children = [(child, child is not func) for child, _ in children]
         stack.extend(reversed(children))
+    return calls, bound
 
 
-def _assigned_names(function: ast.FunctionDef) -> set[str]:
-    found: set[str] = set()
-    stack: list[ast.AST] = list(function.body)
-    while stack:
-        node = stack.pop()
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-            found.add(node.id)
-        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            found.add(node.name)
-            continue
-        elif isinstance(node, ast.alias):
-            found.add((node.asname or node.name).partition(".")[0])
-        if not isinstance(node, ast.Lambda):
-            stack.extend(ast.iter_child_nodes(node))
-    return found
+_NESTED_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 
 def _is_coroutine_function(function: ast.AsyncFunctionDef) -> bool:
