@@ -1,0 +1,43 @@
+"""Parsing a long file in pieces gives the tree a whole-file parse gives."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import libcst as cst
+import pytest
+
+from conclint.parse import parse_module
+from tests.conftest import fixture_files
+
+AWKWARD = [
+    "# header\n\nimport a\n\n\n# about f\n@deco\ndef f():\n    x = 1\n    # trailing, indented\n"
+    "\n# about g\nclass G:\n    pass\na = 1; b = 2\nif a:\n    pass\nelse:\n    pass\n# the end\n",
+    "x = 1\r\ny = 2\r\nz = (\r\n    3)\r\ndef f():\r\n\treturn 1\r\nw = 4",
+    "a = 1\nb = 2\nc = 3\nd = 4\ndef f():\n\treturn 1\ne = 5\n",
+    's = """\nnot = a statement\n"""\nt = 1\nu = \\\n    2\nv = 3\n\x0cw = 4\nx = 5\n',
+]
+
+
+def _same(source: str) -> None:
+    whole = cst.parse_module(source)
+    pieces = parse_module(source, piece_lines=2)
+    assert pieces.code == whole.code  # LibCST drops a form feed that starts a line
+    assert pieces.deep_equals(whole)
+    assert pieces.default_indent == whole.default_indent
+
+
+@pytest.mark.parametrize("path", fixture_files(), ids=lambda path: path.name)
+def test_pieces_join_into_the_whole_tree_on_fixtures(path: Path) -> None:
+    _same(path.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("source", AWKWARD)
+def test_pieces_join_into_the_whole_tree_on_awkward_layouts(source: str) -> None:
+    _same(source)
+
+
+def test_short_and_broken_sources_are_parsed_whole() -> None:
+    assert parse_module("x = 1\n").code == "x = 1\n"
+    with pytest.raises(cst.ParserSyntaxError):
+        parse_module("def (:\n" * 10, piece_lines=2)
