@@ -95,6 +95,12 @@ class Run:
     peak_kb: int
 
 
+# Installed tools run from compiled bytecode (pip writes it when it installs them); an
+# environment that forbids writing it would make conclint, run from its source tree,
+# compile itself on every run.
+TOOL_ENV = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
+
+
 def run_once(argv: Sequence[str], cwd: Path, log: str, timeout: float) -> Run | str:
     """One run as the launcher measured it, or why there is no measurement."""
     LOGS.mkdir(parents=True, exist_ok=True)
@@ -108,6 +114,7 @@ def run_once(argv: Sequence[str], cwd: Path, log: str, timeout: float) -> Run | 
             stdout=out,
             stderr=err,
             start_new_session=True,
+            env=TOOL_ENV,
         )
         # A hung tool must not hang the benchmark: end its whole process group.
         timer = threading.Timer(timeout, os.killpg, (process.pid, signal.SIGKILL))

@@ -28,6 +28,7 @@ _CONTINUATION = re.compile(r"\\\r?\n")
 _NAME = re.compile(r"[\w.]+")
 _COMMENT = re.compile(r"#[^\n]*")
 _IDENTIFIER = re.compile(r"[^\W\d]\w*")
+_ASYNC_DEF = re.compile(r"\basync(?:\s|\\)+def\b")
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,10 @@ class Source:
 
     def has_any(self, needles: tuple[str, ...]) -> bool:
         return any(needle in self.text for needle in needles)
+
+    @cached_property
+    def has_async_def(self) -> bool:
+        return _ASYNC_DEF.search(self.text) is not None
 
     @cached_property
     def imports(self) -> Imports:

@@ -24,6 +24,7 @@ class AsyncBusyLoop(LoopVisits, Rule):
     )
     # The loop must sit in `async def`; "async" is shared with other rules, so it costs nothing.
     needles = ("async",)
+    async_only = True
     tags = ("asyncio", "blocking")
 
     def __init__(self, context: FileContext) -> None:

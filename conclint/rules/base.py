@@ -93,6 +93,8 @@ class Rule(cst.BatchableCSTVisitor):
     # Top-level modules of which a file must import one (or belong to one) for the rule
     # to fire, because they make the objects it reports on. Empty: no such condition.
     imports: ClassVar[frozenset[str]] = frozenset()
+    # The rule reports code inside `async def` only, so a file without one is skipped.
+    async_only: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -129,6 +131,8 @@ class Rule(cst.BatchableCSTVisitor):
     def may_fire(cls, source: Source, settings: Settings) -> bool:
         """The pre-filter's question: a necessary condition for a finding, never a guess."""
         if not source.has_any(cls.needles_for(settings)):
+            return False
+        if cls.async_only and not source.has_async_def:
             return False
         return not cls.imports or source.imports_any(cls.imports | settings.configured_modules())
 

@@ -14,6 +14,7 @@ class BlockingCallInAsync(BlockingCallScan, Rule):
     summary = "A blocking call inside `async def` stalls every task on the event loop"
     message = "`{call}` blocks the event loop; {remedy}"
     needles = ("async",)
+    async_only = True
     tags = ("asyncio", "blocking")
 
     def scans(self) -> bool:

@@ -37,6 +37,7 @@ class BlockingCallViaHelper(BlockingCallScan, Rule):
         "or make it async"
     )
     needles = ("async",)
+    async_only = True
     tags = ("asyncio", "blocking")
 
     def __init__(self, context: FileContext) -> None:

@@ -42,6 +42,7 @@ class SwallowedCancellation(Rule):
     summary = "A handler in `async def` catches cancellation and can finish without re-raising"
     message = "`{construct}` can {how} without re-raising, which loses the cancellation; {fix}"
     needles = ("async",)
+    async_only = True
     tags = ("asyncio", "trio", "anyio", "cancellation")
 
     def __init__(self, context: FileContext) -> None:

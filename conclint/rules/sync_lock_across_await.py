@@ -34,6 +34,7 @@ class SyncLockAcrossAwait(Rule):
     )
     # Regions count only inside `async def`.
     needles = ("async",)
+    async_only = True
     tags = ("asyncio", "threading", "lock")
 
     def __init__(self, context: FileContext) -> None:

@@ -30,7 +30,12 @@ class UnawaitedCoroutine(DiscardedResults, Rule):
     @classmethod
     def may_fire(cls, source: Source, settings: Settings) -> bool:
         # A call of another module's coroutine function needs no `async` in this file.
-        return super().may_fire(source, settings) or source.may_call_project_coroutine
+        if source.may_call_project_coroutine:
+            return True
+        # The others are this file's `async def`s, or come from the concurrency modules.
+        return super().may_fire(source, settings) and (
+            source.has_async_def or source.imports_any(catalog.CONCURRENCY_MODULES)
+        )
 
     def __init__(self, context: FileContext) -> None:
         super().__init__(context)
