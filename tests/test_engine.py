@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from pathlib import Path
 
@@ -129,3 +130,13 @@ def test_an_internal_error_exits_2_not_1(monkeypatch: pytest.MonkeyPatch) -> Non
 
     monkeypatch.setattr(cli, "_check", broken)
     assert cli.main(["check", "."]) == 2
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_the_cyclic_collector_is_left_as_it_was(enabled: bool) -> None:
+    (gc.enable if enabled else gc.disable)()
+    try:
+        lint_source("import asyncio\nasyncio.create_task(job())\n", "m.py", Settings())
+        assert gc.isenabled() is enabled
+    finally:
+        gc.enable()
