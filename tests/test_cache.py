@@ -152,37 +152,42 @@ def test_corrupt_project_index_facts_are_misses(tmp_path: Path) -> None:
     assert second.stdout == first.stdout
 
 
-@pytest.mark.parametrize("forged", [[1, 2], ["1", 0, "x"], [1, 0, 2], "syntax error", {}])
-def test_a_syntax_error_comes_back_from_the_cached_facts(tmp_path: Path, forged: object) -> None:
-    (tmp_path / "app").mkdir()
-    (tmp_path / "app" / "__init__.py").write_text("", encoding="utf-8")
-    # No rule can fire on it, so only the index pass's parse sees that it is broken.
-    (tmp_path / "app" / "broken.py").write_text("x = 1\ndef f(:\n    pass\n", encoding="utf-8")
-    first = run("app", cwd=tmp_path)
-    assert first.stdout == "app/broken.py:2:7: CCL001 syntax error: invalid syntax\n"
-    assert run("app", cwd=tmp_path).stdout == first.stdout
-    for entry in entries(tmp_path / ".conclint_cache"):
+BROKEN = "x = 1\ndef f(:\n    pass\n"  # no rule can fire: only the index pass parses it
+BROKEN_REPORT = "app/broken.py:2:7: CCL001 syntax error: invalid syntax\n"
+
+
+def _broken_package(root: Path) -> None:
+    (root / "app").mkdir()
+    (root / "app" / "__init__.py").write_text("", encoding="utf-8")
+    (root / "app" / "broken.py").write_text(BROKEN, encoding="utf-8")
+
+
+def _forge_syntax_verdicts(cache_dir: Path, verdict: object) -> None:
+    """Give the cached facts another syntax verdict; drop the results, so that the
+    lint pass asks the facts again."""
+    for entry in entries(cache_dir):
         raw = json.loads(entry.read_bytes())
         if raw.get("syntax"):
-            entry.write_text(json.dumps({**raw, "syntax": forged}), encoding="utf-8")
+            entry.write_text(json.dumps({**raw, "syntax": verdict}), encoding="utf-8")
         elif "diagnostics" in raw:
-            entry.unlink()  # so that the lint pass asks the (forged) facts again
+            entry.unlink()
+
+
+@pytest.mark.parametrize("forged", [[1, 2], ["1", 0, "x"], [1, 0, 2], "syntax error", {}])
+def test_a_malformed_syntax_verdict_is_a_miss(tmp_path: Path, forged: object) -> None:
+    _broken_package(tmp_path)
+    assert run("app", cwd=tmp_path).stdout == BROKEN_REPORT
+    assert run("app", cwd=tmp_path).stdout == BROKEN_REPORT
+    _forge_syntax_verdicts(tmp_path / ".conclint_cache", forged)
     third = run("app", cwd=tmp_path)
     assert "Traceback" not in third.stderr
-    assert third.stdout == first.stdout
+    assert third.stdout == BROKEN_REPORT
 
 
 def test_the_lint_pass_takes_the_syntax_verdict_from_the_index(tmp_path: Path) -> None:
-    (tmp_path / "app").mkdir()
-    (tmp_path / "app" / "__init__.py").write_text("", encoding="utf-8")
-    (tmp_path / "app" / "broken.py").write_text("def f(:\n    pass\n", encoding="utf-8")
+    _broken_package(tmp_path)
     run("app", cwd=tmp_path)
-    for entry in entries(tmp_path / ".conclint_cache"):
-        raw = json.loads(entry.read_bytes())
-        if raw.get("syntax"):
-            entry.write_text(json.dumps({**raw, "syntax": [1, 0, "told"]}), encoding="utf-8")
-        elif "diagnostics" in raw:
-            entry.unlink()
+    _forge_syntax_verdicts(tmp_path / ".conclint_cache", [1, 0, "told"])
     # Python's parser is not asked twice about a file: the index pass's verdict is used.
     assert run("app", cwd=tmp_path).stdout == "app/broken.py:1:1: CCL001 told\n"
 
