@@ -286,8 +286,10 @@ def _resolve(func: ast.expr, names: dict[str, str], local: set[str]) -> str | No
     return canonical(".".join([base, *reversed(parts)])) if base else None
 
 
-def _scan_body(function: ast.FunctionDef) -> tuple[list[ast.Call], set[str]] | None:
-    """One walk over a sync def's own body (nested defs, classes and lambdas left out):
+def _scan_body(
+    function: ast.FunctionDef | ast.AsyncFunctionDef,
+) -> tuple[list[ast.Call], set[str]] | None:
+    """One walk over a def's own body (nested defs, classes and lambdas left out):
     its calls in source order, except those in the arguments of thread offloads (they
     run on another thread), and the names it binds; None when it is a generator."""
     calls: list[ast.Call] = []
@@ -331,18 +333,7 @@ def _is_coroutine_function(function: ast.AsyncFunctionDef) -> bool:
         name = target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", "")
         if name not in _KEEPING_DECORATORS:
             return False
-    return not _has_own_yield(function)
-
-
-def _has_own_yield(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
-    stack: list[ast.AST] = list(function.body)
-    while stack:
-        node = stack.pop()
-        if isinstance(node, ast.Yield | ast.YieldFrom):
-            return True
-        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef):
-            stack.extend(ast.iter_child_nodes(node))
-    return False
+    return _scan_body(function) is not None
 
 
 def _loops_forever(function: ast.AsyncFunctionDef) -> bool:
