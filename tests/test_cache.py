@@ -200,12 +200,18 @@ def _forge(entry: Path, version: str) -> None:
     entry.write_text(json.dumps(raw), encoding="utf-8")
 
 
-def test_an_entry_of_another_version_is_ignored(tmp_path: Path) -> None:
+def _one_cached_file(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """A linted file, its cache directory and its one entry."""
     source = tmp_path / "m.py"
     source.write_text(BUG, encoding="utf-8")
     cache_dir = tmp_path / "cache"
     lint_file(str(source), SETTINGS, Cache(cache_dir, SETTINGS))
     [entry] = entries(cache_dir)
+    return source, cache_dir, entry
+
+
+def test_an_entry_of_another_version_is_ignored(tmp_path: Path) -> None:
+    source, cache_dir, entry = _one_cached_file(tmp_path)
     # Control: a forged entry of this version is what the next run reads...
     _forge(entry, __version__)
     forged = lint_file(str(source), SETTINGS, Cache(cache_dir, SETTINGS))
@@ -217,11 +223,7 @@ def test_an_entry_of_another_version_is_ignored(tmp_path: Path) -> None:
 
 
 def test_another_versions_directory_is_never_read(tmp_path: Path) -> None:
-    source = tmp_path / "m.py"
-    source.write_text(BUG, encoding="utf-8")
-    cache_dir = tmp_path / "cache"
-    lint_file(str(source), SETTINGS, Cache(cache_dir, SETTINGS))
-    [entry] = entries(cache_dir)
+    source, cache_dir, entry = _one_cached_file(tmp_path)
     _forge(entry, __version__)
     (cache_dir / __version__).rename(cache_dir / "0.0.0-other")
     result = lint_file(str(source), SETTINGS, Cache(cache_dir, SETTINGS))
