@@ -20,12 +20,19 @@ pytestmark = pytest.mark.filterwarnings("ignore::SyntaxWarning")
 # Every rule, preview ones included, and no pre-filter: every example is parsed and traversed.
 ALL_RULES = Settings(select=("CCL",), preview=True)
 _CODE = re.compile(r"^CCL\d{3}$")
-# Bounded so that the whole module runs in well under a minute on two cores.
+# Bounded so that the whole module runs in well under a minute on two cores, and
+# derandomized so that CI sees the same examples every run. hypothesmith's own
+# strategies discard many drafts (they must compile), which is not ours to check.
 BOUNDED = settings(
     max_examples=60,
     deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.filter_too_much,
+    ],
     database=None,
+    derandomize=True,
 )
 
 # Generated code rarely names anything the rules look for; a prelude that
