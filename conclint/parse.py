@@ -6,15 +6,24 @@ statements begin (Python's own parser says where), each piece is parsed alone,
 and the pieces are joined into the tree a whole-file parse gives: the comments
 and blank lines at a cut belong to the next statement, as LibCST would attach
 them. tests/test_parse.py checks the joined tree equals the whole-file one.
+
+LibCST also re-checks every node the parser builds (`CSTNode.__post_init__`
+calls `_validate`), about a fifth of the parse. Those checks guard trees built by
+hand; the parser rejects invalid source itself and builds only valid nodes, so
+they are switched off while it runs (tests/test_parse.py: same trees, same
+verdicts on broken code, the checks back on afterwards).
 """
 
 from __future__ import annotations
 
 import ast
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 from itertools import pairwise
 
 import libcst as cst
+from libcst._nodes.base import CSTNode
 
 from conclint.analysis.project import parse_python
 
@@ -27,17 +36,36 @@ def parse_module(source: str, piece_lines: int = PIECE_LINES) -> cst.Module:
     # Line ends as Python counts them (str.splitlines would also cut at form feeds).
     lines = io.StringIO(source, newline="").readlines()
     if len(lines) <= 2 * piece_lines:
-        return cst.parse_module(source)
+        return _parsed(source)
     tree = parse_python(source)
     cuts = _cuts(tree, lines, piece_lines) if isinstance(tree, ast.Module) else []
     if not cuts:
-        return cst.parse_module(source)
+        return _parsed(source)
     bounds = [0, *(line - 1 for line in cuts), len(lines)]
     try:
-        pieces = [cst.parse_module("".join(lines[start:end])) for start, end in pairwise(bounds)]
+        pieces = [_parsed("".join(lines[start:end])) for start, end in pairwise(bounds)]
     except cst.ParserSyntaxError:
         pieces = []  # the whole file's parse places the error
-    return (pieces and _joined(pieces)) or cst.parse_module(source)
+    return (pieces and _joined(pieces)) or _parsed(source)
+
+
+def _parsed(source: str) -> cst.Module:
+    with _node_checks_off():
+        return cst.parse_module(source)
+
+
+def _unchecked(node: CSTNode) -> None:
+    """What `CSTNode.__post_init__` does while the parser runs: nothing."""
+
+
+@contextmanager
+def _node_checks_off() -> Iterator[None]:
+    checked = CSTNode.__dict__["__post_init__"]
+    CSTNode.__post_init__ = _unchecked  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        CSTNode.__post_init__ = checked  # type: ignore[method-assign]
 
 
 def _cuts(tree: ast.Module, lines: list[str], piece_lines: int) -> list[int]:

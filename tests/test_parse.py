@@ -41,3 +41,15 @@ def test_short_and_broken_sources_are_parsed_whole() -> None:
     assert parse_module("x = 1\n").code == "x = 1\n"
     with pytest.raises(cst.ParserSyntaxError):
         parse_module("def (:\n" * 10, piece_lines=2)
+
+
+def test_node_checks_are_off_only_while_the_parser_runs() -> None:
+    source = "async def f(q):\n    await q.put((yield))\n"
+    assert parse_module(source).deep_equals(cst.parse_module(source))
+    with pytest.raises(cst.ParserSyntaxError):
+        parse_module("x = = 1\n")
+    # Nodes built by hand are checked again, after a parse and after a failed one.
+    with pytest.raises(cst.CSTValidationError):
+        cst.Name("not a name")
+    with pytest.raises(cst.CSTValidationError):
+        cst.SimpleWhitespace("x")
