@@ -24,6 +24,7 @@ import libcst as cst
 from conclint import registry
 from conclint.analysis.context import SCOPE_CLASSES, FileContext
 from conclint.analysis.nesting import hazard
+from conclint.analysis.positions import Positions
 from conclint.analysis.project import (
     ModuleFacts,
     ProjectIndex,
@@ -165,10 +166,9 @@ def _lint_source(
         return _failure(path, UNREADABLE, f"cannot parse: {type(error).__name__}: {error}")
     try:
         with _recursion_limit(_DEEP_RECURSION):
-            findings, context = _run_rules(module, path, settings, selected, project)
-            if not findings:
+            findings, positions = _run_rules(module, path, settings, selected, project)
+            if positions is None:
                 return FileResult(path)
-            positions = context.positions()
     except RecursionError:
         return _failure(path, UNREADABLE, "too deeply nested to analyse; file skipped")
     except Exception as error:
@@ -273,13 +273,16 @@ def _run_rules(
     settings: Settings,
     selected: Sequence[type[Rule]],
     project: ProjectIndex,
-) -> tuple[list[Finding], FileContext]:
+) -> tuple[list[Finding], Positions | None]:
+    """The rules' findings, with the positions of the file's nodes when there are any."""
     context = FileContext(path, module, settings, project)
     instances = [rule_class(context) for rule_class in selected]
     around = dict.fromkeys(SCOPE_CLASSES, (context.enter, context.leave))
     Walker(instances, around).walk(module)
     findings = [finding for instance in instances for finding in instance.findings]
-    return findings, context
+    positions = context.positions() if findings else None
+    context.forget()
+    return findings, positions
 
 
 def _diagnostic(path: str, finding: Finding, where: object) -> Diagnostic:

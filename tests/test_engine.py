@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -140,3 +141,22 @@ def test_the_cyclic_collector_is_left_as_it_was(enabled: bool) -> None:
         assert gc.isenabled() is enabled
     finally:
         gc.enable()
+
+
+@pytest.mark.parametrize("name", ["CCL203.py", "CCL301.py", "CCL401.py", "CCL601.py"])
+def test_rules_leave_nothing_holding_the_tree(name: str) -> None:
+    """Reference counting alone frees a linted tree (the cyclic collector would scan it
+    all first): nothing the rules built keeps referring to it."""
+    from conclint import registry
+    from conclint.parse import parse_module
+    from tests.conftest import FIXTURES
+
+    path = FIXTURES / name
+    module = parse_module(path.read_text(encoding="utf-8"))
+    settings = Settings(preview=True)
+    findings, positions = engine._run_rules(
+        module, str(path), settings, registry.enabled_rules(settings), engine.ProjectIndex()
+    )
+    assert findings and positions is not None
+    del findings, positions
+    assert sys.getrefcount(module) == 2  # this function's name and getrefcount's argument

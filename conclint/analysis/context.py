@@ -46,6 +46,12 @@ class FileContext:
             found = self._memos[analysis] = make()
         return cast(T, found)
 
+    def forget(self) -> None:
+        """Drop the shared analyses' results. Some refer back to this context, which
+        holds the syntax tree: without this, only the cyclic collector could free the
+        tree, and it would first scan every node of it."""
+        self._memos.clear()
+
     def __post_init__(self) -> None:
         self.module_name = module_name(self.path)
         self.names = NameResolver(package_of(self.path, self.module_name))
