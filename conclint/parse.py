@@ -61,7 +61,7 @@ def _unchecked(node: CSTNode) -> None:
 @contextmanager
 def _node_checks_off() -> Iterator[None]:
     checked = CSTNode.__dict__["__post_init__"]
-    CSTNode.__post_init__ = _unchecked  # type: ignore[method-assign]
+    CSTNode.__post_init__ = _unchecked  # type: ignore[method-assign,assignment]
     try:
         yield
     finally:
