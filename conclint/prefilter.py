@@ -10,10 +10,12 @@ skipped rules anyway and checks that they find nothing.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 
-from conclint.analysis.project import ProjectIndex, module_name
+from conclint.analysis.names import absolute_import, canonical_prefixes
+from conclint.analysis.project import ProjectIndex, module_name, package_of
 
 # `import a.b as c, d` and `from .a.b import (c as d, e)`, at the start of a line or
 # after `;` or `:` (`if TYPE_CHECKING: import asyncio`). Over-matching is harmless.
@@ -28,7 +30,9 @@ _CONTINUATION = re.compile(r"\\\r?\n")
 _NAME = re.compile(r"[\w.]+")
 _COMMENT = re.compile(r"#[^\n]*")
 _IDENTIFIER = re.compile(r"[^\W\d]\w*")
-_ASYNC_DEF = re.compile(r"\basync(?:\s|\\)+def\b")
+# No `\b` before `async`: the literal start lets the search skip ahead (over-matching
+# `xasync def`, which is no Python, is harmless).
+_ASYNC_DEF = re.compile(r"async(?:\s|\\)+def\b")
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,9 @@ class Imports:
     names: frozenset[tuple[str, str]]
     # (module, alias) for each `import module as alias`.
     aliases: frozenset[tuple[str, str]]
+    # What the imported local names denote, relative ones as written: `import a.b`
+    # binds `a`; `import a.b as c`, `a.b`; `from .m import n as o`, `.m.n`.
+    bound: frozenset[str]
 
 
 def imports_in(text: str) -> Imports:
@@ -49,14 +56,19 @@ def imports_in(text: str) -> Imports:
     modules: set[str] = set()
     names: set[tuple[str, str]] = set()
     aliases: set[tuple[str, str]] = set()
-    for match in _IMPORT.finditer(text):
+    bound: set[str] = set()
+    for match in _import_statements(text):
         if match["modules"] is not None:
             for item in match["modules"].split(","):
                 words = item.split()
                 if words and _NAME.fullmatch(words[0]):
-                    modules.add(words[0].partition(".")[0])
+                    top = words[0].partition(".")[0]
+                    modules.add(top)
                     if len(words) == 3 and words[1] == "as":
                         aliases.add((words[0], words[2]))
+                        bound.add(words[0])
+                    else:
+                        bound.add(top)
         else:
             module = match["module"]
             modules.add(module.partition(".")[0])
@@ -65,7 +77,25 @@ def imports_in(text: str) -> Imports:
                 words = item.split()
                 if words:
                     names.add((module, words[0]))
-    return Imports(frozenset(modules), frozenset(names), frozenset(aliases))
+                    if words[0] != "*":
+                        separator = "" if module.endswith(".") else "."
+                        bound.add(f"{module}{separator}{words[0]}")
+    return Imports(frozenset(modules), frozenset(names), frozenset(aliases), frozenset(bound))
+
+
+def _import_statements(text: str) -> Iterator[re.Match[str]]:
+    """`_IMPORT`'s matches, looked for only on lines that spell `import` (searching the
+    whole text would try the pattern after every `:` of the file)."""
+    position = text.find("import")
+    while position != -1:
+        start = text.rfind("\n", 0, position) + 1
+        end = text.find("\n", position)
+        end = len(text) if end == -1 else end
+        if "(" in text[position:end]:  # `from m import (a,\n b)` goes on to its `)`
+            closing = text.find(")", position)
+            end = len(text) if closing == -1 else max(end, closing + 1)
+        yield from _IMPORT.finditer(text, start, end)
+        position = text.find("import", end)
 
 
 class Source:
@@ -75,9 +105,17 @@ class Source:
         self.text = text
         self.path = path
         self.project = project or ProjectIndex()
+        self._spelled: dict[str, bool] = {}
 
     def has_any(self, needles: tuple[str, ...]) -> bool:
-        return any(needle in self.text for needle in needles)
+        return any(self._spells(needle) for needle in needles)
+
+    def _spells(self, needle: str) -> bool:
+        """Does the text contain `needle`? Rules share needles: each is looked for once."""
+        found = self._spelled.get(needle)
+        if found is None:
+            found = self._spelled[needle] = needle in self.text
+        return found
 
     @cached_property
     def has_async_def(self) -> bool:
@@ -102,8 +140,16 @@ class Source:
 
     @cached_property
     def may_call_project_coroutine(self) -> bool:
-        """Does a name of another module's coroutine function occur (project mode)?"""
+        """Can a name here resolve to another module's coroutine function (project mode)?"""
         project = self.project
         if not project.async_functions:
             return False
-        return project.may_be_called(set(_IDENTIFIER.findall(self.text)), self.module)
+        package = package_of(self.path, self.module)
+        imported = {
+            prefix
+            for bound in self.imports.bound
+            if (absolute := absolute_import(bound, package)) is not None
+            for prefix in canonical_prefixes(absolute)
+        }
+        imported.add("builtins")  # unbound builtin names resolve as `builtins.<name>`
+        return project.may_be_named(imported, lambda: set(_IDENTIFIER.findall(self.text)))

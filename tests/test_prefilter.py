@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from conclint import registry
+from conclint import engine, registry
+from conclint.analysis.project import ProjectIndex, facts_of
 from conclint.config import Settings
 from conclint.engine import DecodeError, decode_source, lint_source
 from conclint.prefilter import Source, imports_in
@@ -17,18 +18,59 @@ from tests.conftest import FIXTURES, fixture_files
 EVERY_RULE = Settings(preview=True)
 
 
-def _same_with_and_without_prefilter(source: str, path: str) -> None:
+def _same_with_and_without_prefilter(
+    source: str, path: str, project: ProjectIndex | None = None
+) -> None:
     """Each rule the pre-filter rules out must find nothing when made to run anyway."""
-    text = Source(source, path)
+    text = Source(source, path, project)
     skipped = [rule for rule in registry.RULES if not rule.may_fire(text, EVERY_RULE)]
     if skipped:
-        forced = lint_source(source, path, EVERY_RULE, rules=skipped, prefilter=False)
+        forced = lint_source(
+            source, path, EVERY_RULE, rules=skipped, prefilter=False, project=project
+        )
         assert [d for d in forced.diagnostics if not forced.failed] == []
 
 
 @pytest.mark.parametrize("path", fixture_files(), ids=lambda p: str(p.relative_to(FIXTURES)))
 def test_prefilter_exact_on_fixtures(path: Path) -> None:
     _same_with_and_without_prefilter(path.read_text(encoding="utf-8"), str(path))
+
+
+def test_prefilter_exact_on_fixtures_in_project_mode() -> None:
+    files = [str(path) for path in fixture_files()]
+    project = engine._project_index(files, {}, None, 1)
+    assert "project_app.db.UserCache.refresh" in project.async_functions
+    for path in files:
+        _same_with_and_without_prefilter(Path(path).read_text(encoding="utf-8"), path, project)
+
+
+@pytest.mark.parametrize(
+    ("text", "fires"),
+    [
+        ("import app.db as database\ndatabase.ping()\n", True),
+        ("import app\napp.db.ping()\n", True),
+        ("from app import db\ndb.ping()\n", True),
+        ("from app.db import Cache as C\nC.refresh(c)\n", True),
+        ("from .db import ping\n", True),  # the module is app/views.py
+        ("from . import db\ndb.ping()\n", True),
+        # The names are all there, but no import leads to them.
+        ("import logging\ndb = logging.getLogger('app')\ndb.ping()\n", False),
+        ("from app import db\ndb.refresh()\n", False),
+        ("from app.db import Cache\nCache.ping()\n", False),
+        ("from other.app import db\ndb.ping()\n", False),
+        ("from ..app import db\ndb.ping()\n", False),  # it leaves the tree
+    ],
+)
+def test_project_coroutines_are_reached_only_through_imports(
+    text: str, fires: bool, tmp_path: Path
+) -> None:
+    package = tmp_path / "app"
+    package.mkdir()
+    (package / "__init__.py").write_text("", "utf-8")
+    db = "async def ping(): ...\nclass Cache:\n    async def refresh(self): ...\n"
+    project = ProjectIndex.from_facts([("app.db", facts_of(db, str(package / "db.py")))])
+    source = Source(text, str(package / "views.py"), project)
+    assert source.may_call_project_coroutine is fires
 
 
 def test_prefilter_exact_on_a_stdlib_sample() -> None:
@@ -72,6 +114,10 @@ def test_imported_names_and_aliases_are_read_from_the_text() -> None:
     )
     assert found.aliases == {("os", "system")}
     assert found.names == {("os", "path"), ("os", "close"), ("asyncio", "*")}
+    # What the local names denote: `system` is `os`, `shut` is `os.close`; `*` binds nothing.
+    assert found.bound == {"os", "sys", "os.path", "os.close"}
+    relative = imports_in("import a.b.c\nfrom . import x\nfrom ..m import y as z\n")
+    assert relative.bound == {"a", ".x", "..m.y"}
 
 
 @pytest.mark.parametrize(

@@ -63,11 +63,12 @@ def test_reexports_are_followed_one_level(tmp_path: Path) -> None:
     db = facts_of("async def fetch(): ...\n", str(package / "db.py"))
     index = ProjectIndex.from_facts([("app", facts), ("app.db", db)])
     assert index.async_functions == {"app.db.fetch", "app.get_user"}
-    # The pre-filter's question: `get_user` is spelled, and `app` too or the file is in it.
-    assert index.may_be_called({"from", "app", "import", "get_user"}, "views")
-    assert index.may_be_called({"get_user"}, "app.views")
-    assert index.may_be_called({"fetch", "db"}, None)
-    assert not index.may_be_called({"get_user", "fetch"}, "other.views")
+    # The pre-filter's question: an import is a prefix, and the rest is spelled.
+    assert index.may_be_named({"app.get_user"}, set)
+    assert index.may_be_named({"app"}, lambda: {"app", "get_user"})
+    assert index.may_be_named({"app.db"}, lambda: {"fetch"})
+    assert not index.may_be_named({"app.db"}, lambda: {"get_user"})
+    assert not index.may_be_named({"other", "builtins"}, lambda: {"app", "db", "fetch"})
 
 
 def test_broken_files_contribute_nothing() -> None:

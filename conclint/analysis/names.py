@@ -61,6 +61,16 @@ def canonical(qualified: str) -> str:
     return qualified
 
 
+def canonical_prefixes(imported: str) -> tuple[str, ...]:
+    """Where the canonical names of `imported` and its attributes start: the name
+    itself, canonical, and for a re-exported submodule (`asyncio.tasks`) its package,
+    since `asyncio.tasks.sleep` is `asyncio.sleep`."""
+    package, _, submodule = imported.rpartition(".")
+    if submodule in _REEXPORTING_PACKAGES.get(package, ()):
+        return (imported, package)
+    return (canonical(imported),)
+
+
 def absolute_import(target: str, package: str | None) -> str | None:
     """`..db.fetch` seen from package `app.api` -> `app.db.fetch` (None if it leaves the tree)."""
     if not target.startswith("."):

@@ -16,7 +16,7 @@ import builtins
 import hashlib
 import os
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -68,28 +68,27 @@ class ProjectIndex:
     syntax: dict[str, SyntaxProblem | None] = field(default_factory=dict, compare=False)
 
     @cached_property
-    def _names(self) -> dict[str, frozenset[str]]:
-        """Last name part of each indexed coroutine function -> the parts just before it."""
-        found: dict[str, set[str]] = {}
+    def _after_prefix(self) -> dict[str, set[tuple[str, ...]]]:
+        """Each dotted prefix of an indexed coroutine function -> the parts after it
+        (`app.db.fetch`: `app` -> (`db`, `fetch`), `app.db` -> (`fetch`,), ...)."""
+        found: dict[str, set[tuple[str, ...]]] = {}
         for name in self.async_functions:
-            before, _, last = name.rpartition(".")
-            found.setdefault(last, set()).add(before.rpartition(".")[2])
-        return {last: frozenset(before) for last, before in found.items()}
+            parts = name.split(".")
+            for cut in range(1, len(parts) + 1):
+                found.setdefault(".".join(parts[:cut]), set()).add(tuple(parts[cut:]))
+        return found
 
-    def may_be_called(self, identifiers: set[str], module: str | None) -> bool:
-        """The text pre-filter's question: can a file with these identifiers, which is
-        `module`, name one of the indexed coroutine functions?
-
-        Calls resolve through imports, so `pkg.mod.fetch` (or `Client.fetch`) is named
-        by a file that spells `fetch` and `mod` (`Client`), or that spells `fetch` and
-        is in `pkg.mod`'s package (`from . import fetch`, `from .mod import fetch`).
-        """
-        own = set(module.split(".")) if module else set()
-        for identifier in identifiers.intersection(self._names):
-            before = self._names[identifier]
-            if not before.isdisjoint(identifiers) or not before.isdisjoint(own):
-                return True
-        return False
+    def may_be_named(self, imported: Iterable[str], identifiers: Callable[[], set[str]]) -> bool:
+        """The text pre-filter's question: can a file that imports these dotted names
+        (canonical, absolute) and spells these identifiers name an indexed coroutine
+        function? A name resolves only through an import (`from app import db` then
+        `db.fetch`: `app.db` and `fetch`), so one must be its prefix and the rest of
+        its parts must be spelled. `identifiers` is asked only when a prefix matches."""
+        rests = [self._after_prefix[name] for name in imported if name in self._after_prefix]
+        if not rests:
+            return False
+        spelled = identifiers()
+        return any(spelled.issuperset(rest) for found in rests for rest in found)
 
     @classmethod
     def from_facts(cls, facts: Iterable[tuple[str, ModuleFacts]]) -> ProjectIndex:

@@ -130,11 +130,11 @@ class Rule(cst.BatchableCSTVisitor):
     @classmethod
     def may_fire(cls, source: Source, settings: Settings) -> bool:
         """The pre-filter's question: a necessary condition for a finding, never a guess."""
-        if not source.has_any(cls.needles_for(settings)):
+        if cls.imports and not source.imports_any(cls.imports | settings.configured_modules()):
             return False
         if cls.async_only and not source.has_async_def:
             return False
-        return not cls.imports or source.imports_any(cls.imports | settings.configured_modules())
+        return source.has_any(cls.needles_for(settings))
 
     def get_visitors(self) -> Mapping[str, Callable[[cst.CSTNode], None]]:
         # LibCST finds visit methods with inspect.getmembers on every instance (milliseconds
