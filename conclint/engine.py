@@ -455,7 +455,8 @@ def _index_chunk(paths: Sequence[str], cache_dir: str | None) -> list[Indexed]:
             continue
         try:
             data = Path(path).read_bytes()
-            facts = facts_of(decode_source(data), path)
+            with _cyclic_gc_paused():  # an `ast` tree holds no cycles either
+                facts = facts_of(decode_source(data), path)
         except (OSError, DecodeError):
             continue  # the lint pass reports the file
         if cache is not None:

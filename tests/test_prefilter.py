@@ -128,6 +128,9 @@ def test_imported_names_and_aliases_are_read_from_the_text() -> None:
         ("from os import close\nclose(fd)\n", True),
         ("from os import *\nclose(fd)\n", True),
         ("from asyncio import Queue\nqueue.shutdown()\n", True),
+        ("import multiprocessing\njobs.close()\n", True),
+        # threading makes nothing that closes.
+        ("import threading\njobs.close()\n", False),
         # A `close` that no import can make a queue, channel or descriptor close.
         ("import os\nfile.close()\n", False),
         ("class Queue:\n    def close(self): ...\nQueue().close()\n", False),

@@ -620,6 +620,8 @@ CLOSE_METHODS: dict[str, frozenset[str]] = {
     **dict.fromkeys(_ANYIO_STREAMS + _TRIO_CHANNELS, frozenset({"close", "aclose"})),
     "asyncio.StreamWriter": frozenset({"close"}),
 }
+# The modules that make closable objects: a file that imports none of them holds none.
+CLOSABLE_MODULES: frozenset[str] = frozenset(kind.partition(".")[0] for kind in CLOSE_METHODS)
 # Functions that close the descriptor given as their first argument.
 FD_CLOSERS: frozenset[str] = frozenset({"os.close"})
 # Calls taken not to raise, so that they open no exception path (CCL3xx, CCL4xx); logging

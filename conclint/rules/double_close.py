@@ -37,7 +37,7 @@ class DoubleClose(ScopeAnalyses, Rule):
     summary = "A queue, stream, channel or file descriptor is closed twice on one path"
     message = "{noun} `{target}` {verb} on line {line} was already {verb} {first}: {reason}"
     needles = ("close", "shutdown")
-    imports = catalog.CONCURRENCY_MODULES
+    imports = catalog.CLOSABLE_MODULES
     tags = ("close", "queue", "stream")
 
     @classmethod

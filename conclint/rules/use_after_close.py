@@ -18,7 +18,7 @@ class UseAfterClose(ScopeAnalyses, Rule):
         "send everything before closing"
     )
     needles = ("put", "send")
-    imports = catalog.CONCURRENCY_MODULES
+    imports = catalog.CLOSABLE_MODULES
     tags = ("close", "queue", "stream")
 
     def visit_Call(self, node: cst.Call) -> None:
