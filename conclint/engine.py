@@ -10,7 +10,7 @@ import signal
 import sys
 import threading
 import tokenize
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
@@ -20,6 +20,7 @@ from types import FrameType
 from typing import Any, TypeVar
 
 import libcst as cst
+from libcst.metadata import CodeRange
 
 from conclint import registry
 from conclint.analysis.context import SCOPE_CLASSES, FileContext
@@ -166,7 +167,7 @@ def _lint_source(
         return _failure(path, UNREADABLE, f"cannot parse: {type(error).__name__}: {error}")
     try:
         with _recursion_limit(_DEEP_RECURSION):
-            findings, positions = _run_rules(module, path, settings, selected, project)
+            findings, positions = _run_rules(module, source, path, settings, selected, project)
             if positions is None:
                 return FileResult(path)
     except RecursionError:
@@ -269,18 +270,19 @@ def _python_syntax_error(source: str, path: str, project: ProjectIndex) -> FileR
 
 def _run_rules(
     module: cst.Module,
+    source: str,
     path: str,
     settings: Settings,
     selected: Sequence[type[Rule]],
     project: ProjectIndex,
-) -> tuple[list[Finding], Positions | None]:
-    """The rules' findings, with the positions of the file's nodes when there are any."""
+) -> tuple[list[Finding], Mapping[cst.CSTNode, CodeRange] | Positions | None]:
+    """The rules' findings, with the positions of their nodes when there are any."""
     context = FileContext(path, module, settings, project)
     instances = [rule_class(context) for rule_class in selected]
     around = dict.fromkeys(SCOPE_CLASSES, (context.enter, context.leave))
     Walker(instances, around).walk(module)
     findings = [finding for instance in instances for finding in instance.findings]
-    positions = context.positions() if findings else None
+    positions = context.positions_of([f.node for f in findings], source) if findings else None
     context.forget()
     return findings, positions
 

@@ -152,10 +152,11 @@ def test_rules_leave_nothing_holding_the_tree(name: str) -> None:
     from tests.conftest import FIXTURES
 
     path = FIXTURES / name
-    module = parse_module(path.read_text(encoding="utf-8"))
+    source = path.read_text(encoding="utf-8")
+    module = parse_module(source)
     settings = Settings(preview=True)
     findings, positions = engine._run_rules(
-        module, str(path), settings, registry.enabled_rules(settings), engine.ProjectIndex()
+        module, source, str(path), settings, registry.enabled_rules(settings), engine.ProjectIndex()
     )
     assert findings and positions is not None
     del findings, positions

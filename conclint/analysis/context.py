@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
 import libcst as cst
+from libcst.metadata import CodeRange
 
 from conclint.analysis import catalog
 from conclint.analysis.bindings import Bindings
 from conclint.analysis.names import NameResolver
-from conclint.analysis.positions import Positions
+from conclint.analysis.positions import Positions, positions_of
 from conclint.analysis.project import ProjectIndex, module_name, package_of
 from conclint.analysis.scopes import ScopeNode
 from conclint.config import Settings
@@ -74,6 +75,13 @@ class FileContext:
         """Source ranges of every node. Costs a code generation: done once, when first asked
         (by a rule whose message names a second line, or by the engine for findings)."""
         return self.memo("positions", lambda: Positions(self.module))
+
+    def positions_of(
+        self, nodes: Collection[cst.CSTNode], source: str
+    ) -> Mapping[cst.CSTNode, CodeRange] | Positions:
+        """Ranges of a few nodes (the findings'): the whole module's when a rule has asked
+        for those already, else from the statements that hold them alone."""
+        return self._memos.get("positions") or positions_of(self.module, source, nodes)
 
     def is_task_spawn(self, call: cst.Call) -> bool:
         """A call that starts an asyncio task: `create_task`/`ensure_future`/

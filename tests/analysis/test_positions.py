@@ -8,7 +8,8 @@ import libcst as cst
 import pytest
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from conclint.analysis.positions import Positions
+from conclint.analysis.positions import Positions, positions_of
+from conclint.analysis.walk import descendants
 from tests.analysis.test_walk import EVERY_SYNTAX
 from tests.conftest import fixture_files
 
@@ -36,3 +37,42 @@ def test_same_positions_as_libcst_on_fixtures(path: Path) -> None:
 @pytest.mark.parametrize("source", [EVERY_SYNTAX, ODD_LAYOUT, "", "\n", "pass"])
 def test_same_positions_as_libcst_on_odd_sources(source: str) -> None:
     _check(source)
+
+
+def _check_some(source: str) -> None:
+    """`positions_of` a fifth of the nodes at a time equals the whole module's positions."""
+    module = cst.parse_module(source)
+    everything = Positions(module)
+    nodes = [module, *descendants(module)]
+    for start in range(5):
+        some = nodes[start::5]
+        assert positions_of(module, source, some) == {node: everything[node] for node in some}
+
+
+@pytest.mark.parametrize("path", fixture_files(), ids=lambda path: path.name)
+def test_positions_of_a_few_nodes_on_fixtures(path: Path) -> None:
+    _check_some(path.read_text(encoding="utf-8"))
+
+
+NESTED_CLASSES = (
+    "class Outer:\n"
+    "\tclass Inner:\n"
+    "\t\t@staticmethod\n"
+    "\t\tdef f():\n"
+    "\t\t\treturn 1\n"
+    "\t# between\n"
+    "\tdef g(self):  # same code twice below: found by the whole module\n"
+    "\t\tpass\n"
+    "class Other:\n"
+    "\tdef g(self):  # same code twice below: found by the whole module\n"
+    "\t\tpass\n"
+    "class Short: pass\n"
+    "@decorated(call())\n"
+    "class Header(Base, metaclass=Meta):\n"
+    "    x = 1\n"
+)
+
+
+@pytest.mark.parametrize("source", [EVERY_SYNTAX, ODD_LAYOUT, NESTED_CLASSES, "pass"])
+def test_positions_of_a_few_nodes_on_odd_sources(source: str) -> None:
+    _check_some(source)
