@@ -10,7 +10,7 @@ import signal
 import sys
 import threading
 import tokenize
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
@@ -25,7 +25,6 @@ from libcst.metadata import CodeRange
 from conclint import registry
 from conclint.analysis.context import SCOPE_CLASSES, FileContext
 from conclint.analysis.nesting import hazard
-from conclint.analysis.positions import Positions
 from conclint.analysis.project import (
     ModuleFacts,
     ProjectIndex,
@@ -275,7 +274,7 @@ def _run_rules(
     settings: Settings,
     selected: Sequence[type[Rule]],
     project: ProjectIndex,
-) -> tuple[list[Finding], Mapping[cst.CSTNode, CodeRange] | Positions | None]:
+) -> tuple[list[Finding], dict[cst.CSTNode, CodeRange] | None]:
     """The rules' findings, with the positions of their nodes when there are any."""
     context = FileContext(path, module, settings, project)
     instances = [rule_class(context) for rule_class in selected]
@@ -287,8 +286,8 @@ def _run_rules(
     return findings, positions
 
 
-def _diagnostic(path: str, finding: Finding, where: object) -> Diagnostic:
-    start, end = where.start, where.end  # type: ignore[attr-defined]
+def _diagnostic(path: str, finding: Finding, where: CodeRange) -> Diagnostic:
+    start, end = where.start, where.end
     return Diagnostic(
         path,
         start.line,

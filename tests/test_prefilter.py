@@ -157,3 +157,19 @@ def test_rules_about_concurrency_objects_need_their_imports() -> None:
     configured = Settings(preview=True, extra_lock_factories=("mylib.make_lock",))
     via_config = Source("from mylib import make_lock\n" + local, "m.py")
     assert any(rule.may_fire(via_config, configured) for rule in registry.RULES)
+
+
+@pytest.mark.parametrize(
+    ("text", "fires"),
+    [
+        ("import asyncio\nasyncio.sleep(1)\n", True),
+        ("async def f():\n    pass\nf()\n", True),
+        # Without an `async def`, only asyncio's coroutine functions can be called here.
+        ("import threading\nthreading.Event().wait()\n", False),
+        ("from queue import Queue\nQueue().get()\n", False),
+    ],
+)
+def test_unawaited_coroutine_gate(text: str, fires: bool) -> None:
+    from conclint.rules.unawaited_coroutine import UnawaitedCoroutine
+
+    assert UnawaitedCoroutine.may_fire(Source(text, "module.py"), EVERY_RULE) is fires

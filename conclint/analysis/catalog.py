@@ -184,6 +184,12 @@ COROUTINE_METHODS: dict[str, frozenset[str]] = {
     ),
 }
 
+# The modules those coroutine functions and methods come from: a file with no `async def`
+# that imports none of them calls no coroutine function CCL102 knows (but the project's).
+COROUTINE_MODULES: frozenset[str] = frozenset(
+    name.partition(".")[0] for name in (*ASYNCIO_COROUTINES, *COROUTINE_METHODS)
+)
+
 # -- CCL203 swallowed-cancellation --------------------------------------------
 
 # Exception classes whose handlers catch a task's cancellation. (Since 3.8

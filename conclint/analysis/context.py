@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
@@ -78,10 +78,13 @@ class FileContext:
 
     def positions_of(
         self, nodes: Collection[cst.CSTNode], source: str
-    ) -> Mapping[cst.CSTNode, CodeRange] | Positions:
-        """Ranges of a few nodes (the findings'): the whole module's when a rule has asked
-        for those already, else from the statements that hold them alone."""
-        return self._memos.get("positions") or positions_of(self.module, source, nodes)
+    ) -> dict[cst.CSTNode, CodeRange]:
+        """Ranges of a few nodes (the findings'): from the whole module's positions when a
+        rule has asked for those already, else from the statements that hold the nodes."""
+        everything = self._memos.get("positions")
+        if everything is None:
+            return positions_of(self.module, source, nodes)
+        return {node: everything[node] for node in nodes}
 
     def is_task_spawn(self, call: cst.Call) -> bool:
         """A call that starts an asyncio task: `create_task`/`ensure_future`/

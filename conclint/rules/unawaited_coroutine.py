@@ -32,9 +32,9 @@ class UnawaitedCoroutine(DiscardedResults, Rule):
         # A call of another module's coroutine function needs no `async` in this file.
         if source.may_call_project_coroutine:
             return True
-        # The others are this file's `async def`s, or come from the concurrency modules.
+        # The others are this file's `async def`s, or come from asyncio.
         return super().may_fire(source, settings) and (
-            source.has_async_def or source.imports_any(catalog.CONCURRENCY_MODULES)
+            source.has_async_def or source.imports_any(catalog.COROUTINE_MODULES)
         )
 
     def __init__(self, context: FileContext) -> None:
