@@ -121,25 +121,29 @@ def test_imported_names_and_aliases_are_read_from_the_text() -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "fires"),
+    ("code", "text", "fires"),
     [
-        ("import os\nos.close(fd)\n", True),
-        ("import os as system\nsystem.close(fd)\n", True),
-        ("from os import close\nclose(fd)\n", True),
-        ("from os import *\nclose(fd)\n", True),
-        ("from asyncio import Queue\nqueue.shutdown()\n", True),
-        ("import multiprocessing\njobs.close()\n", True),
+        ("CCL301", "import os\nos.close(fd)\n", True),
+        ("CCL301", "import os as system\nsystem.close(fd)\n", True),
+        ("CCL301", "from os import close\nclose(fd)\n", True),
+        ("CCL301", "from os import *\nclose(fd)\n", True),
+        ("CCL301", "from asyncio import Queue\nqueue.shutdown()\n", True),
+        ("CCL301", "import multiprocessing\njobs.close()\n", True),
         # threading makes nothing that closes.
-        ("import threading\njobs.close()\n", False),
+        ("CCL301", "import threading\njobs.close()\n", False),
         # A `close` that no import can make a queue, channel or descriptor close.
-        ("import os\nfile.close()\n", False),
-        ("class Queue:\n    def close(self): ...\nQueue().close()\n", False),
+        ("CCL301", "import os\nfile.close()\n", False),
+        ("CCL301", "class Queue:\n    def close(self): ...\nQueue().close()\n", False),
+        ("CCL102", "import asyncio\nasyncio.sleep(1)\n", True),
+        ("CCL102", "async def f():\n    pass\nf()\n", True),
+        # Without an `async def`, only asyncio's coroutine functions can be called here.
+        ("CCL102", "import threading\nthreading.Event().wait()\n", False),
+        ("CCL102", "from queue import Queue\nQueue().get()\n", False),
     ],
 )
-def test_double_close_gate(text: str, fires: bool) -> None:
-    from conclint.rules.double_close import DoubleClose
-
-    assert DoubleClose.may_fire(Source(text, "module.py"), EVERY_RULE) is fires
+def test_rule_gates(code: str, text: str, fires: bool) -> None:
+    (rule,) = [rule for rule in registry.RULES if rule.code == code]
+    assert rule.may_fire(Source(text, "module.py"), EVERY_RULE) is fires
 
 
 def test_rules_about_concurrency_objects_need_their_imports() -> None:
@@ -157,19 +161,3 @@ def test_rules_about_concurrency_objects_need_their_imports() -> None:
     configured = Settings(preview=True, extra_lock_factories=("mylib.make_lock",))
     via_config = Source("from mylib import make_lock\n" + local, "m.py")
     assert any(rule.may_fire(via_config, configured) for rule in registry.RULES)
-
-
-@pytest.mark.parametrize(
-    ("text", "fires"),
-    [
-        ("import asyncio\nasyncio.sleep(1)\n", True),
-        ("async def f():\n    pass\nf()\n", True),
-        # Without an `async def`, only asyncio's coroutine functions can be called here.
-        ("import threading\nthreading.Event().wait()\n", False),
-        ("from queue import Queue\nQueue().get()\n", False),
-    ],
-)
-def test_unawaited_coroutine_gate(text: str, fires: bool) -> None:
-    from conclint.rules.unawaited_coroutine import UnawaitedCoroutine
-
-    assert UnawaitedCoroutine.may_fire(Source(text, "module.py"), EVERY_RULE) is fires
