@@ -1,11 +1,17 @@
-"""Persistent results per file, keyed by content, path, settings and version.
+"""The persistent cache: what the last runs found, per project, settings and file.
 
-Entries are JSON (never pickle: a cache directory is not trusted to run code),
-written to a temporary file and renamed into place, so concurrent runs and
-interrupted writes leave either a whole entry or none. A corrupt, foreign or
-unreadable entry is a miss; an unwritable cache directory turns the cache off
-for the run with one warning. Nothing read from an entry is trusted: its shape
-and every value's type are checked before use.
+One store file per project root and settings (`<dir>/<version>/<root>-<settings>.json`)
+maps each file's root-relative path to its content digest, module name and results,
+so no result can be served for another project, path or configuration. A run
+reads its store once and writes it once, atomically, keeping only files that still
+exist: the cache is bounded by the tree, not by its history. Entries are JSON
+(never pickle: a cache directory is not trusted to run code), and nothing read
+from one is trusted: its shape and every value's type are checked before use.
+
+The cache directory is ours only when we made it: an existing directory is used
+only when it carries our signature or is empty, and never when it is the project
+itself or holds it. `clean` removes only a directory that is signed and holds
+nothing but files of ours.
 """
 
 from __future__ import annotations
@@ -13,121 +19,297 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from conclint import __version__
 from conclint.analysis.project import ModuleFacts, SyntaxProblem
-from conclint.config import Settings
+from conclint.config import ConfigError, Settings
 from conclint.diagnostics import Diagnostic, FileResult, Severity
+from conclint.files import read_regular_file
 
 DIRECTORY_NAME = ".conclint_cache"
 _TAG = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"
     "# This file is a cache directory tag created by conclint.\n"
 )
-_FORMAT = 3
-_FACTS_KEY = f"facts\0{_FORMAT}\0{__version__}\0"
+_GITIGNORE = "*\n"
+_FORMAT = 4
+# Store files of other settings kept per project (a pre-commit hook and a full run, say).
+_SETTINGS_KEPT = 4
+# A store is a JSON file of one project; past this it is not ours, or not sane.
+_MAX_STORE_BYTES = 512 * 1024 * 1024
 # Anything that reading or decoding an untrusted entry can raise: each means "lint again".
 _BAD_ENTRY = (OSError, ValueError, LookupError, TypeError, AttributeError, RecursionError)
+# Names conclint writes inside a cache directory: version folders, and in them stores
+# (`*.json`), temporary files (`*.tmp`) and the entry folders of older formats.
+_VERSION_FOLDER = re.compile(r"\d+\.\d+[0-9A-Za-z.+-]*")
+_OUR_FILE = re.compile(r"[0-9a-z_-]+\.(json|tmp)")
+_ENTRY_FOLDER = re.compile(r"[0-9a-f]{2}")
 
 
-def default_dir(root: Path) -> Path:
-    return Path(os.environ.get("CONCLINT_CACHE_DIR") or root / DIRECTORY_NAME)
+class UnsafeCacheDir(ConfigError):
+    """A cache directory that would overlap the project or files that are not ours."""
 
 
-class Cache:
-    def __init__(self, directory: Path, settings: Settings, extra_key: str = "") -> None:
-        self.directory = directory / __version__
-        self._settings_key = hashlib.sha256(
-            repr((_FORMAT, __version__, settings.options_key(), extra_key)).encode()
-        ).hexdigest()
+def resolve_dir(flag: str | None, settings: Settings) -> Path:
+    """The cache directory of a run: the flag or CONCLINT_CACHE_DIR (from the working
+    directory), `cache-dir` from the configuration (from its project root), or
+    `.conclint_cache` in the project root."""
+    chosen = flag or os.environ.get("CONCLINT_CACHE_DIR")
+    if chosen:
+        return Path(chosen)
+    return Path(settings.root, settings.cache_dir or DIRECTORY_NAME)
+
+
+def check_dir(directory: Path, root: Path) -> None:
+    """Refuse, with the reason, a cache directory that is the project, holds it, or
+    holds files that conclint did not write; an empty or missing one is fine."""
+    real, real_root = directory.resolve(), root.resolve()
+    if real == real_root or real in real_root.parents:
+        raise UnsafeCacheDir(
+            f"cache directory {directory} is the project or contains it; "
+            "choose a directory of its own, such as .conclint_cache"
+        )
+    if directory.is_symlink() or (directory.exists() and not directory.is_dir()):
+        raise UnsafeCacheDir(f"cache directory {directory} is not a directory")
+    if directory.is_dir() and not _is_signed(directory) and any(directory.iterdir()):
+        raise UnsafeCacheDir(
+            f"cache directory {directory} holds files that conclint did not write; "
+            "choose an empty or new directory"
+        )
+
+
+def clean(directory: Path, root: Path) -> bool:
+    """Remove a cache directory that conclint made; False when there is none.
+    Refuses (UnsafeCacheDir) one that is not signed or holds anything not ours."""
+    if not directory.exists() and not directory.is_symlink():
+        return False
+    check_dir(directory, root)
+    if not _is_signed(directory):
+        raise UnsafeCacheDir(f"{directory} is not a conclint cache (no signed CACHEDIR.TAG)")
+    foreign = _foreign_entries(directory)
+    if foreign:
+        raise UnsafeCacheDir(
+            f"{directory} holds files that conclint did not write ({foreign[0]}); not removed"
+        )
+    shutil.rmtree(directory)
+    return True
+
+
+def _is_signed(directory: Path) -> bool:
+    try:
+        return read_regular_file(directory / "CACHEDIR.TAG", len(_TAG)) == _TAG.encode()
+    except OSError:
+        return False
+
+
+def _foreign_entries(directory: Path) -> list[Path]:
+    """Everything in a signed cache directory that conclint does not write."""
+    foreign = []
+    for entry in directory.iterdir():
+        if entry.name in ("CACHEDIR.TAG", ".gitignore") and _is_plain_file(entry):
+            continue
+        if _VERSION_FOLDER.fullmatch(entry.name) and _is_plain_dir(entry):
+            foreign += _foreign_in_version(entry)
+        else:
+            foreign.append(entry)
+    return foreign
+
+
+def _foreign_in_version(folder: Path) -> list[Path]:
+    foreign = []
+    for entry in folder.iterdir():
+        if _OUR_FILE.fullmatch(entry.name) and _is_plain_file(entry):
+            continue
+        if _ENTRY_FOLDER.fullmatch(entry.name) and _is_plain_dir(entry):
+            foreign += [
+                inner
+                for inner in entry.iterdir()
+                if not (_OUR_FILE.fullmatch(inner.name) and _is_plain_file(inner))
+            ]
+        else:
+            foreign.append(entry)
+    return foreign
+
+
+def _is_plain_file(path: Path) -> bool:
+    return path.is_file() and not path.is_symlink()
+
+
+def _is_plain_dir(path: Path) -> bool:
+    return path.is_dir() and not path.is_symlink()
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What the cache knows of one file."""
+
+    digest: str  # of its bytes
+    module: str | None  # its module name, which depends on the `__init__.py` around it
+    facts: ModuleFacts | None = None
+    project: str = ""  # the project index digest its result was linted with
+    result: FileResult | None = None
+
+    @property
+    def key(self) -> tuple[str, str | None, str]:
+        return self.digest, self.module, self.project
+
+
+class Store:
+    """One run's cache: read once when the run starts, written once when it ends."""
+
+    def __init__(self, directory: Path, root: Path, settings: Settings) -> None:
+        self.root = root.resolve()
+        self.folder = directory / __version__
+        settings_key = _hash(repr((_FORMAT, settings.options_key())))
+        self.prefix = hashlib.sha256(os.fsencode(self.root)).hexdigest()[:16]
+        self.file = self.folder / f"{self.prefix}-{settings_key[:16]}.json"
         self.enabled = True
+        self._old = self._load()
+        self._new: dict[str, Entry] = {}
 
-    def key(self, path: str, content: bytes) -> str:
-        """The key of a file's results; `content` is `content_digest` of its bytes."""
-        return _key(self._settings_key, path, content)
+    @classmethod
+    def open(cls, directory: Path, settings: Settings) -> Store:
+        """The store of `settings`' project in `directory`, which is checked first."""
+        root = Path(settings.root)
+        check_dir(directory, root)
+        return cls(directory, root, settings)
 
-    def load_facts(self, path: str, content: bytes) -> ModuleFacts | None:
-        """The project-index facts of a file, which depend on nothing but its path and bytes."""
-        if not self.enabled:
+    def relative(self, path: str) -> str:
+        return os.path.relpath(os.path.abspath(path), self.root)
+
+    def facts(self, path: str, digest: str, module: str | None) -> ModuleFacts | None:
+        entry = self._old.get(self.relative(path))
+        if entry is None or (entry.digest, entry.module) != (digest, module):
             return None
-        try:
-            raw = _read(self._entry(_key(_FACTS_KEY, path, content)))
-            return ModuleFacts(
-                _strings(raw["async"]),
-                _strings(raw["endless"]),
-                _pairs(raw["reexports"]),
-                _pairs(raw["blocking"]),
-                _pairs(raw["calls"]),
-                _syntax_problem(raw["syntax"]),
-            )
-        except _BAD_ENTRY:
+        return entry.facts
+
+    def result(self, path: str, digest: str, module: str | None, project: str) -> FileResult | None:
+        entry = self._old.get(self.relative(path))
+        if entry is None or (entry.digest, entry.module, entry.project) != (
+            digest,
+            module,
+            project,
+        ):
             return None
-
-    def store_facts(self, path: str, content: bytes, facts: ModuleFacts) -> None:
-        raw = {
-            "async": facts.async_functions,
-            "endless": facts.endless,
-            "reexports": facts.reexports,
-            "blocking": facts.blocking,
-            "calls": facts.calls,
-            "syntax": facts.syntax_error,
-        }
-        self._write(_key(_FACTS_KEY, path, content), raw)
-
-    def _entry(self, key: str) -> Path:
-        return self.directory / key[:2] / f"{key[2:]}.json"
-
-    def load(self, key: str, path: str) -> FileResult | None:
-        if not self.enabled:
+        if entry.result is None:
             return None
-        try:
-            return _result_from_json(_read(self._entry(key)), path)
-        except _BAD_ENTRY:
-            return None  # missing, truncated, garbage or foreign: lint again
+        return _shown_as(entry.result, path)
 
-    def store(self, key: str, result: FileResult) -> None:
-        self._write(key, _result_to_json(result))
+    def put(self, path: str, entry: Entry) -> None:
+        if entry.result is not None:  # kept without the name this run shows it by
+            entry = replace(entry, result=_shown_as(entry.result, ""))
+        self._new[self.relative(path)] = entry
 
-    def _write(self, key: str, raw: object) -> None:
+    def save(self) -> None:
+        """Write this run's entries, and the old ones of files that still exist."""
         if not self.enabled:
             return
-        entry = self._entry(key)
+        kept = {
+            relative: entry
+            for relative, entry in self._old.items()
+            if relative not in self._new and os.path.isfile(self.root / relative)
+        }
+        kept.update(self._new)
+        if kept == self._old:
+            return  # every result was read: nothing to write
+        raw = {"root": str(self.root), "files": {k: _entry_to_json(v) for k, v in kept.items()}}
         try:
-            _prepare(self.directory.parent)
-            entry.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=entry.parent, suffix=".tmp")
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                json.dump(raw, out)
-            os.replace(temporary, entry)
+            _prepare(self.folder.parent)
+            self.folder.mkdir(exist_ok=True)
+            _write_atomically(self.file, json.dumps(raw, sort_keys=True))
+            _evict(self.folder, self.prefix, self.file)
         except OSError as error:
             self.enabled = False
-            _warn(entry.parent, error)
+            _warn(self.folder, error)
+
+    def _load(self) -> dict[str, Entry]:
+        try:
+            raw = json.loads(read_regular_file(self.file, _MAX_STORE_BYTES).decode("utf-8"))
+            if not isinstance(raw, dict) or raw.get("root") != str(self.root):
+                return {}
+            files = raw["files"]
+            if not isinstance(files, dict):
+                return {}
+            return _entries(files)
+        except _BAD_ENTRY:
+            return {}  # missing, truncated, garbage or foreign: lint again
 
 
-def usable_dir(directory: str | None) -> str | None:
-    """`directory` when a cache can be written there, else None after one warning.
+def _entries(files: dict[str, Any]) -> dict[str, Entry]:
+    entries = {}
+    for relative, raw in files.items():
+        try:
+            entries[relative] = _entry_from_json(raw)
+        except _BAD_ENTRY:
+            continue  # one bad entry costs one file
+    return entries
 
-    Checked once per run, before any worker starts, so that a read-only cache
-    gives one warning rather than one per worker and chunk.
-    """
-    if directory is None:
-        return None
-    base = Path(directory)
+
+def _prepare(base: Path) -> None:
+    """Make the directory ours: the tag marks it (backup tools skip it) and a
+    `.gitignore` keeps it out of git; neither ever replaces a file that exists."""
+    base.mkdir(parents=True, exist_ok=True)
+    if not _is_signed(base):
+        if any(entry.name != "CACHEDIR.TAG" for entry in base.iterdir()):
+            raise OSError(f"{base} holds files that conclint did not write")
+        _create(base / "CACHEDIR.TAG", _TAG)
+    _create(base / ".gitignore", _GITIGNORE)
+
+
+def _create(path: Path, text: str) -> None:
     try:
-        _prepare(base)
-        (base / __version__).mkdir(exist_ok=True)
-        handle, probe = tempfile.mkstemp(dir=base / __version__, suffix=".tmp")
-        os.close(handle)
-        os.unlink(probe)
-    except OSError as error:
-        _warn(base, error)
-        return None
-    return directory
+        with open(path, "x", encoding="utf-8") as out:  # "x": never over a file
+            out.write(text)
+    except FileExistsError:
+        pass  # another run made it, or the user did: either way it stays
+
+
+def _write_atomically(target: Path, text: str) -> None:
+    """Write then rename: a reader sees the whole old file or the whole new one; a
+    failed write (a full disk) leaves nothing behind."""
+    handle, temporary = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _evict(folder: Path, prefix: str, current: Path) -> None:
+    """Keep the most recent stores of this project's other settings; drop the rest,
+    and the folders of other conclint versions (the whole directory is ours)."""
+    stores = sorted(
+        (entry for entry in folder.glob(f"{prefix}-*.json") if entry != current),
+        key=_modified,
+        reverse=True,
+    )
+    for stale in stores[_SETTINGS_KEPT - 1 :]:
+        stale.unlink(missing_ok=True)
+    for other in folder.parent.iterdir():
+        if (
+            other != folder
+            and _VERSION_FOLDER.fullmatch(other.name)
+            and _is_plain_dir(other)
+            and not _foreign_in_version(other)
+        ):
+            shutil.rmtree(other, ignore_errors=True)
+
+
+def _modified(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 _warned = False
@@ -144,11 +326,120 @@ def _warn(directory: Path, error: OSError) -> None:
         )
 
 
-def _read(entry: Path) -> dict[str, Any]:
-    raw = json.loads(entry.read_bytes().decode("utf-8"))
+def content_digest(data: bytes) -> str:
+    """A file's bytes, hashed once per run for every lookup."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def _hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _shown_as(result: FileResult, path: str) -> FileResult:
+    """A cached result under the name this run gives its file."""
+    return FileResult(
+        path,
+        tuple(replace(d, path=path) for d in result.diagnostics),
+        tuple(replace(d, path=path) for d in result.suppressed),
+        failed=result.failed,
+        snippets=result.snippets,
+    )
+
+
+# JSON shapes ------------------------------------------------------------------
+
+
+def _entry_to_json(entry: Entry) -> dict[str, object]:
+    return {
+        "digest": entry.digest,
+        "module": entry.module,
+        "facts": _facts_to_json(entry.facts) if entry.facts is not None else None,
+        "project": entry.project,
+        "result": _result_to_json(entry.result) if entry.result is not None else None,
+    }
+
+
+def _entry_from_json(raw: object) -> Entry:
     if not isinstance(raw, dict):
-        raise TypeError("a cache entry is a JSON object")
-    return raw
+        raise TypeError("an entry is a JSON object")
+    digest, module, project = raw["digest"], raw["module"], raw["project"]
+    if not isinstance(digest, str) or not isinstance(project, str):
+        raise TypeError("digests are strings")
+    if module is not None and not isinstance(module, str):
+        raise TypeError("a module name is a string")
+    facts = _facts_from_json(raw["facts"]) if raw["facts"] is not None else None
+    result = _result_from_json(raw["result"]) if raw["result"] is not None else None
+    return Entry(digest, module, facts, project, result)
+
+
+def _facts_to_json(facts: ModuleFacts) -> dict[str, object]:
+    return {
+        "async": facts.async_functions,
+        "endless": facts.endless,
+        "reexports": facts.reexports,
+        "blocking": facts.blocking,
+        "calls": facts.calls,
+        "syntax": facts.syntax_error,
+    }
+
+
+def _facts_from_json(raw: object) -> ModuleFacts:
+    if not isinstance(raw, dict):
+        raise TypeError("facts are a JSON object")
+    return ModuleFacts(
+        _strings(raw["async"]),
+        _strings(raw["endless"]),
+        _pairs(raw["reexports"]),
+        _pairs(raw["blocking"]),
+        _pairs(raw["calls"]),
+        _syntax_problem(raw["syntax"]),
+    )
+
+
+def _result_to_json(result: FileResult) -> dict[str, object]:
+    def rows(diagnostics: Iterable[Diagnostic]) -> list[list[object]]:
+        return [
+            [d.line, d.col, d.end_line, d.end_col, d.code, d.name, d.message, d.severity.value]
+            for d in diagnostics
+        ]
+
+    return {
+        "diagnostics": rows(result.diagnostics),
+        "suppressed": rows(result.suppressed),
+        "failed": result.failed,
+        "snippets": {str(line): text for line, text in result.snippets.items()},
+    }
+
+
+def _result_from_json(raw: object) -> FileResult:
+    if not isinstance(raw, dict):
+        raise TypeError("a result is a JSON object")
+
+    def diagnostics(rows: object) -> tuple[Diagnostic, ...]:
+        return tuple(_diagnostic(row) for row in _list(rows, list))
+
+    snippets = raw["snippets"]
+    failed = raw["failed"]
+    if not isinstance(snippets, dict) or not isinstance(failed, bool):
+        raise TypeError("malformed entry")
+    if not all(isinstance(text, str) for text in snippets.values()):
+        raise TypeError("malformed snippets")
+    return FileResult(
+        "",
+        diagnostics(raw["diagnostics"]),
+        diagnostics(raw["suppressed"]),
+        failed=failed,
+        snippets={int(line): text for line, text in snippets.items()},
+    )
+
+
+def _diagnostic(row: list[Any]) -> Diagnostic:
+    line, col, end_line, end_col, code, name, message, severity = row
+    if not all(type(n) is int and n >= 0 for n in (line, col, end_line, end_col)):
+        raise TypeError("positions are non-negative integers")
+    if not all(isinstance(text, str) for text in (code, name, message)):
+        raise TypeError("code, name and message are strings")
+    return Diagnostic("", line, col, end_line, end_col, code, name, message, Severity(severity))
 
 
 def _list(value: object, item_type: type) -> list[Any]:
@@ -172,80 +463,3 @@ def _syntax_problem(value: object) -> SyntaxProblem | None:
 
 def _strings(value: object) -> tuple[str, ...]:
     return tuple(_list(value, str))
-
-
-def content_digest(data: bytes) -> bytes:
-    """A file's bytes, hashed once per run for both of its keys."""
-    return hashlib.sha256(data).digest()
-
-
-def _key(prefix: str, path: str, content: bytes) -> str:
-    digest = hashlib.sha256(prefix.encode())
-    digest.update(os.path.normpath(path).encode("utf-8", "surrogateescape"))
-    digest.update(b"\0")
-    digest.update(content)
-    return digest.hexdigest()
-
-
-def _prepare(base: Path) -> None:
-    """Mark the directory as a cache (backup tools skip it; git ignores it)."""
-    base.mkdir(parents=True, exist_ok=True)
-    tag = base / "CACHEDIR.TAG"
-    if not tag.exists():
-        tag.write_text(_TAG, encoding="utf-8")
-        (base / ".gitignore").write_text("*\n", encoding="utf-8")
-
-
-def clean(directory: Path) -> str | None:
-    """Remove a cache directory, but only one that carries our tag."""
-    if not (directory / "CACHEDIR.TAG").is_file():
-        return None
-    shutil.rmtree(directory, ignore_errors=True)
-    return str(directory)
-
-
-def _result_to_json(result: FileResult) -> dict[str, object]:
-    def rows(diagnostics: tuple[Diagnostic, ...]) -> list[list[object]]:
-        return [
-            [d.line, d.col, d.end_line, d.end_col, d.code, d.name, d.message, d.severity.value]
-            for d in diagnostics
-        ]
-
-    return {
-        "version": __version__,
-        "diagnostics": rows(result.diagnostics),
-        "suppressed": rows(result.suppressed),
-        "failed": result.failed,
-        "snippets": {str(line): text for line, text in result.snippets.items()},
-    }
-
-
-def _result_from_json(raw: dict[str, Any], path: str) -> FileResult:
-    if raw.get("version") != __version__:
-        raise ValueError("entry of another version")
-
-    def diagnostics(rows: object) -> tuple[Diagnostic, ...]:
-        return tuple(_diagnostic(path, row) for row in _list(rows, list))
-
-    snippets = raw["snippets"]
-    failed = raw["failed"]
-    if not isinstance(snippets, dict) or not isinstance(failed, bool):
-        raise TypeError("malformed entry")
-    if not all(isinstance(text, str) for text in snippets.values()):
-        raise TypeError("malformed snippets")
-    return FileResult(
-        path,
-        diagnostics(raw["diagnostics"]),
-        diagnostics(raw["suppressed"]),
-        failed=failed,
-        snippets={int(line): text for line, text in snippets.items()},
-    )
-
-
-def _diagnostic(path: str, row: list[Any]) -> Diagnostic:
-    line, col, end_line, end_col, code, name, message, severity = row
-    if not all(type(n) is int and n >= 0 for n in (line, col, end_line, end_col)):
-        raise TypeError("positions are non-negative integers")
-    if not all(isinstance(text, str) for text in (code, name, message)):
-        raise TypeError("code, name and message are strings")
-    return Diagnostic(path, line, col, end_line, end_col, code, name, message, Severity(severity))

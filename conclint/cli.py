@@ -184,10 +184,9 @@ def _clean(cache_dir: str | None) -> int:
     from conclint.config import find_config_file, load_settings
 
     settings = load_settings(find_config_file(Path.cwd()), registry.known_codes())
-    root = Path(settings.root)
-    chosen = cache_dir or settings.cache_dir
-    removed = cache.clean(root / chosen if chosen else cache.default_dir(root))
-    print(f"removed {removed}" if removed else "no cache to remove", file=sys.stderr)
+    directory = cache.resolve_dir(cache_dir, settings)
+    removed = cache.clean(directory, Path(settings.root))
+    print(f"removed {directory}" if removed else "no cache to remove", file=sys.stderr)
     return EXIT_CLEAN
 
 
@@ -232,8 +231,6 @@ def load_run_settings(args: argparse.Namespace) -> Settings:
         changes["respect_gitignore"] = False
     if args.jobs is not None:
         changes["jobs"] = args.jobs
-    if args.cache_dir is not None:
-        changes["cache_dir"] = args.cache_dir
     return replace(settings, **changes)
 
 
@@ -243,7 +240,7 @@ def _globs(text: str) -> tuple[str, ...]:
 
 def _check(args: argparse.Namespace) -> int:
     from conclint.discovery import discover
-    from conclint.engine import lint_source
+    from conclint.engine import UNREADABLE, failure, lint_source
 
     settings = load_run_settings(args)
     output_format = args.output_format or os.environ.get("CONCLINT_OUTPUT_FORMAT") or "text"
@@ -261,7 +258,10 @@ def _check(args: argparse.Namespace) -> int:
         found = discover(paths, settings, force_exclude=args.force_exclude)
         if found.missing:
             raise UsageError(f"no such file or directory: {', '.join(found.missing)}")
-        results = _lint(found.files, settings, args.no_cache)
+        results = _lint(found.files, settings, args)
+        # What discovery could not list or would not open is reported, not skipped.
+        failed = [failure(path, UNREADABLE, why) for path, why in found.unreadable]
+        results = sorted([*results, *failed], key=lambda result: result.path)
 
     _write_report(results, settings, args, output_format)
     has_findings = any(result.diagnostics for result in results)
@@ -281,14 +281,11 @@ def _read_stdin() -> str:
         return data.decode("utf-8", errors="replace")
 
 
-def _lint(files: list[str], settings: Settings, no_cache: bool) -> list[FileResult]:
-    from conclint import cache
-    from conclint.engine import lint_paths
+def _lint(files: list[str], settings: Settings, args: argparse.Namespace) -> list[FileResult]:
+    from conclint.cache import resolve_dir
+    from conclint.runner import lint_paths
 
-    cache_dir = None
-    if not no_cache:
-        chosen = settings.cache_dir or cache.default_dir(Path(settings.root))
-        cache_dir = str(Path(settings.root, chosen))
+    cache_dir = None if args.no_cache else resolve_dir(args.cache_dir, settings)
     return lint_paths(files, settings, settings.jobs, cache_dir)
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from conclint.config import Settings
 from conclint.diagnostics import FileResult
-from conclint.engine import lint_paths
+from conclint.runner import lint_paths
 from tests.conftest import FIXTURES, Expectation, fixture_files, parse_expectations
 
 # Every rule, preview ones included, runs on every fixture: an unmarked line is a negative.

@@ -15,9 +15,10 @@ import pytest
 from conclint import registry
 from conclint.config import Settings, load_settings
 from conclint.diagnostics import FileResult
-from conclint.engine import lint_file, lint_paths
+from conclint.engine import lint_file
 from conclint.flake8_plugin import Plugin
 from conclint.pylint_plugin import MESSAGE_IDS, ConclintChecker, message_ids
+from conclint.runner import lint_paths
 from tests.conftest import fixture_files
 
 # Preview on, and a rule option set, so the tools must read [tool.conclint] themselves.
@@ -283,6 +284,32 @@ def test_flake8_reads_rule_options_from_pyproject(tmp_path: Path) -> None:
     config = '[tool.conclint]\nextra-spawners = ["app.tasks.spawn"]\n'
     (tmp_path / "pyproject.toml").write_text(config, encoding="utf-8")
     assert _run([*command, "app.py"], tmp_path).stdout.split() == ["6", "CCL101"]
+
+
+# Files flake8 itself cannot take: each is that file's E999/E902, never the others' loss.
+FLAKE8_CANNOT_PARSE = {
+    "syntax.py": b"def f(:\n",
+    "unterminated.py": b'x = """\n',
+    "indentation.py": b"\tif x:\n        \tpass\n",
+    "newer_syntax.py": b"type Alias = int\n",
+    "nul.py": b"x = 1\x00\n",
+}
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_flake8_keeps_the_findings_of_other_files(tmp_path: Path, jobs: str) -> None:
+    for name, data in FLAKE8_CANNOT_PARSE.items():
+        (tmp_path / name).write_bytes(data)
+    (tmp_path / "good.py").write_text(BUGGY, encoding="utf-8")
+    command = [sys.executable, "-m", "flake8", "--isolated", "-j", jobs]
+    done = _run([*command, "--select=CCL,E999,E902", "--format=%(path)s %(code)s", "."], tmp_path)
+    assert "Traceback" not in done.stderr
+    reported = sorted(line.split() for line in done.stdout.splitlines())
+    assert ["./good.py", "CCL101"] in reported
+    # Every file flake8 could not take is named, so none passes unseen.
+    assert {path for path, code in reported if code in ("E999", "E902")} == {
+        f"./{name}" for name in FLAKE8_CANNOT_PARSE
+    }
 
 
 def test_flake8_stops_cleanly_on_a_bad_config(tmp_path: Path) -> None:

@@ -192,7 +192,7 @@ def test_the_cache_holds_only_json(tmp_path: Path) -> None:
     run("m.py", cwd=tmp_path)
     cache_files = [p for p in (tmp_path / ".conclint_cache").rglob("*") if p.is_file()]
     entries = [p for p in cache_files if p.suffix == ".json"]
-    assert len(entries) == 2  # the file's result and its project-index facts
+    assert len(entries) == 1  # the project's store: the file's result and index facts
     assert all(isinstance(json.loads(p.read_bytes()), dict) for p in entries)
     assert sorted(p.name for p in cache_files if p.suffix != ".json") == [
         ".gitignore",

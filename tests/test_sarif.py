@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
@@ -11,15 +12,19 @@ from functools import cache
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 import jsonschema
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from conclint import registry
 from conclint.config import Settings
 from conclint.diagnostics import FileResult, Severity
-from conclint.engine import lint_paths, lint_source
+from conclint.engine import lint_source
 from conclint.report import sarif
+from conclint.runner import lint_paths
 from tests.conftest import ROOT, fixture_files
 from tests.test_reporters import finding, report_options
 
@@ -135,6 +140,31 @@ def test_cli_sarif_reports_a_file_that_does_not_parse_as_a_notification(tmp_path
     )
 
 
+def test_cli_names_a_file_that_is_not_utf8_by_its_bytes(tmp_path: Path) -> None:
+    """Every format is valid UTF-8, and the SARIF URI leads back to the very file."""
+    (tmp_path / "src").mkdir()
+    name = b"src/bad\xff\xfe.py"
+    with open(os.path.join(os.fsencode(tmp_path), name), "wb") as handle:
+        handle.write(BUGGY.encode("utf-8"))
+    out = {}
+    for fmt in ("text", "json", "json-lines", "github", "sarif"):
+        command = [sys.executable, "-m", "conclint", "check", "--no-cache", "--isolated"]
+        command += ["--output-format", fmt, "src"]
+        run = subprocess.run(command, cwd=tmp_path, capture_output=True, timeout=600)
+        assert run.returncode == 1, run.stderr.decode("utf-8", "replace")
+        out[fmt] = run.stdout.decode("utf-8")  # strict: raises on anything not UTF-8
+    shown = "src/bad\\xff\\xfe.py"  # the bytes that are not UTF-8, as `\\xNN`
+    assert out["text"].startswith(f"{shown}:6:5: CCL101 ")
+    assert json.loads(out["json"])[0]["path"] == shown
+    assert json.loads(out["json-lines"])["path"] == shown
+    assert out["github"].startswith(f"::warning file={shown},line=6,")
+    document = json.loads(out["sarif"])
+    assert_valid(document)
+    assert [_where(result) for result in _results(document)] == [("src/bad%FF%FE.py", 6, "CCL101")]
+    (uri,) = {_where(result)[0] for result in _results(document)}
+    assert os.path.isfile(os.path.join(os.fsencode(tmp_path), unquote_to_bytes(uri)))
+
+
 # The reporter as a pure function -------------------------------------------------
 
 
@@ -190,6 +220,42 @@ def test_artifact_uris(path: str, uri: str, base: str | None) -> None:
     (result,) = _results(render([FileResult(path, (finding(path),))]))
     artifact = result["locations"][0]["physicalLocation"]["artifactLocation"]
     assert artifact.get("uriBaseId") == base
+
+
+# os.fsdecode keeps each byte of a file name that is not UTF-8 as a lone surrogate.
+@pytest.mark.parametrize(
+    ("path", "uri", "base"),
+    [
+        ("/project/src/bad\udcff.py", "src/bad%FF.py", "%SRCROOT%"),
+        ("caf\udce9 \udcc3.py", "caf%E9%20%C3.py", "%SRCROOT%"),
+        ("/elsewhere/bad\udcff.py", "file:///elsewhere/bad%FF.py", None),
+    ],
+)
+def test_undecodable_file_names_have_uris_of_their_bytes(
+    path: str, uri: str, base: str | None
+) -> None:
+    assert sarif.artifact_uri(path, "/project") == (uri, base)
+    diagnostic = finding(path, message="in \udcff")
+    text = sarif.render([FileResult(path, (diagnostic,))], report_options())
+    document = json.loads(text.encode("utf-8"))  # valid UTF-8, or encode() raises
+    assert_valid(document)
+    (result,) = _results(document)
+    assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == uri
+    assert result["message"]["text"] == "in \\xff"
+
+
+# A file name: any bytes but NUL and "/", and not "." or "..".
+NAME = st.binary(min_size=1, max_size=12).filter(lambda b: b"\0" not in b and b"/" not in b)
+
+
+@given(st.lists(NAME.filter(lambda b: b not in (b".", b"..")), min_size=1, max_size=3))
+def test_artifact_uri_names_the_original_bytes(parts: list[bytes]) -> None:
+    name = b"/".join(parts)
+    relative, base = sarif.artifact_uri(os.fsdecode(name), "/project")
+    assert base == "%SRCROOT%" and unquote_to_bytes(relative) == name
+    absolute, base = sarif.artifact_uri(os.fsdecode(b"/elsewhere/" + name), "/project")
+    assert base is None and unquote_to_bytes(absolute) == b"file:///elsewhere/" + name
+    assert (relative + absolute).isascii() and " " not in relative + absolute
 
 
 def test_root_uri_always_ends_with_a_slash() -> None:

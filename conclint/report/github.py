@@ -6,13 +6,19 @@ from collections.abc import Sequence
 
 from conclint.diagnostics import Diagnostic, FileResult, Severity
 from conclint.report import ReportOptions
+from conclint.report.escape import utf8_safe
 
 _COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "notice"}
 
 
 def escape_data(text: str) -> str:
-    """The message part: `%`, CR and LF would end or corrupt the command."""
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """The message part: `%`, CR and LF would end or corrupt the command.
+
+    The runner reads commands a line at a time and a line ends only at CR or LF, so nothing
+    else can start a command; other characters stay raw so that `file=` names the real file.
+    Lone surrogates (bytes of a file name that are not UTF-8) become `\\xff`: output is UTF-8.
+    """
+    return utf8_safe(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
 def escape_property(text: str) -> str:

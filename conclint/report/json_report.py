@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
 from conclint.diagnostics import Diagnostic, FileResult
 from conclint.report import ReportOptions
+from conclint.report.escape import to_json
 
 
 def as_dict(diagnostic: Diagnostic, rules_url: dict[str, str]) -> dict[str, object]:
@@ -28,4 +28,4 @@ def as_dict(diagnostic: Diagnostic, rules_url: dict[str, str]) -> dict[str, obje
 def render(results: Sequence[FileResult], options: ReportOptions) -> str:
     urls = {rule.code: rule.docs_url for rule in options.rules}
     items = [as_dict(d, urls) for result in results for d in result.diagnostics]
-    return json.dumps(items, indent=2, ensure_ascii=False) + "\n"
+    return to_json(items, indent=2) + "\n"

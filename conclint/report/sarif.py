@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import json
-import os.path
+import os
 import re
 from collections.abc import Iterator, Sequence
 from pathlib import PurePath
@@ -13,6 +12,7 @@ from urllib.parse import quote
 from conclint.diagnostics import Diagnostic, FileResult, Severity
 from conclint.pages import section
 from conclint.report import ReportOptions, RuleInfo
+from conclint.report.escape import to_json
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/conclint/conclint"
@@ -59,7 +59,7 @@ def render(results: Sequence[FileResult], options: ReportOptions) -> str:
         "results": _by_position(found),
     }
     document = {"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return to_json(document, indent=2) + "\n"
 
 
 # Paths ----------------------------------------------------------------------
@@ -76,6 +76,8 @@ def artifact_uri(path: str, root: str, base: str | None = None) -> Uri:
 
     A relative `path` is taken as relative to `base` (the directory the paths were
     given from; the root when absent): reporters never look at the cwd themselves.
+    The URI percent-encodes the file name's bytes (`os.fsencode`), so that a name that
+    is not UTF-8 (held as lone surrogates) still names the file: `bad%FF.py`.
     """
     # normpath is string work only: `a/../b` -> `b`, no file system access.
     full = PurePath(os.path.normpath(PurePath(base or root) / path))
@@ -83,7 +85,7 @@ def artifact_uri(path: str, root: str, base: str | None = None) -> Uri:
         relative = full.relative_to(root).as_posix()
     except ValueError:
         return full.as_uri(), None
-    return quote(relative, safe="/"), SRCROOT
+    return quote(os.fsencode(relative), safe="/"), SRCROOT
 
 
 def _location(uri: Uri, region: Json) -> Json:
