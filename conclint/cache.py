@@ -33,6 +33,7 @@ from conclint.analysis.project import ModuleFacts, SyntaxProblem
 from conclint.config import ConfigError, Settings
 from conclint.diagnostics import Diagnostic, FileResult, Severity
 from conclint.files import read_regular_file
+from conclint.report.escape import printable
 
 DIRECTORY_NAME = ".conclint_cache"
 _TAG = (
@@ -320,10 +321,8 @@ def _warn(directory: Path, error: OSError) -> None:
     if not _warned:
         _warned = True
         reason = error.strerror or str(error)
-        print(
-            f"conclint: warning: cache disabled, cannot write {directory}: {reason}",
-            file=sys.stderr,
-        )
+        message = f"conclint: warning: cache disabled, cannot write {directory}: {reason}"
+        print(printable(message), file=sys.stderr)
 
 
 def content_digest(data: bytes) -> str:

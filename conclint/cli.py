@@ -115,7 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _dispatch(build_parser().parse_args(args))
     except UsageError as error:
-        print(f"conclint: error: {error}", file=sys.stderr)
+        print(_shown(f"conclint: error: {error}"), file=sys.stderr)
         return EXIT_ERROR
     except BrokenPipeError:
         # `conclint ... | head`: the reader left; say nothing more.
@@ -124,11 +124,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as error:  # a bug of ours: say so, and never look like "findings"
-        print(
-            f"conclint: internal error, please report: {type(error).__name__}: {error}",
-            file=sys.stderr,
-        )
+        message = f"conclint: internal error, please report: {type(error).__name__}: {error}"
+        print(_shown(message), file=sys.stderr)
         return EXIT_ERROR
+
+
+def _shown(text: str) -> str:
+    """A message naming user paths, with the characters a terminal acts on escaped."""
+    from conclint.report.escape import printable
+
+    return printable(text)
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -186,7 +191,7 @@ def _clean(cache_dir: str | None) -> int:
     settings = load_settings(find_config_file(Path.cwd()), registry.known_codes())
     directory = cache.resolve_dir(cache_dir, settings)
     removed = cache.clean(directory, Path(settings.root))
-    print(f"removed {directory}" if removed else "no cache to remove", file=sys.stderr)
+    print(_shown(f"removed {directory}") if removed else "no cache to remove", file=sys.stderr)
     return EXIT_CLEAN
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -23,6 +24,7 @@ from conclint.report import (
     json_report,
     text,
 )
+from tests.test_cli import run
 
 # Any text that is valid Unicode, with controls, format characters and line separators drawn often.
 HOSTILE_TEXT = st.text(
@@ -302,3 +304,11 @@ def test_github_output_is_one_command_per_finding(path: str, message: str) -> No
     properties = dict(item.split("=", 1) for item in head.removeprefix("warning ").split(","))
     assert _unescape(properties["file"]) == path.replace("\\", "/")
     assert _unescape(data) == message
+
+
+def test_messages_on_stderr_cannot_forge_lines(tmp_path: Path) -> None:
+    name = "gone.py\nfake.py:1:1: CCL101 forged\x1b[2J"
+    done = run(name, cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1
+    assert "\\nfake.py:1:1: CCL101 forged\\x1b[2J" in done.stderr
