@@ -207,14 +207,14 @@ def load_run_settings(args: argparse.Namespace) -> Settings:
         config_file: Path | None
         if args.config:
             config_file = Path(args.config)
-            if not config_file.is_file():
+            if not os.path.lexists(config_file):
                 raise UsageError(f"config file not found: {args.config}")
         else:
             first = next((p for p in args.paths if p != "-"), None)
             start = Path(first) if first else Path.cwd()
             if args.stdin_filename and not first:
                 start = Path(args.stdin_filename).parent
-            config_file = find_config_file(start if start.exists() else Path.cwd())
+            config_file = find_config_file(start if os.path.exists(start) else Path.cwd())
         settings = load_settings(config_file, known)
 
     changes: dict[str, Any] = {}
@@ -256,7 +256,10 @@ def _check(args: argparse.Namespace) -> int:
             raise UsageError("'-' (standard input) cannot be combined with other paths")
         display = args.stdin_filename or "-"
         source = _read_stdin()
-        results = [lint_source(source, display, settings)]
+        if source is None:
+            results = [failure(display, UNREADABLE, "standard input is larger than conclint reads")]
+        else:
+            results = [lint_source(source, display, settings)]
     else:
         if args.stdin_filename:
             raise UsageError("--stdin-filename needs '-' as the path")
@@ -275,10 +278,14 @@ def _check(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if has_findings and not args.exit_zero else EXIT_CLEAN
 
 
-def _read_stdin() -> str:
+def _read_stdin() -> str | None:
+    """Standard input as text; None when it holds more than a source file may."""
     from conclint.engine import DecodeError, decode_source
+    from conclint.files import MAX_SOURCE_BYTES
 
-    data = sys.stdin.buffer.read()
+    data = sys.stdin.buffer.read(MAX_SOURCE_BYTES + 1)
+    if len(data) > MAX_SOURCE_BYTES:
+        return None
     try:
         return decode_source(data)
     except DecodeError:

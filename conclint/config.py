@@ -7,12 +7,15 @@ import functools
 import os
 import re
 import sys
+import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 import pathspec
+
+from conclint.files import MAX_SOURCE_BYTES, read_regular_file
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -120,39 +123,54 @@ _KEYS: dict[str, tuple[str, str]] = {
 
 def find_config_file(start: Path) -> Path | None:
     """The nearest pyproject.toml with a [tool.conclint] table, upward from `start`."""
-    directory = start if start.is_dir() else start.parent
+    directory = start if os.path.isdir(start) else start.parent
     directory = directory.resolve()
     for candidate_dir in (directory, *directory.parents):
         candidate = candidate_dir / "pyproject.toml"
-        if candidate.is_file():
+        if os.path.isfile(candidate):
             try:
                 data = _read_toml(candidate)
             except ConfigError:
                 return candidate  # report the broken file rather than skip it silently
-            if "conclint" in data.get("tool", {}):
+            tool = data.get("tool")
+            if isinstance(tool, dict) and "conclint" in tool:
                 return candidate
-        if (candidate_dir / ".git").exists():
+        if os.path.exists(candidate_dir / ".git"):
             break
     return None
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    """The file's TOML, or a ConfigError naming the file: any bytes, never a crash."""
     try:
-        with path.open("rb") as handle:
-            data: dict[str, Any] = tomllib.load(handle)
-            return data
+        data = read_regular_file(path, MAX_SOURCE_BYTES)
     except OSError as error:
-        raise ConfigError(f"{path}: cannot read: {error.strerror}") from None
-    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: cannot read: {error.strerror or error}") from None
+    try:
+        text = data.decode("utf-8")  # TOML is UTF-8, and tomllib.load would not say where
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        byte = data[error.start]
+        message = f"{path}: invalid TOML: byte {byte:#04x} on line {line} is not UTF-8"
+        raise ConfigError(message) from None
+    try:
+        table: dict[str, Any] = tomllib.loads(text)
+        return table
+    # TOMLDecodeError is a ValueError, as is the error for an integer of over 4300 digits.
+    except ValueError as error:
         raise ConfigError(f"{path}: invalid TOML: {error}") from None
+    except RecursionError:  # tomllib recurses into nested arrays and tables
+        raise ConfigError(f"{path}: invalid TOML: nested too deeply") from None
 
 
 def load_settings(config_file: Path | None, known_codes: Iterable[str]) -> Settings:
     """Read and validate `[tool.conclint]`; defaults when there is no file."""
     if config_file is None:
         return Settings(root=str(Path.cwd()))
-    data = _read_toml(config_file)
-    table = data.get("tool", {}).get("conclint", {})
+    tool = _read_toml(config_file).get("tool", {})
+    if not isinstance(tool, dict):
+        raise ConfigError(f"{config_file}: [tool] must be a table")
+    table = tool.get("conclint", {})
     where = f"{config_file}: [tool.conclint]"
     if not isinstance(table, dict):
         raise ConfigError(f"{where} must be a table")
@@ -198,10 +216,18 @@ def _convert(value: Any, kind: str, where: str, known_codes: tuple[str, ...]) ->
         if not isinstance(value, dict):
             raise ConfigError(f"{where} must be a table of glob = [codes]")
         return tuple(
-            (glob, _string_list(codes, f"{where} '{glob}'", "codes", known_codes))
+            (_glob(glob, where), _string_list(codes, f"{where} '{glob}'", "codes", known_codes))
             for glob, codes in value.items()
         )
     return _string_list(value, where, kind, known_codes)
+
+
+def _glob(glob: str, where: str) -> str:
+    try:
+        _per_file_spec(glob)
+    except (ValueError, re.error):  # `tests\`, `!`, `[z-a]`
+        raise ConfigError(f"{where}: '{glob}' is not a valid glob") from None
+    return glob
 
 
 def _string_list(
@@ -247,10 +273,6 @@ def _longest_prefix(code: str, prefixes: tuple[str, ...]) -> int:
     return max((len(prefix) for prefix in prefixes if code.startswith(prefix)), default=-1)
 
 
-def env_cache_dir() -> str | None:
-    return os.environ.get("CONCLINT_CACHE_DIR") or None
-
-
 def per_file_ignored(path: str, settings: Settings) -> tuple[str, ...]:
     """Code prefixes that `per-file-ignores` turns off for `path`."""
     if not settings.per_file_ignores:
@@ -267,9 +289,13 @@ def per_file_ignored(path: str, settings: Settings) -> tuple[str, ...]:
 def _compiled_per_file(
     table: tuple[tuple[str, tuple[str, ...]], ...],
 ) -> tuple[tuple[pathspec.PathSpec[Any], tuple[str, ...]], ...]:
-    return tuple(
-        (pathspec.PathSpec.from_lines("gitignore", [glob]), codes) for glob, codes in table
-    )
+    return tuple((_per_file_spec(glob), codes) for glob, codes in table)
+
+
+def _per_file_spec(glob: str) -> pathspec.PathSpec[Any]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # `re` warns of sets like `[[` (FutureWarning)
+        return pathspec.PathSpec.from_lines("gitignore", [glob])
 
 
 def _relative_to_root(path: str, root: str) -> str:

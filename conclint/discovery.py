@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import codecs
 import fnmatch
 import os
+import re
+import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -12,14 +15,20 @@ from pathlib import Path
 import pathspec
 
 from conclint.config import Settings
+from conclint.files import MAX_SOURCE_BYTES, NotRegularFileError, check_regular, read_regular_file
 
-PYTHON_SUFFIXES = (".py",)
+# As ruff: stubs are linted too, and their `async def`s tell the project index
+# which calls make coroutines.
+PYTHON_SUFFIXES = (".py", ".pyi")
 
 
 @dataclass
 class Discovery:
     files: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
+    # (path, why): a directory that cannot be listed, or a Python file that is no
+    # regular file (a FIFO, a device); each is reported as CCL002, never skipped unseen.
+    unreadable: list[tuple[str, str]] = field(default_factory=list)
 
 
 def discover(paths: Sequence[str], settings: Settings, *, force_exclude: bool = False) -> Discovery:
@@ -27,7 +36,8 @@ def discover(paths: Sequence[str], settings: Settings, *, force_exclude: bool = 
 
     Explicit files are linted whatever their name, unless `force_exclude` applies
     the excludes to them too (pre-commit passes every file explicitly).
-    Directory walks never follow a symlink out of the directory given.
+    Directory walks never follow a symlink out of the directory given. Files are
+    told apart by their stat, never opened here: a FIFO is reported, not waited on.
     """
     found = Discovery()
     seen: set[str] = set()
@@ -35,30 +45,56 @@ def discover(paths: Sequence[str], settings: Settings, *, force_exclude: bool = 
     root = Path(settings.root)
     for raw in paths:
         path = Path(raw)
-        if not path.exists() and not path.is_symlink():
+        if not os.path.lexists(raw):
             found.missing.append(raw)
             continue
-        if path.is_dir():
-            walker = _walk(path, excluded, root, settings.respect_gitignore)
+        if os.path.isdir(raw):
+            walker = _walk(path, excluded, root, settings.respect_gitignore, found.unreadable)
         elif force_exclude and _is_excluded(path, excluded, root, with_parents=True):
             continue
         else:
             walker = iter([path])
         for file in walker:
             text = os.path.normpath(str(file))
-            if text not in seen:
-                seen.add(text)
+            if text in seen:
+                continue
+            seen.add(text)
+            why = _not_regular(text)
+            if why is None:
                 found.files.append(text)
+            else:
+                found.unreadable.append((text, f"cannot read file: {why}"))
     found.files.sort()
+    found.unreadable = sorted(set(found.unreadable))
     return found
 
 
+def _not_regular(path: str) -> str | None:
+    """What `path` is when it is no regular file; None for a regular file, and for one
+    that cannot be looked at (reading it then reports why)."""
+    try:
+        check_regular(path)
+    except NotRegularFileError as error:
+        return error.strerror
+    except OSError:
+        pass
+    return None
+
+
 def _walk(
-    top: Path, excluded: tuple[tuple[str, bool], ...], root: Path, use_gitignore: bool
+    top: Path,
+    excluded: tuple[tuple[str, bool], ...],
+    root: Path,
+    use_gitignore: bool,
+    unreadable: list[tuple[str, str]],
 ) -> Iterator[Path]:
+    def unlistable(error: OSError) -> None:
+        where = os.path.normpath(error.filename or top)
+        unreadable.append((where, f"cannot list directory: {error.strerror or error}"))
+
     real_top = top.resolve()
     ignores = _GitIgnores(top) if use_gitignore else None
-    for directory, dirnames, filenames in os.walk(top):
+    for directory, dirnames, filenames in os.walk(top, onerror=unlistable):
         here = Path(directory)
         if ignores is not None:
             ignores.enter(here)
@@ -77,15 +113,17 @@ def _walk(
                 continue
             if ignores is not None and ignores.ignored(candidate, is_dir=False):
                 continue
-            if candidate.is_symlink() and not _inside(candidate, real_top):
+            # A symlink out of the tree is not followed, and a dangling one holds nothing.
+            if os.path.islink(candidate) and not (
+                _inside(candidate, real_top) and os.path.exists(candidate)
+            ):
                 continue
-            if candidate.is_file():
-                yield candidate
+            yield candidate
 
 
 def _inside(path: Path, real_top: Path) -> bool:
     """Symlinks may point anywhere; only what resolves inside the root is walked."""
-    if not path.is_symlink():
+    if not os.path.islink(path):
         return True
     try:
         path.resolve().relative_to(real_top)
@@ -140,7 +178,7 @@ class _GitIgnores:
         # .gitignore files above the walked directory, up to the repository root.
         for parent in (top, *top.parents):
             self._load(parent)
-            if (parent / ".git").exists():
+            if os.path.exists(parent / ".git"):
                 break
         # A directory named on the command line is linted even if an outer .gitignore
         # lists it (a virtualenv's or pyenv's tree): then only its own files apply.
@@ -153,12 +191,11 @@ class _GitIgnores:
     def _load(self, directory: Path) -> None:
         if directory in self._specs:
             return
-        ignore_file = directory / ".gitignore"
         try:
-            lines = ignore_file.read_text(encoding="utf-8", errors="replace").splitlines()
+            data = read_regular_file(directory / ".gitignore", MAX_SOURCE_BYTES)
         except OSError:
-            return
-        self._specs[directory] = pathspec.GitIgnoreSpec.from_lines(lines)
+            return  # none, or none to read (git warns and goes on without it)
+        self._specs[directory] = gitignore_spec(data)
 
     def ignored(self, path: Path, *, is_dir: bool) -> bool:
         absolute = Path(os.path.abspath(path))
@@ -170,3 +207,29 @@ class _GitIgnores:
             if spec.match_file(relative + "/" if is_dir else relative):
                 return True
         return False
+
+
+def gitignore_spec(data: bytes) -> pathspec.GitIgnoreSpec:
+    """The patterns of a .gitignore as git reads them, whatever the bytes.
+
+    Lines end at LF (a CR before it dropped), a UTF-8 BOM is skipped, and bytes
+    that are not UTF-8 stand for themselves as in the names `os.walk` gives. A
+    pattern that pathspec cannot compile (`foo\\`, `!`, `[z-a]`) is left out, as it
+    matches nothing in git: one such line never costs the others.
+    """
+    text = data.removeprefix(codecs.BOM_UTF8).decode("utf-8", "surrogateescape")
+    lines = [line.removesuffix("\r") for line in text.split("\n")]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # `re` warns of sets like `[[` (FutureWarning)
+        try:
+            return pathspec.GitIgnoreSpec.from_lines(lines)
+        except (ValueError, re.error):
+            return pathspec.GitIgnoreSpec.from_lines(filter(_usable, lines))
+
+
+def _usable(pattern: str) -> bool:
+    try:
+        pathspec.GitIgnoreSpec.from_lines([pattern])
+    except (ValueError, re.error):
+        return False
+    return True

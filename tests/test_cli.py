@@ -250,3 +250,17 @@ def test_a_directory_named_explicitly_is_linted_even_if_an_outer_gitignore_lists
     assert [line.split(":")[0] for line in done.stdout.splitlines()] == [str(package / "bug.py")]
     # Walked from the repository root, the ignored tree stays ignored.
     assert run("--no-cache", ".", cwd=tmp_path).returncode == 0
+
+
+def test_a_path_longer_than_the_system_allows_is_a_usage_error(tmp_path: Path) -> None:
+    done = run("x" * 5000 + ".py", cwd=tmp_path)
+    assert done.returncode == 2
+    assert "no such file or directory" in done.stderr and "internal error" not in done.stderr
+
+
+def test_stdin_past_the_source_limit_is_ccl002(tmp_path: Path) -> None:
+    from conclint.files import MAX_SOURCE_BYTES
+
+    done = run("-", "--stdin-filename", "big.py", cwd=tmp_path, stdin="#" * (MAX_SOURCE_BYTES + 1))
+    assert done.returncode == 1
+    assert done.stdout.startswith("big.py:1:1: CCL002 standard input is larger")
