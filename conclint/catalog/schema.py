@@ -1,0 +1,366 @@
+"""The shape of the catalog's data files, and their validation.
+
+A data file (`data/*.toml`, one per library or family of libraries) holds:
+
+    [library]
+    modules = ["asyncio"]          # top-level modules it describes
+    concurrency = true             # its objects are tasks, threads, queues, locks...
+
+    [kinds."asyncio.Queue"]        # a kind: what an object is
+    classes = ["asyncio.Queue"]    # called to make one, and named in annotations
+    factories = []                 # called to make one (functions, not types)
+    annotations = []               # named in annotations only (base classes, ABCs)
+    traits = ["queue"]             # what rules group kinds by (TRAITS below)
+    noun = "queue"                 # what messages call it
+    remedy = "..."                 # what to do instead of one of its blocking methods
+    closed-error = "..."           # what a send raises once it is closed
+    bound = { keyword = "maxsize", position = 0 }   # or false: it cannot be bounded
+
+    [kinds."asyncio.Queue".methods]
+    get = ["coroutine", "take"]    # roles (METHOD_ROLES), or a table with parameters:
+    put = { roles = ["coroutine", "put"], block = [1, "block"], timeout = [2, "timeout"] }
+
+    [functions]                    # module-level functions (and classes called as such)
+    "asyncio.sleep" = ["coroutine", "paces"]
+    "time.sleep" = { roles = ["blocking"], remedy = "use `await asyncio.sleep(...)`" }
+
+    [names]                        # values, constants and exception classes
+    "asyncio.CancelledError" = ["cancellation"]
+
+    [any-receiver]                 # methods matched by name on any object
+    run_in_executor = ["offload"]
+
+Every key, role and trait is checked against the vocabularies below when the
+file is loaded; a mistake is a `CatalogError` naming the file and the entry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+# What rules group kinds by.
+TRAITS = frozenset(
+    {
+        "lock",  # acquire()/release(), and `with lock as x` binds True, not the lock
+        "release-unbounded",  # a release() past the acquires raises the count silently
+        "condition",  # wait() must sit in a loop that re-checks
+        "event",
+        "thread-lock",  # blocks the thread: held across `await`, it can stall the loop
+        "limiter",  # bounds how much runs at once
+        "put-waits-when-full",  # put() waits for room once the queue is bounded
+        "thread",  # must be joined unless it is a daemon
+        "executor",  # workers live until it is shut down
+        "closed-by-with",  # `with`/`async with` closes it on the way out
+        "cancellation-class",  # is the running framework's cancellation exception
+        "task",
+        "loop",
+    }
+)
+
+METHOD_ROLES = frozenset(
+    {
+        "coroutine",  # returns a coroutine to await
+        "blocking",  # blocks the thread (with `block`/`timeout` to tell the forms that do not)
+        "take",  # takes an item (a queue's get)
+        "fill",  # adds an item (a queue's put, a deque's append)
+        "task-done",  # marks a taken item done (queue.task_done)
+        "send",  # sends into a closable object
+        "close",  # closes or shuts it down
+        "shutdown",  # stops an executor's workers
+        "spawn",  # starts a task or job from the call's arguments
+        "starts",  # starts the object itself (thread.start())
+        "offload",  # runs its callable argument on a worker thread
+        "formats",  # turns its arguments into text (a logger's methods)
+        "cannot-raise",
+        "retains",  # keeps its argument beyond the call (containers, registries)
+    }
+)
+
+FUNCTION_ROLES = frozenset(
+    {
+        "coroutine",  # a coroutine function
+        "spawn",  # starts a task from a coroutine: its result must be kept
+        "blocking",
+        "offload",
+        "waits",  # waits for the work it is given (gather, wait, as_completed)
+        "paces",  # sleeps
+        "never-returns",  # raises SystemExit or ends the process
+        "ends-process",  # ends the process on the spot: no `finally` runs
+        "cannot-raise",
+        "formats",  # turns its arguments into text
+        "truth-test",  # only asks whether its argument is true
+        "returns-non-callable",
+        "returns-callable",
+        "plain-decorator",  # leaves a function returning what its body returns
+        "keeps-coroutine",  # a decorator after which an async def still gives a coroutine
+        "closes-fd",  # closes the descriptor given as its first argument
+        "cancel-settles",  # a cancel() of what it makes ends it, as a join() does
+    }
+)
+
+NAME_ROLES = frozenset(
+    {
+        "cancellation",  # an exception class a handler of the cancellation catches
+        "endless",  # an iterable that never ends (sys.stdin)
+        "returns-early",  # a `return_when` after which `wait` may leave work pending
+    }
+)
+
+_KIND_KEYS = frozenset(
+    {
+        "classes",
+        "factories",
+        "annotations",
+        "traits",
+        "noun",
+        "remedy",
+        "closed-error",
+        "bound",
+        "methods",
+    }
+)
+_METHOD_KEYS = frozenset({"roles", "block", "timeout", "returns", "handoff", "future"})
+_FUNCTION_KEYS = frozenset({"roles", "remedy", "handoff", "unpacks", "endless-with-args"})
+_FILE_KEYS = frozenset({"library", "kinds", "functions", "names", "any-receiver"})
+
+
+class CatalogError(Exception):
+    """A catalog entry that does not fit the schema; the message names where it is."""
+
+
+@dataclass(frozen=True)
+class Argument:
+    """Where a call takes one argument: its position (None: keyword only) and keyword."""
+
+    position: int | None
+    keyword: str
+
+
+@dataclass(frozen=True)
+class Handoff:
+    """How a call hands a callable over to run elsewhere: the callable's position and
+    keyword, and where its arguments go (a position of an `args` tuple, also accepted
+    as `args=`; "rest": the positional arguments after the callable; None: nowhere)."""
+
+    callable: int
+    keyword: str | None = None
+    args: int | str | None = None
+
+
+@dataclass(frozen=True)
+class Method:
+    roles: frozenset[str]
+    block: Argument | None = None  # the flag that, when false, makes it return at once
+    timeout: Argument | None = None  # the timeout that, when zero, does the same
+    returns: str | None = None  # the kind it returns
+    handoff: Handoff | None = None
+    future: str | None = None  # what messages call the future it returns
+
+
+@dataclass(frozen=True)
+class Function:
+    roles: frozenset[str]
+    remedy: str | None = None
+    handoff: Handoff | None = None
+    unpacks: tuple[str, ...] = ()  # kinds of the tuple it returns, in order
+    endless_with_args: frozenset[int] = frozenset()  # argument counts it never ends with
+
+
+@dataclass(frozen=True)
+class Bound:
+    keyword: str
+    position: int
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    classes: tuple[str, ...] = ()
+    factories: tuple[str, ...] = ()
+    annotations: tuple[str, ...] = ()
+    traits: frozenset[str] = frozenset()
+    noun: str | None = None
+    remedy: str | None = None
+    closed_error: str | None = None
+    bound: Bound | Literal[False] | None = None  # None: not a buffer; False: no bound exists
+    methods: dict[str, Method] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Library:
+    """One data file's entries."""
+
+    source: str
+    modules: tuple[str, ...]
+    concurrency: bool
+    kinds: tuple[Kind, ...]
+    functions: dict[str, Function]
+    names: dict[str, frozenset[str]]
+    any_receiver: dict[str, Method]
+
+
+def library(raw: dict[str, Any], source: str) -> Library:
+    """Validate one parsed data file; `source` names it in errors."""
+    where = _Where(source)
+    where.keys(raw, _FILE_KEYS, "the file")
+    header = where.table(raw.get("library", {}), "[library]")
+    where.keys(header, frozenset({"modules", "concurrency"}), "[library]")
+    kinds = where.table(raw.get("kinds", {}), "[kinds]")
+    functions = where.table(raw.get("functions", {}), "[functions]")
+    names = where.table(raw.get("names", {}), "[names]")
+    any_receiver = where.table(raw.get("any-receiver", {}), "[any-receiver]")
+    return Library(
+        source,
+        where.names(header.get("modules", []), "[library] modules"),
+        where.flag(header.get("concurrency", False), "[library] concurrency"),
+        tuple(_kind(name, where.table(value, name), where) for name, value in kinds.items()),
+        {name: _function(name, value, where) for name, value in functions.items()},
+        {name: where.roles(value, NAME_ROLES, f"[names] {name}") for name, value in names.items()},
+        {name: _method(name, value, where) for name, value in any_receiver.items()},
+    )
+
+
+def _kind(name: str, raw: dict[str, Any], where: _Where) -> Kind:
+    label = f"kind {name}"
+    where.dotted(name, label)
+    where.keys(raw, _KIND_KEYS, label)
+    methods = where.table(raw.get("methods", {}), f"{label} methods")
+    return Kind(
+        name,
+        where.names(raw.get("classes", []), f"{label} classes"),
+        where.names(raw.get("factories", []), f"{label} factories"),
+        where.names(raw.get("annotations", []), f"{label} annotations"),
+        where.roles(raw.get("traits", []), TRAITS, f"{label} traits"),
+        where.text(raw.get("noun"), f"{label} noun"),
+        where.text(raw.get("remedy"), f"{label} remedy"),
+        where.text(raw.get("closed-error"), f"{label} closed-error"),
+        _bound(raw.get("bound"), where, label),
+        {method: _method(method, value, where, label) for method, value in methods.items()},
+    )
+
+
+def _bound(raw: object, where: _Where, label: str) -> Bound | Literal[False] | None:
+    if raw is None:
+        return None
+    if raw is False:
+        return False
+    table = where.table(raw, f"{label} bound")
+    where.keys(table, frozenset({"keyword", "position"}), f"{label} bound")
+    keyword, position = table.get("keyword"), table.get("position")
+    if not isinstance(keyword, str) or type(position) is not int or position < 0:
+        raise where.error(f"{label} bound: give keyword (text) and position (0 or more)")
+    return Bound(keyword, position)
+
+
+def _method(name: str, raw: object, where: _Where, owner: str = "[any-receiver]") -> Method:
+    label = f"{owner} method {name}"
+    if not name.isidentifier():
+        raise where.error(f"{label}: not a method name")
+    if isinstance(raw, list):
+        return Method(where.roles(raw, METHOD_ROLES, label))
+    table = where.table(raw, label)
+    where.keys(table, _METHOD_KEYS, label)
+    return Method(
+        where.roles(table.get("roles", []), METHOD_ROLES, label),
+        _argument(table.get("block"), where, f"{label} block"),
+        _argument(table.get("timeout"), where, f"{label} timeout"),
+        where.text(table.get("returns"), f"{label} returns"),
+        _handoff(table.get("handoff"), where, label),
+        where.text(table.get("future"), f"{label} future"),
+    )
+
+
+def _function(name: str, raw: object, where: _Where) -> Function:
+    label = f"function {name}"
+    where.dotted(name, label)
+    table = {"roles": raw} if isinstance(raw, list) else where.table(raw, label)
+    where.keys(table, _FUNCTION_KEYS, label)
+    counts = table.get("endless-with-args", [])
+    if not isinstance(counts, list) or not all(type(n) is int and n >= 0 for n in counts):
+        raise where.error(f"{label} endless-with-args: a list of argument counts")
+    roles = where.roles(table.get("roles", []), FUNCTION_ROLES, label)
+    if "blocking" in roles and not isinstance(table.get("remedy"), str):
+        raise where.error(f"{label}: a blocking function names its remedy")
+    return Function(
+        roles,
+        where.text(table.get("remedy"), f"{label} remedy"),
+        _handoff(table.get("handoff"), where, label),
+        where.names(table.get("unpacks", []), f"{label} unpacks"),
+        frozenset(counts),
+    )
+
+
+def _argument(raw: object, where: _Where, label: str) -> Argument | None:
+    if raw is None:
+        return None
+    if (
+        not isinstance(raw, list)
+        or len(raw) != 2
+        or not (raw[0] is False or (type(raw[0]) is int and raw[0] >= 0))
+        or not isinstance(raw[1], str)
+    ):
+        raise where.error(f"{label}: give [position, keyword] (position false: keyword only)")
+    return Argument(None if raw[0] is False else raw[0], raw[1])
+
+
+def _handoff(raw: object, where: _Where, label: str) -> Handoff | None:
+    if raw is None:
+        return None
+    table = where.table(raw, f"{label} handoff")
+    where.keys(table, frozenset({"callable", "keyword", "args"}), f"{label} handoff")
+    position, keyword, args = table.get("callable"), table.get("keyword"), table.get("args")
+    if (
+        type(position) is not int
+        or not (keyword is None or isinstance(keyword, str))
+        or not (args is None or args == "rest" or (type(args) is int and args >= 0))
+    ):
+        raise where.error(f"{label} handoff: callable (position), keyword, args (position/rest)")
+    return Handoff(position, keyword, args)
+
+
+@dataclass(frozen=True)
+class _Where:
+    source: str
+
+    def error(self, message: str) -> CatalogError:
+        return CatalogError(f"{self.source}: {message}")
+
+    def table(self, value: object, label: str) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise self.error(f"{label}: expected a table")
+        return value
+
+    def keys(self, table: dict[str, Any], allowed: frozenset[str], label: str) -> None:
+        unknown = sorted(set(table) - allowed)
+        if unknown:
+            raise self.error(f"{label}: unknown key {unknown[0]!r}")
+
+    def names(self, value: object, label: str) -> tuple[str, ...]:
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise self.error(f"{label}: expected a list of dotted names")
+        for item in value:
+            self.dotted(item, label)
+        return tuple(value)
+
+    def dotted(self, name: str, label: str) -> None:
+        if not name or not all(part.isidentifier() for part in name.split(".")):
+            raise self.error(f"{label}: {name!r} is not a dotted name")
+
+    def roles(self, value: object, allowed: frozenset[str], label: str) -> frozenset[str]:
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise self.error(f"{label}: expected a list of roles")
+        unknown = sorted(set(value) - allowed)
+        if unknown:
+            raise self.error(f"{label}: unknown role or trait {unknown[0]!r}")
+        return frozenset(value)
+
+    def text(self, value: object, label: str) -> str | None:
+        if value is not None and not isinstance(value, str):
+            raise self.error(f"{label}: expected text")
+        return value
+
+    def flag(self, value: object, label: str) -> bool:
+        if not isinstance(value, bool):
+            raise self.error(f"{label}: expected true or false")
+        return value
