@@ -49,6 +49,9 @@ class FileResult:
     failed: bool = False
     # Source text of the reported lines only (for --show-source and fingerprints).
     snippets: dict[int, str] = field(default_factory=dict, compare=False)
+    # The result says more about this run than about the file (out of time or memory):
+    # another run may do better, so it is never cached.
+    transient: bool = False
 
 
 # flake8's own pattern, so that `# noqa` means the same under the CLI and flake8.

@@ -8,18 +8,30 @@ import io
 import signal
 import sys
 import threading
+import time
 import tokenize
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from types import FrameType
+from typing import Literal
 
 import libcst as cst
 from libcst.metadata import CodeRange
 
 from conclint import registry
+from conclint.analysis import nesting
 from conclint.analysis.context import SCOPE_CLASSES, FileContext
-from conclint.analysis.nesting import hazard
-from conclint.analysis.project import ProjectIndex, parse_python
+from conclint.analysis.nesting import (
+    UNPARSED,
+    Python,
+    Screen,
+    SyntaxProblem,
+    hazard,
+    parse_python,
+    screen,
+)
+from conclint.analysis.project import ModuleFacts, ProjectIndex, facts_of
 from conclint.analysis.walk import Walker
 from conclint.config import Settings, per_file_ignored
 from conclint.diagnostics import (
@@ -30,7 +42,7 @@ from conclint.diagnostics import (
     parse_suppressions,
 )
 from conclint.files import MAX_SOURCE_BYTES, read_regular_file
-from conclint.parse import parse_module
+from conclint.parse import Parsed, is_long, parse_module, rewritten, source_lines
 from conclint.prefilter import Source
 from conclint.rules.base import Finding, Rule
 
@@ -89,12 +101,29 @@ def lint_source(
     cannot fire (only tests use it, to prove the pre-filter never hides a finding).
     """
     try:
-        with _time_guard(settings.file_timeout), paused_cyclic_gc():
+        with _time_guard(settings.file_timeout) as budget, paused_cyclic_gc():
             return _lint_source(
-                source, path, settings, rules, apply_suppressions, prefilter, project
+                source, path, settings, rules, apply_suppressions, prefilter, project, budget
             )
     except _OutOfTime:
-        return failure(path, UNREADABLE, _timeout_message(settings))
+        return failure(path, UNREADABLE, _timeout_message(settings), transient=True)
+    except _Refused as refusal:
+        return failure(path, UNREADABLE, refusal.message, transient=True)
+    except MemoryError:
+        # Raised where the tree was being built: unwinding to here has freed it.
+        return failure(path, UNREADABLE, "ran out of memory; file skipped", transient=True)
+
+
+def bounded_facts(source: str, path: str, settings: Settings) -> ModuleFacts:
+    """`facts_of` for the index pass, within the bounds of linting the file: out of time
+    or memory, the facts are transient (no opinion on the file, never cached)."""
+    try:
+        with _time_guard(settings.file_timeout) as budget, paused_cyclic_gc():
+            if 2 * len(source) >= _SMALL and not nesting.too_large(source):
+                budget.afford(screen(source).tokens, "python")
+            return facts_of(source, path)
+    except (_OutOfTime, _Refused, MemoryError):
+        return ModuleFacts(transient=True)
 
 
 def _lint_source(
@@ -105,6 +134,7 @@ def _lint_source(
     apply_suppressions: bool,
     prefilter: bool,
     project: ProjectIndex | None,
+    budget: _Budget,
 ) -> FileResult:
     selected = tuple(rules) if rules is not None else registry.enabled_rules(settings)
     selected = _without_ignored(selected, path, settings)
@@ -112,39 +142,126 @@ def _lint_source(
     if prefilter:
         text = Source(source, path, project)
         selected = tuple(rule for rule in selected if rule.may_fire(text, settings))
+    # Python's opinion from the index pass: None where it parsed the file.
+    opinion: Python = project.syntax.get(path, UNPARSED)
     if not selected:
-        return _python_syntax_error(source, path, project) or FileResult(path)
-    danger = hazard(source)
+        return _verdict(source, path, opinion, budget)
+    parsed = _parse(source, path, UNPARSED if opinion is None else opinion, budget)
+    if isinstance(parsed, FileResult):
+        return parsed
+    try:
+        with _recursion_limit(_DEEP_RECURSION):
+            findings, positions = _run_rules(
+                parsed.module, parsed.source, path, settings, selected, project
+            )
+            if positions is None:
+                return FileResult(path)
+    except RecursionError:
+        return failure(path, UNREADABLE, "too deeply nested to analyse; file skipped")
+    except MemoryError:
+        raise
+    except Exception as error:
+        message = f"internal error, please report: {type(error).__name__}: {error}"
+        return failure(path, UNREADABLE, message)
+    diagnostics = [
+        _diagnostic(path, finding, positions[finding.node], parsed) for finding in findings
+    ]
+    return _finish(path, source, diagnostics, apply_suppressions)
+
+
+def _verdict(source: str, path: str, opinion: Python, budget: _Budget) -> FileResult:
+    """The result of a file no rule looks at: whether it parses, as LibCST's parser says.
+
+    Python's parser is asked first, being far cheaper (the index pass has asked it
+    for most files already); what it accepts, conclint's parse accepts too (see
+    `parse.rewritten`). Only a file it rejects goes to LibCST, which decides: newer
+    syntax than the running Python's parses, broken code does not. A file too large
+    to parse at all is left alone: nothing needs it parsed.
+    """
+    clean = FileResult(path)
+    if opinion is None:
+        return clean
+    found = None
+    if opinion is UNPARSED:
+        found = screen(source)
+        if found.tokens > nesting.MAX_TOKENS:
+            return clean
+        opinion = _python(source, found, budget)
+    if not isinstance(opinion, tuple):
+        return clean  # Python parses it, or it nests too deeply to ask
+    parsed = _parse(source, path, opinion, budget, found)
+    if isinstance(parsed, Parsed):
+        return clean
+    syntax_error = parsed.diagnostics[0].code == SYNTAX_ERROR[0]
+    return parsed if syntax_error or parsed.transient else clean
+
+
+def _parse(
+    source: str, path: str, python: Python, budget: _Budget, found: Screen | None = None
+) -> Parsed | FileResult:
+    """The file as LibCST parses it, or why it cannot be: its CCL001, or a CCL002 for a
+    file too large or too deeply nested to parse. `python` is Python's parse of it,
+    where the caller has it; it is made here only where it is needed (a deep or long
+    file, or one LibCST rejects)."""
+    found = found or screen(source)
+    if found.tokens > nesting.MAX_TOKENS:
+        message = (
+            f"too large to analyse: about {found.tokens:,} tokens, more than the"
+            f" {nesting.MAX_TOKENS:,} conclint parses in one file; file skipped"
+        )
+        return failure(path, UNREADABLE, message)
+    if python is UNPARSED and (found.depth_bound >= nesting.MAX_DEPTH or is_long(source)):
+        python = _python(source, found, budget)
+    danger = hazard(source, found, python)
     if danger is not None:
         kind = SYNTAX_ERROR if danger.syntax_error else UNREADABLE
         return failure(path, kind, danger.message, danger.line, danger.column)
+    budget.afford(found.tokens, "libcst")
+    module = _libcst(source, python, path)
+    if not isinstance(module, cst.ParserSyntaxError):
+        return module if isinstance(module, FileResult) else Parsed(module, source)
+    # Rejected: Python's parser rejects it too (and words and places it better), or
+    # LibCST cannot take its layout as written.
+    if python is UNPARSED:
+        python = _python(source, found, budget)
+    if isinstance(python, tuple):
+        line, column, message = python
+        return failure(path, SYNTAX_ERROR, message, line, column)
+    layout = rewritten(source) if isinstance(python, ast.Module) else None
+    if layout is not None:
+        budget.afford(found.tokens, "libcst")
+        again = _libcst(layout.source, python, path)
+        if isinstance(again, FileResult):
+            return again
+        if isinstance(again, cst.Module):
+            return Parsed(again, layout.source, layout.shifts)
+    message = f"syntax not supported by the parser: {module.message}"
+    return failure(path, SYNTAX_ERROR, message, module.raw_line, module.raw_column)
+
+
+def _libcst(
+    source: str, python: Python, path: str
+) -> cst.Module | cst.ParserSyntaxError | FileResult:
+    """LibCST's parse of `source`, its syntax error, or why it could not parse it."""
     try:
-        module = parse_module(source)
+        return parse_module(source, python=python)
     except cst.ParserSyntaxError as error:
-        # Python's own parser places and words syntax errors better than LibCST's.
-        message = f"syntax not supported by the parser: {error.message}"
-        fallback = failure(path, SYNTAX_ERROR, message, error.raw_line, error.raw_column)
-        return _python_syntax_error(source, path, project) or fallback
+        return error
     except RecursionError:
         return failure(path, SYNTAX_ERROR, "too deeply nested to parse; file skipped")
+    except MemoryError:
+        raise
     except BaseException as error:
         # Text the native parser cannot take (a lone surrogate, say), or a panic in
         # it, which pyo3 raises as a BaseException of its own.
         if not isinstance(error, Exception) and type(error).__name__ != "PanicException":
             raise
         return failure(path, UNREADABLE, f"cannot parse: {type(error).__name__}: {error}")
-    try:
-        with _recursion_limit(_DEEP_RECURSION):
-            findings, positions = _run_rules(module, source, path, settings, selected, project)
-            if positions is None:
-                return FileResult(path)
-    except RecursionError:
-        return failure(path, UNREADABLE, "too deeply nested to analyse; file skipped")
-    except Exception as error:
-        message = f"internal error, please report: {type(error).__name__}: {error}"
-        return failure(path, UNREADABLE, message)
-    diagnostics = [_diagnostic(path, finding, positions[finding.node]) for finding in findings]
-    return _finish(path, source, diagnostics, apply_suppressions)
+
+
+def _python(source: str, found: Screen, budget: _Budget) -> ast.Module | SyntaxProblem | None:
+    budget.afford(found.tokens, "python")
+    return parse_python(source)
 
 
 @contextmanager
@@ -161,12 +278,93 @@ def paused_cyclic_gc() -> Iterator[None]:
             gc.enable()
 
 
+# Time ------------------------------------------------------------------------------
+
+
 class _OutOfTime(BaseException):
     """The time guard's alarm: a BaseException, so that no `except Exception` swallows it."""
 
 
+class _Refused(Exception):
+    """Work no signal can interrupt (a native parse) that would not end in time."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Pace:
+    """Seconds a token that Python's parser and LibCST's take on this machine."""
+
+    python: float
+    libcst: float
+
+
+# Below this many tokens no machine parses for long: the alarm is bound enough.
+_SMALL = 20_000
+# Measured once per process, when a file first needs an estimate.
+_pace: Pace | None = None
+
+
+def _measured_pace() -> Pace:
+    global _pace
+    if _pace is None:
+        sample = _PACE_SAMPLE * 40
+        tokens = screen(sample).tokens
+        per_token = [_seconds(parse, sample) / tokens for parse in (parse_python, parse_module)]
+        _pace = Pace(*per_token)
+    return _pace
+
+
+# Ordinary code of about 130 tokens: 40 of it take Python's parser some milliseconds,
+# LibCST's some tens.
+_PACE_SAMPLE = """
+class Worker(Base):
+    \"\"\"A worker.\"\"\"
+
+    async def run(self, queue: asyncio.Queue[int], *, limit: int = 10) -> list[str]:
+        done = [str(item) for item in await queue.get() if item > limit]  # kept
+        if not done or self.stopped:
+            raise RuntimeError(f"nothing for {self.name!r}", len(done))
+        return {"done": done, "left": queue.qsize() - 1}.get("done", [])
+"""
+
+
+def _seconds(parse: Callable[[str], object], sample: str) -> float:
+    """The faster of two runs: the slower says more about other work on the machine."""
+    times = []
+    for _ in range(2):
+        started = time.perf_counter()
+        parse(sample)
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+class _Budget:
+    """The time one file has left, where the time guard runs (else no bound applies)."""
+
+    def __init__(self, seconds: float, guarded: bool) -> None:
+        self.seconds = seconds
+        self.deadline = time.monotonic() + seconds if guarded else None
+
+    def afford(self, tokens: int, parser: Literal["python", "libcst"]) -> None:
+        """Refuse a native parse that would not end before the deadline: no signal can
+        stop it, so the file would overrun by as long as it takes."""
+        if self.deadline is None or tokens < _SMALL:
+            return
+        pace = _measured_pace()
+        expected = tokens * (pace.python if parser == "python" else pace.libcst)
+        if expected > self.deadline - time.monotonic():
+            shown = f"{expected:.0f}" if expected >= 10 else f"{expected:.1f}"
+            raise _Refused(
+                f"would take longer than the file-timeout of {self.seconds:g} s: parsing its"
+                f" {tokens:,} tokens takes about {shown} s here; file skipped"
+            )
+
+
 @contextmanager
-def _time_guard(seconds: float) -> Iterator[None]:
+def _time_guard(seconds: float) -> Iterator[_Budget]:
     """Interrupt the work on one file after `seconds`, where a real-time timer is ours.
 
     Signals exist on POSIX only and reach the main thread only (of the CLI and of
@@ -179,7 +377,7 @@ def _time_guard(seconds: float) -> Iterator[None]:
         or signal.getsignal(signal.SIGALRM) not in (signal.SIG_DFL, signal.SIG_IGN)
         or signal.getitimer(signal.ITIMER_REAL)[0] > 0
     ):
-        yield
+        yield _Budget(seconds, guarded=False)
         return
 
     def expire(signum: int, frame: FrameType | None) -> None:
@@ -188,7 +386,7 @@ def _time_guard(seconds: float) -> Iterator[None]:
     previous = signal.signal(signal.SIGALRM, expire)
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
-        yield
+        yield _Budget(seconds, guarded=True)
     finally:
         try:
             signal.setitimer(signal.ITIMER_REAL, 0)
@@ -198,10 +396,6 @@ def _time_guard(seconds: float) -> Iterator[None]:
 
 def _timeout_message(settings: Settings) -> str:
     return f"took longer than the file-timeout of {settings.file_timeout:g} s; file skipped"
-
-
-def timed_out(result: FileResult, settings: Settings) -> bool:
-    return result.failed and result.diagnostics[0].message == _timeout_message(settings)
 
 
 # LibCST's visitors recurse once per nesting level, and long implicit string
@@ -217,23 +411,6 @@ def _recursion_limit(limit: int) -> Iterator[None]:
         yield
     finally:
         sys.setrecursionlimit(previous)
-
-
-def _python_syntax_error(source: str, path: str, project: ProjectIndex) -> FileResult | None:
-    """CCL001 from Python's own parser, or None when it accepts the source.
-
-    Also run on files the pre-filter skips, so that no broken file goes unreported;
-    the project index has already parsed most files, and its verdict is reused.
-    """
-    if path in project.syntax:
-        problem = project.syntax[path]
-    else:
-        parsed = parse_python(source)
-        problem = None if isinstance(parsed, ast.Module) or parsed is None else parsed
-    if problem is None:
-        return None
-    line, column, message = problem
-    return failure(path, SYNTAX_ERROR, message, line, column)
 
 
 def _run_rules(
@@ -255,14 +432,14 @@ def _run_rules(
     return findings, positions
 
 
-def _diagnostic(path: str, finding: Finding, where: CodeRange) -> Diagnostic:
+def _diagnostic(path: str, finding: Finding, where: CodeRange, parsed: Parsed) -> Diagnostic:
     start, end = where.start, where.end
     return Diagnostic(
         path,
         start.line,
-        start.column,
+        parsed.column(start.line, start.column),
         end.line,
-        end.column,
+        parsed.column(end.line, end.column),
         finding.code,
         finding.name,
         finding.message,
@@ -273,7 +450,7 @@ def _diagnostic(path: str, finding: Finding, where: CodeRange) -> Diagnostic:
 def _finish(
     path: str, source: str, diagnostics: list[Diagnostic], apply_suppressions: bool
 ) -> FileResult:
-    lines = source.splitlines()
+    lines = [line.rstrip("\r\n") for line in source_lines(source)]
     active: list[Diagnostic] = []
     suppressed: list[Diagnostic] = []
     noqa = parse_suppressions(lines) if apply_suppressions else {}
@@ -285,11 +462,17 @@ def _finish(
 
 
 def failure(
-    path: str, kind: tuple[str, str], message: str, line: int = 1, column: int = 0
+    path: str,
+    kind: tuple[str, str],
+    message: str,
+    line: int = 1,
+    column: int = 0,
+    *,
+    transient: bool = False,
 ) -> FileResult:
     code, name = kind
     diagnostic = Diagnostic(path, line, column, line, column, code, name, message, Severity.ERROR)
-    return FileResult(path, (diagnostic,), failed=True)
+    return FileResult(path, (diagnostic,), failed=True, transient=transient)
 
 
 def _without_ignored(

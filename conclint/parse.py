@@ -12,33 +12,58 @@ calls `_validate`), about a fifth of the parse. Those checks guard trees built b
 hand; the parser rejects invalid source itself and builds only valid nodes, so
 they are switched off while it runs (tests/test_parse.py: same trees, same
 verdicts on broken code, the checks back on afterwards).
+
+A few layouts Python accepts cannot be written as LibCST's tree: an indented
+block whose indentation is not the text of the enclosing block's plus more (a
+tab, then eight spaces and a tab; a form feed), or more than 3,000 strings in
+one implicit concatenation (LibCST's parser refuses them). `rewritten` writes
+those as LibCST takes them, keeping every line and, but for a form feed's, every
+column where it was, so that the findings stay where they are in the file.
 """
 
 from __future__ import annotations
 
 import ast
 import io
-from collections.abc import Iterator
+import tokenize
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from itertools import pairwise
 
 import libcst as cst
 from libcst._nodes.base import CSTNode
 
-from conclint.analysis.project import parse_python
+from conclint.analysis.nesting import UNPARSED, Python, parse_python
 
 # Files longer than this are parsed in pieces of about this many lines.
 PIECE_LINES = 2_000
 
 
-def parse_module(source: str, piece_lines: int = PIECE_LINES) -> cst.Module:
-    """`libcst.parse_module(source)`, in pieces when the source is long."""
-    # Line ends as Python counts them (str.splitlines would also cut at form feeds).
-    lines = io.StringIO(source, newline="").readlines()
+def is_long(source: str) -> bool:
+    """Whether `parse_module` parses `source` in pieces, cut where Python's parser says."""
+    # Line ends counted cheaply first: a CRLF counts twice, so only "not long" is sure.
+    ends = source.count("\n") + source.count("\r")
+    return ends > 2 * PIECE_LINES and len(source_lines(source)) > 2 * PIECE_LINES
+
+
+def source_lines(source: str) -> list[str]:
+    """The lines of `source`, with their ends, as Python counts them (str.splitlines
+    would also cut at form feeds and other separators)."""
+    return io.StringIO(source, newline="").readlines()
+
+
+def parse_module(
+    source: str, piece_lines: int = PIECE_LINES, python: Python = UNPARSED
+) -> cst.Module:
+    """`libcst.parse_module(source)`, in pieces when the source is long, cut where
+    Python's parse of it (`python`, where the caller has it) says statements start."""
+    lines = source_lines(source)
     if len(lines) <= 2 * piece_lines:
         return _parsed(source)
-    tree = parse_python(source)
-    cuts = _cuts(tree, lines, piece_lines) if isinstance(tree, ast.Module) else []
+    if python is UNPARSED:
+        python = parse_python(source)
+    cuts = _cuts(python, lines, piece_lines) if isinstance(python, ast.Module) else []
     if not cuts:
         return _parsed(source)
     bounds = [0, *(line - 1 for line in cuts), len(lines)]
@@ -115,3 +140,144 @@ def _joined(pieces: list[cst.Module]) -> cst.Module | None:
     return first.with_changes(
         body=body, footer=pending, has_trailing_newline=pieces[-1].has_trailing_newline
     )
+
+
+# Layout LibCST cannot represent -----------------------------------------------------
+
+# LibCST's parser refuses an implicit concatenation of more strings than this.
+_MOST_STRINGS = 3_000
+# Longer concatenations are cut about this often into ones LibCST takes, joined by `+`.
+_STRINGS_APIECE = 2_000
+# Tokens that begin a string: in 3.12 and later an f-string (3.14 a t-string) is many.
+_STRING_STARTS = frozenset(
+    getattr(tokenize, name)
+    for name in ("STRING", "FSTRING_START", "TSTRING_START")
+    if hasattr(tokenize, name)
+)
+_STRING_ENDS = frozenset(
+    getattr(tokenize, name) for name in ("FSTRING_END", "TSTRING_END") if hasattr(tokenize, name)
+)
+_LAYOUT = frozenset({tokenize.NL, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT})
+
+Point = tuple[int, int]  # row (1-based), column
+
+
+@dataclass(frozen=True)
+class Rewritten:
+    """A source with its layout written as LibCST takes it: the same lines, and the same
+    columns but where a form feed left the start of a line."""
+
+    source: str
+    # Line -> how many characters were taken from its start.
+    shifts: Mapping[int, int]
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """A module as LibCST parsed it, and the text it parsed: the file's own, or the file's
+    `rewritten`, whose columns `column` turns into the file's."""
+
+    module: cst.Module
+    source: str
+    shifts: Mapping[int, int] = field(default_factory=dict)
+
+    def column(self, line: int, column: int) -> int:
+        return column + self.shifts.get(line, 0)
+
+
+def rewritten(source: str) -> Rewritten | None:
+    """`source` (which Python's parser accepts) with each logical line's indentation made
+    spaces only, as deep as Python counts it, and each implicit concatenation of more
+    than 3,000 strings cut by `+` (in place of a space between two of them). None when
+    Python's tokenizer cannot read the source, or nothing needed rewriting."""
+    lines = source_lines(source)
+    plain = "".join(line.rstrip("\r\n") + "\n" for line in lines)  # rows as Python counts
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(plain).readline))
+    except (tokenize.TokenError, SyntaxError):
+        return None
+    starts, runs = _line_starts_and_string_runs(tokens)
+    cuts = [cut for run in runs for cut in _cuts_of(run, lines)]
+    for row, column in cuts:
+        line = lines[row - 1]
+        lines[row - 1] = f"{line[:column]}+{line[column + 1 :]}"
+    shifts: dict[int, int] = {}
+    changed = bool(cuts)
+    for row, column in starts:
+        line = lines[row - 1]
+        indentation = line[:column]
+        # As deep as Python counts it: a form feed starts the count again, a tab counts
+        # one (Python's rules on mixing tabs and spaces make that agree with eight).
+        depth = len(indentation) - indentation.rfind("\x0c") - 1
+        if indentation != " " * depth:
+            changed = True
+            lines[row - 1] = " " * depth + line[column:]
+            if depth < len(indentation):
+                shifts[row] = len(indentation) - depth
+    return Rewritten("".join(lines), shifts) if changed else None
+
+
+def _line_starts_and_string_runs(
+    tokens: list[tokenize.TokenInfo],
+) -> tuple[list[Point], list[list[tuple[Point, Point]]]]:
+    """Where each logical line starts, and each run of more than 3,000 strings that are
+    implicitly concatenated (as the (start, end) of each string)."""
+    starts: list[Point] = []
+    runs: list[list[tuple[Point, Point]]] = []
+    run: list[tuple[Point, Point]] = []
+    line_starts = True
+    opened: Point | None = None  # the start of an f-string whose tokens are being read
+    nested = 0
+    for token in tokens:
+        kind = token.type
+        if nested:  # inside an f-string (3.12 and later): its own tokens
+            nested += (kind in _STRING_STARTS and kind != tokenize.STRING) - (kind in _STRING_ENDS)
+            if not nested and opened is not None:
+                run.append((opened, token.end))
+            continue
+        if kind in _LAYOUT:
+            continue
+        if line_starts and kind not in (tokenize.NEWLINE, tokenize.ENDMARKER):
+            starts.append(token.start)
+            line_starts = False
+        if kind == tokenize.STRING:
+            run.append((token.start, token.end))
+        elif kind in _STRING_STARTS:
+            opened, nested = token.start, 1
+        else:
+            if len(run) > _MOST_STRINGS:
+                runs.append(run)
+            run = []
+            line_starts = kind == tokenize.NEWLINE
+    return starts, runs
+
+
+def _cuts_of(run: list[tuple[Point, Point]], lines: list[str]) -> list[Point]:
+    """Where a space or tab between two strings of `run` can become a `+`, so that no
+    part of the run is longer than LibCST takes (fewer when no such place is found)."""
+    cuts: list[Point] = []
+    since = 0
+    for index in range(1, len(run)):
+        since += 1
+        if since < _STRINGS_APIECE:
+            continue
+        place = _gap(run[index - 1][1], run[index][0], lines)
+        if place is not None:
+            cuts.append(place)
+            since = 0
+    return cuts
+
+
+def _gap(end: Point, start: Point, lines: list[str]) -> Point | None:
+    """A space or tab outside any comment between the end of one string and the start
+    of the next."""
+    row, column = start
+    if column > 0 and lines[row - 1][column - 1] in " \t" and (row, column) > end:
+        return (row, column - 1)
+    row, column = end
+    for offset, char in enumerate(lines[row - 1][column:]):
+        if char in " \t":
+            return (row, column + offset)
+        if char not in "\x0c":
+            return None  # a comment, a continuation or the line end
+    return None

@@ -10,6 +10,7 @@ skipped rules anyway and checks that they find nothing.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
@@ -17,22 +18,58 @@ from functools import cached_property
 from conclint.analysis.names import absolute_import, canonical_prefixes
 from conclint.analysis.project import ProjectIndex, module_name, package_of
 
-# `import a.b as c, d` and `from .a.b import (c as d, e)`, at the start of a line or
-# after `;` or `:` (`if TYPE_CHECKING: import asyncio`). Over-matching is harmless.
-_IMPORT = re.compile(
-    r"""(?:^|[;:])[ \t]*(?:
-        from[ \t]+(?P<module>\.*[\w.]*)[ \t]+import[ \t]*(?P<names>\([^)]*\)|[^\n;#]*)
-      | import[ \t]+(?P<modules>[^\n;#]*)
-    )""",
-    re.MULTILINE | re.VERBOSE,
-)
-_CONTINUATION = re.compile(r"\\\r?\n")
-_NAME = re.compile(r"[\w.]+")
+# The regexes below read code as Python's tokenizer does, once every line end is `\n`:
+# tokens are apart by any run of space, tab and form feed, and of backslash
+# continuations where the logical line has some (`_CONTINUED`, slower, so kept for
+# those lines). An identifier may hold any non-ASCII character: `\w` misses combining
+# marks (Devanagari vowel signs), and only valid identifiers get to the parser anyway.
+_WORD = r"[\w\x80-\U0010ffff]"
+# A parenthesised list of names, to its `)`. Only what such a list holds (a comment
+# may hold a `)`), so that a `from m import (` in a comment or string cannot swallow
+# the real imports below it.
+_LISTED = r"[\s\w,.\\\x80-\U0010ffff]*"
+_PARENTHESISED = rf"\({_LISTED}(?:\#[^\n]*(?:\n|\Z){_LISTED})*\)"
+
+
+def _import_pattern(continuation: str) -> re.Pattern[str]:
+    """`import a.b as c, d` and `from .a . b import (c as d, e)`, at the start of a
+    physical line or after `;` or `:` (`if TYPE_CHECKING: import asyncio`), with
+    `continuation` as one more kind of gap between tokens. Over-matching is harmless."""
+    gaps = rf"(?:[ \t\f]{continuation})*"
+    dotted = rf"(?:[ \t\f\w.\x80-\U0010ffff]{continuation})*?"
+    rest = rf"(?:[^\\\n;\#]{continuation})*"  # to the comment or `;`
+    return re.compile(
+        rf"""(?:^|[;:]){gaps}(?:
+            from(?P<module>{dotted})import(?<!{_WORD}import)(?!{_WORD}){gaps}
+                (?P<names>{_PARENTHESISED}|{rest})
+          | import(?=[ \t\f\\]){gaps}(?P<modules>{rest})
+        )""",
+        re.MULTILINE | re.VERBOSE,
+    )
+
+
+_IMPORT = _import_pattern("")
+_CONTINUED = _import_pattern(r"|\\\n")
+_NAMES_IN_PARENTHESES = re.compile(_PARENTHESISED)
+# A backslash ending a line without `#` continues it (as code or in a string): the next
+# line starts no statement, so the two are joined. After a `#`, the backslash may be a
+# comment's, which continues nothing: `_CONTINUED` reads it both ways.
+_CONTINUATION = re.compile(r"^([^\n#]*)\\\n", re.MULTILINE)
+_NAME = re.compile(rf"(?:{_WORD}|\.)+")
 _COMMENT = re.compile(r"#[^\n]*")
-_IDENTIFIER = re.compile(r"[^\W\d]\w*")
+_IDENTIFIER = re.compile(rf"(?:[^\W\d]|[^\x00-\x7f]){_WORD}*")
+# What may stand around a dot: in brackets, line ends and comments too.
+_ANY_GAP = r"(?:\s|\\|#[^\r\n]*[\r\n])*"
 # No `\b` before `async`: the literal start lets the search skip ahead (over-matching
 # `xasync def`, which is no Python, is harmless).
 _ASYNC_DEF = re.compile(r"async(?:\s|\\)+def\b")
+
+
+def normalised(text: str) -> str:
+    """`text` as Python reads its names: NFKC-normalised, so that `create_task` spelled
+    with a fullwidth `c` (U+FF43) is `create_task`. Strings and comments change too,
+    which can only add matches."""
+    return text if text.isascii() else unicodedata.normalize("NFKC", text)
 
 
 @dataclass(frozen=True)
@@ -51,15 +88,20 @@ class Imports:
 
 
 def imports_in(text: str) -> Imports:
-    if "\\" in text:
-        text = _CONTINUATION.sub(" ", text)
+    return _imports(normalised(text))
+
+
+def _imports(text: str) -> Imports:
+    """`imports_in` of a text already `normalised`."""
+    if "\r" in text:  # Python reads `\r\n` and a lone `\r` as `\n`
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     modules: set[str] = set()
     names: set[tuple[str, str]] = set()
     aliases: set[tuple[str, str]] = set()
     bound: set[str] = set()
     for match in _import_statements(text):
         if match["modules"] is not None:
-            for item in match["modules"].split(","):
+            for item in _without_gaps_at_dots(match["modules"]).split(","):
                 words = item.split()
                 if words and _NAME.fullmatch(words[0]):
                     top = words[0].partition(".")[0]
@@ -70,9 +112,9 @@ def imports_in(text: str) -> Imports:
                     else:
                         bound.add(top)
         else:
-            module = match["module"]
+            module = "".join(match["module"].replace("\\", " ").split())
             modules.add(module.partition(".")[0])
-            listed = _COMMENT.sub("", match["names"]).strip("()")
+            listed = _COMMENT.sub("", match["names"]).replace("\\\n", " ").strip("()")
             for item in listed.split(","):
                 words = item.split()
                 if words:
@@ -83,26 +125,49 @@ def imports_in(text: str) -> Imports:
     return Imports(frozenset(modules), frozenset(names), frozenset(aliases), frozenset(bound))
 
 
+def _without_gaps_at_dots(spelled: str) -> str:
+    """`os . path as p` -> `os.path as p`: any gap may stand around a dot, even a
+    backslash continuation. (No regex: a long gap would make one quadratic.)"""
+    words = " ".join(spelled.replace("\\", " ").split())
+    return words.replace(" .", ".").replace(". ", ".")
+
+
 def _import_statements(text: str) -> Iterator[re.Match[str]]:
-    """`_IMPORT`'s matches, looked for only on lines that spell `import` (searching the
-    whole text would try the pattern after every `:` of the file)."""
+    """`_IMPORT`'s matches, looked for only on the logical lines that spell `import`
+    (searching the whole text would try the pattern after every `:` of the file)."""
     position = text.find("import")
     while position != -1:
         start = text.rfind("\n", 0, position) + 1
-        end = text.find("\n", position)
-        end = len(text) if end == -1 else end
-        if "(" in text[position:end]:  # `from m import (a,\n b)` goes on to its `)`
-            closing = text.find(")", position)
-            end = len(text) if closing == -1 else max(end, closing + 1)
-        yield from _IMPORT.finditer(text, start, end)
+        end = _line_end(text, position)
+        continued = text.find("\\", max(start - 2, 0), end) != -1
+        if continued:  # the lines this one continues, and those that continue it
+            while text.endswith("\\\n", 0, start):
+                start = text.rfind("\n", 0, start - 2) + 1
+            while end < len(text) and text.endswith("\\", 0, end):
+                end = _line_end(text, end + 1)
+        opening = text.find("(", position, end)
+        while opening != -1:  # `from m import (a,\n b)` goes on to its `)`
+            listed = _NAMES_IN_PARENTHESES.match(text, opening)
+            if listed is not None:
+                end = max(end, listed.end())
+            opening = text.find("(", opening + 1, end)
+        if continued:
+            yield from _CONTINUED.finditer(_CONTINUATION.sub(r"\1 ", text[start:end]))
+        else:
+            yield from _IMPORT.finditer(text, start, end)
         position = text.find("import", end)
+
+
+def _line_end(text: str, position: int) -> int:
+    end = text.find("\n", position)
+    return len(text) if end == -1 else end
 
 
 class Source:
     """One file's text, with the facts the pre-filter asks about, each found once."""
 
     def __init__(self, text: str, path: str, project: ProjectIndex | None = None) -> None:
-        self.text = text
+        self.text = normalised(text)
         self.path = path
         self.project = project or ProjectIndex()
         self._spelled: dict[str, bool] = {}
@@ -114,8 +179,19 @@ class Source:
         """Does the text contain `needle`? Rules share needles: each is looked for once."""
         found = self._spelled.get(needle)
         if found is None:
-            found = self._spelled[needle] = needle in self.text
+            found = self._spelled[needle] = normalised(needle) in self.text
         return found
+
+    def spells_dotted(self, dotted: str) -> bool:
+        """Is the dotted name in the text, with any gaps around its dots (`os . close`)?"""
+        dotted = normalised(dotted)
+        if dotted in self.text:
+            return True
+        parts = dotted.split(".")
+        if parts[-1] not in self.text:
+            return False
+        spelled = rf"{_ANY_GAP}\.{_ANY_GAP}".join(map(re.escape, parts))
+        return re.search(spelled, self.text) is not None
 
     @cached_property
     def has_async_def(self) -> bool:
@@ -123,7 +199,7 @@ class Source:
 
     @cached_property
     def imports(self) -> Imports:
-        return imports_in(self.text)
+        return _imports(self.text)
 
     @cached_property
     def module(self) -> str | None:

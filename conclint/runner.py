@@ -18,18 +18,17 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
-from conclint.analysis.project import ModuleFacts, ProjectIndex, facts_of, module_name
+from conclint.analysis.project import ModuleFacts, ProjectIndex, module_name
 from conclint.cache import Entry, Store, content_digest
 from conclint.config import Settings
 from conclint.diagnostics import FileResult
 from conclint.engine import (
     UNREADABLE,
     DecodeError,
+    bounded_facts,
     decode_source,
     failure,
     lint_bytes,
-    paused_cyclic_gc,
-    timed_out,
 )
 from conclint.files import MAX_SOURCE_BYTES, read_regular_file
 
@@ -51,19 +50,21 @@ def lint_paths(
     store = Store.open(cache_dir, settings) if cache_dir is not None else None
     workers = _worker_count(jobs, len(files))
     digests = _content_digests(files) if store is not None else {}
-    indexed = _index(files, digests, store, workers)
+    indexed = _index(files, digests, settings, store, workers)
     project = ProjectIndex.from_facts((name, facts) for name, facts in indexed.values())
-    project = replace(
-        project, syntax={path: facts.syntax_error for path, (_, facts) in indexed.items()}
-    )
+    # A file out of time or memory in the index pass has no verdict: the lint pass decides.
+    syntax = {
+        path: facts.syntax_error for path, (_, facts) in indexed.items() if not facts.transient
+    }
+    project = replace(project, syntax=syntax)
     results = _lint(files, digests, settings, store, project, workers)
     if store is not None:
         for path, (result, digest) in results.items():
-            if timed_out(result, settings):
+            if result.transient:
                 continue  # running out of time says more about the machine than the file
             facts = indexed[path][1] if path in indexed else None
-            if digests.get(path) != digest:
-                facts = None  # the file changed between the two passes
+            if digests.get(path) != digest or (facts is not None and facts.transient):
+                facts = None  # the file changed between the two passes, or has no facts
             store.put(path, Entry(digest, module_name(path), facts, project.digest, result))
         store.save()
     return sorted((result for result, _ in results.values()), key=lambda result: result.path)
@@ -84,7 +85,11 @@ Indexed = tuple[str, ModuleFacts]  # module name, facts
 
 
 def _index(
-    files: Sequence[str], digests: dict[str, str], store: Store | None, workers: int
+    files: Sequence[str],
+    digests: dict[str, str],
+    settings: Settings,
+    store: Store | None,
+    workers: int,
 ) -> dict[str, Indexed]:
     """What every module of the run defines, by path: from the cache where it knows."""
     found: dict[str, Indexed] = {}
@@ -101,14 +106,14 @@ def _index(
         else:
             found[path] = (name, facts)
     try:
-        fresh = _in_chunks(workers, _index_chunk, missing)
+        fresh = _in_chunks(workers, _index_chunk, missing, settings)
     except BrokenProcessPool:
-        fresh = _index_chunk(missing)  # `ast` alone: nothing native to crash
+        fresh = _index_chunk(missing, settings)  # `ast` alone: nothing native to crash
     found.update((path, (name, facts)) for path, name, facts in fresh)
     return found
 
 
-def _index_chunk(paths: Sequence[str]) -> list[tuple[str, str, ModuleFacts]]:
+def _index_chunk(paths: Sequence[str], settings: Settings) -> list[tuple[str, str, ModuleFacts]]:
     found = []
     for path in paths:
         name = module_name(path)
@@ -116,8 +121,7 @@ def _index_chunk(paths: Sequence[str]) -> list[tuple[str, str, ModuleFacts]]:
             continue
         try:
             data = read_regular_file(path, MAX_SOURCE_BYTES)
-            with paused_cyclic_gc():  # an `ast` tree holds no cycles either
-                facts = facts_of(decode_source(data), path)
+            facts = bounded_facts(decode_source(data), path, settings)
         except (OSError, DecodeError):
             continue  # the lint pass reports the file
         found.append((path, name, facts))

@@ -63,11 +63,12 @@ def test_stubs_are_found_in_directory_walks(tmp_path: Path) -> None:
     assert module_name(str(tmp_path / "pkg" / "mod.pyi")) == "pkg.mod"
 
 
-def test_a_stub_tells_the_project_which_calls_make_coroutines(tmp_path: Path) -> None:
+@pytest.mark.parametrize("init", ["__init__.py", "__init__.pyi"])
+def test_a_stub_tells_the_project_which_calls_make_coroutines(tmp_path: Path, init: str) -> None:
     # An extension module known only by its stub: calling its coroutine function
     # without awaiting it is found because the stub is walked and indexed.
     (tmp_path / "app").mkdir()
-    (tmp_path / "app" / "__init__.py").write_text("", encoding="utf-8")
+    (tmp_path / "app" / init).write_text("", encoding="utf-8")
     (tmp_path / "app" / "_native.pyi").write_text("async def fetch() -> int: ...\n", "utf-8")
     use = "from app import _native\n\n\nasync def main() -> None:\n    _native.fetch()\n"
     (tmp_path / "app" / "use.py").write_text(use, encoding="utf-8")

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import gc
-import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from conclint import engine
+from conclint.analysis.project import ProjectIndex, facts_of
 from conclint.config import Settings
 from conclint.diagnostics import parse_suppressions
 from conclint.engine import DecodeError, decode_source, lint_source
@@ -97,32 +98,6 @@ def test_undecodable_input_is_an_error(data: bytes) -> None:
         decode_source(data)
 
 
-def _crash_on_marked_files(
-    paths: list[str], settings: Settings, cache_dir: str | None, project: object
-) -> list[object]:
-    if any(path.endswith("crash.py") for path in paths):
-        os._exit(3)  # what a native crash in the parser looks like to the pool
-    return ORIGINAL_CHUNK(paths, settings, cache_dir, project)  # type: ignore[arg-type]
-
-
-ORIGINAL_CHUNK = engine._lint_chunk
-
-
-def test_a_worker_that_dies_costs_only_its_file(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # Workers are forked after the patch, so they run it too (Linux's default start method).
-    monkeypatch.setattr(engine, "_lint_chunk", _crash_on_marked_files)
-    files = []
-    for name in ("a.py", "b.py", "crash.py", "d.py", "e.py", "f.py", "g.py", "h.py"):
-        (tmp_path / name).write_text(BUG.format(comment=""), encoding="utf-8")
-        files.append(str(tmp_path / name))
-    results = engine.lint_paths(files, SETTINGS, jobs=2)
-    found = {Path(r.path).name: [d.code for d in r.diagnostics] for r in results}
-    assert found.pop("crash.py") == ["CCL002"]
-    assert set(map(tuple, found.values())) == {("CCL101",)}
-
-
 def test_an_internal_error_exits_2_not_1(monkeypatch: pytest.MonkeyPatch) -> None:
     from conclint import cli
 
@@ -161,3 +136,49 @@ def test_rules_leave_nothing_holding_the_tree(name: str) -> None:
     assert findings and positions is not None
     del findings, positions
     assert sys.getrefcount(module) == 2  # this function's name and getrefcount's argument
+
+
+# One verdict per file, LibCST's (issue 12, defect 12) ---------------------------------
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "type Pair[T] = tuple[T, T]\n",  # Python 3.12 syntax, which Python 3.11 rejects
+        "def first[T](xs: list[T]) -> T:\n    return xs[0]\n",
+        "def f(c):\n\tif c:\n        \treturn c\n",  # Python takes it, LibCST not as written
+        "x = (" + '"a" ' * 4000 + ")\n",
+    ],
+    ids=["type-alias", "generic-def", "tab-indentation", "concatenation-4000"],
+)
+def test_the_index_pass_verdict_is_the_parsers(tmp_path: Path, source: str) -> None:
+    """The index pass parses with Python's `ast`: its opinion must not become the verdict
+    of a file the pre-filter then skips."""
+    path = str(tmp_path / "m.py")
+    project = replace(ProjectIndex(), syntax={path: facts_of(source, path).syntax_error})
+    for prefilter in (True, False):
+        result = lint_source(source, path, SETTINGS, prefilter=prefilter, project=project)
+        assert result.diagnostics == (), prefilter
+
+
+def test_a_syntax_error_both_parsers_see_keeps_pythons_position() -> None:
+    source = "type X = (\n"  # Python 3.11 and LibCST both reject it
+    path = "m.py"
+    project = replace(ProjectIndex(), syntax={path: facts_of(source, path).syntax_error})
+    for prefilter in (True, False):
+        result = lint_source(source, path, SETTINGS, prefilter=prefilter, project=project)
+        assert [(d.code, d.line) for d in result.diagnostics] == [("CCL001", 1)]
+        assert not result.transient
+
+
+@pytest.mark.parametrize("separator", ["\x0c", "\x1c", "\x85", "\u2028"])
+def test_suppressions_and_snippets_count_lines_as_python(separator: str) -> None:
+    # str.splitlines also cuts at these: a `# noqa` after one would miss its line.
+    source = f"import asyncio\n# page{separator}break\n" + BUG.format(comment="").replace(
+        "import asyncio\n", ""
+    )
+    result = lint_source(source, "x.py", SETTINGS)
+    assert [(d.line, d.code) for d in result.diagnostics] == [(4, "CCL101")]
+    assert result.snippets == {4: "    asyncio.create_task(main())"}
+    silenced = source.replace("(main())", "(main())  # noqa: CCL101")
+    assert lint_source(silenced, "x.py", SETTINGS).diagnostics == ()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from string import ascii_letters
 
 import libcst as cst
 import pytest
@@ -406,6 +407,46 @@ def test_self_referencing_alias_terminates() -> None:
     assert only(source) is None
 
 
+# Names as Python reads them (NFKC) ----------------------------------------------
+
+
+def wide(text: str) -> str:
+    """`text` with fullwidth letters (`a` -> U+FF41), which NFKC, as Python applies it to
+    identifiers, turns back into ASCII: the same names to Python, not to LibCST."""
+    return "".join(chr(ord(c) - ord("!") + 0xFF01) if c in ascii_letters else c for c in text)
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        (f"import asyncio\nprobe(asyncio.{wide('c')}reate_task)", "asyncio.create_task"),
+        (f"import {wide('a')}syncio\nprobe(asyncio.sleep)", "asyncio.sleep"),
+        (f"import asyncio\nprobe({wide('asyncio')}.sleep)", "asyncio.sleep"),
+        (f"from {wide('asyncio.tasks')} import sleep\nprobe(sleep)", "asyncio.sleep"),
+        (
+            f"from asyncio import {wide('create_task')} as {wide('spawn')}\nprobe(spawn)",
+            "asyncio.create_task",
+        ),
+        (
+            f"import asyncio\n{wide('spawn')} = asyncio.create_task\nprobe(spawn)",
+            "asyncio.create_task",
+        ),
+        (f"probe({wide('o')}pen)", "builtins.open"),
+    ],
+)
+def test_names_are_read_normalised(source: str, expected: str) -> None:
+    assert only(source) == expected
+
+
+def test_a_differently_spelled_parameter_shadows_an_import() -> None:
+    source = f"""
+    import asyncio
+    def main({wide("asyncio")}):
+        probe(asyncio.sleep)
+    """
+    assert only(source) is None
+
+
 # scopes.py ---------------------------------------------------------------------
 
 
@@ -426,6 +467,7 @@ def test_dotted_name() -> None:
     assert dotted_name(cst.parse_expression("a().b")) is None
     assert dotted_name(cst.parse_expression("a[0].b")) is None
     assert dotted_name(None) is None
+    assert dotted_name(cst.parse_expression(wide("asyncio.create_task"))) == "asyncio.create_task"
 
 
 @pytest.mark.parametrize(
@@ -558,3 +600,20 @@ def test_resolver_caches_tables_per_scope() -> None:
     assert names.table(module) is names.table(module)
     assert names.lookup("asyncio", [module]) == (0, names.table(module).bindings["asyncio"])
     assert names.lookup("missing", [module]) is None
+
+
+def test_scope_tables_hold_names_as_python_reads_them() -> None:
+    module = _module(
+        f"""
+        import {wide("asyncio")}
+        from queue import {wide("Queue")} as {wide("q")}
+        def {wide("f")}():
+            global {wide("counter")}
+        """
+    )
+    table = collect(module)
+    assert set(table.bindings) == {"asyncio", "q", "f"}
+    assert table.bindings["asyncio"][0].imported == "asyncio"
+    assert table.bindings["q"][0].imported == "queue.Queue"
+    assert collect(_function(module, wide("f"))).declared_global == {"counter"}
+    assert NameResolver().lookup(wide("asyncio"), [module]) == (0, table.bindings["asyncio"])

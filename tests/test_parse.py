@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import libcst as cst
 import pytest
 
-from conclint.parse import parse_module
+from conclint.parse import Parsed, parse_module, rewritten
 from tests.conftest import fixture_files
 
 AWKWARD = [
@@ -53,3 +54,51 @@ def test_node_checks_are_off_only_while_the_parser_runs() -> None:
         cst.Name("not a name")
     with pytest.raises(cst.CSTValidationError):
         cst.SimpleWhitespace("x")
+
+
+# Layout LibCST cannot represent, rewritten (issue 12, defect 12) ----------------------
+
+TABS = "def f(c):\n\tif c:\n        \treturn c\n\telse:\n\t\treturn 0\n"
+FORM_FEEDS = "def f(c):\n    if c:\n\x0c        return c\n   \x0c    return 0\n"
+
+
+@pytest.mark.parametrize("source", [TABS, FORM_FEEDS], ids=["tabs", "form-feeds"])
+def test_indentation_is_rewritten_as_python_reads_it(source: str) -> None:
+    with pytest.raises(cst.ParserSyntaxError):
+        cst.parse_module(source)
+    layout = rewritten(source)
+    assert layout is not None
+    assert ast.dump(ast.parse(layout.source)) == ast.dump(ast.parse(source))
+    assert layout.source.count("\n") == source.count("\n")  # the same lines
+    assert "\t" not in layout.source and "\x0c" not in layout.source
+    # The same pieces as the whole-file parse, which LibCST now takes.
+    assert parse_module(layout.source, piece_lines=2).deep_equals(cst.parse_module(layout.source))
+
+
+def test_form_feeds_move_columns_and_say_by_how_much() -> None:
+    layout = rewritten(FORM_FEEDS)
+    assert layout is not None
+    assert layout.shifts == {3: 1, 4: 4}
+    parsed = Parsed(cst.parse_module(layout.source), layout.source, layout.shifts)
+    assert parsed.column(3, 8) == FORM_FEEDS.split("\n")[2].index("return")
+    assert parsed.column(2, 4) == 4
+
+
+def test_long_concatenations_are_cut_by_a_plus_in_place_of_a_space() -> None:
+    pieces = [f"'{n}'" for n in range(7000)]
+    source = "x = (" + " ".join(pieces[:3000]) + "\n  " + " ".join(pieces[3000:]) + ")\n"
+    with pytest.raises(cst.ParserSyntaxError):
+        cst.parse_module(source)
+    layout = rewritten(source)
+    assert layout is not None and not layout.shifts
+    assert len(layout.source) == len(source)
+    assert layout.source.count("+") == 3  # a part of at most 3,000 strings each
+    values: dict[str, str] = {}
+    exec(layout.source, values)
+    assert values["x"] == "".join(str(n) for n in range(7000))
+    cst.parse_module(layout.source)
+
+
+def test_nothing_to_rewrite() -> None:
+    assert rewritten("x = 1\nif x:\n    y = ('a' 'b')\n") is None
+    assert rewritten("x = (\n") is None  # Python's tokenizer cannot read it either

@@ -17,7 +17,7 @@ from functools import lru_cache
 
 import libcst as cst
 
-from conclint.analysis.scopes import Binding, ScopeNode, ScopeTable, collect
+from conclint.analysis.scopes import Binding, ScopeNode, ScopeTable, collect, identifier
 
 # Constants are not objects one can call or alias (`x = None` makes `x.sleep` nothing known).
 _BUILTINS = frozenset(dir(builtins)) - {"None", "True", "False", "Ellipsis", "NotImplemented"}
@@ -109,6 +109,7 @@ class NameResolver:
         Returns the index in `chain` of the scope that binds it, or None when no
         scope does (a builtin, a star import or an undefined name).
         """
+        name = identifier(name)
         innermost = len(chain) - 1
         for index in range(innermost, -1, -1):
             scope = chain[index]
@@ -134,10 +135,11 @@ class NameResolver:
             return self.resolve_name(expr.value, chain, _depth)
         if isinstance(expr, cst.Attribute):
             base = self.resolve(expr.value, chain, _depth)
-            return canonical(f"{base}.{expr.attr.value}") if base else None
+            return canonical(f"{base}.{identifier(expr.attr.value)}") if base else None
         return None
 
     def resolve_name(self, name: str, chain: Sequence[ScopeNode], _depth: int = 0) -> str | None:
+        name = identifier(name)
         found = self.lookup(name, chain)
         if found is None:
             return f"builtins.{name}" if name in _BUILTINS else None

@@ -1,4 +1,4 @@
-"""Sources too deeply nested for LibCST's native parser, found before it runs."""
+"""Sources too large or too deeply nested for LibCST's native parser, found before it runs."""
 
 from __future__ import annotations
 
@@ -13,9 +13,10 @@ from dataclasses import dataclass
 # stack and the whole process dies. Python's own parser is fast and protected.
 MAX_DEPTH = 1000
 
-# A file that Python's parser rejects (newer syntax than the running Python, say)
-# may still go to LibCST when this cheap bound shows it cannot nest much deeper.
-_FALLBACK_BOUND = 3 * MAX_DEPTH
+# LibCST's tree takes about 2 KB a token (Python's `ast` a quarter of that), so this
+# keeps one file's tree near 2 GB. The largest real files seen have 180,000 (sympy's
+# test_spin.py, the largest of 13,000 files of the stdlib and a scientific stack).
+MAX_TOKENS = 1_000_000
 
 # String literals and comments, each matched in linear time: the loops are
 # unrolled and an unterminated literal runs to the end of its line or file,
@@ -31,6 +32,43 @@ _STRINGS_AND_COMMENTS = re.compile(
 _LINES = re.compile(r"\r\n?|\n")
 _BRACKETS = str.maketrans("[{]}", "(())")
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+# Characters of operators and delimiters; each is next to about one name or number.
+_PUNCTUATION = ",()[]{}.:;=+-*/%<>&|^~@!"
+# What can add a level to LibCST's tree, in text whose strings and comments are each
+# one `"`: brackets, separators, line ends (not continued ones), operators, keywords.
+# (Implicitly concatenated strings nest too, but LibCST takes no more than 3,000,
+# which neither its parser nor conclint's walker finds too deep.)
+_NESTING_TOKENS = re.compile(
+    r"[(\[{]|[)\]}]|[,;]|\\(?:\r\n?|\n)|\r\n?|\n|[-+*/%@&|^~<>!=.:]"
+    r"|\b(?:not|and|or|if|else|lambda|await|for|in|is|yield)\b"
+)
+
+SyntaxProblem = tuple[int, int, str]  # line, column, message
+
+
+@dataclass(frozen=True)
+class Screen:
+    """What the text alone says of a source, in a few C-level passes over it."""
+
+    # About how many tokens it holds, erring high (each string and comment counts one):
+    # what parsing it costs, in time and memory.
+    tokens: int
+    # An upper bound on how deeply any statement nests.
+    depth_bound: int
+
+
+def screen(source: str) -> Screen:
+    """The text screen of `source`: a few C-level passes, and one loop over its lines."""
+    text = _STRINGS_AND_COMMENTS.sub('"', source)
+    punctuation = sum(map(text.count, _PUNCTUATION))
+    lines = text.count("\n") + text.count("\r")
+    tokens = 2 * punctuation + 2 * lines + text.count('"')
+    return Screen(tokens, max(_longest_statement(text), 2 * source.count("elif")))
+
+
+def too_large(source: str) -> bool:
+    """More than MAX_TOKENS tokens: screened only where that is possible at all."""
+    return 2 * len(source) > MAX_TOKENS and screen(source).tokens > MAX_TOKENS
 
 
 @dataclass(frozen=True)
@@ -44,26 +82,65 @@ class Hazard:
     syntax_error: bool = False
 
 
-def hazard(source: str) -> Hazard | None:
-    """None when LibCST can parse `source` safely and in reasonable time."""
-    bound = max(_longest_statement(source), 2 * source.count("elif"))
-    if bound < MAX_DEPTH:
+class _Unparsed:
+    """Python's parser has not been asked yet."""
+
+
+UNPARSED = _Unparsed()
+Python = ast.Module | SyntaxProblem | None | _Unparsed  # None: too deep for `ast` itself
+
+
+def hazard(source: str, found: Screen | None = None, python: Python = UNPARSED) -> Hazard | None:
+    """None when LibCST can parse `source` safely and in reasonable time.
+
+    `python` is Python's parse of the source where the caller has it already
+    (`parse_python`); it is made here when the text screen cannot decide.
+    """
+    found = found or screen(source)
+    if found.depth_bound < MAX_DEPTH:
         return None  # every level of nesting costs at least one character
+    if isinstance(python, _Unparsed):
+        python = parse_python(source)
+    if python is None:
+        return _too_deep(None)
+    if isinstance(python, ast.Module):
+        depth = _depth(python)
+        return _too_deep(depth) if depth > MAX_DEPTH else None
+    # Python rejects it (newer syntax than the running Python's, or broken code):
+    # LibCST judges it where the text shows it cannot nest too deeply for LibCST.
+    if not deep_by_text(source):
+        return None
+    line, column, message = python
+    return Hazard(message, line, column, syntax_error=True)
+
+
+def deep_by_text(source: str) -> bool:
+    """Whether the text alone shows nesting near the depth that exhausts parsers."""
+    if 2 * source.count("elif") >= MAX_DEPTH:
+        return True
+    text = _STRINGS_AND_COMMENTS.sub('"', source)
+    return estimated_depth(text, MAX_DEPTH) >= MAX_DEPTH
+
+
+def parse_python(source: str) -> ast.Module | SyntaxProblem | None:
+    """Python's own parse of `source`: the tree, its syntax error, or None when the
+    file nests too deeply for `ast` (which is no syntax error of the file). Raises
+    MemoryError when Python's parser runs out of memory on anything else."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the linted code's warnings are not ours
-            tree = ast.parse(source)
-    except (SyntaxError, ValueError) as error:
-        if bound < _FALLBACK_BOUND:
-            return None
-        if isinstance(error, SyntaxError):
-            column = max((error.offset or 1) - 1, 0)
-            return Hazard(f"syntax error: {error.msg}", error.lineno or 1, column, True)
-        return Hazard(f"syntax error: {error}", syntax_error=True)
-    except (RecursionError, MemoryError):
-        return _too_deep(None)
-    depth = _depth(tree)
-    return _too_deep(depth) if depth > MAX_DEPTH else None
+            return ast.parse(source)
+    except SyntaxError as error:
+        column = max((error.offset or 1) - 1, 0)
+        return (error.lineno or 1, column, f"syntax error: {error.msg}")
+    except ValueError as error:
+        return (1, 0, f"syntax error: {error}")
+    except RecursionError:
+        return None
+    except MemoryError:
+        if deep_by_text(source):
+            return None  # Python's parser says so when its own stack runs out
+        raise
 
 
 def _too_deep(depth: int | None) -> Hazard:
@@ -74,13 +151,14 @@ def _too_deep(depth: int | None) -> Hazard:
     )
 
 
-def _longest_statement(source: str) -> int:
-    """Characters of the longest logical line, spaces left out and each string counted once.
+def _longest_statement(text: str) -> int:
+    """Characters of the longest logical line of `text` (a source with each string and
+    comment made one character), spaces left out.
 
     An upper bound on how deeply any statement can nest, for the price of a few
     C-level passes over the text.
     """
-    text = _STRINGS_AND_COMMENTS.sub("s", source).translate(_BRACKETS)
+    text = text.translate(_BRACKETS)
     longest = length = brackets = 0
     for line in _LINES.split(text):
         length += len(line) - line.count(" ")
@@ -89,6 +167,35 @@ def _longest_statement(source: str) -> int:
             longest = max(longest, length)
             length = brackets = 0
     return max(longest, length)
+
+
+def estimated_depth(text: str, enough: int | None = None) -> int:
+    """How deeply LibCST would nest the deepest statement of `text` (a source with each
+    string and comment made one `"`), erring high, without parsing it: each open
+    bracket adds levels, and so does each operator or keyword of the element (between
+    commas) it is in. Stops counting at `enough`."""
+    counts = [0]  # per open bracket: what the current element of it adds
+    total = deepest = 0
+    for match in _NESTING_TOKENS.finditer(text):
+        token = match.group()
+        if token in "([{":
+            counts[-1] += 1
+            counts.append(0)
+            total += 3  # the bracketed node, and its element
+        elif token in ")]}":
+            if len(counts) > 1:
+                total -= counts.pop() + 2
+        elif token in ",;" or (token[0] in "\r\n" and len(counts) == 1):
+            total -= counts[-1]
+            counts[-1] = 0
+        elif token[0] not in "\\\r\n":
+            counts[-1] += 1
+            total += 1
+        if total > deepest:
+            deepest = total
+            if enough is not None and deepest >= enough:
+                break
+    return deepest
 
 
 def _depth(tree: ast.AST) -> int:

@@ -15,7 +15,6 @@ import ast
 import builtins
 import hashlib
 import os
-import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
@@ -23,6 +22,8 @@ from pathlib import Path
 
 from conclint.analysis import catalog
 from conclint.analysis.names import absolute_import, canonical
+from conclint.analysis.nesting import SyntaxProblem as SyntaxProblem  # cache.py's
+from conclint.analysis.nesting import parse_python, too_large
 
 _BUILTINS = frozenset(dir(builtins))
 # Calls whose arguments run on a worker thread, by last name (`ast` resolves no imports).
@@ -49,12 +50,14 @@ class ModuleFacts:
     blocking: tuple[tuple[str, str], ...] = ()
     # Calls the module-level sync functions make: (name, absolute callee).
     calls: tuple[tuple[str, str], ...] = ()
-    # Python's verdict on the file, (line, column, message) of its syntax error or None:
-    # the lint pass reports it without parsing again.
+    # Python's opinion of the file, (line, column, message) of its syntax error, or None
+    # when it parses (or nests too deeply, or is too large, to ask): where it parses, the
+    # lint pass needs no parse of its own for the verdict; where it does not, LibCST's
+    # parser has the last word (newer syntax than the running Python's, say).
     syntax_error: SyntaxProblem | None = None
-
-
-SyntaxProblem = tuple[int, int, str]
+    # Out of time or memory: nothing is known of the file, not even Python's opinion.
+    # Such facts are never cached, and their `syntax_error` is no opinion.
+    transient: bool = False
 
 
 @dataclass(frozen=True)
@@ -142,7 +145,8 @@ def _follow_helpers(
 
 
 def module_name(path: str) -> str | None:
-    """`pkg/sub/mod.py` -> `pkg.sub.mod` when pkg/ and sub/ hold `__init__.py`."""
+    """`pkg/sub/mod.py` -> `pkg.sub.mod` when pkg/ and sub/ hold `__init__.py` (or a stub
+    package's `__init__.pyi`)."""
     directory, file = os.path.split(os.path.abspath(path))
     stem, suffix = os.path.splitext(file)
     if suffix not in (".py", ".pyi"):
@@ -158,7 +162,9 @@ def _package_of_directory(directory: str) -> tuple[str, ...]:
     """The dotted parts of the package a directory is (empty when it is none); asked
     for every file of a run, so answered once per directory."""
     parent, name = os.path.split(directory)
-    if parent == directory or not os.path.isfile(os.path.join(directory, "__init__.py")):
+    if parent == directory or not any(
+        os.path.isfile(os.path.join(directory, init)) for init in ("__init__.py", "__init__.pyi")
+    ):
         return ()
     return (*_package_of_directory(parent), name)
 
@@ -172,23 +178,15 @@ def package_of(path: str, module: str | None) -> str | None:
     return module.rpartition(".")[0] or None
 
 
-def parse_python(source: str) -> ast.Module | SyntaxProblem | None:
-    """Python's own parse of `source`: the tree, its syntax error, or None when the
-    file is too deep for `ast` (which is no syntax error of the file)."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # the linted code's warnings are not ours
-            return ast.parse(source)
-    except SyntaxError as error:
-        column = max((error.offset or 1) - 1, 0)
-        return (error.lineno or 1, column, f"syntax error: {error.msg}")
-    except (RecursionError, MemoryError, ValueError):
-        return None
-
-
 def facts_of(source: str, path: str) -> ModuleFacts:
-    """Index one module's source. Files that do not parse contribute nothing else."""
-    tree = parse_python(source)
+    """Index one module's source. Files that do not parse contribute nothing else, nor do
+    files too large to parse at all (the lint pass reports those)."""
+    if too_large(source):
+        return ModuleFacts()
+    try:
+        tree = parse_python(source)
+    except MemoryError:
+        return ModuleFacts(transient=True)
     if not isinstance(tree, ast.Module):
         return ModuleFacts(syntax_error=tree)
     is_package = Path(path).stem == "__init__"

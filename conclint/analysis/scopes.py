@@ -10,6 +10,7 @@ are scopes of their own, scanned only if a rule asks about them.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -18,6 +19,12 @@ import libcst as cst
 from conclint.analysis.walk import children
 
 ScopeNode = cst.Module | cst.ClassDef | cst.FunctionDef | cst.Lambda
+
+
+def identifier(name: str) -> str:
+    """A name as Python reads it: NFKC-normalised, so that `create_task` spelled with a
+    fullwidth `c` (U+FF43) is `create_task` (LibCST keeps names as spelled)."""
+    return name if name.isascii() else unicodedata.normalize("NFKC", name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +54,7 @@ class ScopeTable:
     declared_global: set[str] = field(default_factory=set)
 
     def add(self, name: str, binding: Binding) -> None:
-        self.bindings.setdefault(name, []).append(binding)
+        self.bindings.setdefault(identifier(name), []).append(binding)
 
 
 def dotted_name(node: cst.BaseExpression | cst.ImportFrom | None) -> str | None:
@@ -55,11 +62,11 @@ def dotted_name(node: cst.BaseExpression | cst.ImportFrom | None) -> str | None:
     parts: list[str] = []
     current: object = node
     while isinstance(current, cst.Attribute):
-        parts.append(current.attr.value)
+        parts.append(identifier(current.attr.value))
         current = current.value
     if not isinstance(current, cst.Name):
         return None
-    parts.append(current.value)
+    parts.append(identifier(current.value))
     return ".".join(reversed(parts))
 
 
@@ -204,9 +211,10 @@ def _bind_statement(table: ScopeTable, statement: cst.CSTNode) -> None:
         if statement.name is not None and isinstance(statement.name.name, cst.Name):
             table.add(statement.name.name.value, Binding("other", statement))
     elif isinstance(statement, cst.Global | cst.Nonlocal):
-        table.declared_outer.update(item.name.value for item in statement.names)
+        declared = {identifier(item.name.value) for item in statement.names}
+        table.declared_outer.update(declared)
         if isinstance(statement, cst.Global):
-            table.declared_global.update(item.name.value for item in statement.names)
+            table.declared_global.update(declared)
     elif isinstance(statement, cst.MatchCase):
         for name in _pattern_names(statement.pattern):
             table.add(name, Binding("other", statement))
