@@ -15,6 +15,7 @@ from typing import Any
 
 import pathspec
 
+from conclint.catalog import Catalog, CatalogError, extended, load
 from conclint.files import MAX_SOURCE_BYTES, read_regular_file
 
 if sys.version_info >= (3, 11):
@@ -64,33 +65,75 @@ class Settings:
     respect_gitignore: bool = True
     # Seconds one file may take before it is skipped with CCL002 (0: no limit).
     file_timeout: float = 60.0
-    # Rule options (documented on the rule pages that use them).
+    # [tool.conclint.catalog]: what the user adds to the catalog (see `catalog()`).
+    catalog_like: tuple[tuple[str, str], ...] = ()  # (class, the kind it behaves as)
+    catalog_blocking: tuple[str, ...] = ()
+    catalog_spawners: tuple[str, ...] = ()
+    catalog_coroutines: tuple[str, ...] = ()
+    # The older keys for some of the same entries, still read.
     extra_spawners: tuple[str, ...] = ()
     extra_blocking_calls: tuple[str, ...] = ()
     extra_queue_factories: tuple[str, ...] = ()
     extra_lock_factories: tuple[str, ...] = ()
+    # Rule options (documented on the rule pages that use them).
     unbounded_queue_strict: bool = False
     # Where the configuration came from; paths in per-file-ignores are relative to it.
     root: str = field(default=".", compare=False)
     config_file: str | None = field(default=None, compare=False)
 
+    def catalog(self) -> Catalog:
+        """What conclint knows under these settings: the shipped catalog with the user's
+        entries merged in, built once per distinct set of entries (the shipped catalog
+        itself when there are none). The `extra-*` keys are entries of the table."""
+        if not self._has_entries():
+            return load()  # asked per rule per file by the pre-filter: the cheapest answer
+        like = (
+            *self.catalog_like,
+            *((name, "queue.Queue") for name in self.extra_queue_factories),
+            *((name, "threading.Lock") for name in self.extra_lock_factories),
+        )
+        return extended(
+            like,
+            self.catalog_blocking + self.extra_blocking_calls,
+            self.catalog_spawners + self.extra_spawners,
+            self.catalog_coroutines,
+        )
+
+    def _has_entries(self) -> bool:
+        """Has the user added to the catalog (here, or with the older keys)?"""
+        return bool(
+            self.catalog_like
+            or self.catalog_blocking
+            or self.catalog_spawners
+            or self.catalog_coroutines
+            or self.extra_spawners
+            or self.extra_blocking_calls
+            or self.extra_queue_factories
+            or self.extra_lock_factories
+        )
+
     def spawner_needles(self) -> tuple[str, ...]:
-        """A configured spawner is called by its last name, however it is imported."""
-        return tuple(name.rpartition(".")[2] for name in self.extra_spawners)
+        """A spawner of the user's is called by its last name, however it is imported."""
+        if not self._has_entries():
+            return ()
+        return _last_names(self.catalog().added_functions_with("spawn"))
+
+    def configured_needles(self) -> tuple[str, ...]:
+        """Last names of the user's catalog entries: a file uses one only by spelling it
+        (for the pre-filter's needles, as the shipped ones come from the catalog)."""
+        return _last_names(self.catalog().added_names) if self._has_entries() else ()
 
     def configured_modules(self) -> frozenset[str]:
-        """Top-level modules of the configured spawners, blocking calls and factories."""
-        names = (
-            *self.extra_spawners,
-            *self.extra_blocking_calls,
-            *self.extra_queue_factories,
-            *self.extra_lock_factories,
-        )
-        return frozenset(name.partition(".")[0] for name in names)
+        """Top-level modules the user's catalog entries name (the pre-filter's gates)."""
+        return self.catalog().added_modules
 
     def options_key(self) -> tuple[Any, ...]:
         """Everything that changes what a file produces (for the cache key)."""
         return tuple(getattr(self, f.name) for f in fields(self) if f.name not in _NOT_RESULTS)
+
+
+def _last_names(names: Iterable[str]) -> tuple[str, ...]:
+    return tuple(sorted({name.rpartition(".")[2] for name in names}))
 
 
 # Settings that choose files or workers but never change one file's findings.
@@ -113,6 +156,7 @@ _KEYS: dict[str, tuple[str, str]] = {
     "cache-dir": ("cache_dir", "str"),
     "respect-gitignore": ("respect_gitignore", "bool"),
     "file-timeout": ("file_timeout", "seconds"),
+    "catalog": ("catalog", "catalog"),
     "extra-spawners": ("extra_spawners", "names"),
     "extra-blocking-calls": ("extra_blocking_calls", "names"),
     "extra-queue-factories": ("extra_queue_factories", "names"),
@@ -175,9 +219,14 @@ def load_settings(config_file: Path | None, known_codes: Iterable[str]) -> Setti
     if not isinstance(table, dict):
         raise ConfigError(f"{where} must be a table")
     values = parse_table(table, where, tuple(known_codes))
-    return replace(
+    settings = replace(
         Settings(), **values, root=str(config_file.parent.resolve()), config_file=str(config_file)
     )
+    try:
+        settings.catalog()  # an unknown kind or a clash with what conclint knows (exit 2)
+    except CatalogError as error:
+        raise ConfigError(f"{config_file}: {error}") from None
+    return settings
 
 
 def parse_table(
@@ -191,7 +240,44 @@ def parse_table(
             suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
             raise ConfigError(f"{where}: unknown key '{key}'{suggestion}")
         name, kind = _KEYS[key]
-        values[name] = _convert(value, kind, f"{where}: '{key}'", known_codes)
+        if kind == "catalog":
+            # `[tool.conclint]` -> `[tool.conclint.catalog]`, as the user wrote it
+            values.update(_catalog_table(value, f"{where.removesuffix(']')}.{key}]"))
+        else:
+            values[name] = _convert(value, kind, f"{where}: '{key}'", known_codes)
+    return values
+
+
+# key in [tool.conclint.catalog] -> Settings field.
+_CATALOG_KEYS = {
+    "like": "catalog_like",
+    "blocking": "catalog_blocking",
+    "spawners": "catalog_spawners",
+    "coroutines": "catalog_coroutines",
+}
+
+
+def _catalog_table(table: Any, where: str) -> dict[str, Any]:
+    """`[tool.conclint.catalog]` into `Settings` fields; the kinds are checked by `catalog()`."""
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where} must be a table with the keys {', '.join(_CATALOG_KEYS)}")
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        if key not in _CATALOG_KEYS:
+            hint = difflib.get_close_matches(key, list(_CATALOG_KEYS), n=1)
+            suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
+            raise ConfigError(f"{where}: unknown key '{key}'{suggestion}")
+        inner = f"{where} '{key}'"
+        if key != "like":
+            values[_CATALOG_KEYS[key]] = _string_list(value, inner, "names", ())
+            continue
+        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+            raise ConfigError(f'{inner} must be a table of "class" = "kind"')
+        for name, kind in value.items():
+            for item in (name, kind):
+                if not _DOTTED_NAME.match(item):
+                    raise ConfigError(f"{inner}: '{item}' is not a dotted name like 'app.Lock'")
+        values[_CATALOG_KEYS[key]] = tuple(value.items())
     return values
 
 

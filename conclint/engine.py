@@ -31,7 +31,7 @@ from conclint.analysis.nesting import (
     parse_python,
     screen,
 )
-from conclint.analysis.project import ModuleFacts, ProjectIndex, facts_of
+from conclint.analysis.project import ModuleFacts, ProjectIndex, facts_of, index_blocking
 from conclint.analysis.walk import Walker
 from conclint.config import Settings, per_file_ignored
 from conclint.diagnostics import (
@@ -121,7 +121,7 @@ def bounded_facts(source: str, path: str, settings: Settings) -> ModuleFacts:
         with _time_guard(settings.file_timeout) as budget, paused_cyclic_gc():
             if 2 * len(source) >= _SMALL and not nesting.too_large(source):
                 budget.afford(screen(source).tokens, "python")
-            return facts_of(source, path)
+            return facts_of(source, path, index_blocking(settings.catalog()))
     except (_OutOfTime, _Refused, MemoryError):
         return ModuleFacts(transient=True)
 

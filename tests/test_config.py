@@ -14,6 +14,7 @@ from types import FrameType
 import pytest
 
 from conclint import registry
+from conclint.catalog import load
 from conclint.config import (
     ConfigError,
     Settings,
@@ -206,3 +207,168 @@ def test_a_per_file_ignores_glob_that_cannot_match_is_a_config_error(
     with pytest.raises(ConfigError) as caught:
         load_settings(config, KNOWN)
     assert str(caught.value).endswith(f"'per-file-ignores': '{shown}' is not a valid glob")
+
+
+# [tool.conclint.catalog]: the user's entries, merged with the shipped catalog.
+
+CATALOG_TABLE = """\
+[tool.conclint.catalog]
+like = { "aiologic.Lock" = "asyncio.Lock", "janus.Queue" = "asyncio.LifoQueue" }
+blocking = ["app.storage.read_blob", "app.db.Connection.execute", "sqlite3x.fetch"]
+spawners = ["app.tasks.spawn"]
+coroutines = ["app.rpc.call", "app.rpc.Client.fetch"]
+"""
+
+
+def test_the_catalog_table_extends_what_conclint_knows(tmp_path: Path) -> None:
+    config = tmp_path / "pyproject.toml"
+    config.write_text(CATALOG_TABLE, encoding="utf-8")
+    settings = load_settings(config, KNOWN)
+    assert settings.catalog_like == (
+        ("aiologic.Lock", "asyncio.Lock"),
+        ("janus.Queue", "asyncio.LifoQueue"),
+    )
+    known = settings.catalog()
+    # `like`: constructor and annotation, with the kind's methods (a class names its kind).
+    assert known.made_by("aiologic.Lock") == known.annotated_by("aiologic.Lock") == "asyncio.Lock"
+    assert known.made_by("janus.Queue") == "asyncio.Queue"
+    assert "take" in known.kinds["asyncio.Queue"].methods["get"].roles
+    # `blocking`: a function, and `Class.method` on a kind named after the class.
+    assert known.functions["app.storage.read_blob"].roles == {"blocking"}
+    assert known.made_by("app.db.Connection") == known.annotated_by("app.db.Connection")
+    method = known.method("app.db.Connection", "execute")
+    assert method is not None and method.roles == {"blocking"}
+    assert known.kinds["app.db.Connection"].remedy == known.functions["sqlite3x.fetch"].remedy
+    assert known.kind_named("sqlite3x") is None  # a lower-case owner is a module
+    assert "app.tasks.spawn" in known.functions_with("spawn")
+    assert {"app.rpc.call", "app.rpc.Client.fetch"} <= known.functions_with("coroutine")
+    assert known.methods_with("coroutine", "app.rpc.Client") == {"fetch"}
+    # The pre-filter's questions: the modules to let through, the spawners' names.
+    assert settings.configured_modules() == {"aiologic", "janus", "app", "sqlite3x"}
+    assert settings.spawner_needles() == ("spawn",)
+    assert settings.configured_needles() == (
+        *("Client", "Connection", "Lock", "Queue"),
+        *("call", "execute", "fetch", "read_blob", "spawn"),
+    )
+
+
+def test_a_method_of_a_known_class_extends_its_kind(tmp_path: Path) -> None:
+    config = tmp_path / "pyproject.toml"
+    config.write_text(
+        '[tool.conclint.catalog]\nlike = { "aiologic.Lock" = "threading.Lock" }\n'
+        'blocking = ["aiologic.Lock.green_acquire", "asyncio.Lock.locked"]\n',
+        encoding="utf-8",
+    )
+    known = load_settings(config, KNOWN).catalog()
+    shipped = load()
+    # The kind keeps what it had, and gains the method (and a remedy, for the message).
+    assert (
+        known.kinds["threading.Lock"].methods["acquire"]
+        == (shipped.kinds["threading.Lock"].methods["acquire"])
+    )
+    assert known.methods_with("blocking", "threading.Lock") == (
+        shipped.methods_with("blocking", "threading.Lock") | {"green_acquire"}
+    )
+    assert known.method("asyncio.Lock", "locked") is not None
+    assert shipped.kinds["asyncio.Lock"].remedy is None
+    assert known.kinds["asyncio.Lock"].remedy is not None
+    assert "aiologic.Lock" not in shipped.kinds["threading.Lock"].classes
+
+
+def test_the_older_keys_are_entries_of_the_table() -> None:
+    older = Settings(
+        extra_spawners=("app.spawn",),
+        extra_blocking_calls=("app.io.read",),
+        extra_queue_factories=("app.make_queue",),
+        extra_lock_factories=("app.make_lock",),
+    )
+    newer = Settings(
+        catalog_spawners=("app.spawn",),
+        catalog_blocking=("app.io.read",),
+        catalog_like=(("app.make_queue", "queue.Queue"), ("app.make_lock", "threading.Lock")),
+    )
+    for settings in (older, newer):
+        known = settings.catalog()
+        assert known.made_by("app.make_queue") == "queue.Queue"
+        assert known.made_by("app.make_lock") == "threading.Lock"
+        assert "blocking" in known.functions["app.io.read"].roles
+        assert "app.spawn" in known.functions_with("spawn")
+    assert older.catalog().functions == newer.catalog().functions
+    assert older.catalog().kinds == newer.catalog().kinds
+
+
+def test_default_settings_ask_the_shipped_catalog_and_entries_are_built_once() -> None:
+    assert Settings().catalog() is load()
+    assert Settings(preview=True).catalog() is load()
+    assert Settings().configured_modules() == frozenset()
+    assert Settings().spawner_needles() == Settings().configured_needles() == ()
+    first = Settings(catalog_blocking=("app.io.read",)).catalog()
+    assert first is not load()
+    assert Settings(catalog_blocking=("app.io.read",), jobs=3).catalog() is first
+    # The shipped catalog itself is not touched by anyone's entries.
+    assert "app.io.read" not in load().functions
+
+
+def test_catalog_entries_are_part_of_the_cache_key() -> None:
+    base = Settings().options_key()
+    changed = [
+        Settings(catalog_like=(("a.Lock", "asyncio.Lock"),)),
+        Settings(catalog_like=(("a.Lock", "threading.Lock"),)),
+        Settings(catalog_blocking=("a.read",)),
+        Settings(catalog_spawners=("a.spawn",)),
+        Settings(catalog_coroutines=("a.call",)),
+        Settings(extra_queue_factories=("a.make",)),
+    ]
+    keys = {settings.options_key() for settings in changed}
+    assert base not in keys and len(keys) == len(changed)
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        (
+            'like = { "aiologic.Lock" = "asyncio.Lok" }',
+            "[tool.conclint.catalog] like: 'aiologic.Lock' = 'asyncio.Lok': no kind is called "
+            "'asyncio.Lok' (did you mean 'asyncio.Lock'?)",
+        ),
+        ('like = { "aiologic Lock" = "asyncio.Lock" }', "'aiologic Lock' is not a dotted name"),
+        ('like = { "aiologic.Lock" = "asyncio..Lock" }', "'asyncio..Lock' is not a dotted name"),
+        ('like = ["aiologic.Lock"]', '\'like\' must be a table of "class" = "kind"'),
+        ('like = { "aiologic.Lock" = 1 }', '\'like\' must be a table of "class" = "kind"'),
+        ('blocking = "app.read"', "[tool.conclint.catalog] 'blocking' must be a list of strings"),
+        ("spawners = [1]", "'spawners' must be a list of strings"),
+        ('coroutines = ["app.call()"]', "'app.call()' is not a dotted name"),
+        ('blockin = ["app.read"]', "unknown key 'blockin' (did you mean 'blocking'?)"),
+        (
+            'like = { "asyncio.Queue" = "threading.Lock" }',
+            "asyncio.Queue is already kind asyncio.Queue, not threading.Lock",
+        ),
+    ],
+)
+def test_a_bad_catalog_entry_is_a_config_error_naming_it(
+    tmp_path: Path, table: str, message: str
+) -> None:
+    config = tmp_path / "pyproject.toml"
+    config.write_text(f"[tool.conclint.catalog]\n{table}\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(config, KNOWN)
+    assert str(caught.value).startswith(f"{config}: [tool.conclint")
+    assert message in str(caught.value)
+
+
+def test_the_catalog_key_must_be_a_table(tmp_path: Path) -> None:
+    config = tmp_path / "pyproject.toml"
+    config.write_text('[tool.conclint]\ncatalog = ["x.y"]\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"\[tool\.conclint\.catalog\] must be a table"):
+        load_settings(config, KNOWN)
+
+
+def test_an_older_key_that_clashes_with_the_table_is_a_config_error(tmp_path: Path) -> None:
+    config = tmp_path / "pyproject.toml"
+    config.write_text(
+        '[tool.conclint]\nextra-lock-factories = ["app.make"]\n'
+        '[tool.conclint.catalog]\nlike = { "app.make" = "asyncio.Queue" }\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError, match=r"app\.make is already kind asyncio\.Queue"):
+        load_settings(config, KNOWN)

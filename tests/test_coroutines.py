@@ -10,6 +10,7 @@ from conclint.analysis import catalog
 from conclint.analysis.project import ProjectIndex
 from conclint.config import Settings
 from conclint.engine import lint_source
+from conclint.prefilter import Source
 from conclint.rules.base import Rule
 from conclint.rules.dangling_task import DanglingTask
 from conclint.rules.unawaited_coroutine import UnawaitedCoroutine
@@ -278,23 +279,27 @@ def test_extra_spawners_extend_the_needles() -> None:
     assert DanglingTask.needles_for(SETTINGS) == DanglingTask.needles
 
 
-def test_coroutine_kinds_all_come_from_asyncio() -> None:
-    """CCL102's needle "async" holds: every coroutine it knows needs that text in the file."""
-    assert all("async" in name.split(".")[0] for name in catalog.ASYNCIO_COROUTINES)
-    coroutine_kinds = set(catalog.COROUTINE_METHODS)
-    sources = [
-        *(name for name, kind in catalog.CONSTRUCTORS.items() if kind in coroutine_kinds),
-        *(name for name, kind in catalog.ANNOTATION_KINDS.items() if kind in coroutine_kinds),
-        *(
-            name
-            for name, kinds in catalog.TUPLE_FACTORIES.items()
-            if coroutine_kinds.intersection(kinds)
-        ),
+def test_ccl102_gate_lets_every_coroutine_it_knows_through() -> None:
+    """The pre-filter never hides a call CCL102 knows: each coroutine function of the
+    catalog, and each coroutine method on an object made by each maker of its kind."""
+    rule = UnawaitedCoroutine
+    calls = [f"{name}()" for name in catalog.ASYNCIO_COROUTINES]
+    calls += [
+        f"{maker}().{method}()"
+        for maker, kind in catalog.CONSTRUCTORS.items()
+        for method in catalog.COROUTINE_METHODS.get(kind, ())
     ]
-    assert sources
-    assert all("async" in name.split(".")[0] for name in sources), sources
+    assert len(calls) > 100
+    missed = [
+        call
+        for call in calls
+        if not rule.may_fire(
+            Source(f"import {call.partition('.')[0]}\n{call}\n", "m.py"), Settings()
+        )
+    ]
+    assert missed == []
     # Configured factories give thread-side kinds, which have no coroutine methods.
-    assert not {"queue.Queue", "threading.Lock"} & coroutine_kinds
+    assert not {"queue.Queue", "threading.Lock"} & set(catalog.COROUTINE_METHODS)
 
 
 # Project mode ----------------------------------------------------------------------
@@ -314,3 +319,15 @@ def test_async_defs_of_other_modules_in_project_mode() -> None:
     assert lines(source) == []
     # No "async" in this file: the project index alone gets it parsed.
     assert lines(source, project=project) == [6, 7]
+
+
+def test_an_own_method_spelled_with_compatibility_characters_is_known() -> None:
+    source = (
+        "class Worker:\n"
+        "    async def run(self) -> None: ...\n"
+        "\n"
+        "    async def go(self) -> None:\n"
+        "        self.\uff52un()\n"
+    )
+    result = lint_source(source, "m.py", Settings())
+    assert [(d.line, d.code) for d in result.diagnostics] == [(5, "CCL102")]

@@ -14,7 +14,7 @@ targets of objects whose `__enter__` returns themselves.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from functools import lru_cache
 
 import libcst as cst
@@ -22,6 +22,7 @@ import libcst as cst
 from conclint.analysis import catalog
 from conclint.analysis.names import NameResolver
 from conclint.analysis.scopes import Binding, ScopeNode, iter_statements, scope_body
+from conclint.catalog import Catalog
 
 # An attribute's sources: (value or None, annotation or None, the chain to resolve them in,
 # the position inside a tuple target or None).
@@ -34,13 +35,26 @@ _NONE = "builtins.None"
 
 _MAX_DEPTH = 3
 
+# Annotations that mean their first argument: `Optional[X]`, `Final[X]`, `Annotated[X, ...]`.
+_FIRST_ARGUMENT_WRAPPERS = frozenset(
+    {
+        "typing.Annotated",
+        "typing.ClassVar",
+        "typing.Final",
+        "typing.Optional",
+        "typing_extensions.Annotated",
+        "typing_extensions.Final",
+    }
+)
+_UNIONS = frozenset({"typing.Union", "typing_extensions.Union"})
+
 
 class Bindings:
-    def __init__(
-        self, names: NameResolver, extra_factories: Mapping[str, str] | None = None
-    ) -> None:
+    def __init__(self, names: NameResolver, known: Catalog) -> None:
         self.names = names
-        self.constructors = {**catalog.CONSTRUCTORS, **(extra_factories or {})}
+        # The catalog's own tables (the user's entries merged in): nothing is copied per file.
+        self.constructors = known.constructors
+        self.annotations = known.annotation_kinds
         self._attributes: dict[int, dict[str, list[_AttributeSource]]] = {}
         # The enclosing chain of every class entered so far (kept by FileContext).
         self.chains: dict[int, tuple[ScopeNode, ...]] = {}
@@ -104,20 +118,34 @@ class Bindings:
             annotation = quoted
         if isinstance(annotation, cst.Subscript):
             outer = self.names.resolve(annotation.value, chain)
-            if outer in ("typing.Optional", "typing.Final", "typing.ClassVar"):
-                element = annotation.slice[0].slice if annotation.slice else None
-                if isinstance(element, cst.Index):
-                    return self.annotation_kind(element.value, chain)
-                return None
+            if outer in _FIRST_ARGUMENT_WRAPPERS or outer in _UNIONS:
+                elements = [
+                    e.slice.value for e in annotation.slice if isinstance(e.slice, cst.Index)
+                ]
+                if outer in _UNIONS:
+                    return self._union_kind(elements, chain)
+                return self.annotation_kind(elements[0], chain) if elements else None
             annotation = annotation.value
         if isinstance(annotation, cst.BinaryOperation) and isinstance(
             annotation.operator, cst.BitOr
         ):
-            kinds = {
-                self.annotation_kind(side, chain) for side in (annotation.left, annotation.right)
-            } - {None}
-            return kinds.pop() if len(kinds) == 1 else None
-        return catalog.ANNOTATION_KINDS.get(self.names.resolve(annotation, chain) or "")
+            return self._union_kind([annotation.left, annotation.right], chain)
+        return self.annotations.get(self.names.resolve(annotation, chain) or "")
+
+    def _union_kind(
+        self, members: Sequence[cst.BaseExpression], chain: Sequence[ScopeNode]
+    ) -> str | None:
+        """`X | None`, `Union[X, None]`: the one kind of the members other than `None`.
+        A member of no known kind (`X | int`) may be what the name holds: no kind then."""
+        kinds = set()
+        for member in members:
+            if isinstance(member, cst.Name) and member.value == "None":
+                continue
+            kind = self.annotation_kind(member, chain)
+            if kind is None:
+                return None
+            kinds.add(kind)
+        return kinds.pop() if len(kinds) == 1 else None
 
     def class_of_receiver(
         self, receiver: cst.Name, chain: Sequence[ScopeNode]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -11,8 +12,12 @@ from conclint.analysis import catalog
 from conclint.analysis.context import FileContext
 from conclint.analysis.derived import derived_kind
 from conclint.analysis.scopes import dotted_name
+from conclint.catalog import Catalog, Method
+from conclint.catalog.schema import Argument, Unless
 
 if TYPE_CHECKING:
+    from conclint.config import Settings
+    from conclint.prefilter import Source
     from conclint.rules.base import Rule
 
     _RuleBase = Rule
@@ -20,13 +25,9 @@ else:
     # At run time the mixin sits before `Rule` in the rule's bases.
     _RuleBase = object
 
-_FUNCTION_NAMES = frozenset(name.rpartition(".")[2] for name in catalog.BLOCKING_CALLS)
-_METHOD_NAMES = frozenset(name for methods in catalog.BLOCKING_METHODS.values() for name in methods)
 _OFFLOAD_NAMES = frozenset(
     name.rpartition(".")[2] for name in catalog.THREAD_OFFLOADS | catalog.THREAD_OFFLOAD_METHODS
 )
-CONFIGURED_REMEDY = "call it through `await asyncio.to_thread(...)`"
-
 # Socket methods that make a socket non-blocking when given a literal 0/False.
 _SOCKET_MODES = frozenset({"setblocking", "settimeout"})
 # Handlers for these show that the socket calls in the `try` are expected not to block.
@@ -34,6 +35,8 @@ _WOULD_BLOCK = frozenset(
     {"builtins.BlockingIOError", "ssl.SSLWantReadError", "ssl.SSLWantWriteError"}
 )
 _FUTURE = "concurrent.futures.Future"
+# How many `g = f` assignments are followed back to the call that opened `f`.
+_MAX_ALIASES = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,40 +50,152 @@ class BlockingCall:
 
 
 def blocking_call(
-    node: cst.Call, context: FileContext, extra: frozenset[str] = frozenset()
+    node: cst.Call, context: FileContext, wrapper: str | None = None, *, follow: bool = True
 ) -> BlockingCall | None:
-    """How `node` blocks, if it does in the form written; `extra` adds configured names."""
+    """How `node` blocks, if it does in the form written (the user's catalog entries too).
+
+    `wrapper` names the call `node` is written as an argument of (`trio.wrap_file`);
+    `follow` false leaves out the question whether another call stands for this one."""
     func = node.func
+    known = context.catalog
+    function_names, method_names = _blocking_names(known)
     # A bare name may be an import alias (`from time import sleep as pause`), so resolve it.
     if isinstance(func, cst.Name) or (
-        isinstance(func, cst.Attribute)
-        and (
-            func.attr.value in _FUNCTION_NAMES
-            or any(n.rpartition(".")[2] == func.attr.value for n in extra)
-        )
+        isinstance(func, cst.Attribute) and func.attr.value in function_names
     ):
         callee = context.qualname(func)
-        if callee is not None and (callee in catalog.BLOCKING_CALLS or callee in extra):
-            remedy = catalog.BLOCKING_CALLS.get(callee, CONFIGURED_REMEDY)
-            return BlockingCall(f"{callee.removeprefix('builtins.')}()", remedy)
-    if isinstance(func, cst.Attribute) and func.attr.value in _METHOD_NAMES:
-        return _blocking_method(node, func, context)
+        entry = known.functions.get(callee or "")
+        if callee is not None and entry is not None and "blocking" in entry.roles:
+            if entry.unless is not None and _does_not_block(node, entry.unless, context, wrapper):
+                return None
+            return BlockingCall(f"{callee.removeprefix('builtins.')}()", entry.remedy or "")
+    if isinstance(func, cst.Attribute) and func.attr.value in method_names:
+        return _blocking_method(node, func, context, wrapper, follow)
     return None
 
 
+@functools.cache
+def _blocking_names(known: Catalog) -> tuple[frozenset[str], frozenset[str]]:
+    """Last names of the blocking functions, and names of the blocking methods: the cheap
+    test before a name is resolved. Once per catalog (per distinct user entries)."""
+    functions = frozenset(name.rpartition(".")[2] for name in known.functions_with("blocking"))
+    return functions, known.methods_with("blocking")
+
+
+@functools.cache
+def _wrapping_calls(known: Catalog) -> tuple[frozenset[str], frozenset[str]]:
+    """The calls a blocking call may be written inside and not block (`trio.wrap_file`),
+    and their last names. Once per catalog."""
+    unless = [entry.unless for entry in known.functions.values()]
+    unless += [method.unless for kind in known.kinds.values() for method in kind.methods.values()]
+    names = frozenset(name for found in unless if found is not None for name in found.inside)
+    return names, frozenset(name.rpartition(".")[2] for name in names)
+
+
 def _blocking_method(
-    node: cst.Call, func: cst.Attribute, context: FileContext
+    node: cst.Call,
+    func: cst.Attribute,
+    context: FileContext,
+    wrapper: str | None = None,
+    follow: bool = True,
 ) -> BlockingCall | None:
     receiver, attr = func.value, func.attr.value
     kind = derived_kind(receiver, context.bindings, context.chain)
-    positions = catalog.BLOCKING_METHODS.get(kind or "", {}).get(attr)
-    if kind is None or positions is None or _non_blocking_form(node, positions):
+    method = context.catalog.method(kind, attr)
+    if kind is None or method is None or "blocking" not in method.roles:
         return None
-    if kind == "io.IOBase" and isinstance(receiver, cst.Call):
-        return None  # `open(path).read()`: the call that opened it blocks, not this one too
+    if _non_blocking_form(node, _positions(method)):
+        return None
+    if method.unless is not None and _does_not_block(node, method.unless, context, wrapper):
+        return None
+    if (
+        follow
+        and "opened" in context.catalog.kinds[kind].traits
+        and _opened_here(receiver, context)
+    ):
+        return None  # `with open(p) as f: f.read()`: the `open` is the one finding
     spelled = dotted_name(receiver)
     shown = f"{spelled or kind}.{attr}()"
-    return BlockingCall(shown, catalog.BLOCKING_METHOD_REMEDIES[kind], kind, spelled)
+    return BlockingCall(shown, context.catalog.kinds[kind].remedy or "", kind, spelled)
+
+
+def _positions(method: Method) -> catalog.ArgPositions:
+    """Where `method` takes its block flag and its timeout (None: it takes none)."""
+    return (
+        method.block.position if method.block is not None else None,
+        method.timeout.position if method.timeout is not None else None,
+    )
+
+
+def _opened_here(receiver: cst.BaseExpression, context: FileContext, depth: int = 0) -> bool:
+    """Was the object made by a blocking call that is reported: `open(p).read()`, or `f`
+    bound only to such calls in this function (`with open(p) as f`, `f = open(p)`, and
+    `g = f` after it)?"""
+    if isinstance(receiver, cst.Call):
+        return blocking_call(receiver, context, follow=False) is not None
+    if not isinstance(receiver, cst.Name) or depth > _MAX_ALIASES:
+        return False
+    found = context.names.lookup(receiver.value, context.chain)
+    if found is None or context.chain[found[0]] is not context.function:
+        return False
+    return all(
+        binding.how in ("assign", "with")
+        and binding.index is None
+        and binding.value is not None
+        and _opened_here(binding.value, context, depth + 1)
+        for binding in found[1]
+    )
+
+
+def _does_not_block(
+    node: cst.Call, unless: Unless, context: FileContext, wrapper: str | None
+) -> bool:
+    """The call is in one of the forms `unless` describes (see `schema.Unless`)."""
+    if wrapper is not None and wrapper in unless.inside:
+        return True
+    value = _argument_value(node, unless.argument) if unless.argument is not None else None
+    return value is not None and _names_one_of(value, unless.names, context)
+
+
+def _argument_value(node: cst.Call, argument: Argument) -> cst.BaseExpression | None:
+    """What the call passes as `argument`, by keyword or position (None: not passed, or
+    not to be told after a `*args`)."""
+    position, counted = 0, True
+    for arg in node.args:
+        if arg.keyword is not None:
+            if arg.keyword.value == argument.keyword:
+                return arg.value
+        elif arg.star:
+            counted = False
+        else:
+            if counted and position == argument.position:
+                return arg.value
+            position += 1
+    return None
+
+
+def _names_one_of(
+    value: cst.BaseExpression, names: frozenset[str], context: FileContext, depth: int = 0
+) -> bool:
+    """`value` names one of `names`, also as part of `a | b`, as the function of a call
+    (`io.BytesIO(data)`), or through a local name assigned such a value."""
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.BinaryOperation):
+            stack += (node.left, node.right)
+        elif isinstance(node, cst.Call):
+            stack.append(node.func)
+        elif isinstance(node, cst.Name | cst.Attribute):
+            if context.qualname(node) in names:
+                return True
+            if isinstance(node, cst.Name) and depth == 0:  # one assignment is followed
+                values = context.bindings.values_of(node, context.chain)
+                if values and all(
+                    v is not None and _names_one_of(v, names, context, 1) for v in values
+                ):
+                    return True
+    return False
 
 
 def is_thread_offload(node: cst.Call, context: FileContext) -> bool:
@@ -169,9 +284,20 @@ class BlockingCallScan(_RuleBase):
     defines one of the visit/leave methods below must call `super()`.
     """
 
+    # A blocking call needs an import of one of these modules, or a builtin (`open`).
+    imports = catalog.BLOCKING_MODULES
+
+    @classmethod
+    def may_fire(cls, source: Source, settings: Settings) -> bool:
+        if super().may_fire(source, settings):
+            return True
+        # Builtins need no import: spelling one is enough.
+        added = settings.catalog().added_functions_with("blocking")
+        spelled = (*catalog.BLOCKING_BUILTINS, *catalog.words(_builtins(added)))
+        return source.has_async_def and source.has_any(spelled)
+
     def __init__(self, context: FileContext) -> None:
         super().__init__(context)
-        self._extra_blocking = frozenset(context.settings.extra_blocking_calls)
         # Offload calls being visited: their arguments run on a worker thread.
         self._offloads: list[cst.Call] = []
         # `if`/ternary nodes whose test calls `x.done()`, with the receivers so guarded.
@@ -182,6 +308,9 @@ class BlockingCallScan(_RuleBase):
         self._wrapped: set[tuple[int, str]] = set()
         # `try` statements with an `except BlockingIOError` being visited.
         self._would_block: list[cst.Try] = []
+        # Arguments (by id) of the calls some blocking calls may be written inside, with
+        # the name of that call (`trio.wrap_file(os.fdopen(fd))`).
+        self._inside: dict[int, str] = {}
 
     def scans(self) -> bool:
         """True when the calls of the function being visited are to be checked."""
@@ -214,7 +343,12 @@ class BlockingCallScan(_RuleBase):
             if self.context.qualname(func) == "asyncio.wrap_future":
                 self._wrapped.add((id(self.context.function), dotted_name(first) or ""))
             return None
-        found = blocking_call(node, self.context, self._extra_blocking)
+        wrapping, short_names = _wrapping_calls(self.context.catalog)
+        if isinstance(func, cst.Name | cst.Attribute) and _last_name(func) in short_names:
+            wrapper = self.context.qualname(func)
+            if wrapper in wrapping:
+                self._inside.update((id(arg.value), wrapper) for arg in node.args)
+        found = blocking_call(node, self.context, self._inside.get(id(node)))
         if found is None or self._exempt(found.kind, found.receiver):
             return None
         return found
@@ -225,7 +359,7 @@ class BlockingCallScan(_RuleBase):
 
     def _exempt(self, kind: str | None, receiver: str | None) -> bool:
         """What the code around the call shows: the socket or the future cannot block here."""
-        if kind == "socket.socket":
+        if kind is not None and "non-blocking-mode" in self.context.catalog.kinds[kind].traits:
             return receiver in self._non_blocking_sockets or bool(self._would_block)
         if kind == _FUTURE:
             guarded = any(receiver in names for _, names in self._done_guards)
@@ -271,3 +405,11 @@ class BlockingCallScan(_RuleBase):
     def _pop_guard(self, node: cst.CSTNode) -> None:
         if self._done_guards and self._done_guards[-1][0] is node:
             self._done_guards.pop()
+
+
+def _last_name(func: cst.Name | cst.Attribute) -> str:
+    return func.value if isinstance(func, cst.Name) else func.attr.value
+
+
+def _builtins(names: frozenset[str]) -> list[str]:
+    return [name for name in names if name.startswith("builtins.")]

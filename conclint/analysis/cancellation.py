@@ -12,19 +12,17 @@ from conclint.analysis import catalog
 from conclint.analysis.context import FileContext
 from conclint.analysis.scopes import dotted_name
 
-# `await asyncio.gather(*tasks)` after cancelling them reaps them like `await task`.
-_REAPERS = frozenset({"asyncio.gather", "asyncio.wait", "asyncio.wait_for"})
-_ANYIO_CLASS = "anyio.get_cancelled_exc_class()"
-# Exception classes that a cancellation is never an instance of.
-_NOT_CANCELLATION = frozenset(
-    {
+# Exception classes that a cancellation is never an instance of: the builtin ones but
+# `BaseException` (the cancellations derive from it alone), and those the catalog names.
+_NOT_CANCELLATION = (
+    frozenset(
         f"builtins.{name}"
         for name, value in vars(builtins).items()
         if isinstance(value, type)
         and issubclass(value, BaseException)
         and value is not BaseException
-    }
-    | {"concurrent.futures.CancelledError"}
+    )
+    | catalog.NOT_CANCELLATION
 )
 
 
@@ -34,7 +32,7 @@ def caught_cancellation(expr: cst.BaseExpression | None, context: FileContext) -
         return ""
     for element in _elements(expr, context):
         if context.kind_of(element) == catalog.CANCELLED_CLASS_KIND:
-            return _ANYIO_CLASS
+            return catalog.CANCELLED_CLASS_SHOWN
         name = context.qualname(element)
         if name in catalog.CANCELLATION_EXCEPTIONS:
             return name.removeprefix("builtins.")
@@ -73,11 +71,13 @@ def _reaps(statement: cst.CSTNode, cancelled: AbstractSet[str], context: FileCon
     if isinstance(statement, cst.Expr | cst.Assign | cst.AnnAssign):
         value = statement.value
     if isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute):
-        return value.func.attr.value == "cancel"  # `t.cancel()` inside the reaping block
+        # `t.cancel()` inside the reaping block
+        return value.func.attr.value in catalog.CANCEL_METHODS
     if not isinstance(value, cst.Await):
         return False
     awaited = value.expression
-    if isinstance(awaited, cst.Call) and context.qualname(awaited.func) in _REAPERS:
+    # `await asyncio.gather(*tasks)` after cancelling them reaps them like `await task`.
+    if isinstance(awaited, cst.Call) and context.qualname(awaited.func) in catalog.REAPING_CALLS:
         tasks = [arg.value for arg in awaited.args if arg.keyword is None]
         return bool(tasks) and all(dotted_name(task) in cancelled for task in tasks)
     return dotted_name(awaited) in cancelled

@@ -3,17 +3,58 @@ once per process from `conclint.catalog` (the data): no API is named here."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+
 from conclint.catalog import load, top_modules
 from conclint.catalog.schema import Argument, Handoff
 
 _CATALOG = load()
 
+
+# What a source must spell: the pre-filter's needles and module gates -----------------
+
+
+def words(names: Iterable[str]) -> tuple[str, ...]:
+    """The last parts of dotted names: a file calls or names one of them only by spelling it
+    (an import alias still spells it in the import)."""
+    return tuple(sorted({name.rpartition(".")[2] for name in names}))
+
+
+def _makers(kind: str, seen: frozenset[str] = frozenset()) -> set[str]:
+    """Every name a file must spell to hold an object of `kind`: its classes, factories and
+    annotations, the functions that unpack into it, and the makers of the kinds one of
+    whose methods returns it."""
+    described = _CATALOG.kinds.get(kind)
+    if described is None or kind in seen:
+        return set()
+    found = {*described.classes, *described.factories, *described.annotations}
+    found.update(name for name, entry in _CATALOG.functions.items() if kind in entry.unpacks)
+    for other in _CATALOG.kinds.values():
+        if any(method.returns == kind for method in other.methods.values()):
+            found |= _makers(other.name, seen | {kind})
+    return found
+
+
+def kind_words(kinds: Iterable[str]) -> tuple[str, ...]:
+    """Needles for a rule about objects of `kinds`: their makers' last names."""
+    return words(name for kind in kinds for name in _makers(kind))
+
+
+def method_needles(
+    methods: Mapping[str, Iterable[str]],
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """`Rule.method_needles` for a rule about these methods (kind -> their names, or a
+    table keyed by them): what makes objects of those kinds, and the methods' names."""
+    return kind_words(methods), words(name for names in methods.values() for name in names)
+
+
+def kind_modules(kinds: Iterable[str]) -> frozenset[str]:
+    """Module gate for a rule about objects of `kinds`: the modules of their makers."""
+    return top_modules(name for kind in kinds for name in _makers(kind))
+
+
 # Kinds -------------------------------------------------------------------------------
 
-# The top-level modules that make the tasks, threads, executors, queues, channels and
-# locks the lifecycle, close, pairing and growth rules follow: a file that imports none
-# of them (and is no module of theirs) has nothing those rules can report.
-CONCURRENCY_MODULES = _CATALOG.concurrency_modules
 # Constructor or factory -> the kind of object it returns.
 CONSTRUCTORS = _CATALOG.constructors
 # Classes named in annotations -> kind (`q: asyncio.Queue[int]`).
@@ -28,8 +69,9 @@ DERIVED_KINDS = {
     for kind in _CATALOG.kinds.values()
     if any(method.returns for method in kind.methods.values())
 }
-# The kind of what `anyio.get_cancelled_exc_class()` returns.
+# The kind of what `anyio.get_cancelled_exc_class()` returns, and how messages show it.
 (CANCELLED_CLASS_KIND,) = _CATALOG.kinds_with("cancellation-class")
+CANCELLED_CLASS_SHOWN = f"{_CATALOG.kinds[CANCELLED_CLASS_KIND].factories[0]}()"
 # The kind of a descriptor passed to a function that closes one (`os.close(fd)`).
 FILE_DESCRIPTOR = "os.fd"
 
@@ -44,23 +86,55 @@ COROUTINE_KEEPING_DECORATORS = _CATALOG.functions_with("keeps-coroutine")
 TEXT_CALLS = _CATALOG.functions_with("formats")
 LOGGER_METHODS = _CATALOG.methods_with("formats")
 TRUTH_CALLS = _CATALOG.functions_with("truth-test")
+# Methods that turn their arguments into text, by receiver kind (a logger's).
+FORMATTING_METHODS = _CATALOG.methods_by_kind("formats")
 TASK_SPAWNERS = _CATALOG.functions_with("spawn")
+_LOOP_KINDS = _CATALOG.kinds_with("loop")
+# Loop kind -> its methods that start a task at once (`loop.create_task`; not
+# `run_in_executor`, which queues a job), for `FileContext.is_task_spawn`.
+TASK_SPAWN_METHODS = {
+    kind: _CATALOG.methods_with("spawn", kind) - _CATALOG.methods_with("queues", kind)
+    for kind in _LOOP_KINDS
+}
+# What a file spells to start a task: the spawn functions' names and those methods.
+TASK_SPAWN_WORDS = words({*TASK_SPAWNERS, *(m for ms in TASK_SPAWN_METHODS.values() for m in ms)})
+TASK_SPAWN_MODULES = top_modules(TASK_SPAWNERS) | kind_modules(_LOOP_KINDS)
+TASK_KINDS = _CATALOG.kinds_with("task")
 
 # CCL203: cancellation -------------------------------------------------------------------
 
 CANCELLATION_EXCEPTIONS = _CATALOG.names_with("cancellation")
+# Exception classes a cancellation is never an instance of (besides the builtin ones).
+NOT_CANCELLATION = _CATALOG.names_with("not-cancellation")
+# Awaiting these waits for the tasks given to them, as `await task` does.
+REAPING_CALLS = _CATALOG.functions_with("reaps")
+# Method names that ask a task to stop, and that read or undo a cancellation under way.
+CANCEL_METHODS = _CATALOG.methods_with("cancel")
+CANCEL_METHODS_BY_KIND = _CATALOG.methods_by_kind("cancel")
+CANCEL_STATE_METHODS = _CATALOG.methods_with("cancel-state")
+# A handler of these counts as catching any failure of ordinary work (`except Exception`).
+CATCH_ALL_EXCEPTIONS = _CATALOG.names_with("catch-all")
+# Context managers that swallow the exceptions they are given (`contextlib.suppress`).
+SUPPRESSORS = _CATALOG.functions_with("suppresses")
+# Return annotations of a function that never returns.
+NO_RETURN_TYPES = _CATALOG.names_with("no-return-type")
 
 # Calls that never return normally, and those that end the process on the spot.
 NO_RETURN_CALLS = _CATALOG.functions_with("never-returns")
 PROCESS_ENDING_CALLS = _CATALOG.functions_with("ends-process")
 NON_RAISING_CALLS = _CATALOG.functions_with("cannot-raise")
+NON_RAISING_METHODS = _CATALOG.methods_by_kind("cannot-raise")
 
 # CCL601, CCL604: blocking calls ---------------------------------------------------------
 
+_BLOCKING_FUNCTIONS = _CATALOG.functions_with("blocking")
+# Blocking function -> remedy, for the project index, which sees no arguments: only the
+# functions that block whatever they are given (not `getaddrinfo`, which does not with
+# `AI_NUMERICHOST`). CCL601 and CCL604 ask the catalog, forms included.
 BLOCKING_CALLS = {
-    name: entry.remedy or ""
-    for name, entry in _CATALOG.functions.items()
-    if "blocking" in entry.roles
+    name: _CATALOG.functions[name].remedy or ""
+    for name in _BLOCKING_FUNCTIONS
+    if _CATALOG.functions[name].unless is None
 }
 # Where a blocking method takes its block flag and its timeout (positions; None: no such
 # argument), so that `acquire(False)`, `get(block=False)` and `wait(timeout=0)` count as
@@ -88,10 +162,11 @@ NON_BLOCKING_FLAGS = frozenset(
     for method in kind.methods.values()
     if method.block is not None
 )
-# What to suggest for a blocking method, by receiver kind.
-BLOCKING_METHOD_REMEDIES = {
-    name: kind.remedy for name, kind in _CATALOG.kinds.items() if kind.remedy is not None
-}
+# What a file must import (or, for builtins, spell) to make a blocking call: the modules of
+# the blocking functions and of the makers of the objects with blocking methods.
+_BLOCKING_MAKERS = {*_BLOCKING_FUNCTIONS, *(n for kind in BLOCKING_METHODS for n in _makers(kind))}
+BLOCKING_MODULES = top_modules(_BLOCKING_MAKERS) - {"builtins"}
+BLOCKING_BUILTINS = words(name for name in _BLOCKING_MAKERS if name.startswith("builtins."))
 # Calls whose arguments are handed to a worker thread (a blocking call there is the point),
 # as functions and as methods of any receiver (`loop.run_in_executor(...)`).
 THREAD_OFFLOADS = _CATALOG.functions_with("offload")
@@ -136,6 +211,14 @@ FUTURE_METHODS = {
     for kind in _CATALOG.kinds.values()
     if any(method.future for method in kind.methods.values())
 }
+# What to do with such a future rather than drop it, by receiver kind and method.
+FUTURE_REMEDIES = {
+    kind.name: {
+        name: method.future_remedy for name, method in kind.methods.items() if method.future_remedy
+    }
+    for kind in _CATALOG.kinds.values()
+    if any(method.future_remedy for method in kind.methods.values())
+}
 # Queue and buffer constructors -> (keyword, position) of their bound; None: no bound exists.
 QUEUE_BOUNDS: dict[str, tuple[str, int] | None] = {
     constructor: (kind.bound.keyword, kind.bound.position) if kind.bound else None
@@ -143,8 +226,29 @@ QUEUE_BOUNDS: dict[str, tuple[str, int] | None] = {
     if kind.bound is not None
     for constructor in (*kind.classes, *kind.factories)
 }
+# The same by kind: (keyword, position) of its bound, None when it cannot be bounded.
+KIND_BOUNDS: dict[str, tuple[str, int] | None] = {
+    kind.name: (kind.bound.keyword, kind.bound.position) if kind.bound else None
+    for kind in _CATALOG.kinds.values()
+    if kind.bound is not None
+}
 FILL_METHODS = _CATALOG.methods_with("fill")
 TAKE_METHODS = _CATALOG.methods_with("take")
+# Methods that add to any collection (`tasks.append(t)`): what they add is its content.
+COLLECTION_FILLS = _CATALOG.any_receiver_with("fill")
+# Container lookups that may hand back a stored callable (`HANDLERS.get(kind)`).
+LOOKUP_METHODS = _CATALOG.any_receiver_with("looks-up")
+# Calls and method names that only read how full something is (`len(buf)`, `q.qsize()`).
+SIZE_CALLS = _CATALOG.functions_with("size")
+SIZE_METHODS = _CATALOG.methods_with("size")
+# What to use so that it is bounded, by kind (`queue.SimpleQueue`, `threading.Semaphore`).
+# Kind -> the keyword that bounds its releases (`trio.Semaphore(n, max_value=n)`).
+RELEASE_BOUNDS = {
+    name: kind.release_bound for name, kind in _CATALOG.kinds.items() if kind.release_bound
+}
+BOUND_REMEDIES = {
+    name: kind.bound_remedy for name, kind in _CATALOG.kinds.items() if kind.bound_remedy
+}
 # Endless sources for a `for` loop: iterables, and callables -> argument counts that never end.
 ENDLESS_STREAMS = _CATALOG.names_with("endless")
 ENDLESS_ITERATORS = {
@@ -154,40 +258,62 @@ ENDLESS_ITERATORS = {
 }
 EVENT_KINDS = _CATALOG.kinds_with("event")
 SPAWN_METHODS = _CATALOG.methods_by_kind("spawn")
-STARTED_KINDS = frozenset(_CATALOG.methods_by_kind("starts"))
+# Spawn methods that queue a job for a pool of workers rather than start it.
+QUEUED_SPAWN_METHODS = _CATALOG.methods_with("queues")
+START_METHODS = _CATALOG.methods_by_kind("starts")
+# Method names that wait for an object's work to end (`thread.join()`, `future.result()`),
+# and the same by kind.
+JOIN_METHODS = _CATALOG.methods_with("join")
+JOINS = _CATALOG.methods_by_kind("join")
+# Kind -> the methods that tell whether an event is set.
+IS_SET_METHODS = _CATALOG.methods_by_kind("is-set")
 LIMITER_KINDS = _CATALOG.kinds_with("limiter")
 WAITING_CALLS = _CATALOG.functions_with("waits")
+# Calls whose result runs out: `async for` over it is no endless loop.
+FINITE_ITERATIONS = _CATALOG.functions_with("finite-iteration")
 PACING_CALLS = _CATALOG.functions_with("paces")
 BLOCKING_PUT_KINDS = _CATALOG.kinds_with("put-waits-when-full")
+# Kind -> its fills that wait for room once it is bounded (`put`, not `put_nowait`).
+WAITING_FILLS = {
+    kind: _CATALOG.methods_with("fill", kind)
+    & (_CATALOG.methods_with("coroutine", kind) | _CATALOG.methods_with("blocking", kind))
+    for kind in BLOCKING_PUT_KINDS
+}
 SYNC_LOCK_KINDS = _CATALOG.kinds_with("thread-lock")
+# What to use instead in async code, by kind (`threading.Lock` -> `asyncio.Lock`).
+ASYNC_ALTERNATIVES = {
+    name: kind.async_alternative for name, kind in _CATALOG.kinds.items() if kind.async_alternative
+}
 
 # CCL103/104/201/202/204 lifecycle and cancellation --------------------------------------
 
 
-def _made_by_kinds(trait: str) -> frozenset[str]:
-    return frozenset(
-        callee
-        for name in _CATALOG.kinds_with(trait)
-        for callee in (*_CATALOG.kinds[name].classes, *_CATALOG.kinds[name].factories)
-    )
-
-
-THREAD_CLASSES = _made_by_kinds("thread")
+THREAD_KINDS = _CATALOG.kinds_with("thread")
 TIMER_CLASSES = _CATALOG.functions_with("cancel-settles")
-EXECUTOR_CLASSES = _made_by_kinds("executor")
+EXECUTOR_KINDS = _CATALOG.kinds_with("executor")
 EXECUTOR_SHUTDOWN_METHODS = frozenset().union(
     *(_CATALOG.methods_with("shutdown", name) for name in _CATALOG.kinds_with("executor"))
 )
+# Kind -> what messages say to call in `finally` to end it (`shutdown()`, `terminate()`).
+CLEANUP_METHODS = _CATALOG.methods_by_kind("cleanup")
 RETAINING_CALLS = _CATALOG.any_receiver_with("retains")
 # `return_when` values after which `asyncio.wait` may leave tasks pending.
 WAIT_RETURN_EARLY = {name: name.rpartition(".")[2] for name in _CATALOG.names_with("returns-early")}
+# Functions that return (done, pending), maybe early -> where they take their timeout and
+# their `return_when`.
+PENDING_WAITS: dict[str, tuple[Argument | None, Argument | None]] = {
+    name: (entry.timeout, entry.return_when)
+    for name, entry in _CATALOG.functions.items()
+    if "leaves-pending" in entry.roles
+}
 
 # CCL301/302 double-close, use-after-close -----------------------------------------------
 
 CLOSE_METHODS = _CATALOG.methods_by_kind("close")
 # The modules that make closable objects: a file that imports none of them holds none.
-CLOSABLE_MODULES = top_modules(CLOSE_METHODS)
+CLOSABLE_MODULES = kind_modules(CLOSE_METHODS)
 FD_CLOSERS = _CATALOG.functions_with("closes-fd")
+FD_CLOSER_MODULES = top_modules(FD_CLOSERS)
 CLOSED_BY_WITH = _CATALOG.kinds_with("closed-by-with")
 SEND_METHODS = _CATALOG.methods_by_kind("send")
 CLOSED_ERRORS = {
@@ -197,10 +323,40 @@ CLOSABLE_NOUNS = {name: kind.noun for name, kind in _CATALOG.kinds.items() if ki
 
 # CCL401-405 queue items and locks that must pair -----------------------------------------
 
-TASK_DONE_QUEUES = frozenset(_CATALOG.methods_by_kind("task-done"))
+TASK_DONES = _CATALOG.methods_by_kind("task-done")
+TASK_DONE_QUEUES = frozenset(TASK_DONES)
 QUEUE_TAKES = frozenset().union(*(_CATALOG.methods_with("take", q) for q in TASK_DONE_QUEUES))
+TASK_DONE_METHODS = _CATALOG.methods_with("task-done")
+# Kind -> its method that waits until every item is marked done (`queue.join()`).
+QUEUE_JOINS = {kind: _CATALOG.methods_with("join", kind) for kind in TASK_DONE_QUEUES}
 LOCK_KINDS = _CATALOG.kinds_with("lock")
+# Method names that take and give back a lock; matched by name, the receiver's kind decides.
+ACQUIRE_METHODS = _CATALOG.methods_with("acquire")
+RELEASE_METHODS = _CATALOG.methods_with("release")
 UNBOUNDED_SEMAPHORES = _CATALOG.kinds_with("release-unbounded")
 CONDITION_KINDS = _CATALOG.kinds_with("condition")
+# Kind -> its methods that wait to be notified, and that wait for a predicate.
+WAIT_METHODS = _CATALOG.methods_by_kind("wait")
+WAIT_FOR_METHODS = _CATALOG.methods_by_kind("wait-for")
+# Kinds entered with `async with` (whose waits are awaited), not with `with`.
+ASYNC_WITH_KINDS = _CATALOG.kinds_with("async-with")
+
+
+def with_form(kind: str | None) -> str:
+    """How code enters an object of `kind` as a context manager, for messages."""
+    return "async with" if kind in ASYNC_WITH_KINDS else "with"
+
+
+def awaited(kind: str | None, method: str) -> str:
+    """`await ` when `method` of `kind` returns a coroutine, else nothing: for messages."""
+    return "await " if method in COROUTINE_METHODS.get(kind or "", ()) else ""
+
+
+# Kind -> method -> the timeout argument that, when zero, makes it return at once.
+TIMEOUTS = {
+    kind.name: {name: method.timeout for name, method in kind.methods.items() if method.timeout}
+    for kind in _CATALOG.kinds.values()
+    if any(method.timeout for method in kind.methods.values())
+}
 # `with x as y:` binds something else than `x` for these (a lock's `__enter__` gives True).
 ENTER_RETURNS_OTHER = LOCK_KINDS

@@ -68,12 +68,11 @@ Loop = cst.For | cst.While
 # What `Event.loops` holds: statement loops, and the clauses of comprehensions.
 Repeating = cst.For | cst.While | cst.CompFor
 
-_CATCH_ALL = frozenset({"builtins.BaseException", "builtins.Exception"})
 _NO_RETURN_NAMES = frozenset(
     name.rpartition(".")[2] for name in catalog.NO_RETURN_CALLS | catalog.PROCESS_ENDING_CALLS
 )
 _NON_RAISING_NAMES = frozenset(name.rpartition(".")[2] for name in catalog.NON_RAISING_CALLS)
-_SUPPRESSORS = frozenset({"contextlib.suppress"})
+_NON_RAISING_METHOD_NAMES = frozenset().union(*catalog.NON_RAISING_METHODS.values())
 _CONSTANTS = {"True": True, "False": False, "None": False}
 
 
@@ -442,7 +441,7 @@ class _Builder:
             return True
         if isinstance(kind, cst.Tuple):
             return any(self._catches_all(element.value) for element in kind.elements)
-        return self.resolve(kind) in _CATCH_ALL
+        return self.resolve(kind) in catalog.CATCH_ALL_EXCEPTIONS
 
     def _with(self, node: cst.With, position: int) -> None:
         if position == len(node.items):
@@ -468,7 +467,7 @@ class _Builder:
         router = self._start()
         router.router = self._router(after)
         call = item.item
-        if isinstance(call, cst.Call) and self.resolve(call.func) in _SUPPRESSORS:
+        if isinstance(call, cst.Call) and self.resolve(call.func) in catalog.SUPPRESSORS:
             # `suppress(Exception)` swallows everything; `suppress(KeyError)` only some.
             if any(self._catches_all(arg.value) for arg in call.args):
                 router.router[RAISE] = []
@@ -631,10 +630,10 @@ class _Builder:
     def _cannot_raise(self, call: cst.Call) -> bool:
         func = call.func
         name = func.attr.value if isinstance(func, cst.Attribute) else dotted_name(func)
-        if isinstance(func, cst.Attribute) and name in catalog.LOGGER_METHODS:
-            if self.lookup.kind_of(func.value) == "logging.Logger":
+        if isinstance(func, cst.Attribute) and name in _NON_RAISING_METHOD_NAMES:
+            methods = catalog.NON_RAISING_METHODS.get(self.lookup.kind_of(func.value) or "")
+            if methods is not None and name in methods:
                 return True
-            return self.resolve(func) == f"logging.{name}"
         return name in _NON_RAISING_NAMES and self.resolve(func) in catalog.NON_RAISING_CALLS
 
     def _ending(self, call: cst.Call) -> str | None:

@@ -101,10 +101,11 @@ class Closes(FactAnalysis[Closed, CloseOp]):
                     return CloseOp(CLOSE, key, kind, method)
                 if method in catalog.SEND_METHODS.get(kind, ()):
                     return CloseOp(SEND, key, kind, method)
-        if call.args and self.context.qualname(func) in catalog.FD_CLOSERS:
+        closer = self.context.qualname(func) if call.args else None
+        if closer is not None and closer in catalog.FD_CLOSERS:
             key = dotted_name(call.args[0].value)
             if key is not None:
-                return CloseOp(CLOSE, key, catalog.FILE_DESCRIPTOR, "close")
+                return CloseOp(CLOSE, key, catalog.FILE_DESCRIPTOR, closer.rpartition(".")[2])
         return None
 
     def _kind(self, receiver: cst.BaseExpression, key: str) -> str | None:

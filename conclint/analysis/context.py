@@ -9,12 +9,12 @@ from typing import Any, TypeVar, cast
 import libcst as cst
 from libcst.metadata import CodeRange
 
-from conclint.analysis import catalog
 from conclint.analysis.bindings import Bindings
 from conclint.analysis.names import NameResolver
 from conclint.analysis.positions import Positions, positions_of
 from conclint.analysis.project import ProjectIndex, module_name, package_of
 from conclint.analysis.scopes import ScopeNode
+from conclint.catalog import Catalog
 from conclint.config import Settings
 
 # The nodes that open a scope: the traversal calls `enter`/`leave` around each.
@@ -34,6 +34,8 @@ class FileContext:
     # What the other linted modules define (project mode); empty for a lone file.
     project: ProjectIndex = field(default_factory=ProjectIndex)
     chain: list[ScopeNode] = field(default_factory=list)
+    # What conclint knows under these settings: the shipped catalog and the user's entries.
+    catalog: Catalog = field(init=False)
     names: NameResolver = field(init=False)
     bindings: Bindings = field(init=False)
     module_name: str | None = field(init=False)
@@ -57,9 +59,8 @@ class FileContext:
         self.module_name = module_name(self.path)
         self.names = NameResolver(package_of(self.path, self.module_name))
         self.chain = [self.module]
-        factories = dict.fromkeys(self.settings.extra_queue_factories, "queue.Queue")
-        factories.update(dict.fromkeys(self.settings.extra_lock_factories, "threading.Lock"))
-        self.bindings = Bindings(self.names, factories)
+        self.catalog = self.settings.catalog()
+        self.bindings = Bindings(self.names, self.catalog)
 
     def enter(self, node: cst.CSTNode) -> None:
         if isinstance(node, cst.ClassDef):
@@ -89,9 +90,8 @@ class FileContext:
     def is_task_spawn(self, call: cst.Call) -> bool:
         """A call that starts an asyncio task: `create_task`/`ensure_future`/
         `run_coroutine_threadsafe`, `loop.create_task` (not `TaskGroup.create_task`,
-        which keeps its tasks), or a spawner configured in `extra-spawners`."""
-        callee = self.qualname(call.func)
-        if callee in catalog.TASK_SPAWNERS or callee in self.settings.extra_spawners:
+        which keeps its tasks), or a spawner of the user's catalog entries."""
+        if self.qualname(call.func) in self.catalog.functions_with("spawn"):
             return True
         func = call.func
         return (

@@ -19,7 +19,7 @@ import libcst as cst
 
 from conclint.analysis import catalog
 from conclint.analysis.context import FileContext
-from conclint.analysis.scopes import Binding, ScopeNode
+from conclint.analysis.scopes import Binding, ScopeNode, identifier
 from conclint.analysis.walk import descendants
 
 
@@ -44,13 +44,13 @@ class CoroutineFunctions:
         elif isinstance(func, cst.Attribute):
             owner = self._class_of(func.value, chain) if isinstance(func.value, cst.Name) else None
             if owner is not None:
-                return self._own_method(*owner, func.attr.value)
+                return self._own_method(*owner, identifier(func.attr.value))
             kind = self.context.kind_of(func.value)
             if kind is not None:
-                known = func.attr.value in catalog.COROUTINE_METHODS.get(kind, ())
+                known = func.attr.value in self.context.catalog.methods_with("coroutine", kind)
                 return f"{kind}.{func.attr.value}" if known else None
         qualified = self.context.qualname(func)
-        if qualified in catalog.ASYNCIO_COROUTINES or (
+        if qualified in self.context.catalog.functions_with("coroutine") or (
             qualified is not None and qualified in self.external
         ):
             return qualified

@@ -31,9 +31,6 @@ NoReturn = Callable[[cst.Call], bool]
 # The value of an `if` test where the caller knows it, else None.
 Decide = Callable[[cst.BaseExpression], bool | None]
 
-_NO_RETURN_TYPES = frozenset(
-    {"typing.NoReturn", "typing.Never", "typing_extensions.NoReturn", "typing_extensions.Never"}
-)
 _NOTHING: Exits = frozenset()
 _FALLS: Exits = frozenset({FALLTHROUGH})
 
@@ -58,7 +55,7 @@ def never_returns(call: cst.Call, context: FileContext) -> bool:
         return False
     if function.returns is not None:
         returns = context.qualname(function.returns.annotation)
-        if returns in _NO_RETURN_TYPES:
+        if returns in catalog.NO_RETURN_TYPES:
             return True
     # One level only: the helper's own calls are not followed.
     return always_raises(scope_body(function))

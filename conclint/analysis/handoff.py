@@ -47,8 +47,7 @@ _DATA = (
 _CONSTANTS = frozenset({"None", "True", "False"})
 _FUNCTION_TAILS = frozenset(name.rpartition(".")[2] for name in catalog.HANDOFF_FUNCTIONS)
 _METHODS = frozenset(name for methods in catalog.HANDOFF_METHODS.values() for name in methods)
-# Container lookups that may hand back a stored callable (`HANDLERS.get(kind)`).
-_LOOKUPS = frozenset({"get", "pop", "setdefault", "__getitem__"})
+_START_NAMES = frozenset().union(*catalog.START_METHODS.values())
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +96,7 @@ def work_of(call: cst.Call, context: FileContext) -> cst.BaseExpression | None:
     """What a spawn runs: `work` of `create_task(work(x))`, `submit(work, x)`, and of
     `Thread(target=work).start()` (also through the name the thread is bound to)."""
     func = call.func
-    if isinstance(func, cst.Attribute) and func.attr.value == "start":
+    if isinstance(func, cst.Attribute) and func.attr.value in _START_NAMES:
         started = func.value
         if isinstance(started, cst.Name):
             found = context.names.lookup(started.value, context.chain)
@@ -218,7 +217,8 @@ class CallableResults:
         self, call: cst.Call, chain: Sequence[ScopeNode], depth: int
     ) -> bool:
         func = call.func
-        if isinstance(func, cst.Attribute) and func.attr.value in _LOOKUPS:
+        # A container lookup may hand back a stored callable (`HANDLERS.get(kind)`).
+        if isinstance(func, cst.Attribute) and func.attr.value in catalog.LOOKUP_METHODS:
             return True
         function = own_function(func, self.context, chain)
         if function is not None:

@@ -42,6 +42,6 @@ class LimitedFunctions:
             return (
                 isinstance(value, cst.Call)
                 and isinstance(value.func, cst.Attribute)
-                and value.func.attr.value == "acquire"
+                and value.func.attr.value in catalog.ACQUIRE_METHODS
             )
         return False

@@ -35,6 +35,7 @@ else:
     _RuleBase = object
 
 Loop = cst.For | cst.While
+_IS_SET_NAMES = frozenset().union(*catalog.IS_SET_METHODS.values())
 
 
 def is_forever(test: cst.BaseExpression) -> bool:
@@ -134,7 +135,11 @@ class LoopStack:
         if isinstance(loop, cst.While):
             return is_forever(loop.test) or self._until_event(loop.test)
         if loop.asynchronous is not None:
-            return True
+            # An async iterator may wait for items forever, unless it is one known to run out.
+            return not (
+                isinstance(loop.iter, cst.Call)
+                and self.context.qualname(loop.iter.func) in catalog.FINITE_ITERATIONS
+            )
         return self._endless_iterable(loop.iter)
 
     def _until_event(self, test: cst.BaseExpression) -> bool:
@@ -142,12 +147,15 @@ class LoopStack:
         if not (isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not)):
             return False
         call = test.expression
-        return (
+        if not (
             isinstance(call, cst.Call)
             and isinstance(call.func, cst.Attribute)
-            and call.func.attr.value == "is_set"
-            and self.context.kind_of(call.func.value) in catalog.EVENT_KINDS
-        )
+            and call.func.attr.value in _IS_SET_NAMES
+        ):
+            return False
+        kind = self.context.kind_of(call.func.value)
+        methods = catalog.IS_SET_METHODS.get(kind or "", frozenset())
+        return kind in catalog.EVENT_KINDS and call.func.attr.value in methods
 
     def _endless_iterable(self, iterable: cst.BaseExpression) -> bool:
         if self.context.qualname(iterable) in catalog.ENDLESS_STREAMS:

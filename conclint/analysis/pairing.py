@@ -56,6 +56,9 @@ S = TypeVar("S")
 
 # How many pending takes of one queue a path counts before it stops judging.
 _MAX_PENDING = 3
+# Method names worth a kind lookup; the receiver's kind decides.
+_QUEUE_METHODS = catalog.QUEUE_TAKES | catalog.TASK_DONE_METHODS
+_LOCK_METHODS = catalog.ACQUIRE_METHODS | catalog.RELEASE_METHODS
 
 # Why a take or an acquire can be left unpaired, most specific first.
 REASONS = {
@@ -144,14 +147,14 @@ class Takes(_KindedAnalysis, FactAnalysis[Item, PairOp]):
         node = event.node
         if event.kind != cfg.CALL or not isinstance(node, cst.Call):
             return None
-        found = receiver_key(node, (*catalog.QUEUE_TAKES, "task_done"))
+        found = receiver_key(node, _QUEUE_METHODS)
         if found is None:
             return None
         key, method = found
         kind = self.kind(node, key)
         if kind not in catalog.TASK_DONE_QUEUES:
             return None
-        return PairOp(DONE if method == "task_done" else TAKE, key, kind)
+        return PairOp(DONE if method in catalog.TASK_DONE_METHODS else TAKE, key, kind)
 
     def transfer(self, state: frozenset[Item], event: cfg.Event, op: PairOp) -> frozenset[Item]:
         if op.action == TAKE:
@@ -229,14 +232,14 @@ class Locks(_KindedAnalysis, FactAnalysis[Held, PairOp]):
         return self.marker(event)
 
     def _lock_call(self, call: cst.Call) -> PairOp | None:
-        found = receiver_key(call, ("acquire", "release"))
+        found = receiver_key(call, _LOCK_METHODS)
         if found is None:
             return None
         key, method = found
         kind = self.kind(call, key)
         if kind not in catalog.LOCK_KINDS:
             return None
-        return PairOp(ACQUIRE if method == "acquire" else RELEASE, key, kind)
+        return PairOp(ACQUIRE if method in catalog.ACQUIRE_METHODS else RELEASE, key, kind)
 
     def transfer(self, state: frozenset[Held], event: cfg.Event, op: PairOp) -> frozenset[Held]:
         action = op.action

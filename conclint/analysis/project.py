@@ -15,7 +15,7 @@ import ast
 import builtins
 import hashlib
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -24,6 +24,7 @@ from conclint.analysis import catalog
 from conclint.analysis.names import absolute_import, canonical
 from conclint.analysis.nesting import SyntaxProblem as SyntaxProblem  # cache.py's
 from conclint.analysis.nesting import parse_python, too_large
+from conclint.catalog import Catalog
 
 _BUILTINS = frozenset(dir(builtins))
 # Calls whose arguments run on a worker thread, by last name (`ast` resolves no imports).
@@ -178,9 +179,12 @@ def package_of(path: str, module: str | None) -> str | None:
     return module.rpartition(".")[0] or None
 
 
-def facts_of(source: str, path: str) -> ModuleFacts:
+def facts_of(
+    source: str, path: str, blocking: Collection[str] = frozenset(catalog.BLOCKING_CALLS)
+) -> ModuleFacts:
     """Index one module's source. Files that do not parse contribute nothing else, nor do
-    files too large to parse at all (the lint pass reports those)."""
+    files too large to parse at all (the lint pass reports those). `blocking` names the
+    functions that block whatever their arguments (the user's entries included)."""
     if too_large(source):
         return ModuleFacts()
     try:
@@ -200,10 +204,11 @@ def facts_of(source: str, path: str) -> ModuleFacts:
                 async_functions.append(prefix + item.name)
                 if _loops_forever(item):
                     endless.append(prefix + item.name)
-    blocking, calls = _helper_facts(tree, module_name(path), package_of(path, module_name(path)))
+    module = module_name(path)
+    helpers, calls = _helper_facts(tree, module, package_of(path, module), blocking)
     reexports: list[tuple[str, str]] = []
     if is_package:
-        package = module_name(path)
+        package = module
         for node in tree.body:
             if isinstance(node, ast.ImportFrom) and node.level > 0:
                 origin = absolute_import("." * node.level + (node.module or ""), package)
@@ -213,11 +218,11 @@ def facts_of(source: str, path: str) -> ModuleFacts:
                     if alias.name != "*":
                         local = alias.asname or alias.name
                         reexports.append((local, f"{origin}.{alias.name}"))
-    return ModuleFacts(tuple(async_functions), tuple(endless), tuple(reexports), blocking, calls)
+    return ModuleFacts(tuple(async_functions), tuple(endless), tuple(reexports), helpers, calls)
 
 
 def _helper_facts(
-    tree: ast.Module, module: str | None, package: str | None
+    tree: ast.Module, module: str | None, package: str | None, known: Collection[str]
 ) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]:
     """For each plain module-level sync def: its first blocking call, and its calls.
 
@@ -242,7 +247,7 @@ def _helper_facts(
             callee = _resolve(call.func, names, local)
             if callee is None:
                 continue
-            if callee in catalog.BLOCKING_CALLS:
+            if callee in known:
                 blocking.append((node.name, f"{callee.removeprefix('builtins.')}()"))
                 break
             calls.append((node.name, callee))
@@ -358,3 +363,12 @@ def _exits(node: ast.AST) -> bool:
         inner = nested_loop or isinstance(current, ast.For | ast.While | ast.AsyncFor)
         stack.extend((child, inner) for child in ast.iter_child_nodes(current))
     return False
+
+
+@lru_cache(maxsize=16)
+def index_blocking(known: Catalog) -> frozenset[str]:
+    """The functions of `known` that block whatever their arguments: what the index pass
+    looks for in helpers (`ast` sees no kinds, so methods are left to the lint pass)."""
+    return frozenset(
+        name for name in known.functions_with("blocking") if known.functions[name].unless is None
+    )

@@ -15,14 +15,24 @@ A data file (`data/*.toml`, one per library or family of libraries) holds:
     remedy = "..."                 # what to do instead of one of its blocking methods
     closed-error = "..."           # what a send raises once it is closed
     bound = { keyword = "maxsize", position = 0 }   # or false: it cannot be bounded
+    bound-remedy = "use `queue.Queue(maxsize=...)`"  # how to get a bound (no `bound`)
+    async-alternative = "asyncio.Lock"  # what to use in async code (thread locks)
+    release-bound = "max_value"    # the keyword that makes a release past the acquires raise
 
     [kinds."asyncio.Queue".methods]
     get = ["coroutine", "take"]    # roles (METHOD_ROLES), or a table with parameters:
     put = { roles = ["coroutine", "put"], block = [1, "block"], timeout = [2, "timeout"] }
+    # `future`: what messages call the future it returns; `future-remedy`: what to do with it
+    submit = { roles = ["spawn"], future = "future", future-remedy = "keep it and ..." }
 
     [functions]                    # module-level functions (and classes called as such)
     "asyncio.sleep" = ["coroutine", "paces"]
+    "asyncio.wait" = { roles = ["leaves-pending"], timeout = [false, "timeout"],
+        return-when = [false, "return_when"] }   # where it takes them: [position, keyword]
     "time.sleep" = { roles = ["blocking"], remedy = "use `await asyncio.sleep(...)`" }
+    # `unless`: the forms that do not block (here `os.waitpid(pid, os.WNOHANG)`)
+    "os.waitpid" = { roles = ["blocking"], remedy = "...", unless = { argument = [1,
+        "options"], names = ["os.WNOHANG"] } }
 
     [names]                        # values, constants and exception classes
     "asyncio.CancelledError" = ["cancellation"]
@@ -55,6 +65,14 @@ TRAITS = frozenset(
         "cancellation-class",  # is the running framework's cancellation exception
         "task",
         "loop",
+        "cancel-scope",  # a trio/anyio cancel scope or timeout (`move_on_after`, `fail_after`)
+        "async-with",  # entered with `async with` (asyncio's locks), not `with`
+        # Made by a blocking call (`open`, `Popen`, `connect`) that stands for its use:
+        # its blocking methods are reported at that call, not again on the object.
+        "opened",
+        # Can be switched to non-blocking mode (`sock.setblocking(False)`), after which its
+        # blocking methods return at once.
+        "non-blocking-mode",
     }
 )
 
@@ -74,6 +92,18 @@ METHOD_ROLES = frozenset(
         "formats",  # turns its arguments into text (a logger's methods)
         "cannot-raise",
         "retains",  # keeps its argument beyond the call (containers, registries)
+        "acquire",  # takes the lock, or one slot of a semaphore
+        "release",  # gives back what `acquire` took
+        "wait",  # waits to be notified (a condition's wait)
+        "wait-for",  # waits until the predicate it is given holds
+        "join",  # waits until its work is done (thread, process, future, a queue's items)
+        "cancel",  # asks it to stop (task.cancel())
+        "cancel-state",  # reads or undoes a cancellation under way (Task.cancelling/uncancel)
+        "queues",  # spawns into a pool's backlog: what grows is the backlog, not what runs
+        "cleanup",  # ends it for good, as leaving `with` does: what messages say to call
+        "is-set",  # tells whether an event is set
+        "looks-up",  # gives back a value stored in the receiver (`handlers.get(key)`)
+        "size",  # reads how full it is (`qsize()`, `full()`)
     }
 )
 
@@ -96,6 +126,11 @@ FUNCTION_ROLES = frozenset(
         "keeps-coroutine",  # a decorator after which an async def still gives a coroutine
         "closes-fd",  # closes the descriptor given as its first argument
         "cancel-settles",  # a cancel() of what it makes ends it, as a join() does
+        "reaps",  # awaiting it waits for the tasks given as arguments, cancelled ones too
+        "leaves-pending",  # returns (done, pending), maybe before all is done (`return-when`)
+        "suppresses",  # a context manager that swallows the exceptions it is given
+        "size",  # only reads its argument's size
+        "finite-iteration",  # what it returns runs out: `async for` over it is no endless loop
     }
 )
 
@@ -104,6 +139,9 @@ NAME_ROLES = frozenset(
         "cancellation",  # an exception class a handler of the cancellation catches
         "endless",  # an iterable that never ends (sys.stdin)
         "returns-early",  # a `return_when` after which `wait` may leave work pending
+        "catch-all",  # a handler of it counts as catching every failure of ordinary work
+        "not-cancellation",  # an exception class a cancellation is never an instance of
+        "no-return-type",  # a return annotation saying the function never returns
     }
 )
 
@@ -118,10 +156,26 @@ _KIND_KEYS = frozenset(
         "closed-error",
         "bound",
         "methods",
+        "async-alternative",
+        "bound-remedy",
+        "release-bound",
     }
 )
-_METHOD_KEYS = frozenset({"roles", "block", "timeout", "returns", "handoff", "future"})
-_FUNCTION_KEYS = frozenset({"roles", "remedy", "handoff", "unpacks", "endless-with-args"})
+_METHOD_KEYS = frozenset(
+    {"roles", "block", "timeout", "returns", "handoff", "future", "future-remedy", "unless"}
+)
+_FUNCTION_KEYS = frozenset(
+    {
+        "roles",
+        "remedy",
+        "handoff",
+        "unpacks",
+        "endless-with-args",
+        "timeout",
+        "return-when",
+        "unless",
+    }
+)
 _FILE_KEYS = frozenset({"library", "kinds", "functions", "names", "any-receiver"})
 
 
@@ -149,6 +203,18 @@ class Handoff:
 
 
 @dataclass(frozen=True)
+class Unless:
+    """When a blocking call does not block: its `argument` names one of `names`
+    (`flags=socket.AI_NUMERICHOST`, also as part of `a | b` or a call such as
+    `io.BytesIO(data)`), or the call is written as the argument of one of `inside`
+    (`trio.wrap_file(os.fdopen(fd))`)."""
+
+    argument: Argument | None = None
+    names: frozenset[str] = frozenset()
+    inside: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
 class Method:
     roles: frozenset[str]
     block: Argument | None = None  # the flag that, when false, makes it return at once
@@ -156,6 +222,8 @@ class Method:
     returns: str | None = None  # the kind it returns
     handoff: Handoff | None = None
     future: str | None = None  # what messages call the future it returns
+    future_remedy: str | None = None  # what to do with that future rather than drop it
+    unless: Unless | None = None  # the forms of a blocking method that do not block
 
 
 @dataclass(frozen=True)
@@ -165,6 +233,9 @@ class Function:
     handoff: Handoff | None = None
     unpacks: tuple[str, ...] = ()  # kinds of the tuple it returns, in order
     endless_with_args: frozenset[int] = frozenset()  # argument counts it never ends with
+    timeout: Argument | None = None  # after which it returns with what is done
+    return_when: Argument | None = None  # what it waits for (`leaves-pending` functions)
+    unless: Unless | None = None  # the forms of a blocking function that do not block
 
 
 @dataclass(frozen=True)
@@ -185,6 +256,10 @@ class Kind:
     closed_error: str | None = None
     bound: Bound | Literal[False] | None = None  # None: not a buffer; False: no bound exists
     methods: dict[str, Method] = field(default_factory=dict)
+    async_alternative: str | None = None  # the class to use instead in async code (messages)
+    bound_remedy: str | None = None  # what to use so that it is bounded (messages)
+    # The keyword that, when passed, makes a release past the acquires raise (`max_value=`).
+    release_bound: str | None = None
 
 
 @dataclass(frozen=True)
@@ -237,6 +312,11 @@ def _kind(name: str, raw: dict[str, Any], where: _Where) -> Kind:
         where.text(raw.get("closed-error"), f"{label} closed-error"),
         _bound(raw.get("bound"), where, label),
         {method: _method(method, value, where, label) for method, value in methods.items()},
+        async_alternative=where.dotted_text(
+            raw.get("async-alternative"), f"{label} async-alternative"
+        ),
+        bound_remedy=where.text(raw.get("bound-remedy"), f"{label} bound-remedy"),
+        release_bound=where.text(raw.get("release-bound"), f"{label} release-bound"),
     )
 
 
@@ -268,6 +348,8 @@ def _method(name: str, raw: object, where: _Where, owner: str = "[any-receiver]"
         where.text(table.get("returns"), f"{label} returns"),
         _handoff(table.get("handoff"), where, label),
         where.text(table.get("future"), f"{label} future"),
+        where.text(table.get("future-remedy"), f"{label} future-remedy"),
+        _unless(table, where, label),
     )
 
 
@@ -288,6 +370,9 @@ def _function(name: str, raw: object, where: _Where) -> Function:
         _handoff(table.get("handoff"), where, label),
         where.names(table.get("unpacks", []), f"{label} unpacks"),
         frozenset(counts),
+        _argument(table.get("timeout"), where, f"{label} timeout"),
+        _argument(table.get("return-when"), where, f"{label} return-when"),
+        _unless(table, where, label),
     )
 
 
@@ -317,6 +402,25 @@ def _handoff(raw: object, where: _Where, label: str) -> Handoff | None:
     ):
         raise where.error(f"{label} handoff: callable (position), keyword, args (position/rest)")
     return Handoff(position, keyword, args)
+
+
+def _unless(table: dict[str, Any], where: _Where, label: str) -> Unless | None:
+    raw = table.get("unless")
+    if raw is None:
+        return None
+    label = f"{label} unless"
+    if "blocking" not in table.get("roles", []):
+        raise where.error(f"{label}: only a blocking function or method has forms that do not")
+    unless = where.table(raw, label)
+    where.keys(unless, frozenset({"argument", "names", "inside"}), label)
+    found = Unless(
+        _argument(unless.get("argument"), where, f"{label} argument"),
+        frozenset(where.names(unless.get("names", []), f"{label} names")),
+        frozenset(where.names(unless.get("inside", []), f"{label} inside")),
+    )
+    if (found.argument is None) != (not found.names) or not (found.names or found.inside):
+        raise where.error(f"{label}: give argument and names, or inside, or all three")
+    return found
 
 
 @dataclass(frozen=True)
@@ -354,6 +458,14 @@ class _Where:
         if unknown:
             raise self.error(f"{label}: unknown role or trait {unknown[0]!r}")
         return frozenset(value)
+
+    def dotted_text(self, value: object, label: str) -> str | None:
+        """Optional text that is a dotted name."""
+        if value is not None:
+            if not isinstance(value, str):
+                raise self.error(f"{label}: expected a dotted name")
+            self.dotted(value, label)
+        return value
 
     def text(self, value: object, label: str) -> str | None:
         if value is not None and not isinstance(value, str):

@@ -11,6 +11,7 @@ from conclint.analysis.scopes import dotted_name
 from conclint.rules.base import Rule
 
 _NEVER = "anywhere in this module"
+_LOCK_METHODS = catalog.ACQUIRE_METHODS | catalog.RELEASE_METHODS
 
 
 class AcquireWithoutRelease(ScopeAnalyses, Rule):
@@ -18,11 +19,11 @@ class AcquireWithoutRelease(ScopeAnalyses, Rule):
     name = "acquire-without-release"
     summary = "A lock or semaphore is acquired and not released on every path"
     message = (
-        "`{target}.acquire()` is not released {reason}: the next `acquire()` blocks forever; "
-        "use `with {target}:` or `try`/`finally`"
+        "`{target}.{method}()` is not released {reason}: the next `{method}()` blocks forever; "
+        "use `{with_} {target}:` or `try`/`finally`"
     )
-    needles = ("acquire",)
-    imports = catalog.CONCURRENCY_MODULES
+    needles = catalog.words(catalog.ACQUIRE_METHODS)
+    imports = catalog.kind_modules(catalog.LOCK_KINDS)
     tags = ("lock",)
 
     def __init__(self, context: FileContext) -> None:
@@ -30,17 +31,17 @@ class AcquireWithoutRelease(ScopeAnalyses, Rule):
         # Last names of everything released in the module (`executor._idle_semaphore`).
         self._released: set[str] = set()
         # Acquires in functions that never release: fine if some other function does.
-        self._handed_over: list[tuple[cst.Call, tuple[str, str]]] = []
+        self._handed_over: list[tuple[cst.Call, tuple[str, str], str]] = []
         # Identity of a receiver -> ids of the functions that release it.
         self._releasers: dict[tuple[str, str], set[int]] = {}
-        # Attribute acquires held on success: (call, key, identity, scope id, reason).
-        self._kept: list[tuple[cst.Call, str, tuple[str, str], int, str]] = []
+        # Attribute acquires held on success: (call, key, identity, scope id, reason, kind).
+        self._kept: list[tuple[cst.Call, str, tuple[str, str], int, str, str]] = []
 
     def visit_Call(self, node: cst.Call) -> None:
-        found = pairing.receiver_key(node, ("acquire", "release"))
+        found = pairing.receiver_key(node, _LOCK_METHODS)
         if found is None:
             return
-        if found[1] == "acquire":
+        if found[1] in catalog.ACQUIRE_METHODS:
             self.mark_scope()
         else:
             self._released.add(found[0].rpartition(".")[2])
@@ -53,29 +54,36 @@ class AcquireWithoutRelease(ScopeAnalyses, Rule):
         found = pairing.unpaired(
             result.at_events(), pairing.ACQUIRE, pairing.RELEASE, pairing.held_calls
         )
-        for call, (key, _, reasons) in found.found.items():
+        for call, (key, kind, reasons) in found.found.items():
             assert isinstance(call.func, cst.Attribute)
             identity = pairing.identity(self.context, call.func.value)
             if key not in found.ended:
-                self._handed_over.append((call, identity))
+                self._handed_over.append((call, identity, kind))
             elif identity[0] == "attribute" and cfg.RAISE not in reasons:
                 # Released here only on failure and held on success: maybe a pool's slot.
-                self._kept.append((call, key, identity, id(scope), found.reason(call)))
+                self._kept.append((call, key, identity, id(scope), found.reason(call), kind))
             else:
-                self.report(call, target=key, reason=found.reason(call))
+                self._report(call, key, found.reason(call), kind)
+
+    def _report(self, call: cst.Call, target: str, reason: str, kind: str) -> None:
+        assert isinstance(call.func, cst.Attribute)
+        method = call.func.attr.value
+        self.report(
+            call, target=target, method=method, reason=reason, with_=catalog.with_form(kind)
+        )
 
     def finish(self) -> None:
-        for call, key, identity, scope, reason in self._kept:
+        for call, key, identity, scope, reason, kind in self._kept:
             # Another method releases it (a connection pool returning its slot): handed over.
             if not self._releasers.get(identity, set()) - {scope}:
-                self.report(call, target=key, reason=reason)
-        for call, identity in self._handed_over:
+                self._report(call, key, reason, kind)
+        for call, identity, kind in self._handed_over:
             # A local may be released by whoever it was handed to, a public attribute by any
             # holder of the object; a split acquire/release API (`__enter__`/`__exit__`, a
             # worker releasing `executor._sem`) releases it elsewhere, under the same name.
-            kind, name = identity
+            how, name = identity
             target = name.rpartition(".")[2]
-            owned = kind == "global" or (kind == "attribute" and target.startswith("_"))
+            owned = how == "global" or (how == "attribute" and target.startswith("_"))
             if owned and target not in self._released:
                 assert isinstance(call.func, cst.Attribute)
-                self.report(call, target=dotted_name(call.func.value), reason=_NEVER)
+                self._report(call, dotted_name(call.func.value) or name, _NEVER, kind)

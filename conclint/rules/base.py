@@ -78,14 +78,21 @@ class Rule(cst.BatchableCSTVisitor):
     which a file must contain at least one for the rule to be able to fire,
     and optionally `imports` (see `may_fire`). The engine runs on a file only
     the rules that may fire on it, and parses no file where none may, so these
-    must be necessary conditions, never guesses.
+    must be necessary conditions, never guesses. Both are derived from the
+    catalog entries of the roles the rule asks about (`catalog.words`,
+    `catalog.kind_words`, `catalog.kind_modules`), so that a kind or role added
+    to the catalog reaches the pre-filter too; only language words (`async`)
+    are written here.
     """
 
     code: ClassVar[str]
     name: ClassVar[str]
     summary: ClassVar[str]
     message: ClassVar[str]
-    needles: ClassVar[tuple[str, ...]]
+    needles: ClassVar[tuple[str, ...]] = ()
+    # For rules about methods of objects of some kinds: (what makes such an object, the
+    # methods). A file that spells one of each may also hold a finding.
+    method_needles: ClassVar[tuple[tuple[str, ...], tuple[str, ...]]] = ((), ())
     preview: ClassVar[bool] = False
     severity: ClassVar[Severity] = Severity.WARNING
     precision: ClassVar[str] = "high"
@@ -102,7 +109,7 @@ class Rule(cst.BatchableCSTVisitor):
             raise TypeError(f"{cls.__name__}: bad rule code {cls.code!r}")
         if not _NAME.match(cls.name):
             raise TypeError(f"{cls.__name__}: rule name {cls.name!r} is not kebab-case")
-        if not cls.summary or not cls.message or not cls.needles:
+        if not cls.summary or not cls.message or not (cls.needles or cls.method_needles[0]):
             raise TypeError(f"{cls.__name__}: summary, message and needles are required")
 
     def __init__(self, context: FileContext) -> None:
@@ -124,8 +131,9 @@ class Rule(cst.BatchableCSTVisitor):
 
     @classmethod
     def needles_for(cls, settings: Settings) -> tuple[str, ...]:
-        """Needles once the settings are known (configured names add their own)."""
-        return cls.needles
+        """Needles once the settings are known: the names of the user's catalog entries
+        (a `like` class, a spawner) add their own, as the shipped entries give `needles`."""
+        return cls.needles + settings.configured_needles()
 
     @classmethod
     def may_fire(cls, source: Source, settings: Settings) -> bool:
@@ -134,7 +142,10 @@ class Rule(cst.BatchableCSTVisitor):
             return False
         if cls.async_only and not source.has_async_def:
             return False
-        return source.has_any(cls.needles_for(settings))
+        makers, methods = cls.method_needles
+        return source.has_any(cls.needles_for(settings)) or (
+            source.has_any(makers) and source.has_any(methods)
+        )
 
     def get_visitors(self) -> Mapping[str, Callable[[cst.CSTNode], None]]:
         # LibCST finds visit methods with inspect.getmembers on every instance (milliseconds

@@ -10,6 +10,8 @@ from conclint.analysis.blocking import BlockingCall, BlockingCallScan, asks_not_
 from conclint.analysis.callees import module_functions, plain_decorators
 from conclint.analysis.context import FileContext
 from conclint.analysis.scopes import ScopeNode, dotted_name
+from conclint.config import Settings
+from conclint.prefilter import Source
 from conclint.rules.base import Rule
 
 # Helpers followed from the coroutine to the blocking call, the first one included.
@@ -39,6 +41,13 @@ class BlockingCallViaHelper(BlockingCallScan, Rule):
     needles = ("async",)
     async_only = True
     tags = ("asyncio", "blocking")
+
+    @classmethod
+    def may_fire(cls, source: Source, settings: Settings) -> bool:
+        # A helper imported from another linted module may block whatever this file imports.
+        if source.project.blocking and source.has_async_def:
+            return True
+        return super().may_fire(source, settings)
 
     def __init__(self, context: FileContext) -> None:
         super().__init__(context)
@@ -101,6 +110,8 @@ class BlockingCallViaHelper(BlockingCallScan, Rule):
     ) -> list[str] | None:
         """Project mode: a helper imported from another linted module that blocks."""
         imported = self.context.names.resolve(call.func, chain)
+        if imported in self.context.catalog.functions_with("blocking"):
+            return None  # a blocking call of the catalog (`os.makedirs`) is CCL601's finding
         found = self.context.project.blocking.get(imported or "")
         if found is None or len(found) > depth:
             return None

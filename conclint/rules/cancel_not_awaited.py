@@ -19,6 +19,10 @@ from conclint.rules.base import Rule
 
 # Uses after the cancel that wait for the task (`await t`, `gather(t)`, `for t in (a, b)`).
 _REAPS = frozenset({AWAIT, ARG, ITER, WITH})
+# How a task is cancelled.
+_CANCELS = frozenset().union(
+    *(catalog.CANCEL_METHODS_BY_KIND.get(kind, frozenset()) for kind in catalog.TASK_KINDS)
+)
 
 
 class CancelNotAwaited(Rule):
@@ -31,8 +35,8 @@ class CancelNotAwaited(Rule):
         "`{task}.cancel()` is never followed by awaiting `{task}`, so its cleanup may outlive "
         "the function; await it"
     )
-    needles = ("cancel",)
-    imports = catalog.CONCURRENCY_MODULES
+    needles = tuple(sorted(_CANCELS))
+    imports = catalog.kind_modules(catalog.TASK_KINDS)
     preview = True
     tags = ("asyncio", "task", "cancellation")
 
@@ -40,7 +44,7 @@ class CancelNotAwaited(Rule):
         func = node.func
         if not (
             isinstance(func, cst.Attribute)
-            and func.attr.value == "cancel"
+            and func.attr.value in _CANCELS
             and isinstance(func.value, cst.Name)
         ):
             return
@@ -51,7 +55,7 @@ class CancelNotAwaited(Rule):
             function is None
             or not bindings
             or any(binding.how != "assign" for binding in bindings)
-            or self.context.kind_of(func.value) != "asyncio.Task"
+            or self.context.kind_of(func.value) not in catalog.TASK_KINDS
         ):
             return  # not a task this function created (a parameter, global, other kind)
         uses = uses_in(self.context, function)

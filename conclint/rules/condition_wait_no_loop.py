@@ -9,9 +9,12 @@ import libcst as cst
 from conclint.analysis import catalog, cfg, exits
 from conclint.analysis.context import FileContext
 from conclint.analysis.pairing import receiver_key
+from conclint.catalog.schema import Argument
 from conclint.rules.base import Rule
 
 _FALLS_THROUGH = frozenset({exits.FALLTHROUGH})
+# The waits of conditions: the cheap test before the receiver's kind is looked up.
+_WAITS = frozenset().union(*(catalog.WAIT_METHODS.get(k, ()) for k in catalog.CONDITION_KINDS))
 # (a block, the position in it of the statement that holds the wait), innermost first.
 _Levels = list[tuple[Sequence[cst.BaseStatement], int]]
 
@@ -21,11 +24,11 @@ class ConditionWaitNoLoop(Rule):
     name = "condition-wait-no-loop"
     summary = "Condition.wait() is not inside a loop that re-checks the predicate"
     message = (
-        "`{target}.wait()` outside a loop that re-checks the condition: a wake-up does not mean "
-        "it holds; use `while not ...: wait()` or `wait_for()`"
+        "`{target}.{method}()` outside a loop that re-checks the condition: a wake-up does not "
+        "mean it holds; use {fix}"
     )
-    needles = ("Condition",)
-    imports = catalog.CONCURRENCY_MODULES
+    needles = catalog.kind_words(catalog.CONDITION_KINDS)
+    imports = catalog.kind_modules(catalog.CONDITION_KINDS)
     tags = ("lock", "condition")
 
     def __init__(self, context: FileContext) -> None:
@@ -45,22 +48,26 @@ class ConditionWaitNoLoop(Rule):
         self._discarded.add(id(value))
 
     def visit_Call(self, node: cst.Call) -> None:
-        found = receiver_key(node, ("wait",))
+        found = receiver_key(node, _WAITS)
         # A wait whose result is looked at (`if not cond.wait(5):`, `return cond.wait(t)`)
-        # is a timed wait whose caller decides what a timeout means; `wait(0)` only polls.
-        if found is None or id(node) not in self._discarded or _polls(node):
+        # is a timed wait whose caller decides what a timeout means.
+        if found is None or id(node) not in self._discarded:
             return
         assert isinstance(node.func, cst.Attribute)
         function = self.context.function
+        kind = self.context.kind_of(node.func.value)
+        target, method = found
         if (
-            self.context.kind_of(node.func.value) not in catalog.CONDITION_KINDS
+            kind not in catalog.CONDITION_KINDS
+            or method not in catalog.WAIT_METHODS.get(kind, ())
+            or _polls(node, catalog.TIMEOUTS.get(kind, {}).get(method))
             or not isinstance(function, cst.FunctionDef)
             or self._line is None
         ):
             return
         timed = bool(node.args)  # `wait(1.0)`/`wait(timeout=...)` returns on its own
         if not _rechecked(_path_to(self._line, _lines(function.body)), timed):
-            self.report(node, target=found[0])
+            self.report(node, target=target, method=method, fix=_remedy(kind, target, method))
 
 
 def _rechecked(levels: _Levels, timed: bool) -> bool:
@@ -120,10 +127,22 @@ def _branches(statement: cst.If) -> list[Sequence[cst.BaseStatement]]:
     return branches
 
 
-def _polls(call: cst.Call) -> bool:
+def _remedy(kind: str, target: str, wait: str) -> str:
+    """The loop to write, and the kind's predicate wait if it has one; awaited when the
+    kind's waits are coroutines."""
+    fix = f"`while not ...: {catalog.awaited(kind, wait)}{target}.{wait}()`"
+    for wait_for in sorted(catalog.WAIT_FOR_METHODS.get(kind, ()))[:1]:
+        fix += f" or `{catalog.awaited(kind, wait_for)}{target}.{wait_for}(...)`"
+    return fix
+
+
+def _polls(call: cst.Call, timeout: Argument | None) -> bool:
     """`wait(0)` / `wait(timeout=0)`: gives the lock up for a moment, waits for nothing."""
-    for arg in call.args:
-        if arg.keyword is None or arg.keyword.value == "timeout":
+    for position, arg in enumerate(call.args):
+        if timeout is not None and (
+            (arg.keyword is None and position == timeout.position)
+            or (arg.keyword is not None and arg.keyword.value == timeout.keyword)
+        ):
             value = arg.value
             return isinstance(value, cst.Integer | cst.Float) and float(value.value) == 0
     return False

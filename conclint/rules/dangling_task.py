@@ -7,7 +7,6 @@ import libcst as cst
 from conclint.analysis import catalog
 from conclint.analysis.discards import DiscardedResults
 from conclint.analysis.scopes import dotted_name
-from conclint.config import Settings
 from conclint.rules.base import Rule
 
 
@@ -19,13 +18,9 @@ class DanglingTask(DiscardedResults, Rule):
         "task from `{callee}(...)` is {how}: it can vanish mid-run and its exception is lost; "
         "keep a reference"
     )
-    needles = ("create_task", "ensure_future", "run_coroutine_threadsafe")
-    imports = catalog.CONCURRENCY_MODULES
+    needles = catalog.TASK_SPAWN_WORDS
+    imports = catalog.TASK_SPAWN_MODULES
     tags = ("asyncio", "task")
-
-    @classmethod
-    def needles_for(cls, settings: Settings) -> tuple[str, ...]:
-        return cls.needles + settings.spawner_needles()
 
     def discarded(self, call: cst.Call, how: str) -> None:
         if self.context.is_task_spawn(call):

@@ -13,23 +13,15 @@ from conclint.analysis.handoff import find_handoff, own_function
 from conclint.analysis.scopes import ScopeNode, dotted_name, iter_statements, scope_body
 from conclint.rules.base import Rule
 
-_FIX = {
-    "future": "keep it and check `result()`, or pass it to `wait()`/`as_completed()`",
-    "asyncio future": "await it, or keep it and check `exception()`",
-    "result iterator": "iterate it (`for _ in ...`) or check futures from `submit()`",
-    "result": "keep it and call `get()`, or pass `error_callback=`",
-}
-_BROAD = frozenset({"builtins.Exception", "builtins.BaseException"})
-
 
 class DiscardedFuture(DiscardedResults, Rule):
     code = "CCL105"
     name = "discarded-future"
     summary = "The future of work handed to an executor is dropped, so its exception is lost"
     message = "{what} of `{call}(...)` is {how}, so an exception in the work is lost; {fix}"
-    # Receivers are executors and pools (their class names) or event loops.
-    needles = ("Executor", "Pool", "run_in_executor")
-    imports = catalog.CONCURRENCY_MODULES
+    # Receivers are executors, pools and event loops: a file names what makes them.
+    method_needles = catalog.method_needles(catalog.FUTURE_METHODS)
+    imports = catalog.kind_modules(catalog.FUTURE_METHODS)
     preview = True
     tags = ("concurrent.futures", "executor")
 
@@ -41,12 +33,13 @@ class DiscardedFuture(DiscardedResults, Rule):
         func = call.func
         if not isinstance(func, cst.Attribute):
             return
-        methods = catalog.FUTURE_METHODS.get(self.context.kind_of(func.value) or "")
-        what = methods.get(func.attr.value) if methods else None
-        if what is None or self._work_handles_errors(call):
+        kind = self.context.kind_of(func.value) or ""
+        what = catalog.FUTURE_METHODS.get(kind, {}).get(func.attr.value)
+        fix = catalog.FUTURE_REMEDIES.get(kind, {}).get(func.attr.value)
+        if what is None or fix is None or self._work_handles_errors(call):
             return
         called = dotted_name(func) or func.attr.value
-        self.report(call, what=f"the {what}", call=called, how=how, fix=_FIX[what])
+        self.report(call, what=f"the {what}", call=called, how=how, fix=fix)
 
     def _work_handles_errors(self, call: cst.Call) -> bool:
         """The work is a function of the module with its own `except Exception:`."""
@@ -72,4 +65,7 @@ class DiscardedFuture(DiscardedResults, Rule):
         if caught is None:
             return True
         types = [e.value for e in caught.elements] if isinstance(caught, cst.Tuple) else [caught]
-        return any(self.context.names.resolve(each, chain) in _BROAD for each in types)
+        return any(
+            self.context.names.resolve(each, chain) in catalog.CATCH_ALL_EXCEPTIONS
+            for each in types
+        )

@@ -14,21 +14,25 @@ _DESCRIPTOR_REASON = "the number may belong to a newer file by now"
 _REASON = "even if harmless, nobody owns the close; close it once"
 
 
-_OS = frozenset({"os"})
-
-
 def _may_close_descriptor(source: Source) -> bool:
-    """Can `os.close` be called here, under any name it is imported as?"""
-    if "close" not in source.text or not source.imports_any(_OS):
+    """Can a descriptor closer (`os.close`) be called here, under any name it is imported as?"""
+    spelled = [name for name in catalog.FD_CLOSERS if name.rpartition(".")[2] in source.text]
+    if not spelled or not source.imports_any(catalog.FD_CLOSER_MODULES):
         return False
     imports = source.imports
-    return (
-        "os.close" in source.text
-        or not {("os", "close"), ("os", "*")}.isdisjoint(imports.names)
-        or any(
-            f"{alias}.close" in source.text for module, alias in imports.aliases if module == "os"
-        )
-    )
+    for closer in spelled:
+        module, _, name = closer.rpartition(".")
+        if (
+            source.spells_dotted(closer)
+            or not {(module, name), (module, "*")}.isdisjoint(imports.names)
+            or any(
+                source.spells_dotted(f"{alias}.{name}")
+                for m, alias in imports.aliases
+                if m == module
+            )
+        ):
+            return True
+    return False
 
 
 class DoubleClose(ScopeAnalyses, Rule):
@@ -36,7 +40,7 @@ class DoubleClose(ScopeAnalyses, Rule):
     name = "double-close"
     summary = "A queue, stream, channel or file descriptor is closed twice on one path"
     message = "{noun} `{target}` {verb} on line {line} was already {verb} {first}: {reason}"
-    needles = ("close", "shutdown")
+    needles = catalog.words(name for names in catalog.CLOSE_METHODS.values() for name in names)
     imports = catalog.CLOSABLE_MODULES
     tags = ("close", "queue", "stream")
 

@@ -34,11 +34,9 @@ class ExecutorNotShutdown(SingleAssignments, Rule):
     code = "CCL104"
     name = "executor-not-shutdown"
     summary = "An executor or process pool is created outside `with` and never shut down"
-    message = (
-        "{what} is never shut down, so its workers leak; use `with` or `shutdown()` in `finally`"
-    )
-    needles = ("Executor", "Pool")
-    imports = catalog.CONCURRENCY_MODULES
+    message = "{what} is never shut down, so its workers leak; use `with` or {cleanup} in `finally`"
+    needles = catalog.kind_words(catalog.EXECUTOR_KINDS)
+    imports = catalog.kind_modules(catalog.EXECUTOR_KINDS)
     tags = ("concurrent.futures", "multiprocessing")
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -87,11 +85,14 @@ class ExecutorNotShutdown(SingleAssignments, Rule):
         return False
 
     def _is_executor(self, call: cst.Call) -> bool:
-        return callee(self.context, call) in catalog.EXECUTOR_CLASSES
+        made = self.context.bindings.constructors.get(callee(self.context, call) or "")
+        return made in catalog.EXECUTOR_KINDS
 
     def _report(self, call: cst.Call, kept_on: str | None = None) -> None:
         what = f"`{dotted_name(call.func) or 'Executor'}(...)`"
-        self.report(call, what=f"{what} kept on {kept_on}" if kept_on else what)
+        kind = self.context.bindings.constructors.get(callee(self.context, call) or "", "")
+        cleanup = " and ".join(f"`{name}()`" for name in sorted(catalog.CLEANUP_METHODS[kind]))
+        self.report(call, what=f"{what} kept on {kept_on}" if kept_on else what, cleanup=cleanup)
 
 
 def _retains(call: cst.Call | None) -> bool:

@@ -18,14 +18,23 @@ from conclint.analysis.uses import (
     local_bindings,
     uses_in,
 )
+from conclint.catalog import top_modules
+from conclint.catalog.schema import Argument
 from conclint.rules.base import Rule
 
 # Uses that only look at the pending set: its size, its truth, membership.
 _LOOKS_ONLY = frozenset({BIND, TEST, COMPARE})
-_SIZE_CALLS = frozenset({"builtins.len", "builtins.bool"})
-# Methods that put tasks into a local collection: what they add counts as its content.
-_FILLING = frozenset({"append", "add", "appendleft", "insert", "extend", "update"})
+_LOOKING_CALLS = catalog.SIZE_CALLS | catalog.TRUTH_CALLS
 _MAX_DEPTH = 2
+# `return_when` values also spelled as strings (`return_when="FIRST_COMPLETED"`).
+_EARLY_MODES = frozenset(catalog.WAIT_RETURN_EARLY.values())
+# The keywords that ask a wait to return early: the cheap test before resolving the callee.
+_EARLY_KEYWORDS = frozenset(
+    argument.keyword
+    for arguments in catalog.PENDING_WAITS.values()
+    for argument in arguments
+    if argument is not None
+)
 
 
 class PendingNotCancelled(Rule):
@@ -35,11 +44,15 @@ class PendingNotCancelled(Rule):
     name = "pending-not-cancelled"
     summary = "Tasks left pending by `asyncio.wait(...)` are never cancelled or awaited"
     message = (
-        "`asyncio.wait(...)` with `{mode}` leaves tasks running that nothing cancels or awaits; "
+        "`{call}(...)` with `{mode}` leaves tasks running that nothing cancels or awaits; "
         "cancel them"
     )
-    needles = ("FIRST_", "timeout")
-    imports = catalog.CONCURRENCY_MODULES
+    # An early return is asked for by name (`FIRST_COMPLETED`) or with a timeout.
+    needles = (
+        *catalog.words(catalog.WAIT_RETURN_EARLY),
+        *sorted({timeout.keyword for timeout, _ in catalog.PENDING_WAITS.values() if timeout}),
+    )
+    imports = top_modules(catalog.PENDING_WAITS)
     tags = ("asyncio", "cancellation")
 
     def visit_Expr(self, node: cst.Expr) -> None:
@@ -61,9 +74,13 @@ class PendingNotCancelled(Rule):
         function = self.context.function
         if function is None:
             return
-        # The keywords are the cheap test: most awaited calls have neither.
-        mode = self._early_return(call)
-        if mode is None or self.context.qualname(call.func) != "asyncio.wait":
+        # The keywords are the cheap test: most awaited calls have none of them.
+        if not any(arg.keyword and arg.keyword.value in _EARLY_KEYWORDS for arg in call.args):
+            return
+        callee = self.context.qualname(call.func)
+        arguments = catalog.PENDING_WAITS.get(callee or "")
+        mode = self._early_return(call, *arguments) if arguments is not None else None
+        if mode is None:
             return
         uses = uses_in(self.context, function)
         if pending is not None:
@@ -73,25 +90,26 @@ class PendingNotCancelled(Rule):
                 return
         if call.args and not self._tasks_dropped(call.args[0].value, call, uses):
             return
-        self.report(call, mode=mode)
+        self.report(call, call=callee, mode=mode)
 
-    def _early_return(self, call: cst.Call) -> str | None:
-        """`FIRST_COMPLETED`, `FIRST_EXCEPTION` or `timeout=`; None when it waits for all."""
-        when = keyword(call, "return_when")
-        if when is not None:
-            value = when.value
+    def _early_return(
+        self, call: cst.Call, timeout: Argument | None, when: Argument | None
+    ) -> str | None:
+        """`FIRST_COMPLETED`, `FIRST_EXCEPTION` or `timeout=`, given where the callee takes
+        them; None when it waits for all."""
+        value = _given(call, when)
+        if value is not None:
             if isinstance(value, cst.SimpleString):
                 literal = value.evaluated_value
-                if literal in ("FIRST_COMPLETED", "FIRST_EXCEPTION"):
+                if literal in _EARLY_MODES:
                     return str(literal)
             mode = catalog.WAIT_RETURN_EARLY.get(self.context.qualname(value) or "")
             if mode is not None:
                 return mode
-        timeout = keyword(call, "timeout")
-        if timeout is not None and not (
-            isinstance(timeout.value, cst.Name) and timeout.value.value == "None"
-        ):
-            return "timeout="
+        value = _given(call, timeout)
+        unset = isinstance(value, cst.Name) and value.value == "None"
+        if timeout is not None and value is not None and not unset:
+            return f"{timeout.keyword}="
         return None
 
     def _only_looks(self, use: Use) -> bool:
@@ -102,7 +120,9 @@ class PendingNotCancelled(Rule):
             return True
         call = use.call
         return (
-            use.how == ARG and call is not None and self.context.qualname(call.func) in _SIZE_CALLS
+            use.how == ARG
+            and call is not None
+            and self.context.qualname(call.func) in _LOOKING_CALLS
         )
 
     def _tasks_dropped(
@@ -131,14 +151,27 @@ class PendingNotCancelled(Rule):
             if use.how == ARG and use.call is wait and not use.nested:
                 continue
             if use.how in (METHOD, ATTR) and not use.nested:
-                if use.attr == "cancel":
+                if use.attr in catalog.CANCEL_METHODS:
                     return False
-                if use.attr in _FILLING and use.call is not None and use.call.args:
+                if use.attr in catalog.COLLECTION_FILLS and use.call is not None and use.call.args:
                     content.append(use.call.args[-1].value)
                 continue  # also `task.add_done_callback(...)`, `task.result()`
             if not self._only_looks(use):
                 return False
         return any(self._tasks_dropped(value, wait, uses, depth + 1) for value in content)
+
+
+def _given(call: cst.Call, argument: Argument | None) -> cst.BaseExpression | None:
+    """What `call` passes where the callee takes `argument`: by keyword, or by position."""
+    if argument is None:
+        return None
+    found = keyword(call, argument.keyword)
+    if found is not None:
+        return found.value
+    positional = [arg for arg in call.args if arg.keyword is None]
+    if argument.position is None or any(arg.star for arg in positional[: argument.position + 1]):
+        return None
+    return positional[argument.position].value if argument.position < len(positional) else None
 
 
 def _awaited_call(value: cst.BaseExpression) -> cst.Call | None:

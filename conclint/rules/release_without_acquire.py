@@ -12,15 +12,17 @@ from conclint.analysis.pairing import receiver_key
 from conclint.analysis.scopes import dotted_name
 from conclint.rules.base import Rule
 
-# Methods that release on behalf of an acquire made elsewhere, by design.
-_RELEASING_METHODS = frozenset({"__exit__", "__aexit__", "release"})
+# Methods that release on behalf of an acquire made elsewhere, by design: a context
+# manager's exit, and a wrapper's own release method.
+_RELEASING_METHODS = frozenset({"__exit__", "__aexit__"}) | catalog.RELEASE_METHODS
+_LOCK_METHODS = catalog.ACQUIRE_METHODS | catalog.RELEASE_METHODS
 
 
 @dataclass
 class _Frame:
     name: str
     acquired: set[str] = field(default_factory=set)
-    releases: list[tuple[cst.Call, str]] = field(default_factory=list)
+    releases: list[tuple[cst.Call, str, str]] = field(default_factory=list)  # call, key, kind
 
 
 class ReleaseWithoutAcquire(Rule):
@@ -28,11 +30,11 @@ class ReleaseWithoutAcquire(Rule):
     name = "release-without-acquire"
     summary = "Semaphore.release() in a function that never acquires it"
     message = (
-        "`{target}.release()` in a function that never acquires it: each extra release raises "
-        "the limit for good; use `BoundedSemaphore`"
+        "`{target}.{method}()` in a function that never acquires it: each extra release raises "
+        "the limit for good; {fix}"
     )
-    needles = ("Semaphore",)
-    imports = catalog.CONCURRENCY_MODULES
+    needles = catalog.kind_words(catalog.UNBOUNDED_SEMAPHORES)
+    imports = catalog.kind_modules(catalog.UNBOUNDED_SEMAPHORES)
     preview = True
     tags = ("lock", "semaphore")
 
@@ -47,31 +49,32 @@ class ReleaseWithoutAcquire(Rule):
         self._frames.append(_Frame("<lambda>"))
 
     def visit_Call(self, node: cst.Call) -> None:
-        found = receiver_key(node, ("acquire", "release"))
+        found = receiver_key(node, _LOCK_METHODS)
         if found is None:
             return
         key, method = found
         frame = self._frames[-1]
-        if method == "acquire":
+        if method in catalog.ACQUIRE_METHODS:
             frame.acquired.add(key)
             return
         assert isinstance(node.func, cst.Attribute)
         receiver = node.func.value
-        if (
-            frame.name not in _RELEASING_METHODS
-            and self.context.kind_of(receiver) in catalog.UNBOUNDED_SEMAPHORES
-            and not self._signals(receiver)
-        ):
-            frame.releases.append((node, key))
+        if frame.name in _RELEASING_METHODS:
+            return
+        kind = self.context.kind_of(receiver)
+        if kind in catalog.UNBOUNDED_SEMAPHORES and not self._made_safe(receiver, kind):
+            frame.releases.append((node, key, kind))
 
-    def _signals(self, receiver: cst.BaseExpression) -> bool:
-        """`Semaphore(0)` counts events (one `release()` per item put), so it has no bound."""
+    def _made_safe(self, receiver: cst.BaseExpression, kind: str) -> bool:
+        """`Semaphore(0)` counts events (one `release()` per item put), so it has no bound;
+        `trio.Semaphore(n, max_value=n)` refuses a release past its bound."""
         made = [
             value
             for value in self.context.bindings.values_of(receiver, self.context.chain)
             if isinstance(value, cst.Call)
         ]
-        return bool(made) and all(_starts_at_zero(call) for call in made)
+        bound = catalog.RELEASE_BOUNDS.get(kind)
+        return bool(made) and all(_starts_at_zero(call) or _passes(call, bound) for call in made)
 
     def visit_WithItem(self, node: cst.WithItem) -> None:
         key = dotted_name(node.item)
@@ -89,12 +92,20 @@ class ReleaseWithoutAcquire(Rule):
 
     def _close_frame(self) -> None:
         frame = self._frames.pop()
-        pending = [(call, key) for call, key in frame.releases if key not in frame.acquired]
+        pending = [release for release in frame.releases if release[1] not in frame.acquired]
         if self._frames:  # a callback nested in the function that acquires is its partner
             self._frames[-1].releases.extend(pending)
             return
-        for call, key in pending:
-            self.report(call, target=key)
+        for call, key, kind in pending:
+            assert isinstance(call.func, cst.Attribute)
+            fix = catalog.BOUND_REMEDIES[kind]
+            self.report(call, target=key, method=call.func.attr.value, fix=fix)
+
+
+def _passes(call: cst.Call, keyword: str | None) -> bool:
+    return keyword is not None and any(
+        arg.keyword is not None and arg.keyword.value == keyword for arg in call.args
+    )
 
 
 def _starts_at_zero(call: cst.Call) -> bool:

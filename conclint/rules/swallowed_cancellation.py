@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
+from conclint.analysis import catalog
 from conclint.analysis.cancellation import caught_cancellation, is_cancellation_test, only_reaps
 from conclint.analysis.context import FileContext
 from conclint.analysis.exits import BREAK, CONTINUE, RETURN, Decide, completions, never_returns
@@ -16,10 +17,15 @@ from conclint.rules.base import Rule
 Handler = cst.ExceptHandler | cst.ExceptStarHandler
 # Reported in this order of preference: the least obvious way out first.
 _WAYS = ((RETURN, "return"), (BREAK, "break"), (CONTINUE, "continue"))
-# What a bare `except:` and `except BaseException` report as caught.
-_BROAD = ("", "BaseException")
-# Methods that show a handler reasons about whose cancellation it caught.
-_DELIBERATE = frozenset({"uncancel", "cancelling"})
+# What a bare `except:` and `except BaseException` report as caught: they catch the
+# cancellation only because they catch everything.
+_BROAD = (
+    "",
+    *(
+        name.removeprefix("builtins.")
+        for name in sorted(catalog.CANCELLATION_EXCEPTIONS & catalog.CATCH_ALL_EXCEPTIONS)
+    ),
+)
 # `cancelled = True`, `pending_raise = True`: a flag that re-raises once cleanup is done.
 _FLAG_WORDS = ("cancel", "raise")
 
@@ -128,13 +134,14 @@ class SwallowedCancellation(Rule):
         if not isinstance(func, cst.Attribute):
             return
         function = self.context.function
-        if func.attr.value == "cancel" and function is not None:
+        if func.attr.value in catalog.CANCEL_METHODS and function is not None:
             cancelled = self._cancelled.setdefault(id(function), set())
             receiver = dotted_name(func.value)
             cancelled.add(receiver or "")
             # `for t in tasks: t.cancel()` cancels `tasks`, reaped by `gather(*tasks)`.
             cancelled.update(c for v, c in self._loops if c is not None and v == receiver)
-        elif func.attr.value in _DELIBERATE:
+        elif func.attr.value in catalog.CANCEL_STATE_METHODS:
+            # The handler reasons about whose cancellation it caught (`uncancel()`).
             self._mark_deliberate()
 
     def visit_Assign(self, node: cst.Assign) -> None:
@@ -164,7 +171,7 @@ class SwallowedCancellation(Rule):
             call = item.item
             if not isinstance(call, cst.Call):
                 continue
-            if self.context.qualname(call.func) != "contextlib.suppress":
+            if self.context.qualname(call.func) not in catalog.SUPPRESSORS:
                 continue
             caught = next(
                 filter(None, (caught_cancellation(arg.value, self.context) for arg in call.args)),

@@ -30,7 +30,7 @@ class SyncLockAcrossAwait(Rule):
     summary = "A threading lock is held across an `await`, which can deadlock the event loop"
     message = (
         "`{what}` while holding `{lock}` (a `{kind}`): another task that takes it blocks the "
-        "whole event loop; use `asyncio.{fix}` or release it before suspending"
+        "whole event loop; use `{fix}` or release it before suspending"
     )
     # Regions count only inside `async def`.
     needles = ("async",)
@@ -59,7 +59,7 @@ class SyncLockAcrossAwait(Rule):
         if not held or all(entry.reported for entry in held):
             return
         inner = held[-1]
-        fix = inner.kind.rpartition(".")[2].replace("RLock", "Lock")
+        fix = catalog.ASYNC_ALTERNATIVES[inner.kind]
         self.report(node, what=what, lock=inner.lock, kind=inner.kind, fix=fix)
         for entry in held:
             entry.reported = True  # one finding per region is enough to fix it
@@ -97,7 +97,11 @@ class SyncLockAcrossAwait(Rule):
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
-        if self._held and isinstance(func, cst.Attribute) and func.attr.value == "release":
+        if (
+            self._held
+            and isinstance(func, cst.Attribute)
+            and func.attr.value in catalog.RELEASE_METHODS
+        ):
             released = dotted_name(func.value)
             scope = id(self.context.chain[-1])
             self._held = [h for h in self._held if h.lock != released or h.scope != scope]
@@ -136,7 +140,7 @@ def _acquired(expr: cst.BaseExpression) -> cst.BaseExpression | None:
     if (
         isinstance(expr, cst.Call)
         and isinstance(expr.func, cst.Attribute)
-        and expr.func.attr.value == "acquire"
+        and expr.func.attr.value in catalog.ACQUIRE_METHODS
     ):
         return expr.func.value
     return None

@@ -9,6 +9,7 @@ from conclint.analysis.context import FileContext
 from conclint.analysis.coroutines import CoroutineFunctions
 from conclint.analysis.handoff import CallableResults, find_handoff, own_function
 from conclint.analysis.scopes import dotted_name
+from conclint.catalog import top_modules
 from conclint.rules.base import Rule
 
 
@@ -20,20 +21,10 @@ class TargetCalledNotPassed(Rule):
         "`{callee}(...)` runs now, on this thread, and `{taker}(...)` gets its result instead "
         "of a callable; pass `{callee}` and its arguments separately"
     )
-    # Executor and pool methods need a receiver built from (or annotated with) those classes.
-    needles = (
-        "Thread",
-        "Timer",
-        "Process",
-        "Executor",
-        "Pool",
-        "run_in_executor",
-        "to_thread",
-        "call_soon",
-        "call_later",
-        "call_at",
-    )
-    imports = catalog.CONCURRENCY_MODULES
+    # Functions that hand a callable over, or such methods and what makes their receivers.
+    needles = catalog.words(catalog.HANDOFF_FUNCTIONS)
+    method_needles = catalog.method_needles(catalog.HANDOFF_METHODS)
+    imports = top_modules(catalog.HANDOFF_FUNCTIONS) | catalog.kind_modules(catalog.HANDOFF_METHODS)
     tags = ("threading", "executor")
 
     def __init__(self, context: FileContext) -> None:

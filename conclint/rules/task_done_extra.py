@@ -14,15 +14,15 @@ class TaskDoneExtra(ScopeAnalyses, Rule):
     name = "task-done-extra"
     summary = "task_done() is called twice for one item taken from a queue"
     message = (
-        "`{target}.task_done()` again for the item taken on line {line}: `join()` may return "
+        "`{target}.{method}()` again for the item taken on line {line}: `{join}()` may return "
         "too early, or it raises `ValueError`"
     )
-    needles = ("task_done",)
-    imports = catalog.CONCURRENCY_MODULES
+    needles = catalog.words(catalog.TASK_DONE_METHODS)
+    imports = catalog.kind_modules(catalog.TASK_DONE_QUEUES)
     tags = ("queue",)
 
     def visit_Call(self, node: cst.Call) -> None:
-        if pairing.receiver_key(node, ("task_done",)) is not None:
+        if pairing.receiver_key(node, catalog.TASK_DONE_METHODS) is not None:
             self.mark_scope()
 
     def check_scope(self, scope: cst.FunctionDef | cst.Module) -> None:
@@ -38,4 +38,9 @@ class TaskDoneExtra(ScopeAnalyses, Rule):
             ]
             if settled:
                 first = min(self.context.line_of(take) for take in settled)
-                self.report(event.node, target=op.key, line=first)
+                assert isinstance(event.node, cst.Call) and isinstance(
+                    event.node.func, cst.Attribute
+                )
+                method = event.node.func.attr.value
+                join = min(catalog.QUEUE_JOINS[op.kind])
+                self.report(event.node, target=op.key, method=method, line=first, join=join)

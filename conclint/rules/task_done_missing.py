@@ -11,6 +11,7 @@ from conclint.analysis.scopes import dotted_name
 from conclint.rules.base import Rule
 
 _Identity = tuple[str, str]
+_JOIN_NAMES = frozenset().union(*catalog.QUEUE_JOINS.values())
 
 
 class TaskDoneMissing(ScopeAnalyses, Rule):
@@ -18,11 +19,11 @@ class TaskDoneMissing(ScopeAnalyses, Rule):
     name = "task-done-missing"
     summary = "An item taken from a joined queue can miss its task_done() call"
     message = (
-        "item from `{target}.{method}()` is not marked done {reason}: `{target}.join()` then "
-        "hangs; call `task_done()` in `finally`"
+        "item from `{target}.{method}()` is not marked done {reason}: `{join}` then hangs; "
+        "call `{done}()` in `finally`"
     )
-    needles = ("task_done",)
-    imports = catalog.CONCURRENCY_MODULES
+    needles = catalog.words(catalog.TASK_DONE_METHODS)
+    imports = catalog.kind_modules(catalog.TASK_DONE_QUEUES)
     tags = ("queue",)
 
     def __init__(self, context: FileContext) -> None:
@@ -31,15 +32,15 @@ class TaskDoneMissing(ScopeAnalyses, Rule):
         self._misses: list[tuple[cst.Call, str, _Identity, str]] = []
 
     def visit_Call(self, node: cst.Call) -> None:
-        found = pairing.receiver_key(node, ("task_done", "join"))
+        found = pairing.receiver_key(node, catalog.TASK_DONE_METHODS | _JOIN_NAMES)
         if found is None:
             return
-        if found[1] == "task_done":
+        if found[1] in catalog.TASK_DONE_METHODS:
             self.mark_scope()
         elif not node.args:  # `Queue.join()` takes no arguments, `Thread.join(timeout)` may
             assert isinstance(node.func, cst.Attribute)
             kind = self.context.kind_of(node.func.value)
-            if kind in catalog.TASK_DONE_QUEUES:
+            if kind in catalog.TASK_DONE_QUEUES and found[1] in catalog.QUEUE_JOINS[kind]:
                 self._joined.append((pairing.identity(self.context, node.func.value), kind))
 
     def check_scope(self, scope: cst.FunctionDef | cst.Module) -> None:
@@ -62,4 +63,12 @@ class TaskDoneMissing(ScopeAnalyses, Rule):
             ):
                 assert isinstance(take.func, cst.Attribute)
                 target = dotted_name(take.func.value)
-                self.report(take, target=target, method=take.func.attr.value, reason=reason)
+                join = min(catalog.QUEUE_JOINS[kind])
+                self.report(
+                    take,
+                    target=target,
+                    method=take.func.attr.value,
+                    reason=reason,
+                    join=f"{catalog.awaited(kind, join)}{target}.{join}()",
+                    done=min(catalog.TASK_DONES[kind]),
+                )

@@ -21,7 +21,6 @@ from conclint.analysis.uses import (
     of_instances,
     uses_in,
 )
-from conclint.config import Settings
 from conclint.rules.base import Rule, SingleAssignments
 
 # Uses that end the task or hand it to code that can: the task is not lost.
@@ -38,13 +37,9 @@ class TaskNeverCancelled(SingleAssignments, Rule):
         "task `{target}` runs endless `{coroutine}()` and nothing cancels or awaits it; "
         "cancel it on close"
     )
-    needles = ("create_task", "ensure_future", "run_coroutine_threadsafe")
-    imports = catalog.CONCURRENCY_MODULES
+    needles = catalog.TASK_SPAWN_WORDS
+    imports = catalog.TASK_SPAWN_MODULES
     tags = ("asyncio", "task", "cancellation")
-
-    @classmethod
-    def needles_for(cls, settings: Settings) -> tuple[str, ...]:
-        return cls.needles + settings.spawner_needles()
 
     def assigned(
         self, statement: cst.CSTNode, target: cst.BaseExpression, value: cst.BaseExpression
@@ -128,5 +123,6 @@ def _loops_forever(function: cst.FunctionDef) -> bool:
 def _settled(uses: Sequence[Use]) -> bool:
     """Some use cancels, awaits or passes the task on (a `bind` is not a use of the old task)."""
     return any(
-        use.how in _SETTLING or (use.how in (METHOD, ATTR) and use.attr == "cancel") for use in uses
+        use.how in _SETTLING or (use.how in (METHOD, ATTR) and use.attr in catalog.CANCEL_METHODS)
+        for use in uses
     )

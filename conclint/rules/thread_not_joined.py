@@ -28,6 +28,7 @@ from conclint.rules.base import Rule, SingleAssignments
 # Uses after which the thread is reachable from elsewhere: someone else may join it.
 _HANDED_ON = KEPT | {ARG, ITER, WITH}
 _MAX_BASES = 3
+_START_NAMES = frozenset().union(*catalog.START_METHODS.values())
 
 
 class ThreadNotJoined(SingleAssignments, Rule):
@@ -38,10 +39,10 @@ class ThreadNotJoined(SingleAssignments, Rule):
     summary = "A non-daemon thread is started and never joined nor kept"
     message = (
         "thread `{callee}(...)` is started but never joined or kept, so it outlives the function; "
-        "`join()` it"
+        "`{join}()` it"
     )
-    needles = ("Thread", "Timer")
-    imports = catalog.CONCURRENCY_MODULES
+    needles = catalog.kind_words(catalog.THREAD_KINDS)
+    imports = catalog.kind_modules(catalog.THREAD_KINDS)
     tags = ("threading",)
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -49,11 +50,12 @@ class ThreadNotJoined(SingleAssignments, Rule):
         func = node.func
         if (
             isinstance(func, cst.Attribute)
-            and func.attr.value == "start"
+            and func.attr.value in _START_NAMES
             and isinstance(func.value, cst.Call)
-            and self._thread_class(func.value) is not None
         ):
-            self._report(func.value)
+            cls = self._thread_class(func.value)
+            if cls is not None and func.attr.value in self._methods(catalog.START_METHODS, cls):
+                self._report(func.value, cls)
 
     def assigned(
         self, statement: cst.CSTNode, target: cst.BaseExpression, value: cst.BaseExpression
@@ -73,18 +75,21 @@ class ThreadNotJoined(SingleAssignments, Rule):
             if use.nested or use.how in _HANDED_ON:
                 return
             if use.how in (METHOD, ATTR) and (
-                use.attr == "join" or (use.attr == "cancel" and cls in catalog.TIMER_CLASSES)
+                use.attr in self._methods(catalog.JOINS, cls)
+                or (use.attr in catalog.CANCEL_METHODS and cls in catalog.TIMER_CLASSES)
             ):
                 return
-            if use.how == METHOD and use.attr == "start" and start is None:
+            starts = self._methods(catalog.START_METHODS, cls)
+            if use.how == METHOD and use.attr in starts and start is None:
                 start = use.order
             if daemon is None and _makes_daemon(use):
                 daemon = use.order
         if start is not None and (daemon is None or daemon > start):
-            self._report(value)
+            self._report(value, cls)
 
-    def _report(self, call: cst.Call) -> None:
-        self.report(call, callee=dotted_name(call.func) or "Thread")
+    def _report(self, call: cst.Call, cls: str) -> None:
+        joins = sorted(self._methods(catalog.JOINS, cls))
+        self.report(call, callee=dotted_name(call.func) or "Thread", join=joins[0])
 
     def _thread_class(self, call: cst.Call) -> str | None:
         """`threading.Thread`/`Timer` for a non-daemon thread constructor call, else None."""
@@ -92,11 +97,19 @@ class ThreadNotJoined(SingleAssignments, Rule):
         if daemon is not None and not _is_false(daemon.value):
             return None
         qualified = callee(self.context, call)
-        if qualified in catalog.THREAD_CLASSES:
+        if self._makes_thread(qualified):
             return qualified
         if isinstance(call.func, cst.Name):
             return self._subclass_base(call.func, self.context.chain, 0)
         return None
+
+    def _methods(self, by_kind: dict[str, frozenset[str]], cls: str) -> frozenset[str]:
+        """The methods of the kind `cls` makes that `by_kind` lists."""
+        return by_kind.get(self.context.bindings.constructors.get(cls, ""), frozenset())
+
+    def _makes_thread(self, qualified: str | None) -> bool:
+        """A class of a thread kind: the catalog's, or one the user says is like them."""
+        return self.context.bindings.constructors.get(qualified or "") in catalog.THREAD_KINDS
 
     def _subclass_base(self, name: cst.Name, chain: Sequence[ScopeNode], depth: int) -> str | None:
         """For a class of this module derived from Thread and not made a daemon: its Thread base."""
@@ -112,7 +125,7 @@ class ThreadNotJoined(SingleAssignments, Rule):
         outer = chain[: index + 1]
         for base in cls.bases:
             qualified = self.context.names.resolve(base.value, outer)
-            if qualified in catalog.THREAD_CLASSES:
+            if self._makes_thread(qualified):
                 return qualified
             if isinstance(base.value, cst.Name):
                 inherited = self._subclass_base(base.value, outer, depth + 1)

@@ -23,8 +23,10 @@ class UnawaitedCoroutine(DiscardedResults, Rule):
     name = "unawaited-coroutine"
     summary = "A coroutine is created and never awaited, so its body never runs"
     message = "coroutine from `{callee}(...)` is {how}, so its body never runs; `await` it"
-    # Every coroutine it knows comes from an `async def` here or from asyncio: both spell "async".
-    needles = ("async",)
+    # Every coroutine it knows comes from an `async def` here, a coroutine function of the
+    # catalog (`asyncio.sleep`, `trio.sleep`) or a method of a kind that has some.
+    needles = ("async", *catalog.words(catalog.ASYNCIO_COROUTINES))
+    method_needles = catalog.method_needles(catalog.COROUTINE_METHODS)
     tags = ("asyncio", "coroutine")
 
     @classmethod
@@ -32,10 +34,12 @@ class UnawaitedCoroutine(DiscardedResults, Rule):
         # A call of another module's coroutine function needs no `async` in this file.
         if source.may_call_project_coroutine:
             return True
-        # The others are this file's `async def`s, or come from asyncio.
-        return super().may_fire(source, settings) and (
-            source.has_async_def or source.imports_any(catalog.COROUTINE_MODULES)
-        )
+        # The others are this file's `async def`s, or come from the coroutine modules (the
+        # shipped ones and the user's), called by a name the file spells.
+        if source.has_async_def:
+            return True
+        modules = catalog.COROUTINE_MODULES | settings.configured_modules()
+        return source.imports_any(modules) and super().may_fire(source, settings)
 
     def __init__(self, context: FileContext) -> None:
         super().__init__(context)
@@ -108,8 +112,8 @@ class UnawaitedCoroutine(DiscardedResults, Rule):
         if isinstance(func, cst.Attribute):
             if func.attr.value == "format" and isinstance(func.value, _STRINGS):
                 return AS_TEXT
-            if func.attr.value in catalog.LOGGER_METHODS and (
-                self.context.kind_of(func.value) == "logging.Logger"
+            if func.attr.value in catalog.LOGGER_METHODS and func.attr.value in (
+                catalog.FORMATTING_METHODS.get(self.context.kind_of(func.value) or "", ())
             ):
                 return AS_TEXT
         qualified = self.context.qualname(func)

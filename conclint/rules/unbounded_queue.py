@@ -11,20 +11,21 @@ from conclint.analysis.context import FileContext
 from conclint.analysis.loops import LoopStack, LoopVisits, OpenLoop
 from conclint.analysis.places import Flow, Place, argument_flows, place_of, spread
 from conclint.analysis.scopes import dotted_name
-from conclint.config import Settings
+from conclint.catalog import top_modules
 from conclint.diagnostics import Severity
 from conclint.rules.base import Finding, Rule
 
-# A queue constructor's bound: its keyword and position (None: it has no bound at all).
-_Spec = tuple[str, int | None]
-_BOUNDED = ""
+# What a queue built without a bound lacks, as the message says it: the bound (`maxsize`)
+# and what to do about it.
+_Missing = tuple[str, str]
+_BOUNDED: _Missing = ("", "")
 
 
 @dataclass(frozen=True, slots=True)
 class _Queue:
     call: cst.Call
     place: Place
-    limit: str
+    missing: _Missing
 
 
 class UnboundedQueue(LoopVisits, Rule):
@@ -32,17 +33,12 @@ class UnboundedQueue(LoopVisits, Rule):
     name = "unbounded-queue"
     summary = "A queue with no size limit is filled by an endless loop"
     message = (
-        "`{queue}()` has no `{limit}` and {how}, so a slow consumer lets it grow until memory "
-        "runs out; pass `{limit}=`"
+        "`{queue}()` has no {limit} and {how}, so a slow consumer lets it grow until memory "
+        "runs out; {fix}"
     )
-    needles = ("Queue", "deque")
-    imports = catalog.CONCURRENCY_MODULES | {"collections"}
+    needles = catalog.words(catalog.QUEUE_BOUNDS)
+    imports = top_modules(catalog.QUEUE_BOUNDS)
     tags = ("asyncio", "queue", "memory")
-
-    @classmethod
-    def needles_for(cls, settings: Settings) -> tuple[str, ...]:
-        extra = tuple(name.rpartition(".")[2] for name in settings.extra_queue_factories)
-        return cls.needles + extra
 
     def __init__(self, context: FileContext) -> None:
         super().__init__(context)
@@ -66,36 +62,36 @@ class UnboundedQueue(LoopVisits, Rule):
             self._assigned(node.target, node.value)
 
     def _assigned(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
-        limit = self._missing_limit(value) if isinstance(value, cst.Call) else None
-        place = place_of(target, self.context) if limit is not None else None
-        if limit is None or place is None or not isinstance(value, cst.Call):
+        missing = self._missing_limit(value) if isinstance(value, cst.Call) else None
+        place = place_of(target, self.context) if missing is not None else None
+        if missing is None or place is None or not isinstance(value, cst.Call):
             return
-        if limit == _BOUNDED:
+        if missing == _BOUNDED:
             self._bounded.add(place)
         elif self._agrees(target, place):
-            self._queues.append(_Queue(value, place, limit))
+            self._queues.append(_Queue(value, place, missing))
 
-    def _missing_limit(self, value: cst.BaseExpression) -> str | None:
-        """The keyword of the bound a queue built by `value` lacks, `_BOUNDED` when it has
-        one, None when `value` builds no queue."""
+    def _missing_limit(self, value: cst.BaseExpression) -> _Missing | None:
+        """What a queue built by `value` lacks, `_BOUNDED` when it has a bound, None when
+        `value` builds no queue (configured factories build `queue.Queue`s)."""
         if not isinstance(value, cst.Call):
             return None
-        callee = self.context.qualname(value.func) or ""
-        spec: _Spec = ("maxsize", 0)
-        if callee not in self.context.settings.extra_queue_factories:
-            if callee not in catalog.QUEUE_BOUNDS:
-                return None
-            spec = catalog.QUEUE_BOUNDS[callee] or ("maxsize", None)
-        keyword, position = spec
-        if position is None:
-            return keyword  # queue.SimpleQueue cannot be bounded at all
+        kind = self.context.bindings.constructors.get(self.context.qualname(value.func) or "")
+        if kind not in catalog.KIND_BOUNDS:
+            return None
+        bound = catalog.KIND_BOUNDS[kind]
+        if bound is None:  # `queue.SimpleQueue` cannot be bounded at all
+            return "bound", catalog.BOUND_REMEDIES[kind]
+        keyword, position = bound
         if any(arg.star for arg in value.args):
             return _BOUNDED  # `Queue(*args)` may well pass one
         positional = [arg for arg in value.args if arg.keyword is None]
         given = [arg.value for arg in value.args if arg.keyword and arg.keyword.value == keyword]
         if position < len(positional):
             given.append(positional[position].value)
-        return keyword if not given or _no_bound(given[0]) else _BOUNDED
+        if given and not _no_bound(given[0]):
+            return _BOUNDED
+        return f"`{keyword}`", f"pass `{keyword}=`"
 
     def _agrees(self, target: cst.BaseExpression, place: Place) -> bool:
         """Every binding of the name (or attribute) holds an unbounded queue."""
@@ -106,7 +102,7 @@ class UnboundedQueue(LoopVisits, Rule):
             binding.how == "assign"
             and binding.index is None
             and binding.value is not None
-            and self._missing_limit(binding.value)
+            and self._missing_limit(binding.value) not in (None, _BOUNDED)
             for binding in found[1]
         )
 
@@ -116,7 +112,7 @@ class UnboundedQueue(LoopVisits, Rule):
         func = node.func
         if isinstance(func, cst.Attribute):
             method = func.attr.value
-            if method in ("qsize", "full"):
+            if method in catalog.SIZE_METHODS:
                 self._size_checked(func.value)
             elif method in catalog.FILL_METHODS or method in catalog.TAKE_METHODS:
                 self._fill_or_take(node, func.value, method)
@@ -150,7 +146,7 @@ class UnboundedQueue(LoopVisits, Rule):
             if (
                 isinstance(operand, cst.Call)
                 and len(operand.args) == 1
-                and self.context.qualname(operand.func) == "builtins.len"
+                and self.context.qualname(operand.func) in catalog.SIZE_CALLS
             ):
                 self._size_checked(operand.args[0].value)
 
@@ -171,11 +167,12 @@ class UnboundedQueue(LoopVisits, Rule):
                 continue
             name = dotted_name(queue.call.func) or "queue"
             how = filled.get(queue.place)
+            limit, fix = queue.missing
             if how is not None:
-                self.report(queue.call, queue=name, limit=queue.limit, how=how)
+                self.report(queue.call, queue=name, limit=limit, how=how, fix=fix)
             elif strict:
                 how = "nothing bounds it (`unbounded-queue-strict`)"
-                self._note(queue.call, queue=name, limit=queue.limit, how=how)
+                self._note(queue.call, queue=name, limit=limit, how=how, fix=fix)
 
     def _note(self, node: cst.CSTNode, **fields: object) -> None:
         # Strict mode reports possible growth, not a seen one: a note, not a warning.

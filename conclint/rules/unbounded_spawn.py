@@ -11,16 +11,21 @@ from conclint.analysis.context import FileContext
 from conclint.analysis.handoff import own_function, work_of
 from conclint.analysis.limits import LimitedFunctions
 from conclint.analysis.loops import LoopStack, LoopVisits, OpenLoop
-from conclint.config import Settings
 from conclint.rules.base import Rule
 
 # The fact noted on a loop whose body limits or paces what it starts.
 GUARD = "guard"
-# Spawns that queue work for a pool of workers rather than start it.
-_QUEUED = frozenset({"submit", "run_in_executor", "apply_async"})
-_SPAWN_NAMES = frozenset(
-    {"start", *(name for names in catalog.SPAWN_METHODS.values() for name in names)}
-)
+# Methods that start the object itself (`thread.start()`), and every method that starts
+# work (`tg.create_task`): the cheap test before the receiver's kind is looked up.
+_STARTS = frozenset().union(*catalog.START_METHODS.values())
+_SPAWN_NAMES = _STARTS.union(*catalog.SPAWN_METHODS.values())
+# Kind -> its methods that start work (`executor.submit`, `thread.start`).
+_SPAWNING = {
+    kind: catalog.SPAWN_METHODS.get(kind, frozenset())
+    | catalog.START_METHODS.get(kind, frozenset())
+    for kind in {*catalog.SPAWN_METHODS, *catalog.START_METHODS}
+}
+_WAITING_FILLS = frozenset().union(*catalog.WAITING_FILLS.values())
 
 
 @dataclass(slots=True)
@@ -38,23 +43,11 @@ class UnboundedSpawn(LoopVisits, Rule):
         "`{spawn}(...)` {effect} on every turn of an endless loop and nothing limits {limit}; "
         "bound it with a semaphore, a bounded queue or a fixed set of workers"
     )
-    # `.start()`, `submit()` and `apply_async()` need a Thread, Process, Executor or Pool.
-    needles = (
-        "create_task",
-        "ensure_future",
-        "run_coroutine_threadsafe",
-        "run_in_executor",
-        "Thread",
-        "Process",
-        "Executor",
-        "Pool",
-    )
-    imports = catalog.CONCURRENCY_MODULES
+    # The task spawners, or a spawning method and what makes its thread, pool or loop.
+    needles = catalog.TASK_SPAWN_WORDS
+    method_needles = catalog.method_needles(_SPAWNING)
+    imports = catalog.TASK_SPAWN_MODULES | catalog.kind_modules(_SPAWNING)
     tags = ("asyncio", "threading", "memory")
-
-    @classmethod
-    def needles_for(cls, settings: Settings) -> tuple[str, ...]:
-        return cls.needles + settings.spawner_needles()
 
     def __init__(self, context: FileContext) -> None:
         super().__init__(context)
@@ -79,7 +72,8 @@ class UnboundedSpawn(LoopVisits, Rule):
             return
         handle = self._targets.get(id(node))
         func = node.func
-        if label.endswith(".start") and isinstance(func, cst.Attribute):
+        # `t.start()` starts the thread `t` itself: that is its handle.
+        if isinstance(func, cst.Attribute) and func.attr.value in _STARTS:
             handle = func.value.value if isinstance(func.value, cst.Name) else handle
         self.loops.remember(node)
         self._spawns.setdefault(id(loop.node), []).append(_Spawn(node, label, handle))
@@ -88,10 +82,10 @@ class UnboundedSpawn(LoopVisits, Rule):
         func = call.func
         if isinstance(func, cst.Attribute) and func.attr.value in _SPAWN_NAMES:
             method = func.attr.value
-            kind = self.context.kind_of(func.value)
-            if method == "start" and kind in catalog.STARTED_KINDS:
+            kind = self.context.kind_of(func.value) or ""
+            if method in catalog.START_METHODS.get(kind, ()):
                 return _spelled(func)
-            if kind is not None and method in catalog.SPAWN_METHODS.get(kind, ()):
+            if method in catalog.SPAWN_METHODS.get(kind, ()):
                 return _spelled(func)
         return _spelled(func) if self.context.is_task_spawn(call) else None
 
@@ -114,11 +108,13 @@ class UnboundedSpawn(LoopVisits, Rule):
         func = call.func
         if isinstance(func, cst.Attribute):
             method = func.attr.value
-            if method == "acquire":
+            if method in catalog.ACQUIRE_METHODS:
                 self.loops.note(GUARD)
-            elif method == "put" and self.context.kind_of(func.value) in catalog.BLOCKING_PUT_KINDS:
+            elif method in _WAITING_FILLS and method in catalog.WAITING_FILLS.get(
+                self.context.kind_of(func.value) or "", ()
+            ):
                 self.loops.note(GUARD)  # a full queue makes the producer wait
-            elif method in ("join", "result") and isinstance(func.value, cst.Name):
+            elif method in catalog.JOIN_METHODS and isinstance(func.value, cst.Name):
                 self.loops.note(f"joined:{func.value.value}")
         callee = self.context.qualname(func)
         if callee in catalog.WAITING_CALLS or callee in catalog.PACING_CALLS:
@@ -139,7 +135,8 @@ class UnboundedSpawn(LoopVisits, Rule):
     def visit_Comparison(self, node: cst.Comparison) -> None:
         # `if len(self._tasks) >= LIMIT:` caps what runs at once by hand.
         if self.loops.open and any(
-            isinstance(operand, cst.Call) and self.context.qualname(operand.func) == "builtins.len"
+            isinstance(operand, cst.Call)
+            and self.context.qualname(operand.func) in catalog.SIZE_CALLS
             for operand in (node.left, *(target.comparator for target in node.comparisons))
         ):
             self.loops.note(GUARD)
@@ -174,7 +171,7 @@ class UnboundedSpawn(LoopVisits, Rule):
 def _effect(call: cst.Call) -> dict[str, str]:
     """An executor caps how much runs at once; what grows then is its queue of waiting jobs."""
     func = call.func
-    if isinstance(func, cst.Attribute) and func.attr.value in _QUEUED:
+    if isinstance(func, cst.Attribute) and func.attr.value in catalog.QUEUED_SPAWN_METHODS:
         return {"effect": "queues a job", "limit": "the executor's backlog"}
     return {"effect": "starts work", "limit": "how much runs at once"}
 

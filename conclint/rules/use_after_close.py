@@ -17,7 +17,7 @@ class UseAfterClose(ScopeAnalyses, Rule):
         "`{target}.{method}()` after the {noun} was {verb} {first}: it raises `{error}`; "
         "send everything before closing"
     )
-    needles = ("put", "send")
+    needles = catalog.words(name for names in catalog.SEND_METHODS.values() for name in names)
     imports = catalog.CLOSABLE_MODULES
     tags = ("close", "queue", "stream")
 
