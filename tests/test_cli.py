@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import subprocess
 import sys
 from pathlib import Path
@@ -21,9 +22,18 @@ async def main() -> None:
 """
 
 
+# An endless read would take the machine's memory; this caps the run's instead.
+_MEMORY = 4 * 1024**3
+
+
+def _cap_memory() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (_MEMORY, _MEMORY))
+
+
 def run(
     *args: str, cwd: Path, stdin: str | None = None, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
+    """The CLI in a process of its own; a hang or an endless read fails the test."""
     environment = {**os.environ}
     for name in ("NO_COLOR", "FORCE_COLOR", "CONCLINT_OUTPUT_FORMAT", "CONCLINT_CACHE_DIR"):
         environment.pop(name, None)
@@ -36,6 +46,7 @@ def run(
         text=True,
         env=environment,
         timeout=120,
+        preexec_fn=_cap_memory,
     )
 
 

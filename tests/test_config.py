@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from types import FrameType
 
 import pytest
 
@@ -24,6 +20,7 @@ from conclint.config import (
     parse_codes,
     per_file_ignored,
 )
+from tests.test_files import deadline
 
 KNOWN = ("CCL001", "CCL002", "CCL101", "CCL102", "CCL203", "CCL601")
 
@@ -112,22 +109,6 @@ def test_settings_change_the_cache_key_only_when_results_can_change() -> None:
 
 
 # Any pyproject.toml: a configuration error naming the file, never a crash or a hang.
-
-
-@contextmanager
-def deadline(seconds: float) -> Iterator[None]:
-    """Fail, rather than hang, when the block blocks (on a FIFO's open, say)."""
-
-    def expire(signum: int, frame: FrameType | None) -> None:
-        raise TimeoutError(f"still blocked after {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 @pytest.mark.parametrize(

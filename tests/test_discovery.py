@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import os
-import resource
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +11,7 @@ import pytest
 from conclint.analysis.project import module_name
 from conclint.config import Settings
 from conclint.discovery import discover, gitignore_spec
+from tests.test_cli import run
 
 BUGGY = """\
 import asyncio
@@ -21,27 +20,6 @@ import asyncio
 async def main() -> None:
     asyncio.create_task(asyncio.sleep(1))
 """
-
-_MEMORY = 4 * 1024**3
-
-
-def _cap_memory() -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (_MEMORY, _MEMORY))
-
-
-def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    environment = {**os.environ}
-    for name in ("NO_COLOR", "FORCE_COLOR", "CONCLINT_OUTPUT_FORMAT", "CONCLINT_CACHE_DIR"):
-        environment.pop(name, None)
-    return subprocess.run(
-        [sys.executable, "-m", "conclint", "--no-cache", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        env=environment,
-        timeout=60,  # a hang fails the test instead of blocking the suite
-        preexec_fn=_cap_memory,  # so does an endless read
-    )
 
 
 def reported(done: subprocess.CompletedProcess[str]) -> list[tuple[str, str]]:

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import errno
 import os
-import resource
 import signal
 import socket
 import stat
 import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,6 +22,7 @@ from conclint.files import (
     NotRegularFileError,
     read_regular_file,
 )
+from tests.test_cli import run
 
 BUGGY = """\
 import asyncio
@@ -179,28 +178,6 @@ def test_no_descriptor_is_left_open(tmp_path: Path) -> None:
 
 
 # The command line, with the reader wired into discovery, the runner and the cache.
-
-# An endless read would take the machine's memory; this caps the run's instead.
-_MEMORY = 4 * 1024**3
-
-
-def _cap_memory() -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (_MEMORY, _MEMORY))
-
-
-def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    environment = {**os.environ}
-    for name in ("NO_COLOR", "FORCE_COLOR", "CONCLINT_OUTPUT_FORMAT", "CONCLINT_CACHE_DIR"):
-        environment.pop(name, None)
-    return subprocess.run(
-        [sys.executable, "-m", "conclint", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        env=environment,
-        timeout=60,  # a hang fails the test instead of blocking the suite
-        preexec_fn=_cap_memory,
-    )
 
 
 def lines(done: subprocess.CompletedProcess[str]) -> list[str]:
