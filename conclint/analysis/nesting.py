@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import re
 import warnings
 from dataclasses import dataclass
@@ -57,18 +58,27 @@ class Screen:
     depth_bound: int
 
 
+@functools.lru_cache(maxsize=2)
 def screen(source: str) -> Screen:
-    """The text screen of `source`: a few C-level passes, and one loop over its lines."""
+    """The text screen of `source`: a few C-level passes, and one loop over its lines.
+    Remembered for the last sources, which the index and lint passes both screen."""
     text = _STRINGS_AND_COMMENTS.sub('"', source)
+    return Screen(_tokens(text), max(_longest_statement(text), 2 * source.count("elif")))
+
+
+def _tokens(text: str) -> int:
     punctuation = sum(map(text.count, _PUNCTUATION))
     lines = text.count("\n") + text.count("\r")
-    tokens = 2 * punctuation + 2 * lines + text.count('"')
-    return Screen(tokens, max(_longest_statement(text), 2 * source.count("elif")))
+    return 2 * punctuation + 2 * lines + text.count('"')
 
 
+@functools.lru_cache(maxsize=2)
 def too_large(source: str) -> bool:
-    """More than MAX_TOKENS tokens: screened only where that is possible at all."""
-    return 2 * len(source) > MAX_TOKENS and screen(source).tokens > MAX_TOKENS
+    """More than MAX_TOKENS tokens: counted (C-level passes only) where that is possible."""
+    return (
+        2 * len(source) > MAX_TOKENS
+        and _tokens(_STRINGS_AND_COMMENTS.sub('"', source)) > MAX_TOKENS
+    )
 
 
 @dataclass(frozen=True)
