@@ -179,3 +179,106 @@ def test_the_gate_is_the_modules_of_the_blocking_entries(
     assert _may_fire("async def f(p): return open(p)\n", rule)  # a builtin needs no import
     assert not _may_fire("import json\nasync def f(s): return json.loads(s)\n", rule)
     assert not _may_fire("import tempfile\ndef f(): tempfile.mkdtemp()\n", rule)
+
+
+@pytest.mark.parametrize(
+    ("body", "reported"),
+    [
+        # Re-annotated: each annotation holds from its line on.
+        ("f: int = 7\n    f.read()\n    f: io.TextIOWrapper = g\n    f.read()", [6]),
+        ("f.read()\n    f: int = 7\n    f.read()", [3]),
+        # A value of unknown kind ends what the annotation said.
+        ("f.read()\n    f = make()\n    f.read()", [3]),
+        # A branch or a loop may bring in the other binding: no kind.
+        ("if c:\n        f: int = 7\n    f.read()", []),
+        ("while c:\n        f.read()\n        f: int = 7", []),
+        ("for _ in c:\n        f = f.read()", []),
+        # Bound again in the loop before the use, on every pass: that binding reaches it.
+        ("while c:\n        f: io.TextIOWrapper = g\n        f.read()\n        f = 7", [5]),
+        ("try:\n        f.read()\n    except OSError as f:\n        f.read()\n    f.read()", [4]),
+        ("with make() as f:\n        f.read()\n    f.read()", []),
+        # A comprehension's own variable is not the function's.
+        ("f: int = 7\n    f: io.TextIOWrapper = g\n    print([f.read() for f in c])", []),
+    ],
+)
+def test_the_binding_that_reaches_a_use_gives_its_kind(body: str, reported: list[int]) -> None:
+    source = (
+        "import io\n"
+        "async def job(f: io.TextIOWrapper, g: io.TextIOWrapper, c: bool, make):\n"
+        f"    {body}\n"
+    )
+    assert lines(source) == reported
+
+
+def test_a_tuple_written_out_unpacks_by_position() -> None:
+    source = """\
+from pathlib import Path
+
+async def f(a, b, rest):
+    (x, y) = (Path(a), Path(b))
+    x.exists()
+    y.exists()
+    first, *middle, last = Path(a), *rest, Path(b)
+    first.exists()
+    last.exists()
+    p, q = r, s = Path(a), b
+    p.exists()
+    q.exists()
+    src, dst = open(a), open(b, "w")
+    dst.write(src.read())
+"""
+    # `last` may be any of `rest`; `src` and `dst` are reported where they are opened.
+    assert lines(source) == [5, 6, 8, 11, 13, 13]
+
+
+@pytest.mark.parametrize(
+    "annotation",
+    [
+        "typing_extensions.Optional[httpx.Client]",
+        "typing_extensions.Union[None, httpx.Client]",
+        "typing.Final[httpx.Client]",
+        "typing_extensions.Annotated[typing.Optional[httpx.Client], 'x']",
+    ],
+)
+def test_the_typing_forms_are_the_catalog_names(annotation: str) -> None:
+    known = load()
+    outer = annotation.partition("[")[0]
+    assert outer in known.names_with("type-wrapper") | known.names_with("type-union")
+    source = (
+        "import typing, typing_extensions\nimport httpx\n"
+        f"async def f(client: {annotation}):\n    client.get('/')\n"
+    )
+    assert lines(source) == [4]
+
+
+@pytest.mark.parametrize(
+    ("kind", "method", "blocks"),
+    [
+        ("io.IOBase", "read", True),
+        ("io.IOBase", "seek", True),  # not listed: a file's methods block
+        ("io.IOBase", "close", True),
+        ("io.IOBase", "fileno", False),  # listed without the role
+        ("io.IOBase", "isatty", False),
+        ("io.FileIO", "anything", True),
+        ("io.FileIO", "close", False),  # a raw file buffers nothing
+        ("urllib3.PoolManager", "anything", True),
+        ("urllib3.PoolManager", "connection_from_url", False),
+        ("httpx.Client", "get", True),
+        ("httpx.Client", "build_request", False),  # not listed, and httpx's may not block
+        ("pathlib.Path", "with_suffix", False),
+        (None, "read", False),
+    ],
+)
+def test_unlisted_methods_block_only_where_the_kind_says_so(
+    kind: str | None, method: str, blocks: bool
+) -> None:
+    found = catalog.blocking_method(load(), kind, method)
+    assert (found is not None and "blocking" in found.roles) == blocks
+
+
+def test_a_kind_whose_unlisted_methods_block_names_its_remedy() -> None:
+    raw = {"kinds": {"lib.File": {"traits": ["unlisted-methods-block"], "methods": {}}}}
+    with pytest.raises(CatalogError, match=r"kind lib\.File: unlisted-methods-block needs"):
+        _load(raw)
+    raw["kinds"]["lib.File"]["remedy"] = "use x"
+    assert _load(raw).kinds["lib.File"].traits == {"unlisted-methods-block"}

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 from string import ascii_letters
 
 import libcst as cst
 import pytest
 
+from conclint.analysis.catalog import REEXPORTS
 from conclint.analysis.names import NameResolver, canonical
 from conclint.analysis.scopes import (
     ScopeNode,
@@ -17,6 +19,8 @@ from conclint.analysis.scopes import (
     module_of_import_from,
     scope_body,
 )
+from conclint.catalog import CatalogError
+from conclint.catalog.schema import library
 
 _SCOPES = (cst.ClassDef, cst.FunctionDef, cst.Lambda)
 
@@ -128,6 +132,46 @@ def test_canonical_keeps_unrelated_names() -> None:
     assert canonical("asyncio.tasks.sleep") == "asyncio.sleep"
     assert canonical("asynciox.tasks.sleep") == "asynciox.tasks.sleep"
     assert canonical("app.tasks.sleep") == "app.tasks.sleep"
+    # Only the submodules the catalog says are re-exported, and only their contents.
+    assert canonical("asyncio.sslproto.SSLProtocol") == "asyncio.sslproto.SSLProtocol"
+    assert canonical("concurrent.futures.thread") == "concurrent.futures.thread"
+    assert canonical("concurrent.thread.Thing") == "concurrent.thread.Thing"
+
+
+@pytest.mark.parametrize(
+    ("package", "submodule"),
+    sorted((package, sub) for package, subs in REEXPORTS.items() for sub in subs),
+)
+def test_the_catalogs_reexports_are_what_canonical_follows(package: str, submodule: str) -> None:
+    """Which submodules a package re-exports is the catalog's data (`[library] reexports`)."""
+    assert canonical(f"{package}.{submodule}.Thing") == f"{package}.Thing"
+    assert only(f"import {package}.{submodule}\nprobe({package}.{submodule}.Thing)") == (
+        f"{package}.Thing"
+    )
+
+
+def test_reexports_of_the_shipped_libraries() -> None:
+    assert {"tasks", "queues", "locks"} <= REEXPORTS["asyncio"]
+    assert REEXPORTS["concurrent.futures"] == {"_base", "process", "thread"}
+    assert REEXPORTS["multiprocessing"] == {"context"}
+    assert only("from multiprocessing.context import Process\nprobe(Process)") == (
+        "multiprocessing.Process"
+    )
+
+
+@pytest.mark.parametrize(
+    ("reexports", "message"),
+    [
+        ({"trio": ["_core"]}, "[library] reexports: trio is not in the library's modules"),
+        ({"asyncio": "tasks"}, "[library] reexports asyncio: expected a list of dotted names"),
+        ({"asyncio": ["tasks.x"]}, "[library] reexports asyncio: give the submodules' own names"),
+        ({"asyncio.": ["tasks"]}, "[library] reexports: 'asyncio.' is not a dotted name"),
+    ],
+)
+def test_a_mistake_in_reexports_names_the_entry(reexports: object, message: str) -> None:
+    raw = {"library": {"modules": ["asyncio"], "reexports": reexports}}
+    with pytest.raises(CatalogError, match=re.escape(f"data/x.toml: {message}")):
+        library(raw, "data/x.toml")
 
 
 def test_builtins_and_unknown_names() -> None:

@@ -2,19 +2,27 @@
 
 Kinds are canonical class names from `catalog.py` (`asyncio.Queue`,
 `threading.Lock`, `asyncio.AbstractEventLoop`). A name has a kind when every
-binding of it in its scope agrees (so a re-bound name with two different
-values has none); `self.x` has one when every assignment to it in the class,
-and its class-level annotation, agree. A binding to `None` agrees with any
-kind (`self._writer = None` until the connection is made). Sources are
+binding of it in its scope agrees, or, where they do not, when the code shows
+which one reaches the use: the last one before it in a block that holds it,
+with no other one that a branch or a loop could bring in between (so
+`f: int = 7`, then `f: io.TextIOWrapper = ...` gives `f` a kind from there
+on). `self.x` has one when every assignment to it in the class, and its
+class-level annotation, agree. A binding to `None` agrees with any kind
+(`self._writer = None` until the connection is made). Sources are
 constructors and factories (also subscripted: `asyncio.Queue[int]()`,
 `create_memory_object_stream[bytes](10)`), tuple unpacking of known tuple
-factories (into names or attributes), annotations (also quoted), and `with`
-targets of objects whose `__enter__` returns themselves.
+factories and of tuples written out (`a, b = Path(x), Path(y)`), into names
+or attributes, annotations (also quoted; the `typing` forms that wrap or join
+types are the catalog's names with roles `type-wrapper` and `type-union`),
+and `with` targets of objects whose `__enter__` returns themselves.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+import functools
+import itertools
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 
 import libcst as cst
@@ -22,6 +30,7 @@ import libcst as cst
 from conclint.analysis import catalog
 from conclint.analysis.names import NameResolver
 from conclint.analysis.scopes import Binding, ScopeNode, iter_statements, scope_body
+from conclint.analysis.walk import children
 from conclint.catalog import Catalog
 
 # An attribute's sources: (value or None, annotation or None, the chain to resolve them in,
@@ -35,18 +44,12 @@ _NONE = "builtins.None"
 
 _MAX_DEPTH = 3
 
-# Annotations that mean their first argument: `Optional[X]`, `Final[X]`, `Annotated[X, ...]`.
-_FIRST_ARGUMENT_WRAPPERS = frozenset(
-    {
-        "typing.Annotated",
-        "typing.ClassVar",
-        "typing.Final",
-        "typing.Optional",
-        "typing_extensions.Annotated",
-        "typing_extensions.Final",
-    }
-)
-_UNIONS = frozenset({"typing.Union", "typing_extensions.Union"})
+
+@functools.cache
+def _typing_forms(known: Catalog) -> tuple[frozenset[str], frozenset[str]]:
+    """The annotations that mean their first argument (`Optional[X]`, `Final[X]`), and those
+    that mean one of their arguments (`Union[X, None]`). Once per catalog."""
+    return known.names_with("type-wrapper"), known.names_with("type-union")
 
 
 class Bindings:
@@ -55,7 +58,10 @@ class Bindings:
         # The catalog's own tables (the user's entries merged in): nothing is copied per file.
         self.constructors = known.constructors
         self.annotations = known.annotation_kinds
+        self.wrappers, self.unions = _typing_forms(known)
         self._attributes: dict[int, dict[str, list[_AttributeSource]]] = {}
+        # Where each statement of a scope sits, by id of the scope (built when asked).
+        self._layouts: dict[int, dict[int, _Place]] = {}
         # The enclosing chain of every class entered so far (kept by FileContext).
         self.chains: dict[int, tuple[ScopeNode, ...]] = {}
 
@@ -70,9 +76,16 @@ class Bindings:
             if found is None:
                 return None
             index, bindings = found
-            return self._agree(
+            kinds = [
                 self._binding_kind(binding, chain[: index + 1], _depth) for binding in bindings
-            )
+            ]
+            agreed = self._agree(kinds)
+            if agreed is None and index == len(chain) - 1 and set(kinds) - {None, _NONE}:
+                reaching = self._reaching(expr, chain[index], bindings)
+                if reaching is not None:
+                    kind = kinds[reaching]
+                    return kind if kind != _NONE else None
+            return agreed
         if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name):
             owner = self.class_of_receiver(expr.value, chain)
             if owner is not None:
@@ -90,7 +103,7 @@ class Bindings:
         if value is None or binding.how not in ("assign", "with"):
             return None
         if binding.index is not None:
-            return self._unpacked_kind(value, binding.index, chain)
+            return self._unpacked_kind(value, binding.index, chain, depth, binding.node)
         if isinstance(value, cst.Name) and value.value == "None":
             return _NONE
         kind = self.kind_of(value, chain, depth + 1)
@@ -99,8 +112,19 @@ class Bindings:
         return kind
 
     def _unpacked_kind(
-        self, value: cst.BaseExpression, index: int, chain: Sequence[ScopeNode]
+        self,
+        value: cst.BaseExpression,
+        index: int,
+        chain: Sequence[ScopeNode],
+        depth: int,
+        statement: cst.CSTNode | None = None,
     ) -> str | None:
+        """The kind of element `index` of `value` unpacked by `statement` (None: into
+        attributes, which are left out when starred): a tuple written out, or what a
+        factory of tuples returns."""
+        element = _element(value, index, statement)
+        if element is not None:
+            return self.kind_of(element, chain, depth + 1)
         if isinstance(value, cst.Await):
             value = value.expression
         if not isinstance(value, cst.Call):
@@ -118,11 +142,11 @@ class Bindings:
             annotation = quoted
         if isinstance(annotation, cst.Subscript):
             outer = self.names.resolve(annotation.value, chain)
-            if outer in _FIRST_ARGUMENT_WRAPPERS or outer in _UNIONS:
+            if outer in self.wrappers or outer in self.unions:
                 elements = [
                     e.slice.value for e in annotation.slice if isinstance(e.slice, cst.Index)
                 ]
-                if outer in _UNIONS:
+                if outer in self.unions:
                     return self._union_kind(elements, chain)
                 return self.annotation_kind(elements[0], chain) if elements else None
             annotation = annotation.value
@@ -175,7 +199,7 @@ class Bindings:
                 kind = _NONE
             elif kind is None and value is not None:
                 if index is not None:
-                    kind = self._unpacked_kind(value, index, chain)
+                    kind = self._unpacked_kind(value, index, chain, depth)
                 else:
                     kind = self.kind_of(value, chain, depth + 1)
             kinds.append(kind)
@@ -191,15 +215,53 @@ class Bindings:
             if found is None:
                 return []
             return [
-                binding.value if binding.how == "assign" and binding.index is None else None
+                self.bound_value(binding) if binding.how == "assign" else None
                 for binding in found[1]
             ]
         if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name):
             owner = self.class_of_receiver(expr.value, chain)
             if owner is not None:
                 sources = self._class_attributes(owner).get(expr.attr.value, [])
-                return [value if index is None else None for value, _, _, index in sources]
+                return [
+                    value if index is None else _element(value, index, None)
+                    for value, _, _, index in sources
+                ]
         return []
+
+    @staticmethod
+    def bound_value(binding: Binding) -> cst.BaseExpression | None:
+        """The expression `binding` gives its name, when the code spells one: the value
+        assigned, or in `a, b = x, y` the element at the name's position."""
+        if binding.index is None:
+            return binding.value
+        return _element(binding.value, binding.index, binding.node)
+
+    def _reaching(self, use: cst.Name, scope: ScopeNode, bindings: Sequence[Binding]) -> int | None:
+        """Which of `bindings` (of one name, in `scope`) every path to `use` passes last,
+        as the statements show: the last one before it, in a block that holds `use` (or a
+        parameter), with none after `use` in a loop around `use` but not around it. None
+        when a branch, a loop or a statement this cannot place may bring in another."""
+        layout = self._layouts.get(id(scope))
+        if layout is None:
+            layout = self._layouts[id(scope)] = _layout(scope)
+        at = layout.get(id(use))
+        if at is None:
+            return None
+        found = [_PARAMETER if b.how == "param" else layout.get(id(b.node)) for b in bindings]
+        places = [place for place in found if place is not None]
+        if len(places) != len(found):
+            return None
+        before = [(place.order, i) for i, place in enumerate(places) if place.order < at.order]
+        if not before:
+            return None
+        order, last = max(before)
+        reaching = places[last]
+        if [o for o, _ in before].count(order) > 1 or not reaching.dominates(at):
+            return None  # two bindings in one statement, or one that a branch may skip
+        around = set(at.loops) - set(reaching.loops)
+        if any(p.order >= at.order and around & set(p.loops) for p in places):
+            return None  # bound again further on in a loop that leads back to `use`
+        return last
 
     def assigned_attributes(self, owner: cst.ClassDef) -> Collection[str]:
         """Attributes the class body or its methods assign (`x = ...`, `self.x = ...`)."""
@@ -281,6 +343,103 @@ def _collect_attribute_assignment(
                 ):
                     source = (None, None, chain, None) if starred else (value, None, chain, index)
                     found.setdefault(inner.attr.value, []).append(source)
+
+
+def _element(
+    value: cst.BaseExpression | None, index: int, statement: cst.CSTNode | None
+) -> cst.BaseExpression | None:
+    """Element `index` of a tuple or list written out (`x, y`) that `statement` unpacks,
+    if no starred element comes before it on either side (None: checked by the caller)."""
+    if not isinstance(value, cst.Tuple | cst.List) or index >= len(value.elements):
+        return None
+    if statement is not None and not isinstance(statement, cst.Assign):
+        return None
+    targets = [t.target for t in statement.targets] if statement is not None else []
+    sequences = [value, *(t for t in targets if isinstance(t, cst.Tuple | cst.List))]
+    if any(
+        isinstance(e, cst.StarredElement) for seq in sequences for e in seq.elements[: index + 1]
+    ):
+        return None
+    return value.elements[index].value
+
+
+@dataclass(frozen=True, slots=True)
+class _Place:
+    """Where a statement sits in its scope: its rank in source order, the statement lists
+    (blocks) that hold it, outermost first, and the loops whose bodies hold it."""
+
+    order: int
+    blocks: tuple[int, ...]
+    loops: tuple[int, ...]
+
+    def dominates(self, other: _Place) -> bool:
+        """Every path to `other` runs this statement first: it comes earlier in a block
+        that holds `other` (a parameter: in none)."""
+        return self.order < other.order and (not self.blocks or self.blocks[-1] in other.blocks)
+
+
+# A parameter is bound before the first statement of its function runs.
+_PARAMETER = _Place(-1, (), ())
+_LOOPS = (cst.For, cst.While)
+_BLOCKS = (cst.IndentedBlock, cst.SimpleStatementSuite)
+_NESTED_SCOPES = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
+# Their loop variables are theirs: a use inside one is left unplaced (the scopes do not
+# model them).
+_COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
+_BINDS_AT_BLOCK = (cst.ExceptHandler, cst.ExceptStarHandler, cst.MatchCase)
+
+
+def _layout(scope: ScopeNode) -> dict[int, _Place]:
+    """The place of every statement of `scope` and of every node in one, by id (nested
+    scopes' bodies left out). An `except ... as` or a `case` binds where its block starts."""
+    places: dict[int, _Place] = {}
+    counter = itertools.count()
+    # Depth first, in source order: (node, its place, whether it is a statement whose
+    # rank is given when it is reached; its place then holds only its blocks and loops).
+    stack = _statements(scope_body(scope), (), ())
+    stack.reverse()
+    while stack:
+        node, place, statement = stack.pop()
+        if statement:
+            place = _Place(next(counter), place.blocks, place.loops)
+        places[id(node)] = place
+        loops = (*place.loops, id(node)) if isinstance(node, _LOOPS) else place.loops
+        inside = place if loops is place.loops else _Place(place.order, place.blocks, loops)
+        below: list[tuple[cst.CSTNode, _Place, bool]] = []
+        for child in _parts(node):
+            if isinstance(child, _BLOCKS):
+                body = (*place.blocks, id(child))
+                if isinstance(node, _BINDS_AT_BLOCK):  # `except E as e:` binds in its block
+                    places[id(node)] = _Place(place.order, body, place.loops)
+                below += _statements(child.body, body, loops)
+            elif isinstance(child, _BINDS_AT_BLOCK):
+                below.append((child, _Place(-1, place.blocks, loops), True))
+            else:
+                below.append((child, inside, False))
+        below.reverse()
+        stack += below
+    return places
+
+
+def _statements(
+    body: Sequence[cst.CSTNode], blocks: tuple[int, ...], loops: tuple[int, ...]
+) -> list[tuple[cst.CSTNode, _Place, bool]]:
+    """The statements of one block, a line's small statements one by one, to be ranked."""
+    where = _Place(-1, blocks, loops)
+    found: list[tuple[cst.CSTNode, _Place, bool]] = []
+    for statement in body:
+        small = statement.body if isinstance(statement, cst.SimpleStatementLine) else [statement]
+        found += [(each, where, True) for each in small]
+    return found
+
+
+def _parts(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """The children of `node` this scope runs (a nested scope's body is its own)."""
+    if isinstance(node, _COMPREHENSIONS):
+        return iter(())
+    if isinstance(node, _NESTED_SCOPES):
+        return (child for child in children(node) if child is not node.body)
+    return children(node)
 
 
 def _factory(call: cst.Call) -> cst.BaseExpression:

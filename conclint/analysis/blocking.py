@@ -28,13 +28,12 @@ else:
 _OFFLOAD_NAMES = frozenset(
     name.rpartition(".")[2] for name in catalog.THREAD_OFFLOADS | catalog.THREAD_OFFLOAD_METHODS
 )
-# Socket methods that make a socket non-blocking when given a literal 0/False.
-_SOCKET_MODES = frozenset({"setblocking", "settimeout"})
-# Handlers for these show that the socket calls in the `try` are expected not to block.
-_WOULD_BLOCK = frozenset(
-    {"builtins.BlockingIOError", "ssl.SSLWantReadError", "ssl.SSLWantWriteError"}
-)
-_FUTURE = "concurrent.futures.Future"
+# Last names of the calls that make a thread future awaitable (`asyncio.wrap_future`), and
+# the methods that tell whether it is done: the cheap tests before an attribute is resolved.
+_FUTURE_WRAPPER_NAMES = frozenset(name.rpartition(".")[2] for name in catalog.FUTURE_WRAPPERS)
+_DONE_NAMES: frozenset[str] = frozenset().union(*catalog.DONE_METHODS.values())
+# Keywords that, literally false or zero, ask a call not to block (`block=False`, `timeout=0`).
+_NON_BLOCKING_KEYWORDS = catalog.NON_BLOCKING_FLAGS | catalog.NON_BLOCKING_TIMEOUTS
 # How many `g = f` assignments are followed back to the call that opened `f`.
 _MAX_ALIASES = 2
 
@@ -69,7 +68,10 @@ def blocking_call(
             if entry.unless is not None and _does_not_block(node, entry.unless, context, wrapper):
                 return None
             return BlockingCall(f"{callee.removeprefix('builtins.')}()", entry.remedy or "")
-    if isinstance(func, cst.Attribute) and func.attr.value in method_names:
+    # Where some kind's unlisted methods block too (`f.anything()`), the receiver decides.
+    if isinstance(func, cst.Attribute) and (
+        func.attr.value in method_names or catalog.UNLISTED_BLOCKING_KINDS
+    ):
         return _blocking_method(node, func, context, wrapper, follow)
     return None
 
@@ -101,10 +103,10 @@ def _blocking_method(
 ) -> BlockingCall | None:
     receiver, attr = func.value, func.attr.value
     kind = derived_kind(receiver, context.bindings, context.chain)
-    method = context.catalog.method(kind, attr)
-    if kind is None or method is None or "blocking" not in method.roles:
+    method = catalog.blocking_method(context.catalog, kind, attr)
+    if kind is None or method is None:
         return None
-    if _non_blocking_form(node, _positions(method)):
+    if _non_blocking_form(node, method):
         return None
     if method.unless is not None and _does_not_block(node, method.unless, context, wrapper):
         return None
@@ -119,18 +121,10 @@ def _blocking_method(
     return BlockingCall(shown, context.catalog.kinds[kind].remedy or "", kind, spelled)
 
 
-def _positions(method: Method) -> catalog.ArgPositions:
-    """Where `method` takes its block flag and its timeout (None: it takes none)."""
-    return (
-        method.block.position if method.block is not None else None,
-        method.timeout.position if method.timeout is not None else None,
-    )
-
-
 def _opened_here(receiver: cst.BaseExpression, context: FileContext, depth: int = 0) -> bool:
     """Was the object made by a blocking call that is reported: `open(p).read()`, or `f`
-    bound only to such calls in this function (`with open(p) as f`, `f = open(p)`, and
-    `g = f` after it)?"""
+    bound only to such calls in this function (`with open(p) as f`, `f = open(p)`, `f, g =
+    open(p), open(q)`, and `g = f` after it)?"""
     if isinstance(receiver, cst.Call):
         return blocking_call(receiver, context, follow=False) is not None
     if not isinstance(receiver, cst.Name) or depth > _MAX_ALIASES:
@@ -138,13 +132,10 @@ def _opened_here(receiver: cst.BaseExpression, context: FileContext, depth: int 
     found = context.names.lookup(receiver.value, context.chain)
     if found is None or context.chain[found[0]] is not context.function:
         return False
-    return all(
-        binding.how in ("assign", "with")
-        and binding.index is None
-        and binding.value is not None
-        and _opened_here(binding.value, context, depth + 1)
-        for binding in found[1]
-    )
+    values = [
+        context.bindings.bound_value(b) if b.how in ("assign", "with") else None for b in found[1]
+    ]
+    return all(value is not None and _opened_here(value, context, depth + 1) for value in values)
 
 
 def _does_not_block(
@@ -214,9 +205,10 @@ def is_thread_offload(node: cst.Call, context: FileContext) -> bool:
     return context.qualname(func) in catalog.THREAD_OFFLOADS
 
 
-def done_receivers(test: cst.BaseExpression) -> list[str]:
-    """Spellings of `x` in the `x.done()` calls of a condition (`and`/`or`/`not` followed)."""
-    found: list[str] = []
+def done_checks(test: cst.BaseExpression) -> list[tuple[str, str]]:
+    """(spelling of `x`, method) of the `x.done()` calls of a condition (`and`/`or`/`not`
+    followed): the calls of a method some kind's `is-done` role names."""
+    found: list[tuple[str, str]] = []
     stack: list[cst.BaseExpression] = [test]
     while stack:
         node = stack.pop()
@@ -227,9 +219,9 @@ def done_receivers(test: cst.BaseExpression) -> list[str]:
         elif (
             isinstance(node, cst.Call)
             and isinstance(node.func, cst.Attribute)
-            and node.func.attr.value == "done"
+            and node.func.attr.value in _DONE_NAMES
         ):
-            found.append(dotted_name(node.func.value) or "")
+            found.append((dotted_name(node.func.value) or "", node.func.attr.value))
     return found
 
 
@@ -245,30 +237,22 @@ def literal_off(value: cst.BaseExpression | None) -> bool:
 
 
 def asks_not_to_block(node: cst.Call) -> bool:
-    """A call that passes `block=False`, `blocking=False`, `wait=False` or `timeout=0`."""
+    """A call that passes `block=False`, `blocking=False`, `wait=False` or `timeout=0`: a
+    keyword with which some blocking method of the catalog returns at once."""
     return any(
         arg.keyword is not None
-        and (arg.keyword.value in catalog.NON_BLOCKING_FLAGS or arg.keyword.value == "timeout")
+        and arg.keyword.value in _NON_BLOCKING_KEYWORDS
         and literal_off(arg.value)
         for arg in node.args
     )
 
 
-def _non_blocking_form(node: cst.Call, positions: catalog.ArgPositions) -> bool:
-    """`acquire(False)`, `get(block=False)`, `wait(timeout=0)`, `shutdown(wait=False)`."""
-    flag, timeout = positions
-    positional = [arg.value for arg in node.args if arg.keyword is None and arg.star == ""]
-    for arg in node.args:
-        if arg.keyword is None or not literal_off(arg.value):
-            continue
-        name = arg.keyword.value
-        if (flag is not None and name in catalog.NON_BLOCKING_FLAGS) or (
-            timeout is not None and name == "timeout"
-        ):
-            return True
+def _non_blocking_form(node: cst.Call, method: Method) -> bool:
+    """`acquire(False)`, `get(block=False)`, `wait(timeout=0)`, `shutdown(wait=False)`: the
+    method's own block flag false or its own timeout zero, by keyword or position."""
     return any(
-        index is not None and index < len(positional) and literal_off(positional[index])
-        for index in (flag, timeout)
+        argument is not None and literal_off(_argument_value(node, argument))
+        for argument in (method.block, method.timeout)
     )
 
 
@@ -300,13 +284,13 @@ class BlockingCallScan(_RuleBase):
         super().__init__(context)
         # Offload calls being visited: their arguments run on a worker thread.
         self._offloads: list[cst.Call] = []
-        # `if`/ternary nodes whose test calls `x.done()`, with the receivers so guarded.
-        self._done_guards: list[tuple[cst.CSTNode, frozenset[str]]] = []
+        # `if`/ternary nodes whose test calls `x.done()`, with the (receiver, method) so guarded.
+        self._done_guards: list[tuple[cst.CSTNode, frozenset[tuple[str, str]]]] = []
         # Sockets (by spelling) switched to non-blocking mode somewhere above.
         self._non_blocking_sockets: set[str] = set()
         # (function id, spelling) of futures already waited for by `asyncio.wrap_future(f)`.
         self._wrapped: set[tuple[int, str]] = set()
-        # `try` statements with an `except BlockingIOError` being visited.
+        # `try` statements with an `except BlockingIOError` (a `would-block` name) being visited.
         self._would_block: list[cst.Try] = []
         # Arguments (by id) of the calls some blocking calls may be written inside, with
         # the name of that call (`trio.wrap_file(os.fdopen(fd))`).
@@ -330,7 +314,7 @@ class BlockingCallScan(_RuleBase):
     def _how_blocks(self, node: cst.Call) -> BlockingCall | None:
         func = node.func
         first = node.args[0].value if node.args else None
-        if isinstance(func, cst.Attribute) and func.attr.value in _SOCKET_MODES:
+        if isinstance(func, cst.Attribute) and func.attr.value in catalog.NON_BLOCKING_SWITCHES:
             if literal_off(first):
                 self._non_blocking_sockets.add(dotted_name(func.value) or "")
             return None
@@ -339,9 +323,12 @@ class BlockingCallScan(_RuleBase):
             return None
         if self._offloads or not self.scans():
             return None
-        if dotted_name(func) in ("wrap_future", "asyncio.wrap_future"):
-            if self.context.qualname(func) == "asyncio.wrap_future":
-                self._wrapped.add((id(self.context.function), dotted_name(first) or ""))
+        # A bare name may be an import alias (`from asyncio import wrap_future as wait`).
+        if (
+            isinstance(func, cst.Name)
+            or (isinstance(func, cst.Attribute) and func.attr.value in _FUTURE_WRAPPER_NAMES)
+        ) and self.context.qualname(func) in catalog.FUTURE_WRAPPERS:
+            self._wrapped.add((id(self.context.function), dotted_name(first) or ""))
             return None
         wrapping, short_names = _wrapping_calls(self.context.catalog)
         if isinstance(func, cst.Name | cst.Attribute) and _last_name(func) in short_names:
@@ -361,8 +348,11 @@ class BlockingCallScan(_RuleBase):
         """What the code around the call shows: the socket or the future cannot block here."""
         if kind is not None and "non-blocking-mode" in self.context.catalog.kinds[kind].traits:
             return receiver in self._non_blocking_sockets or bool(self._would_block)
-        if kind == _FUTURE:
-            guarded = any(receiver in names for _, names in self._done_guards)
+        done = catalog.DONE_METHODS.get(kind or "")
+        if done:
+            guarded = any(
+                (receiver, method) in checks for _, checks in self._done_guards for method in done
+            )
             return guarded or (id(self.context.function), receiver) in self._wrapped
         return False
 
@@ -374,7 +364,9 @@ class BlockingCallScan(_RuleBase):
             kinds = (
                 [e.value for e in caught.elements] if isinstance(caught, cst.Tuple) else [caught]
             )
-            if any(k is not None and self.context.qualname(k) in _WOULD_BLOCK for k in kinds):
+            if any(
+                k is not None and self.context.qualname(k) in catalog.WOULD_BLOCK for k in kinds
+            ):
                 self._would_block.append(node)
                 return
 
@@ -398,9 +390,9 @@ class BlockingCallScan(_RuleBase):
 
     def _push_guard(self, node: cst.CSTNode, test: cst.BaseExpression) -> None:
         if self.scans():
-            names = frozenset(done_receivers(test))
-            if names:
-                self._done_guards.append((node, names))
+            checks = frozenset(done_checks(test))
+            if checks:
+                self._done_guards.append((node, checks))
 
     def _pop_guard(self, node: cst.CSTNode) -> None:
         if self._done_guards and self._done_guards[-1][0] is node:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from conclint.catalog import load, top_modules
-from conclint.catalog.schema import Argument, Handoff
+from conclint.catalog import Catalog, load, top_modules
+from conclint.catalog.schema import Argument, Handoff, Method
 
 _CATALOG = load()
 
@@ -73,7 +73,19 @@ DERIVED_KINDS = {
 (CANCELLED_CLASS_KIND,) = _CATALOG.kinds_with("cancellation-class")
 CANCELLED_CLASS_SHOWN = f"{_CATALOG.kinds[CANCELLED_CLASS_KIND].factories[0]}()"
 # The kind of a descriptor passed to a function that closes one (`os.close(fd)`).
-FILE_DESCRIPTOR = "os.fd"
+(FILE_DESCRIPTOR,) = _CATALOG.kinds_with("file-descriptor")
+
+
+def _reexports() -> dict[str, frozenset[str]]:
+    found: dict[str, frozenset[str]] = {}
+    for library in _CATALOG.libraries:
+        for package, submodules in library.reexports.items():
+            found[package] = found.get(package, frozenset()) | submodules
+    return found
+
+
+# Package -> the submodules whose names it re-exports (`asyncio.tasks.sleep` is `asyncio.sleep`).
+REEXPORTS = _reexports()
 
 # CCL102: coroutine functions and methods --------------------------------------------
 
@@ -162,9 +174,45 @@ NON_BLOCKING_FLAGS = frozenset(
     for method in kind.methods.values()
     if method.block is not None
 )
+# Keywords of the timeouts that, when zero, do the same (`get(timeout=0)`).
+NON_BLOCKING_TIMEOUTS = frozenset(
+    method.timeout.keyword
+    for kind in _CATALOG.kinds.values()
+    for method in kind.methods.values()
+    if method.timeout is not None
+)
+# Methods that, given a literal False or 0, switch their object to non-blocking mode
+# (`sock.setblocking(False)`), matched by name: the blocking call's receiver decides.
+NON_BLOCKING_SWITCHES = _CATALOG.methods_with("sets-non-blocking")
+# Exceptions a handler of which shows the calls in its `try` are expected not to block.
+WOULD_BLOCK = _CATALOG.names_with("would-block")
+# Kind -> its methods that tell whether it has finished (`future.done()`): after a true
+# answer, or once a `wraps-future` call has been given it, its blocking methods return.
+DONE_METHODS = _CATALOG.methods_by_kind("is-done")
+FUTURE_WRAPPERS = _CATALOG.functions_with("wraps-future")
+# Kinds whose methods all block but those they list without the role (a sync file's, a
+# urllib3 pool's: `f.anything()`), and the entry such an unlisted method gets.
+UNLISTED_BLOCKING_KINDS = _CATALOG.kinds_with("unlisted-methods-block")
+_UNLISTED_BLOCKING = Method(frozenset({"blocking"}))
+
+
+def blocking_method(known: Catalog, kind: str | None, name: str) -> Method | None:
+    """The entry of `kind`'s method `name` if calling it blocks: a method with role
+    `blocking`, or one `kind` does not list when it has the trait `unlisted-methods-block`.
+    `known` is the file's catalog (the user's entries in it)."""
+    described = known.kinds.get(kind or "")
+    if described is None:
+        return None
+    method = described.methods.get(name)
+    if method is None:
+        return _UNLISTED_BLOCKING if "unlisted-methods-block" in described.traits else None
+    return method if "blocking" in method.roles else None
+
+
 # What a file must import (or, for builtins, spell) to make a blocking call: the modules of
 # the blocking functions and of the makers of the objects with blocking methods.
-_BLOCKING_MAKERS = {*_BLOCKING_FUNCTIONS, *(n for kind in BLOCKING_METHODS for n in _makers(kind))}
+_BLOCKING_KINDS = {*BLOCKING_METHODS, *UNLISTED_BLOCKING_KINDS}
+_BLOCKING_MAKERS = {*_BLOCKING_FUNCTIONS, *(n for kind in _BLOCKING_KINDS for n in _makers(kind))}
 BLOCKING_MODULES = top_modules(_BLOCKING_MAKERS) - {"builtins"}
 BLOCKING_BUILTINS = words(name for name in _BLOCKING_MAKERS if name.startswith("builtins."))
 # Calls whose arguments are handed to a worker thread (a blocking call there is the point),
@@ -249,6 +297,10 @@ RELEASE_BOUNDS = {
 BOUND_REMEDIES = {
     name: kind.bound_remedy for name, kind in _CATALOG.kinds.items() if kind.bound_remedy
 }
+# Kind -> where its constructor takes its starting count (`Semaphore(0)` counts items).
+INITIAL_COUNTS = {
+    name: kind.initial_count for name, kind in _CATALOG.kinds.items() if kind.initial_count
+}
 # Endless sources for a `for` loop: iterables, and callables -> argument counts that never end.
 ENDLESS_STREAMS = _CATALOG.names_with("endless")
 ENDLESS_ITERATORS = {
@@ -289,6 +341,10 @@ ASYNC_ALTERNATIVES = {
 
 
 THREAD_KINDS = _CATALOG.kinds_with("thread")
+# Kind -> the constructor keyword and attribute that make it a daemon, and its methods that
+# do (`Thread(daemon=True)`, `t.daemon = True`, `t.setDaemon(True)`): none need be joined.
+DAEMON_FLAGS = {name: kind.daemon for name, kind in _CATALOG.kinds.items() if kind.daemon}
+DAEMONIZING_METHODS = _CATALOG.methods_by_kind("daemonizes")
 TIMER_CLASSES = _CATALOG.functions_with("cancel-settles")
 EXECUTOR_KINDS = _CATALOG.kinds_with("executor")
 EXECUTOR_SHUTDOWN_METHODS = frozenset().union(

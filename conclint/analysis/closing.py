@@ -154,7 +154,14 @@ def noun(kind: str) -> str:
 
 
 def verb(method: str) -> str:
+    """How messages say a close by `method` left it: wording read off the method's name."""
     return "shut down" if method == "shutdown" else "closed"
+
+
+def kind_verb(kind: str) -> str:
+    """How messages say an object of `kind` was closed, when which close is not at hand."""
+    verbs = {verb(method) for method in catalog.CLOSE_METHODS.get(kind, ())}
+    return verbs.pop() if len(verbs) == 1 else "closed"
 
 
 def describe_close(context: FileContext, place: cst.CSTNode, here: cst.CSTNode) -> str:

@@ -9,6 +9,7 @@ from typing import Any, TypeVar, cast
 import libcst as cst
 from libcst.metadata import CodeRange
 
+from conclint.analysis import catalog as views
 from conclint.analysis.bindings import Bindings
 from conclint.analysis.names import NameResolver
 from conclint.analysis.positions import Positions, positions_of
@@ -20,6 +21,9 @@ from conclint.config import Settings
 # The nodes that open a scope: the traversal calls `enter`/`leave` around each.
 SCOPE_CLASSES: tuple[type[cst.CSTNode], ...] = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
 T = TypeVar("T")
+# Method names that start a task on a loop (`loop.create_task`): the cheap test before the
+# receiver's kind is looked up.
+_TASK_SPAWN_NAMES = frozenset().union(*views.TASK_SPAWN_METHODS.values())
 
 
 @dataclass
@@ -94,11 +98,10 @@ class FileContext:
         if self.qualname(call.func) in self.catalog.functions_with("spawn"):
             return True
         func = call.func
-        return (
-            isinstance(func, cst.Attribute)
-            and func.attr.value == "create_task"
-            and self.kind_of(func.value) == "asyncio.AbstractEventLoop"
-        )
+        if not isinstance(func, cst.Attribute) or func.attr.value not in _TASK_SPAWN_NAMES:
+            return False
+        spawns = views.TASK_SPAWN_METHODS.get(self.kind_of(func.value) or "", frozenset())
+        return func.attr.value in spawns
 
     def line_of(self, node: cst.CSTNode) -> int:
         """The 1-based line where `node` starts."""

@@ -1,9 +1,10 @@
 """Kinds that follow from other kinds: `executor.submit(...)` is a Future, `path / "x"` a Path.
 
 `Bindings.kind_of` knows what constructors and annotations give; this adds
-what a method call, an attribute or the `/` operator gives on an object of a
-known kind (`catalog.DERIVED_KINDS`), also through a local name bound to such
-an expression (`config = Path(root) / "app.toml"`).
+what a method call, an attribute or an operator gives on an object of a known
+kind (`catalog.DERIVED_KINDS`; an operator as the method Python calls for it,
+`/` as `__truediv__`), also through a local name bound to such an expression
+(`config = Path(root) / "app.toml"`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from conclint.analysis.bindings import Bindings
 from conclint.analysis.scopes import ScopeNode
 
 _MAX_DEPTH = 3
-_PATH = "pathlib.Path"
+# The method Python calls for a binary operator on its left operand (the language's names).
+_OPERATOR_METHODS: dict[type[cst.BaseBinaryOp], str] = {cst.Divide: "__truediv__"}
 
 
 def derived_kind(
@@ -32,9 +34,9 @@ def derived_kind(
         return _derive(expr.func.value, expr.func.attr.value, bindings, chain, depth)
     if isinstance(expr, cst.Attribute):
         return _derive(expr.value, expr.attr.value, bindings, chain, depth)
-    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Divide):
-        left = derived_kind(expr.left, bindings, chain, depth)
-        return _PATH if left == _PATH else None
+    if isinstance(expr, cst.BinaryOperation):
+        method = _OPERATOR_METHODS.get(type(expr.operator))
+        return _derive(expr.left, method, bindings, chain, depth) if method else None
     if isinstance(expr, cst.Name):
         return _name_kind(expr, bindings, chain, depth)
     return None

@@ -17,33 +17,26 @@ from functools import lru_cache
 
 import libcst as cst
 
+from conclint.analysis import catalog
 from conclint.analysis.scopes import Binding, ScopeNode, ScopeTable, collect, identifier
 
 # Constants are not objects one can call or alias (`x = None` makes `x.sleep` nothing known).
 _BUILTINS = frozenset(dir(builtins)) - {"None", "True", "False", "Ellipsis", "NotImplemented"}
 
 # Implementation modules re-exported by their package: `asyncio.tasks.sleep` is `asyncio.sleep`.
-_REEXPORTING_PACKAGES = {
-    "asyncio": frozenset(
-        {
-            "base_events",
-            "events",
-            "exceptions",
-            "futures",
-            "locks",
-            "queues",
-            "runners",
-            "streams",
-            "subprocess",
-            "taskgroups",
-            "tasks",
-            "threads",
-            "timeouts",
-        }
-    ),
-    "concurrent.futures": frozenset({"_base", "thread", "process"}),
-    "multiprocessing": frozenset({"context"}),
-}
+_REEXPORTS = catalog.REEXPORTS
+
+
+def _by_top_module() -> dict[str, list[tuple[str, frozenset[str]]]]:
+    """The packages that re-export, as (`package.`, submodules), by their top-level module:
+    one dict look-up per name, however many packages the catalog describes."""
+    found: dict[str, list[tuple[str, frozenset[str]]]] = {}
+    for package, submodules in sorted(_REEXPORTS.items()):
+        found.setdefault(package.partition(".")[0], []).append((package + ".", submodules))
+    return found
+
+
+_REEXPORTS_BY_TOP = _by_top_module()
 
 # How many `alias = other_name` assignments are followed.
 _MAX_ALIAS_DEPTH = 3
@@ -51,8 +44,7 @@ _MAX_ALIAS_DEPTH = 3
 
 @lru_cache(maxsize=8192)
 def canonical(qualified: str) -> str:
-    for package, submodules in _REEXPORTING_PACKAGES.items():
-        prefix = package + "."
+    for prefix, submodules in _REEXPORTS_BY_TOP.get(qualified.partition(".")[0], ()):
         if qualified.startswith(prefix):
             rest = qualified[len(prefix) :]
             head, _, tail = rest.partition(".")
@@ -66,7 +58,7 @@ def canonical_prefixes(imported: str) -> tuple[str, ...]:
     itself, canonical, and for a re-exported submodule (`asyncio.tasks`) its package,
     since `asyncio.tasks.sleep` is `asyncio.sleep`."""
     package, _, submodule = imported.rpartition(".")
-    if submodule in _REEXPORTING_PACKAGES.get(package, ()):
+    if submodule in _REEXPORTS.get(package, ()):
         return (imported, package)
     return (canonical(imported),)
 

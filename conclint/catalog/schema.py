@@ -5,6 +5,9 @@ A data file (`data/*.toml`, one per library or family of libraries) holds:
     [library]
     modules = ["asyncio"]          # top-level modules it describes
     concurrency = true             # its objects are tasks, threads, queues, locks...
+    # Package -> its submodules whose names it re-exports (`asyncio.tasks.sleep` is
+    # `asyncio.sleep`); each package is one of `modules` or inside one.
+    reexports = { "asyncio" = ["tasks", "queues"] }
 
     [kinds."asyncio.Queue"]        # a kind: what an object is
     classes = ["asyncio.Queue"]    # called to make one, and named in annotations
@@ -18,6 +21,8 @@ A data file (`data/*.toml`, one per library or family of libraries) holds:
     bound-remedy = "use `queue.Queue(maxsize=...)`"  # how to get a bound (no `bound`)
     async-alternative = "asyncio.Lock"  # what to use in async code (thread locks)
     release-bound = "max_value"    # the keyword that makes a release past the acquires raise
+    initial-count = [0, "value"]   # where its constructor takes its starting count (semaphores)
+    daemon = "daemon"              # the keyword and attribute that make it a daemon (threads)
 
     [kinds."asyncio.Queue".methods]
     get = ["coroutine", "take"]    # roles (METHOD_ROLES), or a table with parameters:
@@ -73,6 +78,10 @@ TRAITS = frozenset(
         # Can be switched to non-blocking mode (`sock.setblocking(False)`), after which its
         # blocking methods return at once.
         "non-blocking-mode",
+        "file-descriptor",  # an int naming an open file (`os.open`'s): `closes-fd` calls close it
+        # Every method it does not list blocks (any call on a sync file: `f.anything()`); the
+        # ones that do not are listed without the `blocking` role (`fileno = []`).
+        "unlisted-methods-block",
     }
 )
 
@@ -104,6 +113,10 @@ METHOD_ROLES = frozenset(
         "is-set",  # tells whether an event is set
         "looks-up",  # gives back a value stored in the receiver (`handlers.get(key)`)
         "size",  # reads how full it is (`qsize()`, `full()`)
+        # Given a literal False or 0, switches it to non-blocking mode (`setblocking(False)`).
+        "sets-non-blocking",
+        "is-done",  # tells whether it has finished; once it has, its blocking methods return
+        "daemonizes",  # makes it a daemon, which need not be joined (`setDaemon(True)`)
     }
 )
 
@@ -131,6 +144,9 @@ FUNCTION_ROLES = frozenset(
         "suppresses",  # a context manager that swallows the exceptions it is given
         "size",  # only reads its argument's size
         "finite-iteration",  # what it returns runs out: `async for` over it is no endless loop
+        # Makes the thread future it is given awaitable: the code waits for that future
+        # there, so its blocking methods are taken to return at once (`asyncio.wrap_future`).
+        "wraps-future",
     }
 )
 
@@ -142,6 +158,11 @@ NAME_ROLES = frozenset(
         "catch-all",  # a handler of it counts as catching every failure of ordinary work
         "not-cancellation",  # an exception class a cancellation is never an instance of
         "no-return-type",  # a return annotation saying the function never returns
+        # Raised by a non-blocking call that would have to wait: code that handles it expects
+        # the calls of its `try` not to block (`BlockingIOError`).
+        "would-block",
+        "type-wrapper",  # an annotation `W[X, ...]` that means its first argument (`Optional`)
+        "type-union",  # an annotation `U[X, Y, ...]` that means one of its arguments (`Union`)
     }
 )
 
@@ -159,6 +180,8 @@ _KIND_KEYS = frozenset(
         "async-alternative",
         "bound-remedy",
         "release-bound",
+        "initial-count",
+        "daemon",
     }
 )
 _METHOD_KEYS = frozenset(
@@ -260,6 +283,10 @@ class Kind:
     bound_remedy: str | None = None  # what to use so that it is bounded (messages)
     # The keyword that, when passed, makes a release past the acquires raise (`max_value=`).
     release_bound: str | None = None
+    # Where its constructor takes its starting count: `Semaphore(0)` counts items, not slots.
+    initial_count: Argument | None = None
+    # The constructor keyword and attribute that, when true, make it a daemon (`daemon=True`).
+    daemon: str | None = None
 
 
 @dataclass(frozen=True)
@@ -273,6 +300,8 @@ class Library:
     functions: dict[str, Function]
     names: dict[str, frozenset[str]]
     any_receiver: dict[str, Method]
+    # Package -> the submodules whose names it re-exports (`asyncio` -> `tasks`, ...).
+    reexports: dict[str, frozenset[str]] = field(default_factory=dict)
 
 
 def library(raw: dict[str, Any], source: str) -> Library:
@@ -280,20 +309,36 @@ def library(raw: dict[str, Any], source: str) -> Library:
     where = _Where(source)
     where.keys(raw, _FILE_KEYS, "the file")
     header = where.table(raw.get("library", {}), "[library]")
-    where.keys(header, frozenset({"modules", "concurrency"}), "[library]")
+    where.keys(header, frozenset({"modules", "concurrency", "reexports"}), "[library]")
+    modules = where.names(header.get("modules", []), "[library] modules")
     kinds = where.table(raw.get("kinds", {}), "[kinds]")
     functions = where.table(raw.get("functions", {}), "[functions]")
     names = where.table(raw.get("names", {}), "[names]")
     any_receiver = where.table(raw.get("any-receiver", {}), "[any-receiver]")
     return Library(
         source,
-        where.names(header.get("modules", []), "[library] modules"),
+        modules,
         where.flag(header.get("concurrency", False), "[library] concurrency"),
         tuple(_kind(name, where.table(value, name), where) for name, value in kinds.items()),
         {name: _function(name, value, where) for name, value in functions.items()},
         {name: where.roles(value, NAME_ROLES, f"[names] {name}") for name, value in names.items()},
         {name: _method(name, value, where) for name, value in any_receiver.items()},
+        _reexports(header.get("reexports", {}), modules, where),
     )
+
+
+def _reexports(raw: object, modules: tuple[str, ...], where: _Where) -> dict[str, frozenset[str]]:
+    label = "[library] reexports"
+    found: dict[str, frozenset[str]] = {}
+    for package, submodules in where.table(raw, label).items():
+        where.dotted(package, label)
+        if package.partition(".")[0] not in modules:
+            raise where.error(f"{label}: {package} is not in the library's modules")
+        names = where.names(submodules, f"{label} {package}")
+        if not all(name.isidentifier() for name in names):
+            raise where.error(f"{label} {package}: give the submodules' own names, undotted")
+        found[package] = frozenset(names)
+    return found
 
 
 def _kind(name: str, raw: dict[str, Any], where: _Where) -> Kind:
@@ -301,7 +346,7 @@ def _kind(name: str, raw: dict[str, Any], where: _Where) -> Kind:
     where.dotted(name, label)
     where.keys(raw, _KIND_KEYS, label)
     methods = where.table(raw.get("methods", {}), f"{label} methods")
-    return Kind(
+    kind = Kind(
         name,
         where.names(raw.get("classes", []), f"{label} classes"),
         where.names(raw.get("factories", []), f"{label} factories"),
@@ -317,7 +362,19 @@ def _kind(name: str, raw: dict[str, Any], where: _Where) -> Kind:
         ),
         bound_remedy=where.text(raw.get("bound-remedy"), f"{label} bound-remedy"),
         release_bound=where.text(raw.get("release-bound"), f"{label} release-bound"),
+        initial_count=_argument(raw.get("initial-count"), where, f"{label} initial-count"),
+        daemon=where.text(raw.get("daemon"), f"{label} daemon"),
     )
+    if kind.daemon is not None and not kind.daemon.isidentifier():
+        raise where.error(f"{label} daemon: {kind.daemon!r} is not a keyword name")
+    switches = sorted(n for n, m in kind.methods.items() if "sets-non-blocking" in m.roles)
+    if switches and "non-blocking-mode" not in kind.traits:
+        raise where.error(
+            f"{label} method {switches[0]}: sets-non-blocking needs the non-blocking-mode trait"
+        )
+    if "unlisted-methods-block" in kind.traits and kind.remedy is None:
+        raise where.error(f"{label}: unlisted-methods-block needs the remedy its calls name")
+    return kind
 
 
 def _bound(raw: object, where: _Where, label: str) -> Bound | Literal[False] | None:

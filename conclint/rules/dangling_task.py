@@ -24,4 +24,6 @@ class DanglingTask(DiscardedResults, Rule):
 
     def discarded(self, call: cst.Call, how: str) -> None:
         if self.context.is_task_spawn(call):
-            self.report(call, callee=dotted_name(call.func) or "create_task", how=how)
+            func = call.func  # no dotted name: a spawn method of `get_loop().create_task`
+            last = func.attr.value if isinstance(func, cst.Attribute) else ""
+            self.report(call, callee=dotted_name(func) or last, how=how)

@@ -46,7 +46,7 @@ class ExecutorNotShutdown(SingleAssignments, Rule):
             isinstance(func, cst.Attribute)
             and isinstance(func.value, cst.Call)
             and func.attr.value not in catalog.EXECUTOR_SHUTDOWN_METHODS
-            and func.attr.value != "__enter__"
+            and func.attr.value != "__enter__"  # the language's `with` protocol
             and self._is_executor(func.value)
         ):
             self._report(func.value)
@@ -89,8 +89,9 @@ class ExecutorNotShutdown(SingleAssignments, Rule):
         return made in catalog.EXECUTOR_KINDS
 
     def _report(self, call: cst.Call, kept_on: str | None = None) -> None:
-        what = f"`{dotted_name(call.func) or 'Executor'}(...)`"
-        kind = self.context.bindings.constructors.get(callee(self.context, call) or "", "")
+        made_by = callee(self.context, call) or ""
+        what = f"`{dotted_name(call.func) or made_by.rpartition('.')[2]}(...)`"
+        kind = self.context.bindings.constructors.get(made_by, "")
         cleanup = " and ".join(f"`{name}()`" for name in sorted(catalog.CLEANUP_METHODS[kind]))
         self.report(call, what=f"{what} kept on {kept_on}" if kept_on else what, cleanup=cleanup)
 

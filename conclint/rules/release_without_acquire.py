@@ -10,6 +10,7 @@ from conclint.analysis import catalog
 from conclint.analysis.context import FileContext
 from conclint.analysis.pairing import receiver_key
 from conclint.analysis.scopes import dotted_name
+from conclint.catalog.schema import Argument
 from conclint.rules.base import Rule
 
 # Methods that release on behalf of an acquire made elsewhere, by design: a context
@@ -74,7 +75,10 @@ class ReleaseWithoutAcquire(Rule):
             if isinstance(value, cst.Call)
         ]
         bound = catalog.RELEASE_BOUNDS.get(kind)
-        return bool(made) and all(_starts_at_zero(call) or _passes(call, bound) for call in made)
+        count = catalog.INITIAL_COUNTS.get(kind)
+        return bool(made) and all(
+            _starts_at_zero(call, count) or _passes(call, bound) for call in made
+        )
 
     def visit_WithItem(self, node: cst.WithItem) -> None:
         key = dotted_name(node.item)
@@ -108,10 +112,13 @@ def _passes(call: cst.Call, keyword: str | None) -> bool:
     )
 
 
-def _starts_at_zero(call: cst.Call) -> bool:
+def _starts_at_zero(call: cst.Call, count: Argument | None) -> bool:
+    """The constructor call passes a literal 0 where it takes its starting count."""
+    if count is None:
+        return False
     for position, arg in enumerate(call.args):
-        if (arg.keyword is None and position == 0) or (
-            arg.keyword is not None and arg.keyword.value == "value"
+        if (arg.keyword is None and position == count.position) or (
+            arg.keyword is not None and arg.keyword.value == count.keyword
         ):
             return isinstance(arg.value, cst.Integer) and arg.value.evaluated_value == 0
     return False

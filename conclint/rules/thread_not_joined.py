@@ -29,6 +29,10 @@ from conclint.rules.base import Rule, SingleAssignments
 _HANDED_ON = KEPT | {ARG, ITER, WITH}
 _MAX_BASES = 3
 _START_NAMES = frozenset().union(*catalog.START_METHODS.values())
+# What makes any thread kind a daemon (`daemon=`, `setDaemon`): a class of the module that
+# uses one on itself is not provably a non-daemon, whatever thread kind it derives from.
+_DAEMON_FLAGS = frozenset(catalog.DAEMON_FLAGS.values())
+_DAEMONIZING = frozenset().union(*catalog.DAEMONIZING_METHODS.values())
 
 
 class ThreadNotJoined(SingleAssignments, Rule):
@@ -82,30 +86,50 @@ class ThreadNotJoined(SingleAssignments, Rule):
             starts = self._methods(catalog.START_METHODS, cls)
             if use.how == METHOD and use.attr in starts and start is None:
                 start = use.order
-            if daemon is None and _makes_daemon(use):
+            if daemon is None and self._makes_daemon(use, cls):
                 daemon = use.order
         if start is not None and (daemon is None or daemon > start):
             self._report(value, cls)
 
     def _report(self, call: cst.Call, cls: str) -> None:
         joins = sorted(self._methods(catalog.JOINS, cls))
-        self.report(call, callee=dotted_name(call.func) or "Thread", join=joins[0])
+        shown = dotted_name(call.func) or cls.rpartition(".")[2]
+        self.report(call, callee=shown, join=joins[0])
 
     def _thread_class(self, call: cst.Call) -> str | None:
         """`threading.Thread`/`Timer` for a non-daemon thread constructor call, else None."""
-        daemon = keyword(call, "daemon")
+        qualified = callee(self.context, call)
+        if not self._makes_thread(qualified):
+            if not isinstance(call.func, cst.Name):
+                return None
+            qualified = self._subclass_base(call.func, self.context.chain, 0)
+        if qualified is None:
+            return None
+        flag = catalog.DAEMON_FLAGS.get(self._kind(qualified))
+        daemon = keyword(call, flag) if flag is not None else None
         if daemon is not None and not _is_false(daemon.value):
             return None
-        qualified = callee(self.context, call)
-        if self._makes_thread(qualified):
-            return qualified
-        if isinstance(call.func, cst.Name):
-            return self._subclass_base(call.func, self.context.chain, 0)
-        return None
+        return qualified
+
+    def _kind(self, cls: str) -> str:
+        """The kind of thread `cls` makes."""
+        return self.context.bindings.constructors.get(cls, "")
 
     def _methods(self, by_kind: dict[str, frozenset[str]], cls: str) -> frozenset[str]:
         """The methods of the kind `cls` makes that `by_kind` lists."""
-        return by_kind.get(self.context.bindings.constructors.get(cls, ""), frozenset())
+        return by_kind.get(self._kind(cls), frozenset())
+
+    def _makes_daemon(self, use: Use, cls: str) -> bool:
+        """`t.daemon = <not False>` or `t.setDaemon(<not False>)`."""
+        if use.how == ATTR_SET and use.attr == catalog.DAEMON_FLAGS.get(self._kind(cls)):
+            return not _is_false(use.value)
+        if (
+            use.how == METHOD
+            and use.attr in self._methods(catalog.DAEMONIZING_METHODS, cls)
+            and use.call is not None
+        ):
+            return not (use.call.args and _is_false(use.call.args[0].value))
+        return False
 
     def _makes_thread(self, qualified: str | None) -> bool:
         """A class of a thread kind: the catalog's, or one the user says is like them."""
@@ -138,22 +162,13 @@ def _is_false(expr: cst.BaseExpression | None) -> bool:
     return isinstance(expr, cst.Name) and expr.value == "False"
 
 
-def _makes_daemon(use: Use) -> bool:
-    """`t.daemon = <not False>` or `t.setDaemon(<not False>)`."""
-    if use.how == ATTR_SET and use.attr == "daemon":
-        return not _is_false(use.value)
-    if use.how == METHOD and use.attr == "setDaemon" and use.call is not None:
-        return not (use.call.args and _is_false(use.call.args[0].value))
-    return False
-
-
 def _may_be_daemon(cls: cst.ClassDef) -> bool:
     """The class sets `daemon` itself (class attribute, `__init__`): not provably a non-daemon."""
     for statement in scope_body(cls):
         if isinstance(statement, cst.SimpleStatementLine):
             for small in statement.body:
                 if isinstance(small, cst.Assign) and any(
-                    isinstance(t.target, cst.Name) and t.target.value == "daemon"
+                    isinstance(t.target, cst.Name) and t.target.value in _DAEMON_FLAGS
                     for t in small.targets
                 ):
                     return True
@@ -165,13 +180,13 @@ def _may_be_daemon(cls: cst.ClassDef) -> bool:
 def _sets_daemon(statement: cst.CSTNode) -> bool:
     if isinstance(statement, cst.Expr) and isinstance(statement.value, cst.Call):
         call = statement.value
-        found = keyword(call, "daemon")
+        found = next((a for a in call.args if a.keyword and a.keyword.value in _DAEMON_FLAGS), None)
         if found is not None:
             return not _is_false(found.value)
-        return isinstance(call.func, cst.Attribute) and call.func.attr.value == "setDaemon"
+        return isinstance(call.func, cst.Attribute) and call.func.attr.value in _DAEMONIZING
     if isinstance(statement, cst.Assign):
         return any(
-            isinstance(t.target, cst.Attribute) and t.target.attr.value == "daemon"
+            isinstance(t.target, cst.Attribute) and t.target.attr.value in _DAEMON_FLAGS
             for t in statement.targets
         ) and not _is_false(statement.value)
     return False

@@ -110,6 +110,7 @@ class UnawaitedCoroutine(DiscardedResults, Rule):
 
     def _use_of_arguments(self, func: cst.BaseExpression) -> str | None:
         if isinstance(func, cst.Attribute):
+            # `"...".format(x)`: a method of Python's own string literals, not of an API.
             if func.attr.value == "format" and isinstance(func.value, _STRINGS):
                 return AS_TEXT
             if func.attr.value in catalog.LOGGER_METHODS and func.attr.value in (

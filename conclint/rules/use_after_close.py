@@ -27,13 +27,12 @@ class UseAfterClose(ScopeAnalyses, Rule):
 
     def check_scope(self, scope: cst.FunctionDef | cst.Module) -> None:
         for event, op, first in closing.after_close(self.context, scope, closing.SEND):
-            method = "shutdown" if "shutdown" in catalog.CLOSE_METHODS.get(op.kind, ()) else "close"
             self.report(
                 event.node,
                 target=op.key,
                 method=op.method,
                 noun=closing.noun(op.kind),
-                verb=closing.verb(method),
+                verb=closing.kind_verb(op.kind),
                 first=closing.describe_close(self.context, first, event.node),
                 error=catalog.CLOSED_ERRORS.get(op.kind, "an error"),
             )
