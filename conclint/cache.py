@@ -168,12 +168,17 @@ class Store:
 
     def __init__(self, directory: Path, root: Path, settings: Settings) -> None:
         self.root = root.resolve()
+        self._root_prefix = os.path.join(str(self.root), "")
+        self._relative: dict[str, str] = {}
         self.folder = directory / __version__
         settings_key = _hash(repr((_FORMAT, settings.options_key())))
         self.prefix = hashlib.sha256(os.fsencode(self.root)).hexdigest()[:16]
         self.file = self.folder / f"{self.prefix}-{settings_key[:16]}.json"
         self.enabled = True
-        self._old = self._load()
+        # Each file's entry as read, checked only when asked for: a run over a large tree
+        # asks for many, but a run over a few files should not pay for all of them.
+        self._raw = self._load()
+        self._checked: dict[str, Entry | None] = {}
         self._new: dict[str, Entry] = {}
 
     @classmethod
@@ -184,16 +189,36 @@ class Store:
         return cls(directory, root, settings)
 
     def relative(self, path: str) -> str:
-        return os.path.relpath(os.path.abspath(path), self.root)
+        """`path` from the project root: the key of its entry (asked several times a file)."""
+        found = self._relative.get(path)
+        if found is None:
+            absolute = os.path.abspath(path)
+            inside = absolute.startswith(self._root_prefix)
+            found = (
+                absolute[len(self._root_prefix) :]
+                if inside
+                else os.path.relpath(absolute, self.root)
+            )
+            self._relative[path] = found
+        return found
+
+    def _old(self, relative: str) -> Entry | None:
+        if relative not in self._checked:
+            try:
+                raw = self._raw.get(relative)
+                self._checked[relative] = None if raw is None else _entry_from_json(raw)
+            except _BAD_ENTRY:
+                self._checked[relative] = None  # one bad entry costs one file
+        return self._checked[relative]
 
     def facts(self, path: str, digest: str, module: str | None) -> ModuleFacts | None:
-        entry = self._old.get(self.relative(path))
+        entry = self._old(self.relative(path))
         if entry is None or (entry.digest, entry.module) != (digest, module):
             return None
         return entry.facts
 
     def result(self, path: str, digest: str, module: str | None, project: str) -> FileResult | None:
-        entry = self._old.get(self.relative(path))
+        entry = self._old(self.relative(path))
         if entry is None or (entry.digest, entry.module, entry.project) != (
             digest,
             module,
@@ -213,15 +238,18 @@ class Store:
         """Write this run's entries, and the old ones of files that still exist."""
         if not self.enabled:
             return
-        kept = {
-            relative: entry
-            for relative, entry in self._old.items()
+        files = {
+            relative: raw
+            for relative, raw in self._raw.items()
             if relative not in self._new and os.path.isfile(self.root / relative)
         }
-        kept.update(self._new)
-        if kept == self._old:
-            return  # every result was read: nothing to write
-        raw = {"root": str(self.root), "files": {k: _entry_to_json(v) for k, v in kept.items()}}
+        unchanged = len(files) + len(self._new) == len(self._raw) and all(
+            self._old(relative) == entry for relative, entry in self._new.items()
+        )
+        if unchanged:
+            return  # every result was read and every file is still there: nothing to write
+        files.update((relative, _entry_to_json(entry)) for relative, entry in self._new.items())
+        raw = {"root": str(self.root), "files": files}
         try:
             _prepare(self.folder.parent)
             self.folder.mkdir(exist_ok=True)
@@ -231,27 +259,15 @@ class Store:
             self.enabled = False
             _warn(self.folder, error)
 
-    def _load(self) -> dict[str, Entry]:
+    def _load(self) -> dict[str, Any]:
         try:
             raw = json.loads(read_regular_file(self.file, _MAX_STORE_BYTES).decode("utf-8"))
             if not isinstance(raw, dict) or raw.get("root") != str(self.root):
                 return {}
             files = raw["files"]
-            if not isinstance(files, dict):
-                return {}
-            return _entries(files)
+            return files if isinstance(files, dict) else {}
         except _BAD_ENTRY:
             return {}  # missing, truncated, garbage or foreign: lint again
-
-
-def _entries(files: dict[str, Any]) -> dict[str, Entry]:
-    entries = {}
-    for relative, raw in files.items():
-        try:
-            entries[relative] = _entry_from_json(raw)
-        except _BAD_ENTRY:
-            continue  # one bad entry costs one file
-    return entries
 
 
 def _prepare(base: Path) -> None:

@@ -50,14 +50,15 @@ def lint_paths(
     store = Store.open(cache_dir, settings) if cache_dir is not None else None
     workers = _worker_count(jobs, len(files))
     digests = _content_digests(files) if store is not None else {}
-    indexed = _index(files, digests, settings, store, workers)
+    modules = {path: module_name(path) for path in files}
+    indexed = _index(files, modules, digests, settings, store, workers)
     project = ProjectIndex.from_facts((name, facts) for name, facts in indexed.values())
     # A file out of time or memory in the index pass has no verdict: the lint pass decides.
     syntax = {
         path: facts.syntax_error for path, (_, facts) in indexed.items() if not facts.transient
     }
     project = replace(project, syntax=syntax)
-    results = _lint(files, digests, settings, store, project, workers)
+    results = _lint(files, modules, digests, settings, store, project, workers)
     if store is not None:
         for path, (result, digest) in results.items():
             if result.transient:
@@ -65,7 +66,7 @@ def lint_paths(
             facts = indexed[path][1] if path in indexed else None
             if digests.get(path) != digest or (facts is not None and facts.transient):
                 facts = None  # the file changed between the two passes, or has no facts
-            store.put(path, Entry(digest, module_name(path), facts, project.digest, result))
+            store.put(path, Entry(digest, modules[path], facts, project.digest, result))
         store.save()
     return sorted((result for result, _ in results.values()), key=lambda result: result.path)
 
@@ -86,6 +87,7 @@ Indexed = tuple[str, ModuleFacts]  # module name, facts
 
 def _index(
     files: Sequence[str],
+    modules: dict[str, str | None],
     digests: dict[str, str],
     settings: Settings,
     store: Store | None,
@@ -95,7 +97,7 @@ def _index(
     found: dict[str, Indexed] = {}
     missing = []
     for path in files:
-        name = module_name(path)
+        name = modules[path]
         if name is None:
             continue
         facts = None
@@ -133,6 +135,7 @@ Linted = tuple[FileResult, str]  # the result and the digest of the bytes it is 
 
 def _lint(
     files: Sequence[str],
+    modules: dict[str, str | None],
     digests: dict[str, str],
     settings: Settings,
     store: Store | None,
@@ -144,7 +147,7 @@ def _lint(
     for path in files:
         hit = None
         if store is not None and path in digests:
-            hit = store.result(path, digests[path], module_name(path), project.digest)
+            hit = store.result(path, digests[path], modules[path], project.digest)
         if hit is None:
             missing.append(path)
         else:
