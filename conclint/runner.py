@@ -94,19 +94,14 @@ def _index(
     workers: int,
 ) -> dict[str, Indexed]:
     """What every module of the run defines, by path: from the cache where it knows."""
-    found: dict[str, Indexed] = {}
-    missing = []
-    for path in files:
-        name = modules[path]
-        if name is None:
-            continue
-        facts = None
-        if store is not None and path in digests:
-            facts = store.facts(path, digests[path], name)
-        if facts is None:
-            missing.append(path)
-        else:
-            found[path] = (name, facts)
+    cached, missing = _from_cache(
+        [path for path in files if modules[path] is not None],
+        lambda path: store.facts(path, digests[path], modules[path]) if store else None,
+        digests,
+    )
+    found: dict[str, Indexed] = {
+        path: (modules[path] or "", facts) for path, facts in cached.items()
+    }
     try:
         fresh = _in_chunks(workers, _index_chunk, missing, settings)
     except BrokenProcessPool:
@@ -142,16 +137,14 @@ def _lint(
     project: ProjectIndex,
     workers: int,
 ) -> dict[str, Linted]:
-    results: dict[str, Linted] = {}
-    missing = []
-    for path in files:
-        hit = None
-        if store is not None and path in digests:
-            hit = store.result(path, digests[path], modules[path], project.digest)
-        if hit is None:
-            missing.append(path)
-        else:
-            results[path] = (hit, digests[path])
+    cached, missing = _from_cache(
+        files,
+        lambda path: (
+            store.result(path, digests[path], modules[path], project.digest) if store else None
+        ),
+        digests,
+    )
+    results: dict[str, Linted] = {path: (hit, digests[path]) for path, hit in cached.items()}
     try:
         fresh = _in_chunks(workers, _lint_chunk, missing, settings, project)
     except BrokenProcessPool:
@@ -184,6 +177,21 @@ def _lint_isolated(
             return pool.submit(_lint_chunk, [path], settings, project).result()[0]
     except BrokenProcessPool:
         return path, failure(path, UNREADABLE, "the analysis crashed on this file"), ""
+
+
+def _from_cache(
+    files: Sequence[str], lookup: Callable[[str], T | None], digests: dict[str, str]
+) -> tuple[dict[str, T], list[str]]:
+    """What the cache has for each readable file, and the files it lacks (in order)."""
+    found: dict[str, T] = {}
+    missing = []
+    for path in files:
+        hit = lookup(path) if path in digests else None
+        if hit is None:
+            missing.append(path)
+        else:
+            found[path] = hit
+    return found, missing
 
 
 # Worker processes ----------------------------------------------------------------

@@ -3,12 +3,30 @@ once per process from `conclint.catalog` (the data): no API is named here."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import TypeVar
 
 from conclint.catalog import Catalog, load, top_modules
-from conclint.catalog.schema import Argument, Handoff, Method
+from conclint.catalog.schema import Argument, Handoff, Kind, Method
 
 _CATALOG = load()
+T = TypeVar("T")
+
+
+def _by_kind(field: Callable[[Kind], T | None]) -> dict[str, T]:
+    """Kind -> its `field`, for the kinds that set it."""
+    return {name: value for name, kind in _CATALOG.kinds.items() if (value := field(kind))}
+
+
+def _by_method(field: Callable[[Method], T | None]) -> dict[str, dict[str, T]]:
+    """Kind -> method -> its `field`, for the kinds with methods that set it."""
+    found = {
+        kind.name: {
+            name: value for name, method in kind.methods.items() if (value := field(method))
+        }
+        for kind in _CATALOG.kinds.values()
+    }
+    return {name: methods for name, methods in found.items() if methods}
 
 
 # What a source must spell: the pre-filter's needles and module gates -----------------
@@ -64,11 +82,7 @@ TUPLE_FACTORIES = {
     name: entry.unpacks for name, entry in _CATALOG.functions.items() if entry.unpacks
 }
 # What a method of a known object gives: `executor.submit(...)` is a Future.
-DERIVED_KINDS = {
-    kind.name: {name: method.returns for name, method in kind.methods.items() if method.returns}
-    for kind in _CATALOG.kinds.values()
-    if any(method.returns for method in kind.methods.values())
-}
+DERIVED_KINDS = _by_method(lambda method: method.returns)
 # The kind of what `anyio.get_cancelled_exc_class()` returns, and how messages show it.
 (CANCELLED_CLASS_KIND,) = _CATALOG.kinds_with("cancellation-class")
 CANCELLED_CLASS_SHOWN = f"{_CATALOG.kinds[CANCELLED_CLASS_KIND].factories[0]}()"
@@ -158,28 +172,22 @@ def _position(argument: Argument | None) -> int | None:
     return argument.position if argument is not None else None
 
 
-BLOCKING_METHODS: dict[str, dict[str, ArgPositions]] = {
-    kind.name: {
-        name: (_position(method.block), _position(method.timeout))
-        for name, method in kind.methods.items()
-        if "blocking" in method.roles
-    }
-    for kind in _CATALOG.kinds.values()
-    if any("blocking" in method.roles for method in kind.methods.values())
-}
+BLOCKING_METHODS: dict[str, dict[str, ArgPositions]] = _by_method(
+    lambda method: (
+        (_position(method.block), _position(method.timeout)) if "blocking" in method.roles else None
+    )
+)
 # Keywords that, when literally False, make a blocking method return at once.
 NON_BLOCKING_FLAGS = frozenset(
-    method.block.keyword
-    for kind in _CATALOG.kinds.values()
-    for method in kind.methods.values()
-    if method.block is not None
+    flag.keyword
+    for flags in _by_method(lambda method: method.block).values()
+    for flag in flags.values()
 )
 # Keywords of the timeouts that, when zero, do the same (`get(timeout=0)`).
 NON_BLOCKING_TIMEOUTS = frozenset(
-    method.timeout.keyword
-    for kind in _CATALOG.kinds.values()
-    for method in kind.methods.values()
-    if method.timeout is not None
+    timeout.keyword
+    for timeouts in _by_method(lambda method: method.timeout).values()
+    for timeout in timeouts.values()
 )
 # Methods that, given a literal False or 0, switch their object to non-blocking mode
 # (`sock.setblocking(False)`), matched by name: the blocking call's receiver decides.
@@ -241,32 +249,14 @@ HANDOFF_FUNCTIONS = {
     for name, entry in _CATALOG.functions.items()
     if entry.handoff is not None
 }
-HANDOFF_METHODS = {
-    kind.name: {
-        name: _handoff(method.handoff)
-        for name, method in kind.methods.items()
-        if method.handoff is not None
-    }
-    for kind in _CATALOG.kinds.values()
-    if any(method.handoff for method in kind.methods.values())
-}
+HANDOFF_METHODS = _by_method(lambda method: _handoff(method.handoff) if method.handoff else None)
 NON_CALLABLE_RESULTS = _CATALOG.functions_with("returns-non-callable")
 CALLABLE_FACTORIES = _CATALOG.functions_with("returns-callable")
 PLAIN_DECORATORS = _CATALOG.functions_with("plain-decorator")
 # What the futures of executors and loops are called, by receiver kind and method (CCL105).
-FUTURE_METHODS = {
-    kind.name: {name: method.future for name, method in kind.methods.items() if method.future}
-    for kind in _CATALOG.kinds.values()
-    if any(method.future for method in kind.methods.values())
-}
+FUTURE_METHODS = _by_method(lambda method: method.future)
 # What to do with such a future rather than drop it, by receiver kind and method.
-FUTURE_REMEDIES = {
-    kind.name: {
-        name: method.future_remedy for name, method in kind.methods.items() if method.future_remedy
-    }
-    for kind in _CATALOG.kinds.values()
-    if any(method.future_remedy for method in kind.methods.values())
-}
+FUTURE_REMEDIES = _by_method(lambda method: method.future_remedy)
 # Queue and buffer constructors -> (keyword, position) of their bound; None: no bound exists.
 QUEUE_BOUNDS: dict[str, tuple[str, int] | None] = {
     constructor: (kind.bound.keyword, kind.bound.position) if kind.bound else None
@@ -289,18 +279,12 @@ LOOKUP_METHODS = _CATALOG.any_receiver_with("looks-up")
 # Calls and method names that only read how full something is (`len(buf)`, `q.qsize()`).
 SIZE_CALLS = _CATALOG.functions_with("size")
 SIZE_METHODS = _CATALOG.methods_with("size")
-# What to use so that it is bounded, by kind (`queue.SimpleQueue`, `threading.Semaphore`).
 # Kind -> the keyword that bounds its releases (`trio.Semaphore(n, max_value=n)`).
-RELEASE_BOUNDS = {
-    name: kind.release_bound for name, kind in _CATALOG.kinds.items() if kind.release_bound
-}
-BOUND_REMEDIES = {
-    name: kind.bound_remedy for name, kind in _CATALOG.kinds.items() if kind.bound_remedy
-}
+RELEASE_BOUNDS = _by_kind(lambda kind: kind.release_bound)
+# What to use so that it is bounded, by kind (`queue.SimpleQueue`, `threading.Semaphore`).
+BOUND_REMEDIES = _by_kind(lambda kind: kind.bound_remedy)
 # Kind -> where its constructor takes its starting count (`Semaphore(0)` counts items).
-INITIAL_COUNTS = {
-    name: kind.initial_count for name, kind in _CATALOG.kinds.items() if kind.initial_count
-}
+INITIAL_COUNTS = _by_kind(lambda kind: kind.initial_count)
 # Endless sources for a `for` loop: iterables, and callables -> argument counts that never end.
 ENDLESS_STREAMS = _CATALOG.names_with("endless")
 ENDLESS_ITERATORS = {
@@ -333,9 +317,7 @@ WAITING_FILLS = {
 }
 SYNC_LOCK_KINDS = _CATALOG.kinds_with("thread-lock")
 # What to use instead in async code, by kind (`threading.Lock` -> `asyncio.Lock`).
-ASYNC_ALTERNATIVES = {
-    name: kind.async_alternative for name, kind in _CATALOG.kinds.items() if kind.async_alternative
-}
+ASYNC_ALTERNATIVES = _by_kind(lambda kind: kind.async_alternative)
 
 # CCL103/104/201/202/204 lifecycle and cancellation --------------------------------------
 
@@ -343,7 +325,7 @@ ASYNC_ALTERNATIVES = {
 THREAD_KINDS = _CATALOG.kinds_with("thread")
 # Kind -> the constructor keyword and attribute that make it a daemon, and its methods that
 # do (`Thread(daemon=True)`, `t.daemon = True`, `t.setDaemon(True)`): none need be joined.
-DAEMON_FLAGS = {name: kind.daemon for name, kind in _CATALOG.kinds.items() if kind.daemon}
+DAEMON_FLAGS = _by_kind(lambda kind: kind.daemon)
 DAEMONIZING_METHODS = _CATALOG.methods_by_kind("daemonizes")
 TIMER_CLASSES = _CATALOG.functions_with("cancel-settles")
 EXECUTOR_KINDS = _CATALOG.kinds_with("executor")
@@ -372,10 +354,8 @@ FD_CLOSERS = _CATALOG.functions_with("closes-fd")
 FD_CLOSER_MODULES = top_modules(FD_CLOSERS)
 CLOSED_BY_WITH = _CATALOG.kinds_with("closed-by-with")
 SEND_METHODS = _CATALOG.methods_by_kind("send")
-CLOSED_ERRORS = {
-    name: kind.closed_error for name, kind in _CATALOG.kinds.items() if kind.closed_error
-}
-CLOSABLE_NOUNS = {name: kind.noun for name, kind in _CATALOG.kinds.items() if kind.noun}
+CLOSED_ERRORS = _by_kind(lambda kind: kind.closed_error)
+CLOSABLE_NOUNS = _by_kind(lambda kind: kind.noun)
 
 # CCL401-405 queue items and locks that must pair -----------------------------------------
 
@@ -409,10 +389,6 @@ def awaited(kind: str | None, method: str) -> str:
 
 
 # Kind -> method -> the timeout argument that, when zero, makes it return at once.
-TIMEOUTS = {
-    kind.name: {name: method.timeout for name, method in kind.methods.items() if method.timeout}
-    for kind in _CATALOG.kinds.values()
-    if any(method.timeout for method in kind.methods.values())
-}
+TIMEOUTS = _by_method(lambda method: method.timeout)
 # `with x as y:` binds something else than `x` for these (a lock's `__enter__` gives True).
 ENTER_RETURNS_OTHER = LOCK_KINDS
