@@ -33,6 +33,7 @@ from conclint.analysis.project import ModuleFacts, SyntaxProblem
 from conclint.config import ConfigError, Settings
 from conclint.diagnostics import Diagnostic, FileResult, Severity
 from conclint.files import read_regular_file
+from conclint.fixes import fix_from_json, fix_to_json
 from conclint.report.escape import printable
 
 DIRECTORY_NAME = ".conclint_cache"
@@ -41,7 +42,7 @@ _TAG = (
     "# This file is a cache directory tag created by conclint.\n"
 )
 _GITIGNORE = "*\n"
-_FORMAT = 4
+_FORMAT = 5
 # Store files of other settings kept per project (a pre-commit hook and a full run, say).
 _SETTINGS_KEPT = 4
 # A store is a JSON file of one project; past this it is not ours, or not sane.
@@ -395,6 +396,7 @@ def _facts_to_json(facts: ModuleFacts) -> dict[str, object]:
         "blocking": facts.blocking,
         "calls": facts.calls,
         "syntax": facts.syntax_error,
+        "declared": facts.declared_json,
     }
 
 
@@ -408,13 +410,18 @@ def _facts_from_json(raw: object) -> ModuleFacts:
         _pairs(raw["blocking"]),
         _pairs(raw["calls"]),
         _syntax_problem(raw["syntax"]),
+        declared_json=_string(raw["declared"]),
     )
 
 
 def _result_to_json(result: FileResult) -> dict[str, object]:
     def rows(diagnostics: Iterable[Diagnostic]) -> list[list[object]]:
         return [
-            [d.line, d.col, d.end_line, d.end_col, d.code, d.name, d.message, d.severity.value]
+            [
+                *(d.line, d.col, d.end_line, d.end_col, d.code, d.name, d.message),
+                d.severity.value,
+                *([fix_to_json(d.fix)] if d.fix else []),
+            ]
             for d in diagnostics
         ]
 
@@ -449,12 +456,17 @@ def _result_from_json(raw: object) -> FileResult:
 
 
 def _diagnostic(row: list[Any]) -> Diagnostic:
-    line, col, end_line, end_col, code, name, message, severity = row
+    # The fix, last, is absent from the rows of findings that have none.
+    line, col, end_line, end_col, code, name, message, severity, *fix = row
+    if len(fix) > 1:
+        raise TypeError("a finding is a row of nine values at most")
     if not all(type(n) is int and n >= 0 for n in (line, col, end_line, end_col)):
         raise TypeError("positions are non-negative integers")
     if not all(isinstance(text, str) for text in (code, name, message)):
         raise TypeError("code, name and message are strings")
-    return Diagnostic("", line, col, end_line, end_col, code, name, message, Severity(severity))
+    where = (line, col, end_line, end_col)
+    fixed = fix_from_json(fix[0]) if fix else None
+    return Diagnostic("", *where, code, name, message, Severity(severity), fixed)
 
 
 def _list(value: object, item_type: type) -> list[Any]:
@@ -478,3 +490,9 @@ def _syntax_problem(value: object) -> SyntaxProblem | None:
 
 def _strings(value: object) -> tuple[str, ...]:
     return tuple(_list(value, str))
+
+
+def _string(value: object) -> str:
+    if not isinstance(value, str):
+        raise TypeError("expected a string")
+    return value

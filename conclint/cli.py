@@ -6,16 +6,21 @@ import argparse
 import os
 import sys
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from conclint import __version__
 
 if TYPE_CHECKING:
+    from collections import Counter
+
+    from conclint.baseline import Key
     from conclint.catalog import Catalog
-    from conclint.config import Settings
+    from conclint.config import Resolver, Settings
     from conclint.diagnostics import FileResult
+    from conclint.discovery import Discovery
+    from conclint.fixes import FixRun
+    from conclint.runner import Group
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 COMMANDS = ("check", "rule", "rules", "clean", "catalog")
@@ -51,12 +56,44 @@ def build_parser() -> argparse.ArgumentParser:
         "--output-format", choices=sorted(formats()), default=None, help="output format (text)"
     )
     check.add_argument("-o", "--output-file", help="write the report to this file")
-    check.add_argument("--statistics", action="store_true", help="count findings per code")
+    check.add_argument(
+        "--statistics", action="store_true", help="print the count of findings per code instead"
+    )
     check.add_argument(
         "--show-source", action="store_true", help="show the source line of findings"
     )
     check.add_argument(
         "--exit-zero", action="store_true", help="exit 0 even when something is found"
+    )
+    check.add_argument("--fix", action="store_true", help="apply the fixes findings come with")
+    check.add_argument(
+        "--unsafe-fixes",
+        action="store_const",
+        const=True,
+        default=None,
+        help="also apply (and count as fixable) fixes that may change what the code does",
+    )
+    check.add_argument(
+        "--no-unsafe-fixes",
+        action="store_const",
+        const=False,
+        dest="unsafe_fixes",
+        help="neither apply nor mention the unsafe fixes",
+    )
+    check.add_argument(
+        "--fix-only", action="store_true", help="apply the fixes and report nothing that is left"
+    )
+    check.add_argument(
+        "--diff", action="store_true", help="print the fixes as a diff and change no file"
+    )
+    check.add_argument("--show-fixes", action="store_true", help="list what was fixed, per file")
+    check.add_argument(
+        "--exit-non-zero-on-fix",
+        action="store_true",
+        help="exit 1 when something was fixed, even if nothing is left",
+    )
+    check.add_argument(
+        "--add-noqa", action="store_true", help="add `# noqa: CODES` to each line with findings"
     )
     check.add_argument("-q", "--quiet", action="store_true", help="print findings only")
     check.add_argument(
@@ -64,6 +101,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--config", help="pyproject.toml to read [tool.conclint] from")
     check.add_argument("--isolated", action="store_true", help="ignore every configuration file")
+    check.add_argument(
+        "--show-settings",
+        action="store_true",
+        help="print the settings of the first file under PATH, and their config file",
+    )
+    check.add_argument(
+        "--show-files", action="store_true", help="print the files that would be linted"
+    )
     check.add_argument(
         "--stdin-filename", "--stdin-display-name", help="the path standard input is linted as"
     )
@@ -81,6 +126,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--sarif-include-suppressed",
         action="store_true",
         help="keep # noqa-suppressed findings in SARIF, marked as suppressed",
+    )
+    check.add_argument(
+        "--baseline", metavar="FILE", help="report only findings this baseline file lacks"
+    )
+    check.add_argument("--no-baseline", action="store_true", help="ignore the `baseline` setting")
+    check.add_argument(
+        "--write-baseline", metavar="FILE", help="record today's findings in FILE, report none"
+    )
+    check.add_argument(
+        "--report-root",
+        metavar="DIR",
+        type=_directory,
+        help="SARIF, github and baseline paths start here (default: the git top level)",
     )
     check.add_argument(
         "--color", choices=("auto", "always", "never"), default="auto", help="colour text output"
@@ -105,6 +163,12 @@ def build_parser() -> argparse.ArgumentParser:
     catalog.add_argument("--config", help="pyproject.toml to read [tool.conclint.catalog] from")
     catalog.add_argument("--isolated", action="store_true", help="the shipped catalog only")
     return parser
+
+
+def _directory(text: str) -> str:
+    if not os.path.isdir(text):
+        raise argparse.ArgumentTypeError(f"no such directory: {text!r}")
+    return text
 
 
 def _positive_int(text: str) -> int:
@@ -184,14 +248,17 @@ def _list_rules(markdown: bool) -> int:
     from conclint import registry
 
     rows = [
-        (rule.code, rule.name, rule.family(), "preview" if rule.preview else "", rule.summary)
+        (
+            *(rule.code, rule.name, rule.family(), "preview" if rule.preview else ""),
+            *("fixable" if rule.fixable else "", rule.summary),
+        )
         for rule in registry.RULES
     ]
     if markdown:
-        lines = ["| code | name | family | status | summary |", "|---|---|---|---|---|"]
-        lines += [f"| {c} | {n} | {f} | {p or 'stable'} | {s} |" for c, n, f, p, s in rows]
+        lines = ["| code | name | family | status | fix | summary |", "|---|---|---|---|---|---|"]
+        lines += [f"| {c} | {n} | {f} | {p or 'stable'} | {x} | {s} |" for c, n, f, p, x, s in rows]
     else:
-        lines = [f"{c}  {n:<28} {f:<13} {p:<8} {s}".rstrip() for c, n, f, p, s in rows]
+        lines = [f"{c}  {n:<28} {f:<13} {p:<8} {x:<8} {s}".rstrip() for c, n, f, p, x, s in rows]
     print("\n".join(lines))
     return EXIT_CLEAN
 
@@ -357,87 +424,117 @@ def _catalog_text(entries: dict[str, list[Any]]) -> str:
     return "\n\n".join(blocks)
 
 
-def load_run_settings(args: argparse.Namespace) -> Settings:
-    """Settings from the config file, then the flags on top."""
+def run_resolver(args: argparse.Namespace) -> Resolver:
+    """Each file's settings: from its nearest config file, `--config` or none
+    (`--isolated`), with the flags on top."""
     from conclint import registry
-    from conclint.config import Settings, find_config_file, load_settings, parse_codes
+    from conclint.config import Overrides, Resolver, Settings, load_settings, parse_codes
 
     known = registry.known_codes()
-    if args.isolated:
-        settings = Settings(root=str(Path.cwd()))
-    else:
-        config_file: Path | None
-        if args.config:
-            config_file = Path(args.config)
-            if not os.path.lexists(config_file):
-                raise UsageError(f"config file not found: {args.config}")
-        else:
-            first = next((p for p in args.paths if p != "-"), None)
-            start = Path(first) if first else Path.cwd()
-            if args.stdin_filename and not first:
-                start = Path(args.stdin_filename).parent
-            config_file = find_config_file(start if os.path.exists(start) else Path.cwd())
-        settings = load_settings(config_file, known)
 
-    changes: dict[str, Any] = {}
-    if args.select is not None:
-        changes["select"] = parse_codes(args.select, "--select", known)
-    if args.ignore is not None:
-        changes["ignore"] = settings.ignore + parse_codes(args.ignore, "--ignore", known)
-    if args.extend_select is not None:
-        changes["extend_select"] = settings.extend_select + parse_codes(
-            args.extend_select, "--extend-select", known
-        )
-    if args.preview:
-        changes["preview"] = True
-    if args.exclude is not None:
-        changes["exclude"] = _globs(args.exclude)
-    if args.extend_exclude is not None:
-        changes["extend_exclude"] = settings.extend_exclude + _globs(args.extend_exclude)
-    if args.no_respect_gitignore:
-        changes["respect_gitignore"] = False
-    if args.jobs is not None:
-        changes["jobs"] = args.jobs
-    return replace(settings, **changes)
+    def codes(text: str | None, flag: str) -> tuple[str, ...]:
+        return parse_codes(text, flag, known) if text is not None else ()
+
+    overrides = Overrides(
+        select=codes(args.select, "--select") if args.select is not None else None,
+        ignore=codes(args.ignore, "--ignore"),
+        extend_select=codes(args.extend_select, "--extend-select"),
+        preview=bool(args.preview),
+        exclude=_globs(args.exclude) if args.exclude is not None else None,
+        extend_exclude=_globs(args.extend_exclude) if args.extend_exclude is not None else (),
+        respect_gitignore=False if args.no_respect_gitignore else None,
+        jobs=args.jobs,
+    )
+    if args.isolated:
+        return Resolver(known, fixed=Settings(root=str(Path.cwd())), overrides=overrides)
+    if args.config:
+        if not os.path.lexists(args.config):
+            raise UsageError(f"config file not found: {args.config}")
+        fixed = load_settings(Path(args.config), known)
+        return Resolver(known, fixed=fixed, overrides=overrides)
+    return Resolver(known, overrides=overrides)
 
 
 def _globs(text: str) -> tuple[str, ...]:
-    return tuple(part.strip() for part in text.split(",") if part.strip())
+    """Exclude globs of a flag: a glob with a `/` is relative to the working directory."""
+    from conclint.config import anchored_globs, exclude_glob
+
+    return anchored_globs((g for g in map(exclude_glob, text.split(",")) if g), Path.cwd())
+
+
+def _output_format(args: argparse.Namespace) -> str:
+    """The format asked for (flag, then `CONCLINT_OUTPUT_FORMAT`), checked against
+    `--statistics`, which writes its counts as text or JSON only (as ruff)."""
+    from conclint.report import STATISTICS_FORMATS, formats
+
+    chosen = args.output_format or os.environ.get("CONCLINT_OUTPUT_FORMAT") or "text"
+    if chosen not in formats():
+        known = ", ".join(sorted(formats()))
+        raise UsageError(f"unknown output format '{chosen}' in CONCLINT_OUTPUT_FORMAT ({known})")
+    if args.statistics and chosen not in STATISTICS_FORMATS:
+        known = ", ".join(STATISTICS_FORMATS)
+        raise UsageError(f"--statistics cannot be written as {chosen}; use one of {known}")
+    return chosen
 
 
 def _check(args: argparse.Namespace) -> int:
-    from conclint.discovery import discover
+    from conclint.discovery import is_excluded
     from conclint.engine import UNREADABLE, failure, lint_source
+    from conclint.report import TEXT_FORMATS
 
-    settings = load_run_settings(args)
-    output_format = args.output_format or os.environ.get("CONCLINT_OUTPUT_FORMAT") or "text"
+    _warned.clear()  # once per run, also when `main` runs again in one process
+    resolver = run_resolver(args)
+    settings = resolver.default  # of the run as a whole; each file's own are resolved
+    output_format = _output_format(args)
     paths = args.paths or ["."]
+    if args.show_settings or args.show_files:
+        return _show(args, resolver, paths)
+    # Read before linting, so that a bad baseline fails fast; writing one ignores the old.
+    baselines: dict[str, Counter[Key]] = {}
+    if not args.write_baseline:
+        _baseline_for(args, settings, baselines)
 
+    groups: list[Group] = []  # of the files linted, for `--fix`
+    stdin: tuple[str, Settings, str | None] | None = None  # name, settings and text
     if "-" in paths:
         if len(paths) > 1:
             raise UsageError("'-' (standard input) cannot be combined with other paths")
         display = args.stdin_filename or "-"
+        own = resolver.settings_for(display) if args.stdin_filename else settings
         source = _read_stdin()
-        if source is None:
+        if args.stdin_filename and args.force_exclude and is_excluded(display, resolver):
+            results = []  # an editor linting a file the project excludes, as ruff
+        elif source is None:
             results = [failure(display, UNREADABLE, "standard input is larger than conclint reads")]
         else:
-            results = [lint_source(source, display, settings)]
+            results = [lint_source(source, display, own)]
+        stdin = (display, own, source)
     else:
         if args.stdin_filename:
             raise UsageError("--stdin-filename needs '-' as the path")
-        found = discover(paths, settings, force_exclude=args.force_exclude)
-        if found.missing:
-            raise UsageError(f"no such file or directory: {', '.join(found.missing)}")
-        results = _lint(found.files, settings, args)
+        found = _discover(args, resolver, paths)
+        results, groups = _lint(found.files, resolver, args)
         # What discovery could not list or would not open is reported, not skipped.
         failed = [failure(path, UNREADABLE, why) for path, why in found.unreadable]
         results = sorted([*results, *failed], key=lambda result: result.path)
 
-    _write_report(results, settings, args, output_format)
+    _warn_about_selection(args, resolver)
+    if args.add_noqa:
+        return _add_noqa(results, args, "-" in paths)
+    fixing = None
+    if args.fix or args.fix_only or args.diff:
+        fixing = _fix(args, results, groups, stdin)
+        results = fixing.results
+    if args.write_baseline:
+        return _write_baseline(results, settings, args)
+    if not args.no_baseline and (args.baseline or any(s.baseline for s in resolver.used())):
+        results = _apply_baselines(results, args, resolver, baselines)
+    if not (args.fix_only or args.diff):  # those report what they fixed, nothing else
+        _write_report(results, settings, args, output_format, resolver.used())
     has_findings = any(result.diagnostics for result in results)
-    if not args.quiet and output_format == "text" and not has_findings:
-        print("All checks passed!", file=sys.stderr)
-    return EXIT_FINDINGS if has_findings and not args.exit_zero else EXIT_CLEAN
+    if not args.quiet and output_format in TEXT_FORMATS:
+        _summarize(results, fixing, args)
+    return _exit_status(args, has_findings, fixing)
 
 
 def _read_stdin() -> str | None:
@@ -455,42 +552,316 @@ def _read_stdin() -> str | None:
         return data.decode("utf-8", errors="replace")
 
 
-def _lint(files: list[str], settings: Settings, args: argparse.Namespace) -> list[FileResult]:
+def _lint(
+    files: list[str], resolver: Resolver, args: argparse.Namespace
+) -> tuple[list[FileResult], list[Group]]:
     from conclint.cache import resolve_dir
-    from conclint.runner import lint_paths
+    from conclint.runner import lint_groups
 
-    cache_dir = None if args.no_cache else resolve_dir(args.cache_dir, settings)
-    return lint_paths(files, settings, settings.jobs, cache_dir)
+    def cache_dir(settings: Settings) -> Path:  # each configuration's own, unless a flag says
+        return resolve_dir(args.cache_dir, settings)
+
+    jobs = resolver.default.jobs
+    return lint_groups(files, resolver, jobs, None if args.no_cache else cache_dir)
+
+
+def _fix(
+    args: argparse.Namespace,
+    results: list[FileResult],
+    groups: list[Group],
+    stdin: tuple[str, Settings, str | None] | None,
+) -> FixRun:
+    """`--fix`, `--fix-only`, `--diff`: fix the files (write them, or print the diff);
+    standard input's fixed text (or diff) goes to stdout, as ruff does."""
+    from conclint import fixes
+
+    unsafe = bool(args.unsafe_fixes)
+    if stdin is not None:
+        name, settings, source = stdin
+        run = fixes.FixRun(results)
+        if source is not None and results:
+            fixed = fixes.fix_source(source, name, settings, unsafe, result=results[0])
+            run = fixes.FixRun([fixed.result], problems=fixed.problems)
+            if fixed.source != source:
+                run.changed.append(fixes.FileFix(name, source, fixed.source, fixed.fixed))
+        if args.diff:
+            name_shown = args.stdin_filename
+            diffs = [fixes.unified_diff(c.before, c.after, name_shown) for c in run.changed]
+            sys.stdout.write("".join(diffs))
+        elif source is not None:  # the source, fixed or as it came (an editor replaces its buffer)
+            text = run.changed[0].after if run.changed else source
+            # In the encoding its coding cookie names, as it was read; no newline translated.
+            try:
+                encoding = fixes.encoding_of(text[:4096].encode("utf-8", "replace"))
+            except SyntaxError:  # a cookie naming no codec: it was read as UTF-8
+                encoding = "utf-8"
+            sys.stdout.flush()
+            sys.stdout.buffer.write(text.encode(encoding.removesuffix("-sig"), "replace"))
+    else:
+        where = {path: (group.settings, group.project) for group in groups for path in group.files}
+        run = fixes.fix_files(results, where.get, unsafe, write=not args.diff)
+        if args.diff:
+            diffs = [fixes.unified_diff(c.before, c.after, c.path) for c in run.changed]
+            sys.stdout.write("".join(diffs))
+    sys.stdout.flush()
+    for problem in run.problems:
+        _warn(args, problem)
+    return run
+
+
+def _summarize(results: list[FileResult], fixing: FixRun | None, args: argparse.Namespace) -> None:
+    """The closing lines of text output, on stderr: "Found 3 errors.", what is fixable,
+    and with `--show-fixes` what was fixed."""
+    from conclint import registry
+    from conclint.report.summary import Fixing, fix_list, summary
+
+    mode = "diff" if args.diff else "fix-only" if args.fix_only else "check"
+    fixed = sum(fixing.fixed.values()) if fixing else 0
+    lines = summary(results, fixed, Fixing(mode, args.unsafe_fixes))
+    if args.show_fixes and fixing is not None:
+        names = {rule.code: rule.name for rule in registry.RULES}
+        changed = [(change.path, change.fixed) for change in fixing.changed]
+        lines = [*fix_list(changed, names), *lines]
+    for line in lines:
+        print(line, file=sys.stderr)
+
+
+def _exit_status(args: argparse.Namespace, has_findings: bool, fixing: FixRun | None) -> int:
+    """As ruff: `--diff` fails when it would fix something, `--fix-only` never (but with
+    `--exit-non-zero-on-fix`), and otherwise findings left fail the run."""
+    fixed = bool(fixing and fixing.changed)
+    if args.exit_zero:
+        return EXIT_CLEAN
+    if args.diff:
+        return EXIT_FINDINGS if fixed else EXIT_CLEAN
+    failed = (has_findings and not args.fix_only) or (fixed and args.exit_non_zero_on_fix)
+    return EXIT_FINDINGS if failed else EXIT_CLEAN
+
+
+def _add_noqa(results: list[FileResult], args: argparse.Namespace, stdin: bool) -> int:
+    """`--add-noqa`: a `# noqa: CODES` on each line with findings, as ruff adds them."""
+    from conclint.add_noqa import add_noqa
+
+    if stdin:
+        raise UsageError("--add-noqa changes files: give paths, not '-'")
+    if args.fix or args.fix_only or args.diff:
+        _warn(args, "--fix, --fix-only and --diff are ignored with --add-noqa")
+    added, problems = add_noqa(results)
+    for problem in problems:
+        _warn(args, problem)
+    if added and not args.quiet:
+        print(f"Added {added} noqa directive{'' if added == 1 else 's'}.", file=sys.stderr)
+    return EXIT_CLEAN
+
+
+def _discover(args: argparse.Namespace, resolver: Resolver, paths: list[str]) -> Discovery:
+    """The files under `paths`; a directory with none is a warning (as ruff)."""
+    from conclint.discovery import discover
+
+    found = discover(paths, resolver, force_exclude=args.force_exclude)
+    if found.missing:
+        raise UsageError(f"no such file or directory: {', '.join(found.missing)}")
+    for directory in found.empty:
+        _warn(args, f"No Python files found under `{directory}`")
+    if not found.files and not found.unreadable and not found.empty:
+        _warn(args, "No Python files found under the given path(s)")
+    return found
+
+
+def _warn_about_selection(args: argparse.Namespace, resolver: Resolver) -> None:
+    """Selections that do nothing, in any configuration the run used."""
+    from conclint import registry
+    from conclint.config import selection_warnings
+
+    rules = {rule.code: rule.preview for rule in registry.RULES}
+    tools = {code: name for code, name, _ in registry.TOOL_CODES}
+    for settings in resolver.used():
+        for message in selection_warnings(settings, rules, tools):
+            _warn(args, message)
+
+
+_warned: set[str] = set()
+
+
+def _warn(args: argparse.Namespace, message: str) -> None:
+    """A warning on stderr, once per run, never with `-q`; it leaves the exit status."""
+    if args.quiet or message in _warned:
+        return
+    _warned.add(message)
+    print(_shown(f"conclint: warning: {message}"), file=sys.stderr)
+
+
+def _show(args: argparse.Namespace, resolver: Resolver, paths: list[str]) -> int:
+    """`--show-files`: the files a run would lint, sorted, one a line. `--show-settings`:
+    the settings of the first of them (or of `--stdin-filename`), where they come from."""
+    if paths == ["-"] and args.stdin_filename:
+        files = [args.stdin_filename]
+    elif "-" in paths:
+        raise UsageError("--show-settings and --show-files need paths or --stdin-filename")
+    else:
+        files = sorted(os.path.abspath(path) for path in _discover(args, resolver, paths).files)
+    if args.show_files:
+        if files:
+            print("\n".join(files))
+        return EXIT_CLEAN
+    if not files:
+        raise UsageError("no files found under the given path")
+    print(_settings_text(files[0], resolver.settings_for(files[0]), args))
+    return EXIT_CLEAN
+
+
+def _settings_text(path: str, settings: Settings, args: argparse.Namespace) -> str:
+    import json
+
+    from conclint import registry
+    from conclint.cache import resolve_dir
+    from conclint.config import per_file_ignored, settings_table
+
+    shown = json.dumps(os.path.abspath(path))
+    source = json.dumps(settings.config_file) if settings.config_file else "none (the defaults)"
+    lines = [f"Resolved settings for: {shown}", f"Settings path: {source}"]
+    lines += [f"Extends: {json.dumps(base)}" for base in settings.extends]
+    lines.append("")
+    table = settings_table(settings)
+    table["cache-dir"] = str(resolve_dir(args.cache_dir, settings).resolve())
+    table["jobs"] = settings.jobs or os.cpu_count() or 1
+    lines += [
+        f"{key} = {json.dumps(value)}" if value is not None else f"# {key}: not set"
+        for key, value in table.items()
+    ]
+    ignored = per_file_ignored(path, settings)
+    enabled = [r for r in registry.enabled_rules(settings) if not r.code.startswith(ignored)]
+    lines.append(f"per-file-ignored = {json.dumps(list(ignored))}")
+    lines.append("enabled-rules = [")
+    lines += [f'    "{rule.code}",  # {rule.name}' for rule in enabled]
+    lines.append("]")
+    return "\n".join(lines)
 
 
 def _write_report(
-    results: list[FileResult], settings: Settings, args: argparse.Namespace, fmt: str
+    results: list[FileResult],
+    settings: Settings,
+    args: argparse.Namespace,
+    fmt: str,
+    used: Sequence[Settings] = (),
 ) -> None:
     from conclint import registry
-    from conclint.report import ReportOptions, RuleInfo, formats
-    from conclint.report.text import statistics
+    from conclint.report import TEXT_FORMATS, ReportOptions, RuleInfo, formats, statistics
 
-    infos = tuple(RuleInfo.of(rule) for rule in registry.enabled_rules(settings))
+    # Every rule some configuration of the run enabled, in registry order.
+    enabled = {rule for each in (used or [settings]) for rule in registry.enabled_rules(each)}
+    infos = tuple(RuleInfo.of(rule) for rule in registry.RULES if rule in enabled)
     options = ReportOptions(
         rules=infos,
-        root=str(Path(settings.root).resolve()),
+        root=_report_root(args, settings),
         version=__version__,
         cwd=str(Path.cwd()),
-        color=fmt == "text" and args.output_file is None and _use_color(args.color, sys.stdout),
+        color=fmt in TEXT_FORMATS
+        and args.output_file is None
+        and _use_color(args.color, sys.stdout),
         show_source=args.show_source,
         include_suppressed=args.sarif_include_suppressed,
+        unsafe_fixes=bool(args.unsafe_fixes),
+        fix_status=not args.fix,  # what `--fix` left, it could not fix
     )
-    text = formats()[fmt](results, options)
-    if args.statistics and fmt == "text":
-        text += statistics(results)
+    if args.statistics:  # the counts instead of the findings, as ruff
+        render = statistics.render_json if fmt == "json" else statistics.render
+        text = render(results, options)
+    else:
+        text = formats()[fmt](results, options)
     if args.output_file:
         try:
             Path(args.output_file).write_text(text, encoding="utf-8")
         except OSError as error:
             raise UsageError(f"cannot write {args.output_file}: {error.strerror}") from None
     else:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        # With `--fix` on standard input, stdout carries the fixed text: findings go to stderr.
+        stream = sys.stderr if args.fix and "-" in args.paths else sys.stdout
+        stream.write(text)
+        stream.flush()
+
+
+def _report_root(args: argparse.Namespace, settings: Settings) -> str:
+    """Where SARIF, `github` and baseline paths start: `--report-root`, else the git top
+    level of the first path linted, else the project root."""
+    from conclint.report.paths import report_root
+
+    first = next((path for path in args.paths if path != "-"), None) or args.stdin_filename
+    start = first if first and os.path.isdir(first) else os.path.dirname(first or "") or "."
+    return report_root(start, settings.root, args.report_root)
+
+
+def _baseline_for(
+    args: argparse.Namespace, settings: Settings, loaded: dict[str, Counter[Key]]
+) -> str | None:
+    """The baseline file of files with these settings (`--baseline`, else their config's
+    `baseline`), read into `loaded` once."""
+    from conclint.baseline import BaselineError, load
+
+    file = None if args.no_baseline else args.baseline or settings.baseline
+    if file is not None and file not in loaded:
+        try:
+            loaded[file] = load(Path(file))
+        except BaselineError as error:
+            raise UsageError(str(error)) from None
+    return file
+
+
+def _write_baseline(results: list[FileResult], settings: Settings, args: argparse.Namespace) -> int:
+    """`--write-baseline FILE`: today's findings recorded, none reported, exit 0."""
+    from conclint.baseline import BaselineError, write
+
+    file = args.write_baseline
+    try:
+        count = write(Path(file), results, _report_root(args, settings), str(Path.cwd()))
+    except BaselineError as error:
+        raise UsageError(str(error)) from None
+    if not args.quiet:
+        print(_shown(f"Wrote {_findings(count)} to the baseline {file}."), file=sys.stderr)
+    return EXIT_CLEAN
+
+
+def _apply_baselines(
+    results: list[FileResult],
+    args: argparse.Namespace,
+    resolver: Resolver,
+    loaded: dict[str, Counter[Key]],
+) -> list[FileResult]:
+    """Each file's findings less those of its baseline (`--baseline`, else that of its
+    configuration); for each baseline, the findings it holds that are gone, on stderr."""
+    from conclint.baseline import apply
+
+    held: dict[str, list[int]] = {}  # baseline file -> the results it applies to
+    for index, result in enumerate(results):
+        # `--baseline` was read before linting; a config's is read when a file needs it.
+        own = args.baseline or _baseline_for(args, resolver.settings_for(result.path), loaded)
+        if own is not None:
+            held.setdefault(own, []).append(index)
+    root = _report_root(args, resolver.default)
+    kept = list(results)
+    for file, indexes in sorted(held.items()):
+        applied = apply(loaded[file], [results[i] for i in indexes], root, str(Path.cwd()))
+        for index, result in zip(indexes, applied.results, strict=True):
+            kept[index] = result
+        if applied.fixed and not args.quiet:
+            fixed = "1 finding is" if applied.fixed == 1 else f"{applied.fixed} findings are"
+            name = _near(file)
+            message = f"{fixed} fixed since the baseline; `--write-baseline {name}` updates it."
+            print(_shown(message), file=sys.stderr)
+    return kept
+
+
+def _findings(count: int) -> str:
+    return f"{count} finding" if count == 1 else f"{count} findings"
+
+
+def _near(path: str) -> str:
+    """`path` from the working directory when it lies below it (as a user would type it)."""
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:  # another drive (Windows)
+        return path
+    return path if relative.startswith(os.pardir) else relative
 
 
 def _use_color(choice: str, stream: TextIO) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import glob
 import os
 import re
 import sys
@@ -59,9 +60,12 @@ class Settings:
     preview: bool = False
     exclude: tuple[str, ...] = DEFAULT_EXCLUDES
     extend_exclude: tuple[str, ...] = ()
-    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # (glob, code prefixes, the directory the glob is relative to: that of its config file)
+    per_file_ignores: tuple[tuple[str, tuple[str, ...], str], ...] = ()
     jobs: int | None = None
     cache_dir: str | None = None
+    # The baseline file (`--baseline`), absolute: relative to the config file holding it.
+    baseline: str | None = None
     respect_gitignore: bool = True
     # Seconds one file may take before it is skipped with CCL002 (0: no limit).
     file_timeout: float = 60.0
@@ -77,9 +81,11 @@ class Settings:
     extra_lock_factories: tuple[str, ...] = ()
     # Rule options (documented on the rule pages that use them).
     unbounded_queue_strict: bool = False
-    # Where the configuration came from; paths in per-file-ignores are relative to it.
+    # Where the configuration came from: the directory of its file (excludes and the
+    # cache directory are relative to it), the file, and the files it extends in order.
     root: str = field(default=".", compare=False)
     config_file: str | None = field(default=None, compare=False)
+    extends: tuple[str, ...] = field(default=(), compare=False)
 
     def catalog(self) -> Catalog:
         """What conclint knows under these settings: the shipped catalog with the user's
@@ -138,7 +144,8 @@ def _last_names(names: Iterable[str]) -> tuple[str, ...]:
 
 # Settings that choose files or workers but never change one file's findings.
 _NOT_RESULTS = frozenset(
-    {"jobs", "cache_dir", "root", "config_file", "exclude", "extend_exclude", "respect_gitignore"}
+    {"jobs", "cache_dir", "root", "config_file", "extends", "exclude", "extend_exclude"}
+    | {"respect_gitignore", "baseline"}
     # A file that ran out of time is never cached, so the limit changes no cached result.
     | {"file_timeout"}
 )
@@ -152,8 +159,11 @@ _KEYS: dict[str, tuple[str, str]] = {
     "exclude": ("exclude", "globs"),
     "extend-exclude": ("extend_exclude", "globs"),
     "per-file-ignores": ("per_file_ignores", "per-file"),
+    "extend-per-file-ignores": ("extend_per_file_ignores", "per-file"),
+    "extend": ("extend", "extend"),
     "jobs": ("jobs", "jobs"),
     "cache-dir": ("cache_dir", "str"),
+    "baseline": ("baseline", "str"),
     "respect-gitignore": ("respect_gitignore", "bool"),
     "file-timeout": ("file_timeout", "seconds"),
     "catalog": ("catalog", "catalog"),
@@ -166,22 +176,30 @@ _KEYS: dict[str, tuple[str, str]] = {
 
 
 def find_config_file(start: Path) -> Path | None:
-    """The nearest pyproject.toml with a [tool.conclint] table, upward from `start`."""
+    """The nearest pyproject.toml with a [tool.conclint] table, upward from `start`; the
+    search stops at a repository root (a directory holding `.git`)."""
     directory = start if os.path.isdir(start) else start.parent
     directory = directory.resolve()
     for candidate_dir in (directory, *directory.parents):
-        candidate = candidate_dir / "pyproject.toml"
-        if os.path.isfile(candidate):
-            try:
-                data = _read_toml(candidate)
-            except ConfigError:
-                return candidate  # report the broken file rather than skip it silently
-            tool = data.get("tool")
-            if isinstance(tool, dict) and "conclint" in tool:
-                return candidate
+        found = _config_in(candidate_dir)
+        if found is not None:
+            return found
         if os.path.exists(candidate_dir / ".git"):
             break
     return None
+
+
+def _config_in(directory: Path) -> Path | None:
+    """`directory`'s pyproject.toml when it has a [tool.conclint] table."""
+    candidate = directory / "pyproject.toml"
+    if not os.path.isfile(candidate):
+        return None
+    try:
+        data = _read_toml(candidate)
+    except ConfigError:
+        return candidate  # report the broken file rather than skip it silently
+    tool = data.get("tool")
+    return candidate if isinstance(tool, dict) and "conclint" in tool else None
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -208,25 +226,166 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 
 def load_settings(config_file: Path | None, known_codes: Iterable[str]) -> Settings:
-    """Read and validate `[tool.conclint]`; defaults when there is no file."""
+    """Read and validate `[tool.conclint]`, and the files it `extend`s; defaults when
+    there is no file."""
     if config_file is None:
         return Settings(root=str(Path.cwd()))
-    tool = _read_toml(config_file).get("tool", {})
-    if not isinstance(tool, dict):
-        raise ConfigError(f"{config_file}: [tool] must be a table")
-    table = tool.get("conclint", {})
-    where = f"{config_file}: [tool.conclint]"
-    if not isinstance(table, dict):
-        raise ConfigError(f"{where} must be a table")
-    values = parse_table(table, where, tuple(known_codes))
+    known = tuple(known_codes)
+    chain = _extend_chain(config_file)
+    values: dict[str, Any] = {}
+    for index, (path, table) in enumerate(reversed(chain)):  # the last base first
+        where = f"{path}: [tool.conclint]"
+        layer = parse_table(table, where, known)
+        base = str(Path(os.path.abspath(path)).parent.resolve())
+        values = _merged(values, _anchored(layer, base, inherited=index < len(chain) - 1))
+    values["per_file_ignores"] = values.get("per_file_ignores", ()) + values.pop(
+        "extend_per_file_ignores", ()
+    )
     settings = replace(
-        Settings(), **values, root=str(config_file.parent.resolve()), config_file=str(config_file)
+        Settings(),
+        **values,
+        root=str(config_file.parent.resolve()),
+        config_file=str(config_file),
+        extends=tuple(str(path) for path, _ in chain[1:]),
     )
     try:
         settings.catalog()  # an unknown kind or a clash with what conclint knows (exit 2)
     except CatalogError as error:
         raise ConfigError(f"{config_file}: {error}") from None
     return settings
+
+
+def _extend_chain(config_file: Path) -> list[tuple[Path, dict[str, Any]]]:
+    """The file's `[tool.conclint]` table, then that of the file it `extend`s, and so
+    on (as ruff: `extend` is relative to the file that holds it); a cycle is an error."""
+    chain: list[tuple[Path, dict[str, Any]]] = []
+    seen: list[Path] = []
+    path: Path | None = config_file
+    while path is not None:
+        identity = Path(os.path.abspath(path)).resolve()
+        if identity in seen:
+            cycle = " extends ".join(f"`{p}`" for p in [*(p for p, _ in chain), path])
+            raise ConfigError(f"circular configuration: {cycle}")
+        seen.append(identity)
+        table = _conclint_table(path, extended_by=chain[-1][0] if chain else None)
+        chain.append((path, table))
+        path = _extended(table.get("extend"), path)
+    return chain
+
+
+def _conclint_table(path: Path, extended_by: Path | None) -> dict[str, Any]:
+    tool = _read_toml(path).get("tool", {})
+    if not isinstance(tool, dict):
+        raise ConfigError(f"{path}: [tool] must be a table")
+    if extended_by is not None and "conclint" not in tool:
+        raise ConfigError(f"{extended_by}: 'extend': {path} has no [tool.conclint] table")
+    table = tool.get("conclint", {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [tool.conclint] must be a table")
+    return table
+
+
+def _extended(value: Any, holder: Path) -> Path | None:
+    """The file `extend = "..."` names, from the directory of the file holding it."""
+    if value is None:
+        return None
+    where = f"{holder}: [tool.conclint] 'extend'"
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{where} must be the path of a pyproject.toml, not {value!r}")
+    target = Path(os.path.expandvars(os.path.expanduser(value)))
+    if not target.is_absolute():
+        target = Path(os.path.normpath(Path(os.path.abspath(holder)).parent / target))
+    if not os.path.lexists(target):
+        raise ConfigError(f"{where}: {value} not found (looked for {target})")
+    return target
+
+
+# Keys whose lists add up along an `extend` chain (as ruff's `extend-*` keys do).
+_ACCUMULATED = ("extend_exclude", "extend_per_file_ignores")
+_SELECTION = ("select", "ignore", "extend_select")
+
+
+def _merged(base: dict[str, Any], layer: dict[str, Any]) -> dict[str, Any]:
+    """A config file's values over those of the file it extends: each key replaces the
+    base's, the `extend-*` lists add up, and the rule selection is layered."""
+    merged = {**base}
+    for key, value in layer.items():
+        if key in _ACCUMULATED:
+            merged[key] = base.get(key, ()) + value
+        elif key not in _SELECTION:
+            merged[key] = value
+    default = Settings()
+    select, ignore, extend_select = layered_selection(
+        (
+            base.get("select", default.select),
+            base.get("ignore", default.ignore),
+            base.get("extend_select", default.extend_select),
+        ),
+        layer.get("select"),
+        layer.get("ignore", ()),
+        layer.get("extend_select", ()),
+    )
+    merged.update(select=select, ignore=ignore, extend_select=extend_select)
+    return merged
+
+
+Selection = tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]  # select, ignore, extend
+
+
+def layered_selection(
+    below: Selection,
+    select: tuple[str, ...] | None,
+    ignore: tuple[str, ...],
+    extend_select: tuple[str, ...],
+) -> Selection:
+    """A selection on top of another (a config over the one it extends, the flags over
+    a config), as ruff layers them: a `select` starts afresh; otherwise a code the new
+    layer ignores is dropped from what was selected below, and one it selects is
+    dropped from what was ignored below, so the later layer decides the codes it names.
+    Within one layer the most specific prefix decides (see `is_enabled`)."""
+    if select is not None:
+        return select, ignore, extend_select
+    old_select, old_ignore, old_extend = below
+    return (
+        tuple(code for code in old_select if not code.startswith(ignore)),
+        tuple(code for code in old_ignore if not code.startswith(extend_select)) + ignore,
+        tuple(code for code in old_extend if not code.startswith(ignore)) + extend_select,
+    )
+
+
+def _anchored(layer: dict[str, Any], base: str, *, inherited: bool) -> dict[str, Any]:
+    """One file's values with its paths tied to its directory: per-file-ignores (they
+    carry it) and the baseline always; excludes and the cache directory when a file
+    extending it will have a directory of its own."""
+    values = dict(layer)
+    for key in ("per_file_ignores", "extend_per_file_ignores"):
+        if key in values:
+            values[key] = tuple((glob, codes, base) for glob, codes in values[key])
+    if "baseline" in values:
+        values["baseline"] = os.path.join(base, values["baseline"])
+    if inherited:
+        for key in ("exclude", "extend_exclude"):
+            if key in values:
+                values[key] = anchored_globs(values[key], base)
+        if "cache_dir" in values:
+            values["cache_dir"] = os.path.join(base, values["cache_dir"])
+    return values
+
+
+def anchored_globs(patterns: Iterable[str], base: str | Path) -> tuple[str, ...]:
+    """Exclude globs tied to `base`: a glob with a `/` inside matches paths from the
+    directory it was written in, so it becomes absolute; a bare name matches anywhere."""
+    prefix = glob.escape(os.path.abspath(base)).replace(os.sep, "/").rstrip("/")
+    return tuple(
+        f"{prefix}/{pattern}" if "/" in pattern and not os.path.isabs(pattern) else pattern
+        for pattern in patterns
+    )
+
+
+def exclude_glob(text: str) -> str:
+    """An exclude glob as written, without the slashes around it (`/build/` is `build`):
+    a glob that starts with `/` in `Settings` is one tied to its directory."""
+    return text.strip().strip("/")
 
 
 def parse_table(
@@ -240,6 +399,8 @@ def parse_table(
             suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
             raise ConfigError(f"{where}: unknown key '{key}'{suggestion}")
         name, kind = _KEYS[key]
+        if kind == "extend":
+            continue  # followed, and checked, by `_extend_chain`
         if kind == "catalog":
             # `[tool.conclint]` -> `[tool.conclint.catalog]`, as the user wrote it
             values.update(_catalog_table(value, f"{where.removesuffix(']')}.{key}]"))
@@ -323,6 +484,8 @@ def _string_list(
         raise ConfigError(f"{where} must be a list of strings")
     if kind == "codes":
         return tuple(check_code(item, where, known_codes) for item in value)
+    if kind == "globs":
+        return tuple(glob for glob in map(exclude_glob, value) if glob)
     if kind == "names":
         for item in value:
             if not _DOTTED_NAME.match(item):
@@ -360,22 +523,22 @@ def _longest_prefix(code: str, prefixes: tuple[str, ...]) -> int:
 
 
 def per_file_ignored(path: str, settings: Settings) -> tuple[str, ...]:
-    """Code prefixes that `per-file-ignores` turns off for `path`."""
+    """Code prefixes that `per-file-ignores` turns off for `path`; each glob is matched
+    against the path from the directory of the config file that holds it."""
     if not settings.per_file_ignores:
         return ()
-    relative = _relative_to_root(path, settings.root)
     codes: list[str] = []
-    for spec, ignored in _compiled_per_file(settings.per_file_ignores):
-        if spec.match_file(relative):
+    for spec, ignored, base in _compiled_per_file(settings.per_file_ignores):
+        if spec.match_file(_relative_to_root(path, base)):
             codes.extend(ignored)
     return tuple(codes)
 
 
 @functools.cache
 def _compiled_per_file(
-    table: tuple[tuple[str, tuple[str, ...]], ...],
-) -> tuple[tuple[pathspec.PathSpec[Any], tuple[str, ...]], ...]:
-    return tuple((_per_file_spec(glob), codes) for glob, codes in table)
+    table: tuple[tuple[str, tuple[str, ...], str], ...],
+) -> tuple[tuple[pathspec.PathSpec[Any], tuple[str, ...], str], ...]:
+    return tuple((_per_file_spec(glob), codes, base) for glob, codes, base in table)
 
 
 def _per_file_spec(glob: str) -> pathspec.PathSpec[Any]:
@@ -394,8 +557,179 @@ def _relative_to_root(path: str, root: str) -> str:
 
 @functools.cache
 def settings_from_cwd() -> Settings:
-    """`[tool.conclint]` upward from the cwd, read once per process (for the plugins:
-    flake8 does not read pyproject.toml, and pylint has no place for our keys)."""
+    """`[tool.conclint]` upward from the cwd, read once per process: what the plugins
+    use for a file with no configuration of its own above it."""
     from conclint.registry import known_codes
 
     return load_settings(find_config_file(Path.cwd()), known_codes())
+
+
+@functools.cache
+def _plugin_resolver() -> Resolver:
+    from conclint.registry import known_codes
+
+    return Resolver(known_codes(), fallback=settings_from_cwd())
+
+
+def settings_for_file(path: str) -> Settings:
+    """The settings of one file for the plugins, as the CLI resolves them: flake8 does
+    not read pyproject.toml, and pylint has no place for our keys."""
+    return _plugin_resolver().settings_for(path)
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """What the command line sets on top of every configuration file of a run."""
+
+    select: tuple[str, ...] | None = None
+    ignore: tuple[str, ...] = ()
+    extend_select: tuple[str, ...] = ()
+    preview: bool = False
+    exclude: tuple[str, ...] | None = None  # anchored (see `anchored_globs`)
+    extend_exclude: tuple[str, ...] = ()
+    respect_gitignore: bool | None = None
+    jobs: int | None = None
+
+    def apply(self, settings: Settings) -> Settings:
+        select, ignore, extend_select = layered_selection(
+            (settings.select, settings.ignore, settings.extend_select),
+            self.select,
+            self.ignore,
+            self.extend_select,
+        )
+        changes: dict[str, Any] = {
+            "select": select,
+            "ignore": ignore,
+            "extend_select": extend_select,
+            "extend_exclude": settings.extend_exclude + self.extend_exclude,
+        }
+        if self.preview:
+            changes["preview"] = True
+        if self.exclude is not None:
+            changes["exclude"] = self.exclude
+        if self.respect_gitignore is not None:
+            changes["respect_gitignore"] = self.respect_gitignore
+        if self.jobs is not None:
+            changes["jobs"] = self.jobs
+        return replace(settings, **changes)
+
+
+class Resolver:
+    """The settings of each file, as ruff resolves them: the nearest pyproject.toml with
+    a `[tool.conclint]` table above the file (the search stops at a repository root),
+    else the `fallback` (the configuration found from the working directory); or, when
+    `fixed`, one configuration for every file (`--config`, `--isolated`). The flags'
+    `overrides` go on top of each. Every file is read once per run."""
+
+    def __init__(
+        self,
+        known_codes: Iterable[str],
+        *,
+        fallback: Settings | None = None,
+        fixed: Settings | None = None,
+        overrides: Overrides = Overrides(),
+    ) -> None:
+        self._known = tuple(known_codes)
+        self._overrides = overrides
+        self._fixed = overrides.apply(fixed) if fixed is not None else None
+        if fallback is None and fixed is None:
+            fallback = load_settings(find_config_file(Path.cwd()), self._known)
+        self._fallback = overrides.apply(fallback) if fallback is not None else None
+        self._nearest: dict[str, Path | None] = {}
+        self._loaded: dict[Path, Settings] = {}
+        if self._fallback is not None and self._fallback.config_file is not None:
+            self._loaded[Path(self._fallback.config_file)] = self._fallback  # read once
+
+    @classmethod
+    def of(cls, settings: Settings | Resolver) -> Resolver:
+        """A resolver as it is, or one that gives these settings to every file."""
+        if isinstance(settings, Resolver):
+            return settings
+        return cls((), fixed=settings)
+
+    @property
+    def default(self) -> Settings:
+        """The settings of the run as a whole (those of the working directory)."""
+        found = self._fixed or self._fallback
+        assert found is not None
+        return found
+
+    def settings_for(self, path: str) -> Settings:
+        """The settings of a file (which need not exist: `--stdin-filename`)."""
+        return self.settings_in(os.path.dirname(os.path.abspath(path)))
+
+    def settings_in(self, directory: str) -> Settings:
+        """The settings of the entries of `directory`."""
+        if self._fixed is not None:
+            return self._fixed
+        config = self._config_above(directory)
+        if config is None:
+            return self.default
+        if config not in self._loaded:
+            self._loaded[config] = self._overrides.apply(load_settings(config, self._known))
+        return self._loaded[config]
+
+    def used(self) -> list[Settings]:
+        """Every configuration resolved so far, the run's own first."""
+        return [self.default, *(s for s in self._loaded.values() if s is not self.default)]
+
+    def _config_above(self, directory: str) -> Path | None:
+        """`find_config_file`, remembered for every directory on the way up."""
+        passed = []
+        found: Path | None = None
+        current = Path(directory).resolve()
+        for candidate_dir in (current, *current.parents):
+            key = str(candidate_dir)
+            if key in self._nearest:
+                found = self._nearest[key]
+                break
+            passed.append(key)
+            found = _config_in(candidate_dir)
+            if found is not None or os.path.exists(candidate_dir / ".git"):
+                break
+        for key in passed:
+            self._nearest[key] = found
+        return found
+
+
+def selection_warnings(
+    settings: Settings, rules: Mapping[str, bool], tool_codes: Mapping[str, str]
+) -> list[str]:
+    """What these settings ask for that does nothing, in ruff's words: selecting only
+    preview rules without preview (`rules`: code -> is it preview), and ignoring only the
+    tool's own codes (`tool_codes`: code -> name), which are always reported."""
+    found = []
+    if not settings.preview:
+        for selector in dict.fromkeys(settings.select + settings.extend_select):
+            covered = [preview for code, preview in rules.items() if code.startswith(selector)]
+            if covered and all(covered):
+                found.append(
+                    f"Selection `{selector}` has no effect because preview is not enabled."
+                )
+    per_file = tuple(code for _, codes, _ in settings.per_file_ignores for code in codes)
+    for selector in dict.fromkeys(settings.ignore + per_file):
+        tools = [code for code in sorted(tool_codes) if code.startswith(selector)]
+        if tools and not any(code.startswith(selector) for code in rules):
+            named = " and ".join(f"`{code}` ({tool_codes[code]})" for code in tools)
+            found.append(
+                f"Ignoring `{selector}` has no effect: {named} {'is' if len(tools) == 1 else 'are'}"
+                " always reported, as the file was not analysed; exclude a file to skip it."
+            )
+    return found
+
+
+def settings_table(settings: Settings) -> dict[str, Any]:
+    """The settings under their keys in `[tool.conclint]` (for `--show-settings`); paths
+    tied to a directory are shown absolute, and per-file-ignores with theirs."""
+    table: dict[str, Any] = {}
+    for key, (name, kind) in _KEYS.items():
+        if kind in ("extend", "catalog") or key == "extend-per-file-ignores":
+            continue
+        value = getattr(settings, name)
+        if kind == "per-file":
+            value = [{"glob": g, "codes": list(c), "from": base} for g, c, base in value]
+        table[key] = list(value) if isinstance(value, tuple) else value
+    for key, name in _CATALOG_KEYS.items():
+        value = getattr(settings, name)
+        table[f"catalog.{key}"] = dict(value) if key == "like" else list(value)
+    return table

@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import re
+import tokenize
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from conclint.fixes import Fix
 
 
 class Severity(str, Enum):
@@ -31,6 +37,8 @@ class Diagnostic:
     name: str
     message: str
     severity: Severity = Severity.WARNING
+    # How to fix it, when the rule knows for certain (or, marked unsafe, nearly).
+    fix: Fix | None = field(default=None, compare=False)
 
     @property
     def sort_key(self) -> tuple[str, int, int, str]:
@@ -54,8 +62,16 @@ class FileResult:
     transient: bool = False
 
 
-# flake8's own pattern, so that `# noqa` means the same under the CLI and flake8.
-_NOQA = re.compile(r"#\s*noqa(?::[\s]?(?P<codes>([A-Z]+[0-9]+(?:[,\s]+)?)+))?", re.IGNORECASE)
+# A noqa comment exactly as flake8 reads it (`flake8.defaults.NOQA_INLINE_REGEXP`): `#`, one
+# space, `noqa` in any case, then an optional colon and codes. The codes keep their case and
+# match a finding's code by prefix, case-sensitively. When nothing after the colon reads as a
+# list of codes (no codes, `CCL` with no digits, a space before the colon), the comment
+# silences every code on its line.
+_NOQA = re.compile(r"# noqa(?::[\s]?(?P<codes>([A-Z]+[0-9]+(?:[,\s]+)?)+))?", re.IGNORECASE)
+_NOQA_CODE_SEPARATOR = re.compile(r"[,\s]")
+# flake8's `NOQA_FILE`: a line that starts with this comment exempts the whole file.
+_NOQA_FILE = re.compile(r"\s*# flake8[:=]\s*noqa", re.IGNORECASE)
+# conclint's own comment, read on the physical line; its codes are case-insensitive.
 _IGNORE = re.compile(r"#\s*conclint:\s*ignore\[(?P<codes>[A-Z0-9,\s]*)\]", re.IGNORECASE)
 _CODE = re.compile(r"[A-Z]+[0-9]+", re.IGNORECASE)
 
@@ -63,36 +79,82 @@ _CODE = re.compile(r"[A-Z]+[0-9]+", re.IGNORECASE)
 Suppressions = dict[int, "frozenset[str] | None"]
 
 
-def parse_suppressions(
-    lines: list[str] | tuple[str, ...], *, include_noqa: bool = True
-) -> Suppressions:
+def parse_suppressions(lines: Sequence[str], *, include_noqa: bool = True) -> Suppressions:
     """Map 1-based line numbers to the codes their comments suppress.
 
-    `include_noqa=False` reads only `# conclint: ignore[...]`, for front ends
-    (flake8) that apply `# noqa` themselves.
+    `lines` are the file's lines, with or without their endings. `include_noqa=False`
+    reads only `# conclint: ignore[...]`, for front ends (flake8) that apply `# noqa`
+    themselves.
     """
-    patterns = (_NOQA, _IGNORE) if include_noqa else (_IGNORE,)
+    text = [line.rstrip("\r\n") for line in lines]
     found: Suppressions = {}
-    for number, text in enumerate(lines, start=1):
-        if "#" not in text:
+    if include_noqa:
+        if exempts_file(text):
+            return dict.fromkeys(range(1, len(text) + 1), None)
+        found = _noqa_codes(text)
+    for number, line in enumerate(text, start=1):
+        match = _IGNORE.search(line) if "#" in line else None
+        if match is None:
             continue
-        for pattern in patterns:
-            match = pattern.search(text)
-            if match is None:
-                continue
-            raw = match.group("codes")
-            if raw is None:
-                found[number] = None
-                continue
-            codes = frozenset(code.upper() for code in _CODE.findall(raw))
-            previous = found.get(number, frozenset())
-            found[number] = None if previous is None else previous | codes
+        codes = frozenset(code.upper() for code in _CODE.findall(match.group("codes")))
+        previous = found.get(number, frozenset())
+        found[number] = None if previous is None else previous | codes
     return found
+
+
+def exempts_file(lines: Sequence[str]) -> bool:
+    """Does a line start with flake8's file-level comment (`flake8` and `noqa` joined by a
+    colon)? flake8 then reports nothing in the file; codes after it do not narrow it down."""
+    return any(_NOQA_FILE.match(line) for line in lines if "#" in line)
 
 
 def is_suppressed(diagnostic: Diagnostic, suppressions: Suppressions) -> bool:
     if diagnostic.line not in suppressions:
         return False
     codes = suppressions[diagnostic.line]
-    # Prefix match, as flake8 does: a noqa comment naming CCL1 covers CCL101.
-    return codes is None or any(diagnostic.code.startswith(code) for code in codes)
+    # Prefix match, case-sensitive, as flake8 does: a comment naming CCL1 covers CCL101.
+    return codes is None or diagnostic.code.startswith(tuple(codes))
+
+
+def _noqa_codes(lines: list[str]) -> Suppressions:
+    """The noqa comment of each line, looked for where flake8 looks: in the line's token
+    range, which is the physical line, or all the lines of a multi-line string or a
+    backslash continuation (a comment after a closing triple quote covers the line the
+    string starts on). Only the first noqa comment of the range counts."""
+    if not any("#" in line and _NOQA.search(line) for line in lines):
+        return {}
+    spans = _multi_line_ranges(lines)
+    found: Suppressions = {}
+    for number in range(1, len(lines) + 1):
+        text = spans.get(number, lines[number - 1])
+        match = _NOQA.search(text) if "#" in text else None
+        if match is None:
+            continue
+        raw = match.group("codes")
+        # flake8's `parse_comma_separated_list`: split at commas and whitespace, as written.
+        codes = None if raw is None else _NOQA_CODE_SEPARATOR.split(raw)
+        found[number] = None if codes is None else frozenset(code for code in codes if code)
+    return found
+
+
+def _multi_line_ranges(lines: list[str]) -> dict[int, str]:
+    """flake8's `FileProcessor._noqa_line_mapping`, where it differs from the physical
+    lines: each line of a token range (up to a NEWLINE or NL token) that spans several
+    lines maps to the text of the whole range. Empty when the text does not tokenize
+    (flake8 then reads each physical line, as the caller does for a line not here)."""
+    feed = iter([line + "\n" for line in lines])
+    ranges: dict[int, str] = {}
+    first, last = len(lines) + 2, -1
+    try:
+        for token in tokenize.generate_tokens(lambda: next(feed, "")):
+            if token.type in (tokenize.ENDMARKER, tokenize.DEDENT):
+                continue
+            first, last = min(first, token.start[0]), max(last, token.end[0])
+            if token.type in (tokenize.NL, tokenize.NEWLINE):
+                if last > first:
+                    joined = "\n".join(lines[first - 1 : last])
+                    ranges.update(dict.fromkeys(range(first, last + 1), joined))
+                first, last = len(lines) + 2, -1
+    except (tokenize.TokenError, SyntaxError):
+        return {}
+    return ranges

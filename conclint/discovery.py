@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pathspec
 
-from conclint.config import Settings
+from conclint.config import Resolver, Settings
 from conclint.files import MAX_SOURCE_BYTES, NotRegularFileError, check_regular, read_regular_file
 
 # As ruff: stubs are linted too, and their `async def`s tell the project index
@@ -29,11 +29,17 @@ class Discovery:
     # (path, why): a directory that cannot be listed, or a Python file that is no
     # regular file (a FIFO, a device); each is reported as CCL002, never skipped unseen.
     unreadable: list[tuple[str, str]] = field(default_factory=list)
+    # Directories given that hold no Python file to lint (the user is told).
+    empty: list[str] = field(default_factory=list)
 
 
-def discover(paths: Sequence[str], settings: Settings, *, force_exclude: bool = False) -> Discovery:
+def discover(
+    paths: Sequence[str], settings: Settings | Resolver, *, force_exclude: bool = False
+) -> Discovery:
     """Walk directories for `*.py`, honouring excludes and .gitignore; keep explicit files.
 
+    Each directory's entries are judged by the excludes of its own configuration (the
+    nearest config file above it, see `Resolver`), relative to that file's directory.
     Explicit files are linted whatever their name, unless `force_exclude` applies
     the excludes to them too (pre-commit passes every file explicitly).
     Directory walks never follow a symlink out of the directory given. Files are
@@ -41,20 +47,21 @@ def discover(paths: Sequence[str], settings: Settings, *, force_exclude: bool = 
     """
     found = Discovery()
     seen: set[str] = set()
-    excluded = _exclude_spec(settings.exclude + settings.extend_exclude)
-    root = Path(settings.root)
+    resolver = Resolver.of(settings)
     for raw in paths:
         path = Path(raw)
         if not os.path.lexists(raw):
             found.missing.append(raw)
             continue
         if os.path.isdir(raw):
-            walker = _walk(path, excluded, root, settings.respect_gitignore, found.unreadable)
-        elif force_exclude and _is_excluded(path, excluded, root, with_parents=True):
+            walker = _walk(path, resolver, found.unreadable)
+        elif force_exclude and is_excluded(raw, resolver):
             continue
         else:
             walker = iter([path])
+        yielded, troubles = 0, len(found.unreadable)
         for file in walker:
+            yielded += 1
             text = os.path.normpath(str(file))
             if text in seen:
                 continue
@@ -64,9 +71,22 @@ def discover(paths: Sequence[str], settings: Settings, *, force_exclude: bool = 
                 found.files.append(text)
             else:
                 found.unreadable.append((text, f"cannot read file: {why}"))
+        if os.path.isdir(raw) and not yielded and len(found.unreadable) == troubles:
+            found.empty.append(raw)  # (one that cannot be listed is reported as such)
     found.files.sort()
     found.unreadable = sorted(set(found.unreadable))
     return found
+
+
+def is_excluded(path: str, settings: Settings | Resolver) -> bool:
+    """Would the excludes of its configuration leave out this file, named explicitly?
+    (`--force-exclude`: the file and each directory above it, up to the config's own.)"""
+    own = Resolver.of(settings).settings_for(path)
+    return _is_excluded(Path(path), _excludes(own), Path(own.root), with_parents=True)
+
+
+def _excludes(settings: Settings) -> tuple[tuple[str, str], ...]:
+    return _exclude_spec(settings.exclude + settings.extend_exclude)
 
 
 def _not_regular(path: str) -> str | None:
@@ -81,28 +101,24 @@ def _not_regular(path: str) -> str | None:
     return None
 
 
-def _walk(
-    top: Path,
-    excluded: tuple[tuple[str, bool], ...],
-    root: Path,
-    use_gitignore: bool,
-    unreadable: list[tuple[str, str]],
-) -> Iterator[Path]:
+def _walk(top: Path, resolver: Resolver, unreadable: list[tuple[str, str]]) -> Iterator[Path]:
     def unlistable(error: OSError) -> None:
         where = os.path.normpath(error.filename or top)
         unreadable.append((where, f"cannot list directory: {error.strerror or error}"))
 
     real_top = top.resolve()
-    ignores = _GitIgnores(top) if use_gitignore else None
+    ignores = _GitIgnores(top)
     for directory, dirnames, filenames in os.walk(top, onerror=unlistable):
         here = Path(directory)
-        if ignores is not None:
-            ignores.enter(here)
+        settings = resolver.settings_in(directory)
+        excluded, root = _excludes(settings), Path(settings.root)
+        ignores.enter(here)  # read on the way down even where unused: a config below may use it
+        gitignored = ignores.ignored if settings.respect_gitignore else None
         dirnames[:] = sorted(
             name
             for name in dirnames
             if not _is_excluded(here / name, excluded, root)
-            and not (ignores is not None and ignores.ignored(here / name, is_dir=True))
+            and not (gitignored is not None and gitignored(here / name, is_dir=True))
             and _inside(here / name, real_top)
         )
         for name in sorted(filenames):
@@ -111,7 +127,7 @@ def _walk(
                 continue
             if _is_excluded(candidate, excluded, root):
                 continue
-            if ignores is not None and ignores.ignored(candidate, is_dir=False):
+            if gitignored is not None and gitignored(candidate, is_dir=False):
                 continue
             # A symlink out of the tree is not followed, and a dangling one holds nothing.
             if os.path.islink(candidate) and not (
@@ -133,9 +149,18 @@ def _inside(path: Path, real_top: Path) -> bool:
 
 
 @cache
-def _exclude_spec(patterns: tuple[str, ...]) -> tuple[tuple[str, bool], ...]:
-    """Each glob, and whether it holds a `/` (then it matches the root-relative path)."""
-    return tuple((pattern.strip("/"), "/" in pattern.strip("/")) for pattern in patterns)
+def _exclude_spec(patterns: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """Each glob, and what it is matched against: an entry's `name`, its path from the
+    config's directory (`relative`: the glob holds a `/`), or its `absolute` path (a
+    glob tied to the directory of the config file or command line that gave it)."""
+    spec = []
+    for pattern in patterns:
+        if os.path.isabs(pattern):
+            spec.append((pattern.replace(os.sep, "/"), "absolute"))
+        else:
+            pattern = pattern.strip("/")
+            spec.append((pattern, "relative" if "/" in pattern else "name"))
+    return tuple(spec)
 
 
 @cache
@@ -144,13 +169,14 @@ def _resolved(root: Path) -> Path:
 
 
 def _is_excluded(
-    path: Path, spec: tuple[tuple[str, bool], ...], root: Path, *, with_parents: bool = False
+    path: Path, spec: tuple[tuple[str, str], ...], root: Path, *, with_parents: bool = False
 ) -> bool:
     """As in ruff: a glob matches an entry's name, or its path relative to the project root.
 
     During a walk only the entries below the given directory are tested, so a
     directory named explicitly is linted even when it is excluded;
-    `with_parents` (for --force-exclude) tests every parent directory too.
+    `with_parents` (for --force-exclude) tests every parent directory too, up to the
+    project root.
     """
     absolute = Path(os.path.abspath(path))
     try:
@@ -163,10 +189,22 @@ def _is_excluded(
         candidates.extend("/".join(parts[:index]) for index in range(1, len(parts)))
     for candidate in candidates:
         name = candidate.rpartition("/")[2]
-        for pattern, anchored in spec:
-            if fnmatch.fnmatchcase(candidate if anchored else name, pattern):
+        for pattern, kind in spec:
+            if kind == "absolute":
+                subject = _absolute_of(candidate, root)
+            else:
+                subject = candidate if kind == "relative" else name
+            if fnmatch.fnmatchcase(subject, pattern):
                 return True
     return False
+
+
+def _absolute_of(candidate: str, root: Path) -> str:
+    """A candidate of `_is_excluded` (root-relative, or absolute outside it) as an
+    absolute path."""
+    if os.path.isabs(candidate):
+        return candidate
+    return f"{_resolved(root).as_posix().rstrip('/')}/{candidate}"
 
 
 class _GitIgnores:

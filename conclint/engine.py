@@ -19,7 +19,7 @@ from typing import Literal
 import libcst as cst
 from libcst.metadata import CodeRange
 
-from conclint import registry
+from conclint import fixes, registry
 from conclint.analysis import nesting
 from conclint.analysis.context import SCOPE_CLASSES, FileContext
 from conclint.analysis.nesting import (
@@ -31,7 +31,7 @@ from conclint.analysis.nesting import (
     parse_python,
     screen,
 )
-from conclint.analysis.project import ModuleFacts, ProjectIndex, facts_of, index_blocking
+from conclint.analysis.project import ModuleFacts, ProjectIndex, facts_of
 from conclint.analysis.walk import Walker
 from conclint.config import Settings, per_file_ignored
 from conclint.diagnostics import (
@@ -121,7 +121,7 @@ def bounded_facts(source: str, path: str, settings: Settings) -> ModuleFacts:
         with _time_guard(settings.file_timeout) as budget, paused_cyclic_gc():
             if 2 * len(source) >= _SMALL and not nesting.too_large(source):
                 budget.afford(screen(source).tokens, "python")
-            return facts_of(source, path, index_blocking(settings.catalog()))
+            return facts_of(source, path, settings.catalog())
     except (_OutOfTime, _Refused, MemoryError):
         return ModuleFacts(transient=True)
 
@@ -163,9 +163,10 @@ def _lint_source(
     except Exception as error:
         message = f"internal error, please report: {type(error).__name__}: {error}"
         return failure(path, UNREADABLE, message)
-    diagnostics = [
-        _diagnostic(path, finding, positions[finding.node], parsed) for finding in findings
-    ]
+    # Fixes are placed in the text LibCST parsed; a rewritten layout gets none.
+    fixed = parsed.source == source and any(finding.fix for finding in findings)
+    lines = source_lines(source) if fixed else None
+    diagnostics = [_diagnostic(path, finding, positions, parsed, lines) for finding in findings]
     return _finish(path, source, diagnostics, apply_suppressions)
 
 
@@ -422,18 +423,29 @@ def _run_rules(
     project: ProjectIndex,
 ) -> tuple[list[Finding], dict[cst.CSTNode, CodeRange] | None]:
     """The rules' findings, with the positions of their nodes when there are any."""
-    context = FileContext(path, module, settings, project)
+    context = FileContext(path, module, settings, project, source=source)
     instances = [rule_class(context) for rule_class in selected]
     around = dict.fromkeys(SCOPE_CLASSES, (context.enter, context.leave))
     Walker(instances, around).walk(module)
     findings = [finding for instance in instances for finding in instance.findings]
-    positions = context.positions_of([f.node for f in findings], source) if findings else None
+    nodes = [f.node for f in findings] + [n for f in findings if f.fix for n in f.fix.nodes()]
+    positions = context.positions_of(nodes, source) if findings else None
     context.forget()
     return findings, positions
 
 
-def _diagnostic(path: str, finding: Finding, where: CodeRange, parsed: Parsed) -> Diagnostic:
+def _diagnostic(
+    path: str,
+    finding: Finding,
+    positions: dict[cst.CSTNode, CodeRange],
+    parsed: Parsed,
+    lines: list[str] | None,
+) -> Diagnostic:
+    where = positions[finding.node]
     start, end = where.start, where.end
+    fix = None
+    if finding.fix is not None and lines is not None:
+        fix = fixes.resolve(finding.fix, positions.__getitem__, lines)
     return Diagnostic(
         path,
         start.line,
@@ -444,6 +456,7 @@ def _diagnostic(path: str, finding: Finding, where: CodeRange, parsed: Parsed) -
         finding.name,
         finding.message,
         finding.severity,
+        fix,
     )
 
 

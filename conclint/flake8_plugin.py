@@ -11,6 +11,7 @@ from conclint import __version__
 from conclint.config import settings_from_cwd as settings
 
 if TYPE_CHECKING:
+    from conclint.config import Settings
     from conclint.diagnostics import FileResult
     from conclint.rules.base import Rule
 
@@ -52,8 +53,17 @@ class Plugin:
     def run(self) -> Iterator[Reported]:
         if not self.selected:
             return
+        from flake8.exceptions import ExecutionError
+
+        from conclint.config import ConfigError, settings_for_file
+
         try:
-            result = self._lint()
+            # The file's own settings: the nearest config above it, as the CLI resolves them.
+            own = settings_for_file(self.filename)
+        except ConfigError as error:  # a broken config stops the run, as at the start
+            raise ExecutionError(f"conclint: {error}") from None
+        try:
+            result = self._lint(own)
         except Exception as error:  # one file must never stop the flake8 run
             message = f"internal error, please report: {type(error).__name__}: {error}"
             yield 1, 0, f"CCL002 {message}", type(self)
@@ -61,17 +71,15 @@ class Plugin:
         for d in result.diagnostics:
             yield d.line, d.col, f"{d.code} {d.message}", type(self)
 
-    def _lint(self) -> FileResult:
+    def _lint(self, settings: Settings) -> FileResult:
         from dataclasses import replace
 
         from conclint.diagnostics import is_suppressed, parse_suppressions
         from conclint.engine import lint_source
 
         # flake8 applies noqa comments itself (so --disable-noqa and flake8-noqa work).
-        source, rules = "".join(self.lines), _rules(self.selected)
-        result = lint_source(
-            source, self.filename, settings(), rules=rules, apply_suppressions=False
-        )
+        source, rules = "".join(self.lines), _rules(self.selected, settings)
+        result = lint_source(source, self.filename, settings, rules=rules, apply_suppressions=False)
         if result.failed or not result.diagnostics:
             return result
         # `# conclint: ignore[...]` is ours to apply; flake8 does not know it.
@@ -81,8 +89,8 @@ class Plugin:
 
 
 @cache
-def _rules(selected: frozenset[str]) -> tuple[type[Rule], ...]:
+def _rules(selected: frozenset[str], settings: Settings) -> tuple[type[Rule], ...]:
     """The rules both [tool.conclint] and flake8's selection enable."""
     from conclint.registry import enabled_rules
 
-    return tuple(rule for rule in enabled_rules(settings()) if rule.code in selected)
+    return tuple(rule for rule in enabled_rules(settings) if rule.code in selected)

@@ -10,12 +10,14 @@ from pylint.checkers import BaseRawFileChecker
 from pylint.interfaces import HIGH
 
 from conclint import registry
-from conclint.config import ConfigError
+from conclint.config import ConfigError, Settings, settings_for_file
 from conclint.config import settings_from_cwd as settings
 from conclint.diagnostics import Diagnostic, Severity
 from conclint.engine import DecodeError, decode_source, lint_source
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from astroid import nodes
     from pylint.lint import PyLinter
     from pylint.typing import MessageDefinitionTuple
@@ -32,10 +34,18 @@ MESSAGE_IDS: dict[str, str] = {
     "CCL104": "W5914",
     "CCL105": "W5915",
     "CCL106": "W5916",
+    "CCL107": "W5917",
+    "CCL108": "W5918",
+    "CCL109": "W5919",
     "CCL201": "W5921",
     "CCL202": "W5922",
     "CCL203": "W5923",
     "CCL204": "W5924",
+    "CCL205": "W5925",
+    "CCL206": "W5926",
+    "CCL207": "W5927",
+    "CCL208": "W5928",
+    "CCL209": "W5929",
     "CCL301": "W5931",
     "CCL302": "W5932",
     "CCL401": "W5941",
@@ -43,12 +53,14 @@ MESSAGE_IDS: dict[str, str] = {
     "CCL403": "W5943",
     "CCL404": "W5944",
     "CCL405": "W5945",
+    "CCL406": "W5946",
     "CCL501": "W5951",
     "CCL502": "W5952",
     "CCL601": "W5961",
     "CCL602": "W5962",
     "CCL603": "W5963",
     "CCL604": "W5964",
+    "CCL605": "W5965",
 }
 # A code missing above still gets an id (from 70 up, in code order) so that pylint shows
 # it, but such an id moves when codes are added: tests demand every code be pinned.
@@ -104,17 +116,15 @@ class ConclintChecker(BaseRawFileChecker):
     msgs = _messages()
 
     def open(self) -> None:
-        # The same settings as under flake8: [tool.conclint] upward from the cwd, read once.
-        try:
-            settings()
-        except ConfigError as error:
-            # A configuration error is a usage error: pylint's own exit status for that is 32.
-            print(f"conclint: {error}", file=sys.stderr)
-            sys.exit(32)
+        # The settings of files with no config of their own: [tool.conclint] upward from
+        # the cwd, read once; checked here so that a broken one stops pylint at once.
+        _settings_or_exit(settings)
 
     def process_module(self, node: nodes.Module) -> None:
         ids = message_ids()
         path = node.file or node.name
+        # Each file's own settings, as under flake8 and the CLI: its nearest config.
+        own = _settings_or_exit(lambda: settings_for_file(path))
         with node.stream() as stream:  # the stdin text under --from-stdin
             data = stream.read()
         try:
@@ -125,11 +135,11 @@ class ConclintChecker(BaseRawFileChecker):
         # Rules whose messages are disabled for the whole run are not run at all.
         rules = [
             rule
-            for rule in registry.enabled_rules(settings())
+            for rule in registry.enabled_rules(own)
             if rule.code in ids and self.linter.is_message_enabled(ids[rule.code][0])
         ]
         # pylint ignores noqa comments, so the CLI's suppression comments are applied here.
-        for diagnostic in lint_source(source, path, settings(), rules=rules).diagnostics:
+        for diagnostic in lint_source(source, path, own, rules=rules).diagnostics:
             self._emit(diagnostic)
 
     def _emit(self, d: Diagnostic) -> None:
@@ -145,6 +155,15 @@ class ConclintChecker(BaseRawFileChecker):
             args=(d.message,),
             confidence=HIGH,
         )
+
+
+def _settings_or_exit(load: Callable[[], Settings]) -> Settings:
+    try:
+        return load()
+    except ConfigError as error:
+        # A configuration error is a usage error: pylint's own exit status for that is 32.
+        print(f"conclint: {error}", file=sys.stderr)
+        sys.exit(32)
 
 
 def register(linter: PyLinter) -> None:

@@ -91,8 +91,9 @@ async def read(path):
 
     return handle.read()
 """
-    # `opened(path)` is CCL604's; `f.read()` runs in another coroutine than the `open`.
-    assert lines(source) == [6, 9]
+    # `opened(path)` is CCL604's; `f.read()` runs in another coroutine than the `open`;
+    # `handle.read()` reads a file that the project model knows `opened` returns.
+    assert lines(source) == [6, 9, 11]
 
 
 @pytest.mark.parametrize(

@@ -46,6 +46,14 @@ USES: dict[str, set[tuple[str, str, str]]] = {
     "CCL102": {("Functions", "role", "coroutine"), ("Methods", "role", "coroutine")},
     "CCL103": {("Kinds", "trait", "thread"), ("Functions", "role", "cancel-settles")},
     "CCL104": {("Kinds", "trait", "executor"), ("Methods", "role", "shutdown")},
+    "CCL107": {("Functions", "role", "group-first")},
+    "CCL108": {
+        ("Functions", "role", "startable"),
+        ("Kinds", "a method of role", "waits-started"),
+        ("Kinds", "a method of role", "started"),
+        ("Functions", "role", "generator-context"),
+    },
+    "CCL109": {("Kinds", "a method of role", "started")},
     "CCL203": {("Names", "role", "cancellation"), ("Kinds", "trait", "cancellation-class")},
     "CCL301": {("Methods", "role", "close"), ("Functions", "role", "closes-fd")},
     "CCL302": {("Methods", "role", "send"), ("Methods", "role", "close")},
@@ -54,6 +62,7 @@ USES: dict[str, set[tuple[str, str, str]]] = {
     "CCL403": {("Kinds", "trait", "lock")},
     "CCL404": {("Kinds", "trait", "condition")},
     "CCL405": {("Kinds", "trait", "release-unbounded")},
+    "CCL406": {("Kinds", "trait", "lock"), ("Kinds", "trait", "wraps-lock")},
     "CCL501": {("Methods", "role", "fill"), ("Methods", "role", "take")},
     "CCL502": {
         ("Functions", "role", "spawn"),
@@ -64,6 +73,7 @@ USES: dict[str, set[tuple[str, str, str]]] = {
     "CCL601": {("Functions", "role", "blocking"), ("Methods", "role", "blocking")},
     "CCL603": {("Kinds", "trait", "thread-lock")},
     "CCL604": {("Functions", "role", "blocking"), ("Methods", "role", "blocking")},
+    "CCL605": {("Functions", "role", "paces"), ("Kinds", "trait", "event")},
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterable, Iterator
@@ -19,7 +20,7 @@ from conclint.engine import lint_file
 from conclint.flake8_plugin import Plugin
 from conclint.pylint_plugin import MESSAGE_IDS, ConclintChecker, message_ids
 from conclint.runner import lint_paths
-from tests.conftest import fixture_files
+from tests.conftest import FIXTURES
 
 # Preview on, and a rule option set, so the tools must read [tool.conclint] themselves.
 CONFIG = '[tool.conclint]\npreview = true\nextra-spawners = ["app.tasks.spawn"]\n'
@@ -50,11 +51,17 @@ def _run(
 
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A project directory holding only a conclint config; fixtures are passed by absolute path."""
+    """A project holding a conclint config and a copy of the fixtures: every front end
+    takes a file's settings from the nearest config above it."""
     path = tmp_path_factory.mktemp("project")
     (path / ".git").mkdir()  # the config search stops here, whatever lies above
     (path / "pyproject.toml").write_text(CONFIG, encoding="utf-8")
+    shutil.copytree(FIXTURES, path / "fixtures")
     return path
+
+
+def _fixtures(workdir: Path) -> list[Path]:
+    return sorted((workdir / "fixtures").rglob("*.py"))
 
 
 def _findings(results: Iterable[FileResult]) -> dict[str, Found]:
@@ -70,17 +77,17 @@ def settings(workdir: Path) -> Settings:
 
 
 @pytest.fixture(scope="module")
-def engine_findings(settings: Settings) -> dict[str, Found]:
+def engine_findings(workdir: Path, settings: Settings) -> dict[str, Found]:
     """One file at a time, as flake8 and pylint hand files to the plugins."""
-    found = _findings(lint_file(str(path), settings) for path in fixture_files())
+    found = _findings(lint_file(str(path), settings) for path in _fixtures(workdir))
     assert any(found.values()), "the fixtures produced no findings at all"
     return found
 
 
 @pytest.fixture(scope="module")
-def project_findings(settings: Settings) -> dict[str, Found]:
+def project_findings(workdir: Path, settings: Settings) -> dict[str, Found]:
     """All files at once, as the CLI lints them (project mode: imported coroutines are known)."""
-    return _findings(lint_paths([str(path) for path in fixture_files()], settings, jobs=1))
+    return _findings(lint_paths([str(path) for path in _fixtures(workdir)], settings, jobs=1))
 
 
 def _by_file(found: Found, files: dict[str, Found]) -> dict[str, Found]:
@@ -333,10 +340,18 @@ PINNED = {
     "CCL104": "W5914",
     "CCL105": "W5915",
     "CCL106": "W5916",
+    "CCL107": "W5917",
+    "CCL108": "W5918",
+    "CCL109": "W5919",
     "CCL201": "W5921",
     "CCL202": "W5922",
     "CCL203": "W5923",
     "CCL204": "W5924",
+    "CCL205": "W5925",
+    "CCL206": "W5926",
+    "CCL207": "W5927",
+    "CCL208": "W5928",
+    "CCL209": "W5929",
     "CCL301": "W5931",
     "CCL302": "W5932",
     "CCL401": "W5941",
@@ -344,12 +359,14 @@ PINNED = {
     "CCL403": "W5943",
     "CCL404": "W5944",
     "CCL405": "W5945",
+    "CCL406": "W5946",
     "CCL501": "W5951",
     "CCL502": "W5952",
     "CCL601": "W5961",
     "CCL602": "W5962",
     "CCL603": "W5963",
     "CCL604": "W5964",
+    "CCL605": "W5965",
 }
 
 

@@ -68,6 +68,9 @@ def test_prefilter_exact_on_fixtures_in_project_mode() -> None:
         # The names are all there, but no import leads to them.
         ("import logging\ndb = logging.getLogger('app')\ndb.ping()\n", False),
         ("from app import db\ndb.refresh()\n", False),
+        # A coroutine method and a name that gives an instance of its class.
+        ("from app import db\ndb.Cache().refresh()\n", True),
+        ("from other import db\ndb.Cache().refresh()\n", False),
         ("from app.db import Cache\nCache.ping()\n", False),
         ("from other.app import db\ndb.ping()\n", False),
         ("from ..app import db\ndb.ping()\n", False),  # it leaves the tree

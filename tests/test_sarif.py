@@ -19,7 +19,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conclint import registry
+from conclint import fingerprints, registry
 from conclint.config import Settings
 from conclint.diagnostics import FileResult, Severity
 from conclint.engine import lint_source
@@ -338,13 +338,13 @@ def test_fingerprint_tells_repeated_lines_and_edited_lines_apart() -> None:
 
 
 def test_fingerprint_depends_on_code_path_text_and_occurrence() -> None:
-    base = sarif.fingerprint("CCL101", "a.py", "x()", 0)
+    base = fingerprints.fingerprint("CCL101", "a.py", "x()", 0)
     assert len(base) == 16 and int(base, 16) >= 0
     variants = {
-        sarif.fingerprint("CCL102", "a.py", "x()", 0),
-        sarif.fingerprint("CCL101", "b.py", "x()", 0),
-        sarif.fingerprint("CCL101", "a.py", "y()", 0),
-        sarif.fingerprint("CCL101", "a.py", "x()", 1),
+        fingerprints.fingerprint("CCL102", "a.py", "x()", 0),
+        fingerprints.fingerprint("CCL101", "b.py", "x()", 0),
+        fingerprints.fingerprint("CCL101", "a.py", "y()", 0),
+        fingerprints.fingerprint("CCL101", "a.py", "x()", 1),
     }
     assert base not in variants and len(variants) == 4
 

@@ -19,19 +19,19 @@ and `with` targets of objects whose `__enter__` returns themselves.
 
 from __future__ import annotations
 
-import functools
 import itertools
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
 import libcst as cst
 
 from conclint.analysis import catalog
-from conclint.analysis.names import NameResolver
-from conclint.analysis.scopes import Binding, ScopeNode, iter_statements, scope_body
+from conclint.analysis.names import NameResolver, absolute_import
+from conclint.analysis.scopes import Binding, ScopeNode, identifier, iter_statements, scope_body
+from conclint.analysis.types import ProjectTypes
 from conclint.analysis.walk import children
-from conclint.catalog import Catalog
+from conclint.catalog import Catalog, typing_forms
 
 # An attribute's sources: (value or None, annotation or None, the chain to resolve them in,
 # the position inside a tuple target or None).
@@ -45,30 +45,45 @@ _NONE = "builtins.None"
 _MAX_DEPTH = 3
 
 
-@functools.cache
-def _typing_forms(known: Catalog) -> tuple[frozenset[str], frozenset[str]]:
-    """The annotations that mean their first argument (`Optional[X]`, `Final[X]`), and those
-    that mean one of their arguments (`Union[X, None]`). Once per catalog."""
-    return known.names_with("type-wrapper"), known.names_with("type-union")
-
-
 class Bindings:
-    def __init__(self, names: NameResolver, known: Catalog) -> None:
+    def __init__(
+        self,
+        names: NameResolver,
+        known: Catalog,
+        module: str | None = None,
+        model: Callable[[], ProjectTypes] | None = None,
+    ) -> None:
         self.names = names
+        # The module's absolute name, and the project model (made when first asked).
+        self.module = module
+        alone = ProjectTypes({}, {}, known)
+        self.model = model or (lambda: alone)
+        self.kinds = known.kinds
         # The catalog's own tables (the user's entries merged in): nothing is copied per file.
         self.constructors = known.constructors
         self.annotations = known.annotation_kinds
-        self.wrappers, self.unions = _typing_forms(known)
+        self.wrappers, self.unions = typing_forms(known)
         self._attributes: dict[int, dict[str, list[_AttributeSource]]] = {}
         # Where each statement of a scope sits, by id of the scope (built when asked).
         self._layouts: dict[int, dict[int, _Place]] = {}
         # The enclosing chain of every class entered so far (kept by FileContext).
         self.chains: dict[int, tuple[ScopeNode, ...]] = {}
 
-    def kind_of(
+    def kind_of(self, expr: cst.BaseExpression, chain: Sequence[ScopeNode]) -> str | None:
+        """The catalog kind of object `expr` evaluates to (`asyncio.Queue`), if known."""
+        found = self._type_of(expr, chain)
+        return found if found in self.kinds else None
+
+    def instance_of(self, expr: cst.BaseExpression, chain: Sequence[ScopeNode]) -> str | None:
+        """The project class (absolute name) of which `expr` is an instance, if known."""
+        found = self._type_of(expr, chain)
+        return found if found is not None and found not in self.kinds else None
+
+    def _type_of(
         self, expr: cst.BaseExpression, chain: Sequence[ScopeNode], _depth: int = 0
     ) -> str | None:
-        """The kind of object `expr` evaluates to, as far as the module shows."""
+        """A catalog kind or a project class: what `expr` evaluates to, as far as the
+        module and the project model show."""
         if _depth > _MAX_DEPTH:
             return None
         if isinstance(expr, cst.Name):
@@ -86,19 +101,89 @@ class Bindings:
                     kind = kinds[reaching]
                     return kind if kind != _NONE else None
             return agreed
-        if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name):
+        if isinstance(expr, cst.Attribute):
+            return self._member_type(expr, chain, _depth)
+        if isinstance(expr, cst.Call):
+            return self._call_type(expr, chain, _depth)
+        return None
+
+    def _member_type(
+        self, expr: cst.Attribute, chain: Sequence[ScopeNode], depth: int
+    ) -> str | None:
+        """`self.x` from the class and its project bases; `obj.x` for an instance of a
+        project class; `module.GLOBAL` of a project module."""
+        attribute = expr.attr.value
+        if isinstance(expr.value, cst.Name):
             owner = self.class_of_receiver(expr.value, chain)
             if owner is not None:
-                return self.attribute_kind(owner, expr.attr.value, _depth)
-        if isinstance(expr, cst.Call):
-            return self.constructors.get(self.names.resolve(_factory(expr), chain) or "")
+                if attribute in self._class_attributes(owner):
+                    return self._attribute_type(owner, attribute, depth)
+                qualified = self.class_name(owner)
+                return self.model().attribute_type(qualified, attribute) if qualified else None
+        receiver = self._type_of(expr.value, chain, depth + 1)
+        if receiver is not None and receiver not in self.kinds:
+            return self.model().attribute_type(receiver, attribute)
+        name = self.names.resolve(expr, chain)
+        return self.model().global_type(name) if name else None
+
+    def _call_type(self, call: cst.Call, chain: Sequence[ScopeNode], depth: int) -> str | None:
+        """What a call gives: a catalog constructor's kind, an instance of a project class,
+        or what a project function or method returns."""
+        func = _factory(call)
+        name = self.qualified(func, chain)
+        if name is not None:
+            return self.constructors.get(name) or self.model().call_type(name)
+        if isinstance(func, cst.Attribute):
+            receiver = self._receiver_class(func.value, chain, depth)
+            if receiver is not None:
+                return self.model().call_type(f"{receiver}.{func.attr.value}")
         return None
+
+    def _receiver_class(
+        self, receiver: cst.BaseExpression, chain: Sequence[ScopeNode], depth: int
+    ) -> str | None:
+        """The project class of `self`/`cls` or of an instance, by absolute name."""
+        if isinstance(receiver, cst.Name):
+            owner = self.class_of_receiver(receiver, chain)
+            if owner is not None:
+                return self.class_name(owner)
+        found = self._type_of(receiver, chain, depth + 1)
+        return found if found is not None and found not in self.kinds else None
+
+    def qualified(self, expr: cst.BaseExpression, chain: Sequence[ScopeNode]) -> str | None:
+        """The absolute name `expr` spells: an import (as `names.resolve`), or a class or
+        function the module defines at its top level (`app.client.Client`)."""
+        resolved = self.names.resolve(expr, chain)
+        if resolved is not None or self.module is None:
+            return resolved
+        if isinstance(expr, cst.Attribute):
+            base = self.qualified(expr.value, chain)
+            return f"{base}.{expr.attr.value}" if base else None
+        if not isinstance(expr, cst.Name):
+            return None
+        found = self.names.lookup(expr.value, chain)
+        if found is None or found[0] != 0:
+            return None
+        if all(binding.how in ("class", "def") for binding in found[1]):
+            return f"{self.module}.{identifier(expr.value)}"
+        return None
+
+    def class_name(self, owner: cst.ClassDef) -> str | None:
+        """The absolute name of a class the module defines at its top level."""
+        chain = self._chain_of_class(owner)
+        if self.module is None or len(chain) != 2:
+            return None
+        return f"{self.module}.{identifier(owner.name.value)}"
 
     def _binding_kind(self, binding: Binding, chain: Sequence[ScopeNode], depth: int) -> str | None:
         if binding.annotation is not None:
-            annotated = self.annotation_kind(binding.annotation, chain)
+            annotated = self._annotation_type(binding.annotation, chain)
             if annotated is not None:
                 return annotated
+        if binding.how == "import" and binding.imported:
+            # `from app.state import QUEUE`: a global of another module of the project.
+            imported = absolute_import(binding.imported, self.names.package)
+            return self.model().global_type(imported) if imported else None
         value = binding.value
         if value is None or binding.how not in ("assign", "with"):
             return None
@@ -106,7 +191,7 @@ class Bindings:
             return self._unpacked_kind(value, binding.index, chain, depth, binding.node)
         if isinstance(value, cst.Name) and value.value == "None":
             return _NONE
-        kind = self.kind_of(value, chain, depth + 1)
+        kind = self._type_of(value, chain, depth + 1)
         if binding.how == "with" and kind in catalog.ENTER_RETURNS_OTHER:
             return None  # `with lock as held:` binds what `__enter__` returns (True)
         return kind
@@ -124,7 +209,7 @@ class Bindings:
         factory of tuples returns."""
         element = _element(value, index, statement)
         if element is not None:
-            return self.kind_of(element, chain, depth + 1)
+            return self._type_of(element, chain, depth + 1)
         if isinstance(value, cst.Await):
             value = value.expression
         if not isinstance(value, cst.Call):
@@ -133,6 +218,13 @@ class Bindings:
         return kinds[index] if kinds and index < len(kinds) else None
 
     def annotation_kind(
+        self, annotation: cst.BaseExpression, chain: Sequence[ScopeNode]
+    ) -> str | None:
+        """The catalog kind an annotation names (`Optional[asyncio.Queue[int]]`), if any."""
+        found = self._annotation_type(annotation, chain)
+        return found if found in self.kinds else None
+
+    def _annotation_type(
         self, annotation: cst.BaseExpression, chain: Sequence[ScopeNode]
     ) -> str | None:
         if isinstance(annotation, cst.SimpleString):
@@ -148,13 +240,16 @@ class Bindings:
                 ]
                 if outer in self.unions:
                     return self._union_kind(elements, chain)
-                return self.annotation_kind(elements[0], chain) if elements else None
+                return self._annotation_type(elements[0], chain) if elements else None
             annotation = annotation.value
         if isinstance(annotation, cst.BinaryOperation) and isinstance(
             annotation.operator, cst.BitOr
         ):
             return self._union_kind([annotation.left, annotation.right], chain)
-        return self.annotations.get(self.names.resolve(annotation, chain) or "")
+        name = self.qualified(annotation, chain)
+        if name is None:
+            return None
+        return self.annotations.get(name) or self.model().annotation_type(name)
 
     def _union_kind(
         self, members: Sequence[cst.BaseExpression], chain: Sequence[ScopeNode]
@@ -165,7 +260,7 @@ class Bindings:
         for member in members:
             if isinstance(member, cst.Name) and member.value == "None":
                 continue
-            kind = self.annotation_kind(member, chain)
+            kind = self._annotation_type(member, chain)
             if kind is None:
                 return None
             kinds.add(kind)
@@ -190,18 +285,18 @@ class Bindings:
             return None
         return owner
 
-    def attribute_kind(self, owner: cst.ClassDef, attribute: str, depth: int = 0) -> str | None:
+    def _attribute_type(self, owner: cst.ClassDef, attribute: str, depth: int = 0) -> str | None:
         sources = self._class_attributes(owner).get(attribute, [])
         kinds = []
         for value, annotation, chain, index in sources:
-            kind = self.annotation_kind(annotation, chain) if annotation is not None else None
+            kind = self._annotation_type(annotation, chain) if annotation is not None else None
             if kind is None and isinstance(value, cst.Name) and value.value == "None":
                 kind = _NONE
             elif kind is None and value is not None:
                 if index is not None:
                     kind = self._unpacked_kind(value, index, chain, depth)
                 else:
-                    kind = self.kind_of(value, chain, depth + 1)
+                    kind = self._type_of(value, chain, depth + 1)
             kinds.append(kind)
         return self._agree(kinds)
 

@@ -10,6 +10,8 @@ from conclint.catalog import Catalog, load, top_modules
 from conclint.catalog.schema import Argument, Handoff, Kind, Method
 
 _CATALOG = load()
+# The catalog as shipped, for callers with no settings (tests, the index of a lone file).
+SHIPPED = _CATALOG
 T = TypeVar("T")
 
 
@@ -307,6 +309,7 @@ LIMITER_KINDS = _CATALOG.kinds_with("limiter")
 WAITING_CALLS = _CATALOG.functions_with("waits")
 # Calls whose result runs out: `async for` over it is no endless loop.
 FINITE_ITERATIONS = _CATALOG.functions_with("finite-iteration")
+COUNTING_CALLS = _CATALOG.functions_with("counts")
 PACING_CALLS = _CATALOG.functions_with("paces")
 BLOCKING_PUT_KINDS = _CATALOG.kinds_with("put-waits-when-full")
 # Kind -> its fills that wait for room once it is bounded (`put`, not `put_nowait`).
@@ -344,6 +347,7 @@ PENDING_WAITS: dict[str, tuple[Argument | None, Argument | None]] = {
     for name, entry in _CATALOG.functions.items()
     if "leaves-pending" in entry.roles
 }
+AS_DONE_ITERATORS = _CATALOG.functions_with("yields-as-done")
 
 # CCL301/302 double-close, use-after-close -----------------------------------------------
 
@@ -392,3 +396,57 @@ def awaited(kind: str | None, method: str) -> str:
 TIMEOUTS = _by_method(lambda method: method.timeout)
 # `with x as y:` binds something else than `x` for these (a lock's `__enter__` gives True).
 ENTER_RETURNS_OTHER = LOCK_KINDS
+
+# CCL107-109, CCL406, CCL605 -------------------------------------------------------------
+
+# Thread-like classes whose first parameter is a reserved `group`; their callable's place.
+GROUP_FIRST = {
+    name: HANDOFF_FUNCTIONS[name]
+    for name in _CATALOG.functions_with("group-first")
+    if name in HANDOFF_FUNCTIONS
+}
+# Kind -> its method that starts a task and waits for it to report it has started
+# (`nursery.start`), and the keyword it passes the task's status under (`task_status`).
+START_WAITING_METHODS = _CATALOG.methods_by_kind("waits-started")
+STATUS_KEYWORDS = {
+    kind: method.status_keyword
+    for kind, methods in START_WAITING_METHODS.items()
+    for name in methods
+    if (method := _CATALOG.kinds[kind].methods[name]).status_keyword
+}
+# Kind -> its methods that start a task without waiting for it (`nursery.start_soon`).
+START_SOON_METHODS = {
+    kind: _CATALOG.methods_with("spawn", kind) - methods
+    for kind, methods in START_WAITING_METHODS.items()
+}
+# Functions of the libraries that take a task status (`trio.serve_tcp`).
+STARTABLE_FUNCTIONS = _CATALOG.functions_with("startable")
+# Kind -> the method of a task status that reports the start (`task_status.started`).
+STARTED_METHODS = _CATALOG.methods_by_kind("started")
+GENERATOR_CONTEXTS = _CATALOG.functions_with("generator-context")
+# Lock classes (not factories, which may hand back a shared lock) -> their kind.
+LOCK_CLASSES = {name: kind for kind in LOCK_KINDS for name in _CATALOG.kinds[kind].classes}
+WRAPPING_LOCK_KINDS = _CATALOG.kinds_with("wraps-lock")
+# Sleeps that are awaited (`asyncio.sleep`, `trio.sleep_until`).
+ASYNC_SLEEPS = PACING_CALLS & ASYNCIO_COROUTINES
+
+# CCL205-209: timeouts, cancel scopes and task groups ----------------------------------
+
+CANCEL_SCOPE_KINDS = _CATALOG.kinds_with("cancel-scope")
+TASK_GROUP_KINDS = _CATALOG.kinds_with("task-group")
+# Kind -> its methods that start a task in it (`nursery.start_soon`).
+TASK_GROUP_SPAWNS = {kind: _CATALOG.methods_with("spawn", kind) for kind in TASK_GROUP_KINDS}
+# Kind -> the keyword and attribute that shield it (`CancelScope(shield=True)`).
+SHIELD_FLAGS = _by_kind(lambda kind: kind.shield)
+# Libraries whose scopes can be shielded cancel level-triggered: once a scope is cancelled,
+# every checkpoint inside it raises again, so an await in cleanup fails at once.
+LEVEL_CANCELLATION_MODULES = kind_modules(SHIELD_FLAGS)
+# The others deliver a cancellation once (asyncio): an await in cleanup then runs.
+EDGE_CANCELLATION_MODULES = (
+    top_modules(CANCELLATION_EXCEPTIONS) & _CATALOG.concurrency_modules
+) - LEVEL_CANCELLATION_MODULES
+RELATIVE_DEADLINES = _CATALOG.functions_with("relative-deadline")
+RELATIVE_DEADLINE_MODULES = top_modules(RELATIVE_DEADLINES)
+GENERATOR_MANAGERS = _CATALOG.functions_with("manages-generator")
+SAFE_IN_CLEANUP_CALLS = _CATALOG.functions_with("safe-in-cleanup")
+SAFE_IN_CLEANUP_METHODS = _CATALOG.any_receiver_with("safe-in-cleanup")

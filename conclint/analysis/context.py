@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
@@ -13,8 +14,9 @@ from conclint.analysis import catalog as views
 from conclint.analysis.bindings import Bindings
 from conclint.analysis.names import NameResolver
 from conclint.analysis.positions import Positions, positions_of
-from conclint.analysis.project import ProjectIndex, module_name, package_of
+from conclint.analysis.project import ProjectIndex, facts_of, module_name, package_of
 from conclint.analysis.scopes import ScopeNode
+from conclint.analysis.types import ProjectTypes
 from conclint.catalog import Catalog
 from conclint.config import Settings
 
@@ -38,6 +40,8 @@ class FileContext:
     # What the other linted modules define (project mode); empty for a lone file.
     project: ProjectIndex = field(default_factory=ProjectIndex)
     chain: list[ScopeNode] = field(default_factory=list)
+    # The text parsed: the index pass's facts of it, where the project has none.
+    source: str = ""
     # What conclint knows under these settings: the shipped catalog and the user's entries.
     catalog: Catalog = field(init=False)
     names: NameResolver = field(init=False)
@@ -45,6 +49,7 @@ class FileContext:
     module_name: str | None = field(init=False)
 
     _memos: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
+    _model: Callable[[], ProjectTypes] = field(init=False, repr=False)
 
     def memo(self, analysis: str, make: Callable[[], T]) -> T:
         """Per-file results of a shared analysis, made once and used by every rule that asks."""
@@ -64,7 +69,10 @@ class FileContext:
         self.names = NameResolver(package_of(self.path, self.module_name))
         self.chain = [self.module]
         self.catalog = self.settings.catalog()
-        self.bindings = Bindings(self.names, self.catalog)
+        self._model = _model_of(
+            self.project, self.module_name, self.source, self.path, self.catalog
+        )
+        self.bindings = Bindings(self.names, self.catalog, self.module_name, self._model)
 
     def enter(self, node: cst.CSTNode) -> None:
         if isinstance(node, cst.ClassDef):
@@ -73,6 +81,10 @@ class FileContext:
 
     def leave(self, node: cst.CSTNode) -> None:
         self.chain.pop()
+
+    def model(self) -> ProjectTypes:
+        """The project model: what the project's classes, functions and globals are."""
+        return self._model()
 
     # Questions rules ask -------------------------------------------------
 
@@ -139,3 +151,19 @@ class FileContext:
                 assert isinstance(owner, cst.ClassDef)
                 return owner
         return None
+
+
+def _model_of(
+    project: ProjectIndex, module: str | None, source: str, path: str, known: Catalog
+) -> Callable[[], ProjectTypes]:
+    """The project model, made when first asked. A file linted on its own (or one the
+    index pass did not see) knows its own module. Holds nothing of the syntax tree."""
+
+    @functools.cache
+    def model() -> ProjectTypes:
+        index = project
+        if module is not None and module not in project.declared and source:
+            index = project.with_module(module, facts_of(source, path, known))
+        return index.types(known)
+
+    return model

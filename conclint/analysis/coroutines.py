@@ -49,6 +49,9 @@ class CoroutineFunctions:
             if kind is not None:
                 known = func.attr.value in self.context.catalog.methods_with("coroutine", kind)
                 return f"{kind}.{func.attr.value}" if known else None
+            instance = self.context.bindings.instance_of(func.value, chain)
+            if instance is not None:
+                return self._project_method(instance, identifier(func.attr.value))
         qualified = self.context.qualname(func)
         if qualified in self.context.catalog.functions_with("coroutine") or (
             qualified is not None and qualified in self.external
@@ -61,11 +64,24 @@ class CoroutineFunctions:
     ) -> str | None:
         """`Class.method` when the class defines it with `async def` and nothing replaces it."""
         bindings = self.context.names.table(owner).bindings.get(method)
-        if not bindings or not _all_defs(bindings):
+        if not bindings:
+            # Not the class's own: a project base class's, as the project model knows it.
+            qualified = self.context.bindings.class_name(owner)
+            return self._project_method(qualified, method) if qualified else None
+        if not _all_defs(bindings):
             return None
         if method in self.context.bindings.assigned_attributes(owner):
             return None  # `self.method = ...` somewhere in the class
         return f"{owner.name.value}.{method}" if self._all_coroutines(bindings, chain) else None
+
+    def _project_method(self, owner: str, method: str) -> str | None:
+        """`Class.method` when the project model shows that calling `method` on an instance
+        of `owner` runs a coroutine function (as its type says: a subclass that overrides
+        it with a plain function breaks that promise, as type checkers report)."""
+        found = self.context.model().method(owner, method)
+        if found is None or not found[1].coroutine:
+            return None
+        return f"{found[0].rpartition('.')[2]}.{method}"
 
     def _class_of(
         self, receiver: cst.Name, chain: Sequence[ScopeNode]

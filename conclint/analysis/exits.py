@@ -6,7 +6,15 @@
 is what "this handler always re-raises" needs. The walk visits statements
 only, never expressions, and does not enter nested functions or classes.
 Callers may say which calls never return and which `if` tests they can
-decide (True/False/None for unknown), so that impossible branches are skipped.
+decide (True/False/None for unknown), so that impossible branches are skipped,
+and which `for` iterables surely have an item (the body then runs at least once).
+
+A handler's body may also end by raising something other than what it caught:
+given `reraises`, a `raise` it does not accept is the exit `"raise-other"`, unless
+an enclosing `try` of the block may catch it, or it re-raises what a nested handler
+caught (`except OSError: raise`: that propagates a failure of the code in the
+handler, as if there were no nested `try`). With `yields`, a `yield` statement is
+the exit `"yield"`: control leaves the block there and may come back.
 """
 
 from __future__ import annotations
@@ -23,6 +31,8 @@ FALLTHROUGH = "fallthrough"
 RETURN = "return"
 BREAK = "break"
 CONTINUE = "continue"
+RAISE_OTHER = "raise-other"
+YIELD = "yield"
 
 Exits = frozenset[str]
 Statements = Sequence[cst.BaseStatement | cst.BaseSmallStatement]
@@ -30,16 +40,30 @@ Statements = Sequence[cst.BaseStatement | cst.BaseSmallStatement]
 NoReturn = Callable[[cst.Call], bool]
 # The value of an `if` test where the caller knows it, else None.
 Decide = Callable[[cst.BaseExpression], bool | None]
+# Says whether a `raise` statement raises again what the block handles (`raise`, `raise exc`).
+Reraises = Callable[[cst.Raise], bool]
+# Says whether a `for` loop's iterable surely has an item.
+HasItems = Callable[[cst.BaseExpression], bool]
 
 _NOTHING: Exits = frozenset()
 _FALLS: Exits = frozenset({FALLTHROUGH})
+_RAISES_OTHER: Exits = frozenset({RAISE_OTHER})
+_YIELDS: Exits = frozenset({YIELD, FALLTHROUGH})
+# Exits that end a loop's iteration without leaving the scope.
+_LOOP_EXITS = frozenset({FALLTHROUGH, BREAK, CONTINUE})
 
 
 def completions(
-    body: Statements, no_return: NoReturn | None = None, decide: Decide | None = None
+    body: Statements,
+    no_return: NoReturn | None = None,
+    decide: Decide | None = None,
+    *,
+    reraises: Reraises | None = None,
+    has_items: HasItems | None = None,
+    yields: bool = False,
 ) -> Exits:
-    """The normal exits of `body`; empty when every path through it raises."""
-    return _Walker(no_return, decide).block(body)
+    """The normal exits of `body`; empty when every path through it raises (what it handles)."""
+    return _Walker(no_return, decide, reraises, has_items, yields).block(body)
 
 
 def always_raises(body: Statements, no_return: NoReturn | None = None) -> bool:
@@ -61,6 +85,44 @@ def never_returns(call: cst.Call, context: FileContext) -> bool:
     return always_raises(scope_body(function))
 
 
+def has_items(iterable: cst.BaseExpression, context: FileContext) -> bool:
+    """The iterable surely gives an item: a display or string literal that is not empty
+    (`[1, 2]`, `(*(), *(1,))`, `{**{}, **{1: 2}}`, `"ab"`), or a counting call of the
+    catalog (`range(3)`) whose literal bounds count at least one number."""
+    if isinstance(iterable, cst.List | cst.Tuple | cst.Set):
+        return any(
+            not isinstance(element, cst.StarredElement) or has_items(element.value, context)
+            for element in iterable.elements
+        )
+    if isinstance(iterable, cst.Dict):
+        return any(
+            isinstance(element, cst.DictElement) or has_items(element.value, context)
+            for element in iterable.elements
+        )
+    if isinstance(iterable, cst.SimpleString | cst.ConcatenatedString):
+        value = iterable.evaluated_value
+        return value is not None and len(value) > 0
+    if not isinstance(iterable, cst.Call) or not iterable.args:
+        return False
+    bounds = [_integer(arg.value) for arg in iterable.args if arg.keyword is None and not arg.star]
+    numbers = [number for number in bounds if number is not None]
+    if len(numbers) != len(iterable.args) or len(numbers) > 3 or numbers[2:] == [0]:
+        return False
+    return context.qualname(iterable.func) in catalog.COUNTING_CALLS and bool(range(*numbers))
+
+
+def _integer(expr: cst.BaseExpression) -> int | None:
+    """The value of an integer literal, negative ones included."""
+    negative = isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Minus)
+    if negative:
+        assert isinstance(expr, cst.UnaryOperation)
+        expr = expr.expression
+    if not isinstance(expr, cst.Integer):
+        return None
+    value = expr.evaluated_value
+    return -value if negative else value
+
+
 def _local_function(func: cst.BaseExpression, context: FileContext) -> cst.FunctionDef | None:
     """The `def` a plain name or a `self.method` denotes in this module, if just one."""
     if isinstance(func, cst.Name):
@@ -80,9 +142,24 @@ def _local_function(func: cst.BaseExpression, context: FileContext) -> cst.Funct
 
 
 class _Walker:
-    def __init__(self, no_return: NoReturn | None, decide: Decide | None) -> None:
+    def __init__(
+        self,
+        no_return: NoReturn | None,
+        decide: Decide | None,
+        reraises: Reraises | None,
+        has_items: HasItems | None,
+        yields: bool,
+    ) -> None:
         self.no_return = no_return
         self.decide = decide
+        self.reraises = reraises
+        self.has_items = has_items
+        self.yields = yields
+        # How many `try` bodies with handlers enclose the statement: what it raises may be
+        # caught there.
+        self.guarded = 0
+        # The names of the nested handlers being walked (None for `except X:` without one).
+        self.handling: list[str | None] = []
 
     def block(self, body: Statements) -> Exits:
         found: set[str] = set()
@@ -101,7 +178,9 @@ class _Walker:
         if isinstance(node, cst.SimpleStatementLine):
             return self.block(node.body)
         if isinstance(node, cst.Raise):
-            return _NOTHING
+            return self._raise(node)
+        if self.yields and _is_yield(node):
+            return _YIELDS
         if isinstance(node, cst.Return):
             return frozenset({RETURN})
         if isinstance(node, cst.Break):
@@ -118,7 +197,8 @@ class _Walker:
         if isinstance(node, cst.While):
             return self._loop(node.body, node.orelse, endless=_is_true(node.test))
         if isinstance(node, cst.For):
-            return self._loop(node.body, node.orelse, endless=False)
+            once = self.has_items is not None and self.has_items(node.iter)
+            return self._loop(node.body, node.orelse, endless=False, runs=once)
         if isinstance(node, cst.With):
             return self.suite(node.body)
         if isinstance(node, cst.Try | cst.TryStar):
@@ -134,24 +214,45 @@ class _Walker:
             return self.statement(orelse)
         return self.suite(orelse.body)
 
-    def _loop(self, body: cst.BaseSuite, orelse: cst.Else | None, *, endless: bool) -> Exits:
+    def _loop(
+        self, body: cst.BaseSuite, orelse: cst.Else | None, *, endless: bool, runs: bool = False
+    ) -> Exits:
+        """`runs`: the body surely runs once, so the loop ends by its condition only if an
+        iteration can end normally."""
         inner = self.suite(body)
-        exits = {RETURN} & inner
+        exits = set(inner - _LOOP_EXITS)
         if BREAK in inner:
             exits.add(FALLTHROUGH)
         # A loop that may stop by its condition (or runs zero times) reaches `else`.
-        if not endless:
+        repeats = FALLTHROUGH in inner or CONTINUE in inner
+        if not endless and (repeats or not runs):
             exits |= self.suite(orelse.body) if orelse is not None else _FALLS
         return frozenset(exits)
 
+    def _raise(self, node: cst.Raise) -> Exits:
+        if self.reraises is None or self.guarded:
+            return _NOTHING
+        if self.handling:
+            # `raise` or `raise err` in a nested `except ... as err`: what the nested code
+            # raised goes on, as it would without that `try`.
+            raised = node.exc
+            if raised is None or (isinstance(raised, cst.Name) and raised.value in self.handling):
+                return _NOTHING
+        return _NOTHING if self.reraises(node) else _RAISES_OTHER
+
     def _try(self, node: cst.Try | cst.TryStar) -> Exits:
+        guarded = bool(node.handlers)
+        self.guarded += guarded
         body = self.suite(node.body)
+        self.guarded -= guarded
         exits = set(body - _FALLS)
         if FALLTHROUGH in body:
             exits |= self.suite(node.orelse.body) if node.orelse is not None else _FALLS
         # Any statement of the body may raise, so every handler is reachable.
         for handler in node.handlers:
+            self.handling.append(handler_name(handler))
             exits |= self.suite(handler.body)
+            self.handling.pop()
         if node.finalbody is None:
             return frozenset(exits)
         final = self.suite(node.finalbody.body)
@@ -176,6 +277,19 @@ class _Walker:
 
     def _never_returns(self, value: cst.BaseExpression) -> bool:
         return self.no_return is not None and isinstance(value, cst.Call) and self.no_return(value)
+
+
+def _is_yield(node: cst.BaseStatement | cst.BaseSmallStatement) -> bool:
+    """`yield x` or `value = yield x` as a statement."""
+    if isinstance(node, cst.Expr | cst.Assign | cst.AnnAssign | cst.AugAssign):
+        return isinstance(node.value, cst.Yield)
+    return False
+
+
+def handler_name(handler: cst.ExceptHandler | cst.ExceptStarHandler) -> str | None:
+    """`err` of `except OSError as err:`, else None."""
+    name = handler.name.name if handler.name is not None else None
+    return name.value if isinstance(name, cst.Name) else None
 
 
 def _is_true(test: cst.BaseExpression) -> bool:

@@ -7,6 +7,9 @@ stop.is_set():`, any `async for` (a stream, a socket, a queue consumer), and a
 `while True:`). A `for` over anything else is taken to be finite: that misses
 some bugs and never invents one.
 
+`idle_round(body)` finds a way round a loop body on which nothing happens but
+tests: `while True: if ready(): await go()` spins while `ready()` is false.
+
 `LoopVisits` is a mixin that keeps `self.loops` in step with one traversal,
 entering a loop when its body starts (its `for` iterable and `else` block are
 outside it), noting `break`/`return`/`raise` on the loops they leave, and
@@ -17,6 +20,7 @@ handing each finished loop to `loop_done`. `remember(node)` and
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -24,6 +28,7 @@ import libcst as cst
 
 from conclint.analysis import catalog
 from conclint.analysis.scopes import iter_statements, scope_body
+from conclint.analysis.walk import descendants
 
 if TYPE_CHECKING:
     from conclint.analysis.context import FileContext
@@ -36,6 +41,90 @@ else:
 
 Loop = cst.For | cst.While
 _IS_SET_NAMES = frozenset().union(*catalog.IS_SET_METHODS.values())
+Statements = Sequence[cst.BaseStatement | cst.BaseSmallStatement]
+# The tests on a way through a block, each with the outcome that takes it.
+Tests = tuple[tuple[cst.BaseExpression, bool], ...]
+# How a way through a block ends: past its last statement, or at a `continue`.
+_END = "end"
+_CONTINUE = "continue"
+
+
+def idle_round(body: Statements) -> Tests | None:
+    """A way from the start of a loop body back to the loop's head (its end, or a
+    `continue`) on which nothing runs but tests of `if` and `while` statements that do not
+    await: the tests taken, with their outcomes. None when every way round does some work
+    or suspends (any other statement counts as work). A test that calls something is taken
+    to have done work when its value is true (`if self.step(): continue`), and to have
+    found nothing to do when it is false (`if queue.empty(): continue` is no way round)."""
+    found = _idle(body, ())
+    return found[1] if found is not None else None
+
+
+def _idle(block: Statements, tests: Tests) -> tuple[str, Tests] | None:
+    """An idle way through `block` from `tests` on: to its end, or to a `continue`."""
+    for index, statement in enumerate(block):
+        if isinstance(statement, cst.SimpleStatementLine):
+            found = _idle([*statement.body, *block[index + 1 :]], tests)
+            return found
+        if does_nothing(statement):
+            continue
+        if isinstance(statement, cst.Continue):
+            return _CONTINUE, tests
+        if isinstance(statement, cst.While) and statement.orelse is None:
+            if _suspends(statement.test) or not _idle_outcome(statement.test, False):
+                return None
+            tests = (*tests, (statement.test, False))  # it may run zero times
+            continue
+        if not isinstance(statement, cst.If) or _suspends(statement.test):
+            return None
+        rest = block[index + 1 :]
+        test = statement.test
+        taken = skipped = None
+        if _idle_outcome(test, True):
+            taken = _idle(statement.body.body, (*tests, (test, True)))
+        if _idle_outcome(test, False):
+            skipped = _idle_else(statement.orelse, (*tests, (test, False)))
+        for way in (taken, skipped):
+            if way is not None:
+                found = way if way[0] == _CONTINUE else _idle(rest, way[1])
+                if found is not None:
+                    return found
+        return None
+    return _END, tests
+
+
+def _idle_else(orelse: cst.If | cst.Else | None, tests: Tests) -> tuple[str, Tests] | None:
+    if orelse is None:
+        return _END, tests
+    if isinstance(orelse, cst.If):
+        return _idle([orelse], tests)
+    return _idle(orelse.body.body, tests)
+
+
+def does_nothing(statement: cst.BaseStatement | cst.BaseSmallStatement) -> bool:
+    """`pass`, `...`, a docstring."""
+    if isinstance(statement, cst.Pass):
+        return True
+    return isinstance(statement, cst.Expr) and isinstance(
+        statement.value, cst.Ellipsis | cst.SimpleString | cst.ConcatenatedString
+    )
+
+
+def _idle_outcome(test: cst.BaseExpression, outcome: bool) -> bool:
+    """Can this outcome of the test leave everything as it was? Not when a call in it gave
+    a true value, which says it found or did something."""
+    while isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        test, outcome = test.expression, not outcome
+    return not outcome or not any(isinstance(node, cst.Call) for node in _nodes(test))
+
+
+def _nodes(test: cst.BaseExpression) -> list[cst.CSTNode]:
+    return [test, *descendants(test, prune=lambda node: isinstance(node, cst.Lambda))]
+
+
+def _suspends(test: cst.BaseExpression) -> bool:
+    """The test awaits or yields (`if await ready():`)."""
+    return any(isinstance(node, cst.Await | cst.Yield) for node in _nodes(test))
 
 
 def is_forever(test: cst.BaseExpression) -> bool:

@@ -85,6 +85,9 @@ class NameResolver:
         self._tables: dict[int, ScopeTable] = {}
         # (binding scope, name, alias depth) -> what the name denotes there.
         self._denoted: dict[tuple[int, str, int], str | None] = {}
+        # (innermost scope, name) -> lookup's answer: rules ask the same few names again
+        # and again from one scope, and a scope's chain is the same every time.
+        self._found: dict[tuple[int, str], tuple[int, list[Binding]] | None] = {}
         # The package relative imports start from (None: relative imports stay unknown).
         self.package = package
 
@@ -101,7 +104,14 @@ class NameResolver:
         Returns the index in `chain` of the scope that binds it, or None when no
         scope does (a builtin, a star import or an undefined name).
         """
-        name = identifier(name)
+        if not chain:
+            return None
+        key = (id(chain[-1]), name)
+        if key not in self._found:
+            self._found[key] = self._lookup(identifier(name), chain)
+        return self._found[key]
+
+    def _lookup(self, name: str, chain: Sequence[ScopeNode]) -> tuple[int, list[Binding]] | None:
         innermost = len(chain) - 1
         for index in range(innermost, -1, -1):
             scope = chain[index]

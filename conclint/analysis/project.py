@@ -14,27 +14,28 @@ from __future__ import annotations
 import ast
 import builtins
 import hashlib
+import json
 import os
-from collections.abc import Callable, Collection, Iterable
-from dataclasses import dataclass, field
+import re
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
 from pathlib import Path
+from typing import Any
 
 from conclint.analysis import catalog
+from conclint.analysis.declared import Declarations, declarations, from_json, to_json, top_level
 from conclint.analysis.names import absolute_import, canonical
 from conclint.analysis.nesting import SyntaxProblem as SyntaxProblem  # cache.py's
 from conclint.analysis.nesting import parse_python, too_large
-from conclint.catalog import Catalog
+from conclint.analysis.types import ProjectTypes
+from conclint.catalog import Catalog, typing_forms
 
 _BUILTINS = frozenset(dir(builtins))
+_LINE_ENDS = re.compile(r"\r\n?|\n")
 # Calls whose arguments run on a worker thread, by last name (`ast` resolves no imports).
 _OFFLOADS = frozenset(
     name.rpartition(".")[2] for name in catalog.THREAD_OFFLOADS | catalog.THREAD_OFFLOAD_METHODS
-)
-
-# Decorators that keep a coroutine function one (last name part: `ast` has no import resolution).
-_KEEPING_DECORATORS = frozenset(
-    name.rpartition(".")[2] for name in catalog.COROUTINE_KEEPING_DECORATORS
 )
 
 
@@ -59,6 +60,40 @@ class ModuleFacts:
     # Out of time or memory: nothing is known of the file, not even Python's opinion.
     # Such facts are never cached, and their `syntax_error` is no opinion.
     transient: bool = False
+    # Its classes, functions and globals, for the project model (`types.py`), as JSON with
+    # sorted keys: what the cache keeps and the project's digest is made of, decoded only
+    # where the model asks about the module (a run of cached results asks about none).
+    declared_json: str = "{}"
+
+    @cached_property
+    def declared(self) -> Declarations:
+        try:
+            return from_json(json.loads(self.declared_json))
+        except (TypeError, KeyError, ValueError, RecursionError):
+            return Declarations()  # a damaged cache entry: nothing is known of the module
+
+    @classmethod
+    def of(cls, declared: Declarations, **fields: Any) -> ModuleFacts:
+        """Facts holding `declared`, already decoded."""
+        facts = cls(**fields, declared_json=json.dumps(to_json(declared), sort_keys=True))
+        facts.__dict__["declared"] = declared  # what `declared` would decode
+        return facts
+
+
+class _Declared(Mapping[str, Declarations]):
+    """Module -> its declarations, decoded when first asked."""
+
+    def __init__(self, facts: Mapping[str, ModuleFacts]) -> None:
+        self.facts = facts
+
+    def __getitem__(self, module: str) -> Declarations:
+        return self.facts[module].declared
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.facts)
+
+    def __len__(self) -> int:
+        return len(self.facts)
 
 
 @dataclass(frozen=True)
@@ -70,6 +105,25 @@ class ProjectIndex:
     digest: str = field(default="", compare=False)
     # Path -> syntax error (or None) of every file the index parsed.
     syntax: dict[str, SyntaxProblem | None] = field(default_factory=dict, compare=False)
+    # Module -> what it declares; re-exports of packages (`app.Client` -> `app.client.Client`).
+    declared: _Declared = field(default_factory=lambda: _Declared({}), compare=False)
+    aliases: dict[str, str] = field(default_factory=dict, compare=False)
+    # The resolved model, per catalog (made when first asked, in each process).
+    _types: dict[Catalog, ProjectTypes] = field(default_factory=dict, compare=False, repr=False)
+
+    def types(self, known: Catalog) -> ProjectTypes:
+        """What the project's calls, globals and attributes are, under `known`."""
+        found = self._types.get(known)
+        if found is None:
+            found = self._types[known] = ProjectTypes(self.declared, self.aliases, known)
+        return found
+
+    def with_module(self, module: str, facts: ModuleFacts) -> ProjectIndex:
+        """This index, knowing `module` too (a file linted on its own knows itself)."""
+        if module in self.declared:
+            return self
+        declared = _Declared({**self.declared.facts, module: facts})
+        return replace(self, declared=declared, _types={})
 
     @cached_property
     def _after_prefix(self) -> dict[str, set[tuple[str, ...]]]:
@@ -82,17 +136,79 @@ class ProjectIndex:
                 found.setdefault(".".join(parts[:cut]), set()).add(tuple(parts[cut:]))
         return found
 
+    @cached_property
+    def _coroutine_methods(self) -> dict[str, frozenset[str]]:
+        """Top-level package -> names of its classes' coroutine methods (`fetch` of
+        `app.Client`)."""
+        found: dict[str, set[str]] = {}
+        for module, declared in self.declared.items():
+            for facts in declared.classes.values():
+                for name, method in facts.methods.items():
+                    if method.coroutine:
+                        found.setdefault(module.partition(".")[0], set()).add(name)
+        return {package: frozenset(names) for package, names in found.items()}
+
+    @cached_property
+    def _instance_names(self) -> dict[str, frozenset[str]]:
+        """Top-level package -> last parts of its names that may give an instance of a
+        project class with coroutine methods: the classes and their subclasses, and the
+        functions, methods, properties, attributes and globals whose values lead to one
+        (over-approximated: any reference to such a name counts)."""
+        leads: set[str] = set()
+        values: dict[str, tuple[str, ...]] = {}  # name -> the names its value refers to
+        for module, declared in self.declared.items():
+            for local, function in declared.functions.items():
+                values[f"{module}.{local}"] = _targets(function.returns)
+            for local, refs in declared.globals.items():
+                values[f"{module}.{local}"] = _targets(refs)
+            for local, facts in declared.classes.items():
+                owner = f"{module}.{local}"
+                if any(method.coroutine for method in facts.methods.values()):
+                    leads.add(owner)
+                values[owner] = tuple(self.aliases.get(base, base) for base in facts.bases)
+                for name, method in facts.methods.items():
+                    values[f"{owner}.{name}"] = _targets(method.returns)
+                for name, refs in facts.attributes.items():
+                    values[f"{owner}.{name}"] = _targets(refs)
+        while True:
+            found = {name for name, targets in values.items() if not leads.isdisjoint(targets)}
+            if found <= leads:
+                break
+            leads |= found
+        by_package: dict[str, set[str]] = {}
+        for name in leads:
+            by_package.setdefault(name.partition(".")[0], set()).add(name.rpartition(".")[2])
+        return {package: frozenset(names) for package, names in by_package.items()}
+
+    @cached_property
+    def _packages(self) -> frozenset[str]:
+        return frozenset(module.partition(".")[0] for module in self.declared)
+
     def may_be_named(self, imported: Iterable[str], identifiers: Callable[[], set[str]]) -> bool:
         """The text pre-filter's question: can a file that imports these dotted names
         (canonical, absolute) and spells these identifiers name an indexed coroutine
         function? A name resolves only through an import (`from app import db` then
         `db.fetch`: `app.db` and `fetch`), so one must be its prefix and the rest of
-        its parts must be spelled. `identifiers` is asked only when a prefix matches."""
+        its parts must be spelled; or, for a method of a project class, the file spells
+        the method and a name that leads to an instance. `identifiers` is asked only when
+        the file imports from the project."""
+        imported = set(imported)
         rests = [self._after_prefix[name] for name in imported if name in self._after_prefix]
-        if not rests:
-            return False
+        packages = self._packages.intersection(name.partition(".")[0] for name in imported)
+        if not rests and not packages:
+            return False  # nothing of the project is imported
         spelled = identifiers()
-        return any(spelled.issuperset(rest) for found in rests for rest in found)
+        if any(spelled.issuperset(rest) for found in rests for rest in found):
+            return True
+        # An instance of a project class (`make_client().fetch()`, `self.client.fetch()`):
+        # the file spells a coroutine method of an imported package and a name of that
+        # package that leads to an instance.
+        empty: frozenset[str] = frozenset()
+        return any(
+            not spelled.isdisjoint(self._coroutine_methods.get(package, empty))
+            and not spelled.isdisjoint(self._instance_names.get(package, empty))
+            for package in packages
+        )
 
     @classmethod
     def from_facts(cls, facts: Iterable[tuple[str, ModuleFacts]]) -> ProjectIndex:
@@ -101,7 +217,9 @@ class ProjectIndex:
         aliases: dict[str, str] = {}
         blocking: dict[str, tuple[str, ...]] = {}
         calls: dict[str, list[str]] = {}
+        by_module: dict[str, ModuleFacts] = {}
         for module, fact in facts:
+            by_module[module] = fact
             async_functions.update(f"{module}.{name}" for name in fact.async_functions)
             endless.update(f"{module}.{name}" for name in fact.endless)
             aliases.update((f"{module}.{local}", target) for local, target in fact.reexports)
@@ -118,12 +236,28 @@ class ProjectIndex:
                 blocking[alias] = blocking[target]
         text = [*sorted(async_functions), "--", *sorted(endless), "--"]
         text.extend(f"{name}={'>'.join(chain)}" for name, chain in sorted(blocking.items()))
+        # In a form that does not depend on the order of keys (the cache sorts them).
+        text.extend(f"{module}:{by_module[module].declared_json}" for module in sorted(by_module))
+        text.extend(f"{alias}>{target}" for alias, target in sorted(aliases.items()))
         digest = hashlib.sha256("\n".join(text).encode()).hexdigest()
-        return cls(frozenset(async_functions), frozenset(endless), blocking, digest)
+        return cls(
+            frozenset(async_functions),
+            frozenset(endless),
+            blocking,
+            digest,
+            declared=_Declared(by_module),
+            aliases=aliases,
+        )
 
 
 # Helpers followed from the caller's helper to the blocking call, that helper included.
 _MAX_HELPERS = 3
+
+
+def _targets(refs: Iterable[str]) -> tuple[str, ...]:
+    """The names references point at: `call:app.make` -> `app.make`, `attr:app.C:x` ->
+    `app.C.x`."""
+    return tuple(ref.partition(":")[2].replace(":", ".") for ref in refs if ":" in ref)
 
 
 def _follow_helpers(
@@ -179,12 +313,10 @@ def package_of(path: str, module: str | None) -> str | None:
     return module.rpartition(".")[0] or None
 
 
-def facts_of(
-    source: str, path: str, blocking: Collection[str] = frozenset(catalog.BLOCKING_CALLS)
-) -> ModuleFacts:
+def facts_of(source: str, path: str, known: Catalog = catalog.SHIPPED) -> ModuleFacts:
     """Index one module's source. Files that do not parse contribute nothing else, nor do
-    files too large to parse at all (the lint pass reports those). `blocking` names the
-    functions that block whatever their arguments (the user's entries included)."""
+    files too large to parse at all (the lint pass reports those). `known` is the catalog
+    of the run (the user's entries included)."""
     if too_large(source):
         return ModuleFacts()
     try:
@@ -194,18 +326,30 @@ def facts_of(
     if not isinstance(tree, ast.Module):
         return ModuleFacts(syntax_error=tree)
     is_package = Path(path).stem == "__init__"
+    module = module_name(path)
+    if module is None:
+        return ModuleFacts()  # no other module can name what it defines
+    package = package_of(path, module)
+    names = _top_level_names(tree, module, package)
+    helpers, calls = _helper_facts(tree, module, names, index_blocking(known))
+    # Lines as `ast` numbers them (not `str.splitlines`), where a function may yield.
+    lines = _LINE_ENDS.split(source) if "yield" in source or ":=" in source else []
+    keeping = known.functions_with("keeps-coroutine")
+    declared = declarations(tree, module, names, typing_forms(known), keeping, lines)
     async_functions: list[str] = []
     endless: list[str] = []
-    for node in tree.body:
+    for node in top_level(tree.body):
         members = node.body if isinstance(node, ast.ClassDef) else [node]
+        owner = declared.classes.get(node.name) if isinstance(node, ast.ClassDef) else None
         prefix = f"{node.name}." if isinstance(node, ast.ClassDef) else ""
         for item in members:
-            if isinstance(item, ast.AsyncFunctionDef) and _is_coroutine_function(item):
+            if not isinstance(item, ast.AsyncFunctionDef):
+                continue
+            facts = (owner.methods if owner else declared.functions).get(item.name)
+            if facts is not None and facts.coroutine:
                 async_functions.append(prefix + item.name)
                 if _loops_forever(item):
                     endless.append(prefix + item.name)
-    module = module_name(path)
-    helpers, calls = _helper_facts(tree, module, package_of(path, module), blocking)
     reexports: list[tuple[str, str]] = []
     if is_package:
         package = module
@@ -218,11 +362,18 @@ def facts_of(
                     if alias.name != "*":
                         local = alias.asname or alias.name
                         reexports.append((local, f"{origin}.{alias.name}"))
-    return ModuleFacts(tuple(async_functions), tuple(endless), tuple(reexports), helpers, calls)
+    return ModuleFacts.of(
+        declared,
+        async_functions=tuple(async_functions),
+        endless=tuple(endless),
+        reexports=tuple(reexports),
+        blocking=helpers,
+        calls=calls,
+    )
 
 
 def _helper_facts(
-    tree: ast.Module, module: str | None, package: str | None, known: Collection[str]
+    tree: ast.Module, module: str | None, names: dict[str, str], known: Collection[str]
 ) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]:
     """For each plain module-level sync def: its first blocking call, and its calls.
 
@@ -232,7 +383,6 @@ def _helper_facts(
     """
     if module is None:
         return (), ()
-    names = _top_level_names(tree, module, package)
     blocking: list[tuple[str, str]] = []
     calls: list[tuple[str, str]] = []
     for node in tree.body:
@@ -255,9 +405,10 @@ def _helper_facts(
 
 
 def _top_level_names(tree: ast.Module, module: str, package: str | None) -> dict[str, str]:
-    """Local name -> absolute dotted name, for top-level imports and defs."""
+    """Local name -> absolute dotted name, for top-level imports and defs that no
+    top-level assignment rebinds."""
     names: dict[str, str] = {}
-    for node in tree.body:
+    for node in top_level(tree.body):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.asname:
@@ -272,6 +423,14 @@ def _top_level_names(tree: ast.Module, module: str, package: str | None) -> dict
                     names[alias.asname or alias.name] = f"{origin}.{alias.name}"
         elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             names[node.name] = f"{module}.{node.name}"
+    for node in top_level(tree.body):
+        # `Base = object`, `fetch = retry(fetch)`: the name no longer denotes the import
+        # or the def (which one it is where it is used, only the order of statements tells).
+        if isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                if isinstance(target, ast.Name):
+                    names.pop(target.id, None)
     return names
 
 
@@ -326,16 +485,6 @@ def _scan_body(
 
 
 _NESTED_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-
-
-def _is_coroutine_function(function: ast.AsyncFunctionDef) -> bool:
-    """Not an async generator, and no decorator that may turn it into something else."""
-    for decorator in function.decorator_list:
-        target = decorator.func if isinstance(decorator, ast.Call) else decorator
-        name = target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", "")
-        if name not in _KEEPING_DECORATORS:
-            return False
-    return _scan_body(function) is not None
 
 
 def _loops_forever(function: ast.AsyncFunctionDef) -> bool:

@@ -11,8 +11,9 @@ are scopes of their own, scanned only if a rule asks about them.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import libcst as cst
 
@@ -99,47 +100,62 @@ def iter_statements(
     stack: list[cst.CSTNode] = list(reversed(body))
     while stack:
         statement = stack.pop()
-        if isinstance(statement, cst.SimpleStatementLine | cst.SimpleStatementSuite):
-            stack.extend(reversed(statement.body))
+        kind = type(statement)
+        if kind is cst.SimpleStatementLine or kind is cst.SimpleStatementSuite:
+            stack.extend(reversed(statement.body))  # type: ignore[attr-defined]
             continue
         yield statement
-        if isinstance(statement, cst.FunctionDef | cst.ClassDef):
-            continue
-        stack.extend(reversed(list(_blocks_of(statement))))
+        blocks = _BLOCKS.get(kind)
+        if blocks is not None:
+            stack.extend(reversed(blocks(statement)))
 
 
-def _blocks_of(statement: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    """Child statements of a compound statement, in source order."""
-    if isinstance(statement, cst.If):
-        yield from _suite(statement.body)
-        if statement.orelse is not None:
-            if isinstance(statement.orelse, cst.If):
-                yield statement.orelse
-            else:
-                yield from _suite(statement.orelse.body)
-    elif isinstance(statement, cst.For | cst.While):
-        yield from _suite(statement.body)
-        if statement.orelse is not None:
-            yield from _suite(statement.orelse.body)
-    elif isinstance(statement, cst.With):
-        yield from _suite(statement.body)
-    elif isinstance(statement, cst.Try | cst.TryStar):
-        yield from _suite(statement.body)
-        for handler in statement.handlers:
-            yield handler
-            yield from _suite(handler.body)
-        if statement.orelse is not None:
-            yield from _suite(statement.orelse.body)
-        if statement.finalbody is not None:
-            yield from _suite(statement.finalbody.body)
-    elif isinstance(statement, cst.Match):
-        for case in statement.cases:
-            yield case
-            yield from _suite(case.body)
+# Child statements of each compound statement, in source order. Looked up by exact type
+# (these classes have no subclasses): every scope table walks every statement.
+def _if_blocks(node: cst.If) -> list[cst.CSTNode]:
+    found: list[cst.CSTNode] = list(node.body.body)
+    if isinstance(node.orelse, cst.If):
+        found.append(node.orelse)
+    elif node.orelse is not None:
+        found += node.orelse.body.body
+    return found
 
 
-def _suite(block: cst.BaseSuite) -> Sequence[cst.CSTNode]:
-    return block.body
+def _loop_blocks(node: cst.For | cst.While) -> list[cst.CSTNode]:
+    found: list[cst.CSTNode] = list(node.body.body)
+    if node.orelse is not None:
+        found += node.orelse.body.body
+    return found
+
+
+def _try_blocks(node: cst.Try | cst.TryStar) -> list[cst.CSTNode]:
+    found: list[cst.CSTNode] = list(node.body.body)
+    for handler in node.handlers:
+        found.append(handler)
+        found += handler.body.body
+    for tail in (node.orelse, node.finalbody):
+        if tail is not None:
+            found += tail.body.body
+    return found
+
+
+def _match_blocks(node: cst.Match) -> list[cst.CSTNode]:
+    found: list[cst.CSTNode] = []
+    for case in node.cases:
+        found.append(case)
+        found += case.body.body
+    return found
+
+
+_BLOCKS: dict[type[cst.CSTNode], Callable[[Any], list[cst.CSTNode]]] = {
+    cst.If: _if_blocks,
+    cst.For: _loop_blocks,
+    cst.While: _loop_blocks,
+    cst.With: lambda node: list(node.body.body),
+    cst.Try: _try_blocks,
+    cst.TryStar: _try_blocks,
+    cst.Match: _match_blocks,
+}
 
 
 def collect(node: ScopeNode) -> ScopeTable:
@@ -162,62 +178,87 @@ def _bind_parameters(table: ScopeTable, params: cst.Parameters) -> None:
 
 
 def _bind_statement(table: ScopeTable, statement: cst.CSTNode) -> None:
-    if isinstance(statement, cst.Assign):
-        for target in statement.targets:
-            _bind_target(table, target.target, statement, statement.value)
-    elif isinstance(statement, cst.AnnAssign):
-        if isinstance(statement.target, cst.Name):
-            table.add(
-                statement.target.value,
-                Binding(
-                    "assign",
-                    statement,
-                    value=statement.value,
-                    annotation=statement.annotation.annotation,
-                ),
-            )
-    elif isinstance(statement, cst.AugAssign):
-        _bind_target(table, statement.target, statement, None)
-    elif isinstance(statement, cst.Import):
-        for alias in statement.names:
-            full = dotted_name(alias.name) or ""
-            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                table.add(alias.asname.name.value, Binding("import", statement, imported=full))
-            else:
-                top = full.split(".", 1)[0]
-                table.add(top, Binding("import", statement, imported=top))
-    elif isinstance(statement, cst.ImportFrom):
-        if isinstance(statement.names, cst.ImportStar):
-            return
-        module = module_of_import_from(statement)
-        prefix = module if module.endswith(".") else module + "."
-        for alias in statement.names:
-            name = dotted_name(alias.name) or ""
-            local = name
-            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                local = alias.asname.name.value
-            table.add(local, Binding("import", statement, imported=prefix + name))
-    elif isinstance(statement, cst.FunctionDef):
-        table.add(statement.name.value, Binding("def", statement))
-    elif isinstance(statement, cst.ClassDef):
-        table.add(statement.name.value, Binding("class", statement))
-    elif isinstance(statement, cst.For):
-        _bind_target(table, statement.target, statement, None)
-    elif isinstance(statement, cst.With):
-        for item in statement.items:
-            if item.asname is not None:
-                _bind_target(table, item.asname.name, statement, item.item, how="with")
-    elif isinstance(statement, cst.ExceptHandler | cst.ExceptStarHandler):
-        if statement.name is not None and isinstance(statement.name.name, cst.Name):
-            table.add(statement.name.name.value, Binding("other", statement))
-    elif isinstance(statement, cst.Global | cst.Nonlocal):
-        declared = {identifier(item.name.value) for item in statement.names}
-        table.declared_outer.update(declared)
-        if isinstance(statement, cst.Global):
-            table.declared_global.update(declared)
-    elif isinstance(statement, cst.MatchCase):
-        for name in _pattern_names(statement.pattern):
-            table.add(name, Binding("other", statement))
+    bind = _BINDERS.get(type(statement))
+    if bind is not None:
+        bind(table, statement)
+
+
+def _bind_assign(table: ScopeTable, statement: cst.Assign) -> None:
+    for target in statement.targets:
+        _bind_target(table, target.target, statement, statement.value)
+
+
+def _bind_annotated(table: ScopeTable, statement: cst.AnnAssign) -> None:
+    if isinstance(statement.target, cst.Name):
+        binding = Binding(
+            "assign", statement, value=statement.value, annotation=statement.annotation.annotation
+        )
+        table.add(statement.target.value, binding)
+
+
+def _bind_import(table: ScopeTable, statement: cst.Import) -> None:
+    for alias in statement.names:
+        full = dotted_name(alias.name) or ""
+        if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+            table.add(alias.asname.name.value, Binding("import", statement, imported=full))
+        else:
+            top = full.split(".", 1)[0]
+            table.add(top, Binding("import", statement, imported=top))
+
+
+def _bind_import_from(table: ScopeTable, statement: cst.ImportFrom) -> None:
+    if isinstance(statement.names, cst.ImportStar):
+        return
+    module = module_of_import_from(statement)
+    prefix = module if module.endswith(".") else module + "."
+    for alias in statement.names:
+        name = dotted_name(alias.name) or ""
+        local = name
+        if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+            local = alias.asname.name.value
+        table.add(local, Binding("import", statement, imported=prefix + name))
+
+
+def _bind_with(table: ScopeTable, statement: cst.With) -> None:
+    for item in statement.items:
+        if item.asname is not None:
+            _bind_target(table, item.asname.name, statement, item.item, how="with")
+
+
+def _bind_handler(table: ScopeTable, statement: cst.ExceptHandler | cst.ExceptStarHandler) -> None:
+    if statement.name is not None and isinstance(statement.name.name, cst.Name):
+        table.add(statement.name.name.value, Binding("other", statement))
+
+
+def _bind_declared(table: ScopeTable, statement: cst.Global | cst.Nonlocal) -> None:
+    declared = {identifier(item.name.value) for item in statement.names}
+    table.declared_outer.update(declared)
+    if isinstance(statement, cst.Global):
+        table.declared_global.update(declared)
+
+
+def _bind_case(table: ScopeTable, statement: cst.MatchCase) -> None:
+    for name in _pattern_names(statement.pattern):
+        table.add(name, Binding("other", statement))
+
+
+# What each kind of statement binds, looked up by exact type (no subclasses).
+_BINDERS: dict[type[cst.CSTNode], Callable[[ScopeTable, Any], None]] = {
+    cst.Assign: _bind_assign,
+    cst.AnnAssign: _bind_annotated,
+    cst.AugAssign: lambda table, node: _bind_target(table, node.target, node, None),
+    cst.Import: _bind_import,
+    cst.ImportFrom: _bind_import_from,
+    cst.FunctionDef: lambda table, node: table.add(node.name.value, Binding("def", node)),
+    cst.ClassDef: lambda table, node: table.add(node.name.value, Binding("class", node)),
+    cst.For: lambda table, node: _bind_target(table, node.target, node, None),
+    cst.With: _bind_with,
+    cst.ExceptHandler: _bind_handler,
+    cst.ExceptStarHandler: _bind_handler,
+    cst.Global: _bind_declared,
+    cst.Nonlocal: _bind_declared,
+    cst.MatchCase: _bind_case,
+}
 
 
 def _bind_target(

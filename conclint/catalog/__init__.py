@@ -247,6 +247,13 @@ def _merged(known: Kind, more: Kind) -> Kind:
     )
 
 
+@functools.cache
+def typing_forms(known: Catalog) -> tuple[frozenset[str], frozenset[str]]:
+    """The annotations that mean their first argument (`Optional[X]`, `Final[X]`), and those
+    that mean one of their arguments (`Union[X, None]`). Once per catalog."""
+    return known.names_with("type-wrapper"), known.names_with("type-union")
+
+
 def top_modules(names: Iterable[str]) -> frozenset[str]:
     return frozenset(name.partition(".")[0] for name in names)
 

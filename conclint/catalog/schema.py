@@ -23,18 +23,22 @@ A data file (`data/*.toml`, one per library or family of libraries) holds:
     release-bound = "max_value"    # the keyword that makes a release past the acquires raise
     initial-count = [0, "value"]   # where its constructor takes its starting count (semaphores)
     daemon = "daemon"              # the keyword and attribute that make it a daemon (threads)
+    shield = "shield"              # the keyword and attribute that shield it (cancel scopes)
 
     [kinds."asyncio.Queue".methods]
     get = ["coroutine", "take"]    # roles (METHOD_ROLES), or a table with parameters:
     put = { roles = ["coroutine", "put"], block = [1, "block"], timeout = [2, "timeout"] }
     # `future`: what messages call the future it returns; `future-remedy`: what to do with it
     submit = { roles = ["spawn"], future = "future", future-remedy = "keep it and ..." }
+    # `status-keyword`: the argument a `waits-started` method passes the task's status under
+    start = { roles = ["coroutine", "waits-started"], status-keyword = "task_status" }
 
     [functions]                    # module-level functions (and classes called as such)
     "asyncio.sleep" = ["coroutine", "paces"]
     "asyncio.wait" = { roles = ["leaves-pending"], timeout = [false, "timeout"],
         return-when = [false, "return_when"] }   # where it takes them: [position, keyword]
-    "time.sleep" = { roles = ["blocking"], remedy = "use `await asyncio.sleep(...)`" }
+    "time.sleep" = { roles = ["blocking"], remedy = "use `await asyncio.sleep(...)`",
+        async-form = ["asyncio.sleep", "trio.sleep"] }   # the same call, awaited (`--fix`)
     # `unless`: the forms that do not block (here `os.waitpid(pid, os.WNOHANG)`)
     "os.waitpid" = { roles = ["blocking"], remedy = "...", unless = { argument = [1,
         "options"], names = ["os.WNOHANG"] } }
@@ -70,7 +74,10 @@ TRAITS = frozenset(
         "cancellation-class",  # is the running framework's cancellation exception
         "task",
         "loop",
-        "cancel-scope",  # a trio/anyio cancel scope or timeout (`move_on_after`, `fail_after`)
+        # A cancel scope or timeout: cancels what runs inside it, at a checkpoint
+        # (`trio.move_on_after`, `anyio.CancelScope`, `asyncio.timeout`).
+        "cancel-scope",
+        "task-group",  # waits for the tasks started in it when its block ends (a nursery)
         "async-with",  # entered with `async with` (asyncio's locks), not `with`
         # Made by a blocking call (`open`, `Popen`, `connect`) that stands for its use:
         # its blocking methods are reported at that call, not again on the object.
@@ -82,6 +89,9 @@ TRAITS = frozenset(
         # Every method it does not list blocks (any call on a sync file: `f.anything()`); the
         # ones that do not are listed without the `blocking` role (`fileno = []`).
         "unlisted-methods-block",
+        # Given an argument, it wraps that existing lock (`Condition(lock)`): entering it
+        # takes that lock.
+        "wraps-lock",
     }
 )
 
@@ -117,6 +127,11 @@ METHOD_ROLES = frozenset(
         "sets-non-blocking",
         "is-done",  # tells whether it has finished; once it has, its blocking methods return
         "daemonizes",  # makes it a daemon, which need not be joined (`setDaemon(True)`)
+        "safe-in-cleanup",  # awaiting it in cleanup works under cancellation (`x.aclose()`)
+        # Starts a task and waits until it reports it has started (`nursery.start(fn)`);
+        # `status-keyword` names the argument it passes the task's status object under.
+        "waits-started",
+        "started",  # the task status method that reports the start (`task_status.started()`)
     }
 )
 
@@ -141,12 +156,36 @@ FUNCTION_ROLES = frozenset(
         "cancel-settles",  # a cancel() of what it makes ends it, as a join() does
         "reaps",  # awaiting it waits for the tasks given as arguments, cancelled ones too
         "leaves-pending",  # returns (done, pending), maybe before all is done (`return-when`)
+        # Hands back the awaitables it is given as they finish (`as_completed`): a loop over
+        # it that is left early leaves the others running.
+        "yields-as-done",
         "suppresses",  # a context manager that swallows the exceptions it is given
         "size",  # only reads its argument's size
         "finite-iteration",  # what it returns runs out: `async for` over it is no endless loop
+        # Counts through the integers its arguments bound (`range`): given literals, whether
+        # it gives any item is known.
+        "counts",
         # Makes the thread future it is given awaitable: the code waits for that future
         # there, so its blocking methods are taken to return at once (`asyncio.wrap_future`).
         "wraps-future",
+        # Takes the task status a nursery's `start()` passes, and reports through it.
+        "startable",
+        # Its first parameter is a reserved `group` that must be None: the callable of its
+        # `handoff` comes second or by keyword (`threading.Thread(group, target)`).
+        "group-first",
+        # A decorator that makes a context manager of a generator: the code before its
+        # first `yield` runs when the context is entered (`contextlib.asynccontextmanager`).
+        "generator-context",
+        # Its deadline counts from the call that makes it (`anyio.move_on_after(5)`), not
+        # from when it is entered.
+        "relative-deadline",
+        # A decorator under which the generator's `yield` hands control to code that
+        # resumes it to the end (a context manager, a fixture, a safe channel): a `yield`
+        # inside `with` is what such a generator is for.
+        "manages-generator",
+        # Awaiting it in cleanup is meant to work under cancellation: it finishes at once
+        # when cancelled, or is no cancel point (`trio.aclose_forcefully`).
+        "safe-in-cleanup",
     }
 )
 
@@ -182,10 +221,21 @@ _KIND_KEYS = frozenset(
         "release-bound",
         "initial-count",
         "daemon",
+        "shield",
     }
 )
 _METHOD_KEYS = frozenset(
-    {"roles", "block", "timeout", "returns", "handoff", "future", "future-remedy", "unless"}
+    {
+        "roles",
+        "block",
+        "timeout",
+        "returns",
+        "handoff",
+        "future",
+        "future-remedy",
+        "unless",
+        "status-keyword",
+    }
 )
 _FUNCTION_KEYS = frozenset(
     {
@@ -197,6 +247,7 @@ _FUNCTION_KEYS = frozenset(
         "timeout",
         "return-when",
         "unless",
+        "async-form",
     }
 )
 _FILE_KEYS = frozenset({"library", "kinds", "functions", "names", "any-receiver"})
@@ -247,6 +298,8 @@ class Method:
     future: str | None = None  # what messages call the future it returns
     future_remedy: str | None = None  # what to do with that future rather than drop it
     unless: Unless | None = None  # the forms of a blocking method that do not block
+    # `waits-started` methods: the keyword under which the started function gets its status.
+    status_keyword: str | None = None
 
 
 @dataclass(frozen=True)
@@ -259,6 +312,10 @@ class Function:
     timeout: Argument | None = None  # after which it returns with what is done
     return_when: Argument | None = None  # what it waits for (`leaves-pending` functions)
     unless: Unless | None = None  # the forms of a blocking function that do not block
+    # Coroutine functions that do what it does without blocking, taking its one positional
+    # argument alike, one per framework (`asyncio.sleep`, `trio.sleep`): `--fix` awaits
+    # the one of the framework the file uses.
+    async_form: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -287,6 +344,9 @@ class Kind:
     initial_count: Argument | None = None
     # The constructor keyword and attribute that, when true, make it a daemon (`daemon=True`).
     daemon: str | None = None
+    # The constructor keyword and attribute that, when true, keep cancellation from outside
+    # away from its block (`shield=True`, `scope.shield = True`).
+    shield: str | None = None
 
 
 @dataclass(frozen=True)
@@ -364,9 +424,12 @@ def _kind(name: str, raw: dict[str, Any], where: _Where) -> Kind:
         release_bound=where.text(raw.get("release-bound"), f"{label} release-bound"),
         initial_count=_argument(raw.get("initial-count"), where, f"{label} initial-count"),
         daemon=where.text(raw.get("daemon"), f"{label} daemon"),
+        shield=where.text(raw.get("shield"), f"{label} shield"),
     )
     if kind.daemon is not None and not kind.daemon.isidentifier():
         raise where.error(f"{label} daemon: {kind.daemon!r} is not a keyword name")
+    if kind.shield is not None and not kind.shield.isidentifier():
+        raise where.error(f"{label} shield: {kind.shield!r} is not a keyword name")
     switches = sorted(n for n, m in kind.methods.items() if "sets-non-blocking" in m.roles)
     if switches and "non-blocking-mode" not in kind.traits:
         raise where.error(
@@ -407,6 +470,7 @@ def _method(name: str, raw: object, where: _Where, owner: str = "[any-receiver]"
         where.text(table.get("future"), f"{label} future"),
         where.text(table.get("future-remedy"), f"{label} future-remedy"),
         _unless(table, where, label),
+        where.text(table.get("status-keyword"), f"{label} status-keyword"),
     )
 
 
@@ -430,6 +494,7 @@ def _function(name: str, raw: object, where: _Where) -> Function:
         _argument(table.get("timeout"), where, f"{label} timeout"),
         _argument(table.get("return-when"), where, f"{label} return-when"),
         _unless(table, where, label),
+        where.names(table.get("async-form", []), f"{label} async-form"),
     )
 
 

@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from conclint.diagnostics import FileResult, Severity
+from conclint.diagnostics import Diagnostic, FileResult, Severity
 
 if TYPE_CHECKING:
     from conclint.rules.base import Rule
@@ -48,24 +48,57 @@ class RuleInfo:
 @dataclass(frozen=True)
 class ReportOptions:
     rules: tuple[RuleInfo, ...]  # every enabled rule, in registry order
-    root: str  # absolute project root: SARIF's %SRCROOT%
+    # Absolute report root (`report.paths`: the git top level, else the project root):
+    # SARIF's %SRCROOT%, where the paths of the formats other tools read start.
+    root: str
     version: str
     cwd: str = ""  # absolute directory the diagnostics' relative paths start from (default: root)
     color: bool = False
     show_source: bool = False
     include_suppressed: bool = False
+    # Fixes of `--unsafe-fixes` count as applicable; `fix_status` false leaves out the
+    # `[*]` marks (once fixes were applied, as ruff does: what is left was not fixable).
+    unsafe_fixes: bool = False
+    fix_status: bool = True
+
+    def shows_fix(self, diagnostic: Diagnostic) -> bool:
+        """Whether text output marks the finding `[*]`: `--fix` would fix it."""
+        fix = diagnostic.fix
+        return self.fix_status and fix is not None and fix.applies(self.unsafe_fixes)
 
 
 Reporter = Callable[[Sequence[FileResult], ReportOptions], str]
 
 
+# The formats a person reads: coloured on a terminal, with `--statistics` as text.
+TEXT_FORMATS = ("text", "concise", "full", "grouped")
+# The formats `--statistics` can write its counts in (as ruff: the text ones and JSON).
+STATISTICS_FORMATS = (*TEXT_FORMATS, "json")
+
+
 def formats() -> dict[str, Reporter]:
-    from conclint.report import github, json_lines, json_report, sarif, text
+    from conclint.report import (
+        github,
+        gitlab,
+        grouped,
+        json_lines,
+        json_report,
+        junit,
+        pylint,
+        sarif,
+        text,
+    )
 
     return {
-        "text": text.render,
+        "text": text.render,  # `concise` by its older name; the default
+        "concise": text.render,
+        "full": text.render_full,
+        "grouped": grouped.render,
         "json": json_report.render,
         "json-lines": json_lines.render,
         "sarif": sarif.render,
         "github": github.render,
+        "gitlab": gitlab.render,
+        "junit": junit.render,
+        "pylint": pylint.render,
     }

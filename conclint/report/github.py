@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from conclint.diagnostics import Diagnostic, FileResult, Severity
 from conclint.report import ReportOptions
 from conclint.report.escape import utf8_safe
+from conclint.report.paths import shown_path
 
 _COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "notice"}
 
@@ -27,13 +28,20 @@ def escape_property(text: str) -> str:
 
 
 def render(results: Sequence[FileResult], options: ReportOptions) -> str:
-    return "".join(_command(d) + "\n" for result in results for d in result.diagnostics)
+    base = options.cwd or options.root
+    return "".join(
+        _command(d, shown_path(d.path.replace("\\", "/"), options.root, base)) + "\n"
+        for result in results
+        for d in result.diagnostics
+    )
 
 
-def _command(d: Diagnostic) -> str:
+def _command(d: Diagnostic, path: str) -> str:
+    """`path` is from the report root: the runner reads a relative `file` as relative to
+    the repository root, not to the step's `working-directory`."""
     # Annotation columns are 1-based; LibCST's are 0-based with an exclusive end.
     properties = {
-        "file": d.path.replace("\\", "/"),
+        "file": path,
         "line": str(d.line),
         "col": str(d.col + 1),
         "endLine": str(d.end_line),

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from collections.abc import Iterator, Sequence
 from pathlib import PurePath
-from urllib.parse import quote
+from urllib.parse import quote, unquote_to_bytes
 
 from conclint.diagnostics import Diagnostic, FileResult, Severity
+from conclint.fingerprints import fingerprinted
+from conclint.fixes import Fix
 from conclint.pages import section
 from conclint.report import ReportOptions, RuleInfo
 from conclint.report.escape import to_json
+from conclint.report.paths import relative_path, shown_path
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/conclint/conclint"
@@ -37,15 +39,17 @@ def render(results: Sequence[FileResult], options: ReportOptions) -> str:
     index = {rule.code: position for position, rule in enumerate(rules)}
     found: list[tuple[Sortable, Json]] = []
     notifications: list[tuple[Sortable, Json]] = []
+    base = options.cwd or options.root
     for result in results:
-        uri = artifact_uri(result.path, options.root, options.cwd or options.root)
+        uri = artifact_uri(result.path, options.root, base)
         if result.failed:
             notifications += [(_order(uri, d), _notification(d, uri)) for d in result.diagnostics]
             continue
-        for diagnostic, fingerprint, suppressed in _fingerprinted(result, uri):
+        path = shown_path(result.path, options.root, base)
+        for diagnostic, key, suppressed in fingerprinted(result, path):
             if suppressed and not options.include_suppressed:
                 continue
-            item = _result(diagnostic, uri, fingerprint, index, result, suppressed)
+            item = _result(diagnostic, uri, key, index, result, suppressed)
             found.append((_order(uri, diagnostic), item))
     invocation = {
         "executionSuccessful": True,
@@ -66,7 +70,11 @@ def render(results: Sequence[FileResult], options: ReportOptions) -> str:
 
 
 def root_uri(root: str) -> str:
-    """`file://` URI of the (absolute) project root, ending in `/` as SARIF requires of a base."""
+    """`file://` URI of the (absolute) report root, ending in `/` as SARIF requires of a base.
+
+    GitHub ignores `uriBaseId` and reads a relative URI as relative to the repository
+    root, so the report root is the repository root unless `--report-root` says otherwise.
+    """
     uri = PurePath(root).as_uri()
     return uri if uri.endswith("/") else uri + "/"
 
@@ -79,20 +87,27 @@ def artifact_uri(path: str, root: str, base: str | None = None) -> Uri:
     The URI percent-encodes the file name's bytes (`os.fsencode`), so that a name that
     is not UTF-8 (held as lone surrogates) still names the file: `bad%FF.py`.
     """
-    # normpath is string work only: `a/../b` -> `b`, no file system access.
-    full = PurePath(os.path.normpath(PurePath(base or root) / path))
-    try:
-        relative = full.relative_to(root).as_posix()
-    except ValueError:
-        return full.as_uri(), None
+    relative = relative_path(path, root, base or root)
+    if relative is None:
+        return PurePath(os.path.normpath(PurePath(base or root) / path)).as_uri(), None
     return quote(os.fsencode(relative), safe="/"), SRCROOT
 
 
+def _fingerprinted(result: FileResult, uri: Uri) -> Iterator[tuple[Diagnostic, str, bool]]:
+    """`fingerprinted` for a caller holding the file's URI rather than its path."""
+    text = uri[0] if uri[1] is not None else uri[0].removeprefix("file://")
+    return fingerprinted(result, os.fsdecode(unquote_to_bytes(text)))
+
+
 def _location(uri: Uri, region: Json) -> Json:
+    return {"physicalLocation": {"artifactLocation": _artifact(uri), "region": region}}
+
+
+def _artifact(uri: Uri) -> Json:
     artifact: Json = {"uri": uri[0]}
     if uri[1] is not None:
         artifact["uriBaseId"] = uri[1]
-    return {"physicalLocation": {"artifactLocation": artifact, "region": region}}
+    return artifact
 
 
 # Rules ----------------------------------------------------------------------
@@ -140,25 +155,6 @@ def _page_body(page: str) -> str:
 # Results --------------------------------------------------------------------
 
 
-def _fingerprinted(result: FileResult, uri: Uri) -> Iterator[tuple[Diagnostic, str, bool]]:
-    """Every finding with its fingerprint, suppressed ones included so that the
-    occurrence count (and so each fingerprint) does not depend on --sarif-include-suppressed."""
-    tagged = [(d, False) for d in result.diagnostics] + [(d, True) for d in result.suppressed]
-    tagged.sort(key=lambda item: item[0].sort_key)
-    seen: dict[tuple[str, str], int] = {}
-    for diagnostic, suppressed in tagged:
-        text = " ".join(result.snippets.get(diagnostic.line, "").split())
-        occurrence = seen.get((diagnostic.code, text), 0)
-        seen[(diagnostic.code, text)] = occurrence + 1
-        yield diagnostic, fingerprint(diagnostic.code, uri[0], text, occurrence), suppressed
-
-
-def fingerprint(code: str, relative_path: str, line_text: str, occurrence: int) -> str:
-    """Stable across moves of the code within its file: no line number goes in."""
-    key = "\0".join((code, relative_path, line_text, str(occurrence)))
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
-
-
 def _region(d: Diagnostic) -> Json:
     # SARIF columns are 1-based; LibCST's are 0-based with an exclusive end: +1 on both.
     return {
@@ -188,13 +184,39 @@ def _result(
             "partialFingerprints": {FINGERPRINT: fingerprint_value},
         }
     )
+    if d.fix is not None:
+        item["fixes"] = [_fix(d.fix, uri)]
     if suppressed:
-        suppression: Json = {"kind": "inSource"}
+        # A comment on the line silenced it, or something outside the file (the baseline).
         comment = _SUPPRESSION_COMMENT.search(result.snippets.get(d.line, ""))
+        suppression: Json = {"kind": "external" if comment is None else "inSource"}
         if comment is not None:
             suppression["justification"] = comment.group(0).strip()
         item["suppressions"] = [suppression]
     return item
+
+
+def _fix(fix: Fix, uri: Uri) -> Json:
+    """The fix as SARIF's replacements in the result's file; `applicability` (a property)
+    says whether `--fix` applies it, or only `--unsafe-fixes`."""
+    replacements: list[Json] = []
+    for edit in fix.edits:
+        # 1-based columns, the end exclusive; an insertion deletes an empty region.
+        region = {
+            "startLine": edit.line,
+            "startColumn": edit.col + 1,
+            "endLine": edit.end_line,
+            "endColumn": edit.end_col + 1,
+        }
+        replacement: Json = {"deletedRegion": region}
+        if edit.content:
+            replacement["insertedContent"] = {"text": edit.content}
+        replacements.append(replacement)
+    return {
+        "description": {"text": fix.message},
+        "artifactChanges": [{"artifactLocation": _artifact(uri), "replacements": replacements}],
+        "properties": {"applicability": fix.applicability},
+    }
 
 
 def _notification(d: Diagnostic, uri: Uri) -> Json:

@@ -2,16 +2,57 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import libcst as cst
 
+from conclint import fixes
 from conclint.analysis import catalog, cfg, pairing
 from conclint.analysis.context import FileContext
 from conclint.analysis.flow import ScopeAnalyses, analyse
 from conclint.analysis.scopes import dotted_name
+from conclint.analysis.walk import descendants
 from conclint.rules.base import Rule
 
 _NEVER = "anywhere in this module"
 _LOCK_METHODS = catalog.ACQUIRE_METHODS | catalog.RELEASE_METHODS
+_ASYNC_WITH = "async with"
+_ESCAPES = (cst.Return, cst.Break, cst.Continue)
+_TARGETS = (cst.AssignTarget, cst.AnnAssign, cst.AugAssign, cst.NamedExpr, cst.For, cst.AsName)
+
+
+def _statement_call(statement: cst.BaseStatement) -> cst.Call | None:
+    """The call of a line that is one call (`x.m()`, or `await x.m()`) and nothing else."""
+    if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+        return None
+    small = statement.body[0]
+    if not isinstance(small, cst.Expr) or isinstance(small.semicolon, cst.Semicolon):
+        return None
+    value = small.value.expression if isinstance(small.value, cst.Await) else small.value
+    return value if isinstance(value, cst.Call) else None
+
+
+def _releases(statement: cst.BaseStatement, receiver: str) -> bool:
+    call = _statement_call(statement)
+    found = pairing.receiver_key(call, catalog.RELEASE_METHODS) if call is not None else None
+    return found is not None and found[0] == receiver and not call.args  # type: ignore[union-attr]
+
+
+def _stays(node: cst.CSTNode, receiver: str) -> bool:
+    """`node`, between the acquire and the release, neither leaves the block early, nor
+    touches the lock, nor holds text that indenting would change."""
+    if isinstance(node, _ESCAPES):
+        return False
+    if isinstance(node, cst.Call):
+        found = pairing.receiver_key(node, _LOCK_METHODS)
+        return found is None or found[0] != receiver
+    if isinstance(node, _TARGETS):
+        target = node.name if isinstance(node, cst.AsName) else node.target
+        name = dotted_name(target) if isinstance(target, cst.BaseExpression) else None
+        return name is None or not (receiver == name or receiver.startswith(f"{name}."))
+    if isinstance(node, cst.SimpleString | cst.FormattedStringText):
+        return "\n" not in node.value
+    return True
 
 
 class AcquireWithoutRelease(ScopeAnalyses, Rule):
@@ -25,6 +66,7 @@ class AcquireWithoutRelease(ScopeAnalyses, Rule):
     needles = catalog.words(catalog.ACQUIRE_METHODS)
     imports = catalog.kind_modules(catalog.LOCK_KINDS)
     tags = ("lock",)
+    fixable = True
 
     def __init__(self, context: FileContext) -> None:
         super().__init__(context)
@@ -36,6 +78,22 @@ class AcquireWithoutRelease(ScopeAnalyses, Rule):
         self._releasers: dict[tuple[str, str], set[int]] = {}
         # Attribute acquires held on success: (call, key, identity, scope id, reason, kind).
         self._kept: list[tuple[cst.Call, str, tuple[str, str], int, str, str]] = []
+        # id of an acquire written as a statement -> (its block, its index there).
+        self._blocks: dict[int, tuple[Sequence[cst.BaseStatement], int]] = {}
+
+    def visit_Module(self, node: cst.Module) -> None:
+        self._note_block(node.body)
+
+    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
+        self._note_block(node.body)
+
+    def _note_block(self, body: Sequence[cst.BaseStatement]) -> None:
+        """Where each `lock.acquire()` written as a statement of its own is: its block and
+        its index there (what the fix needs; cheap: a look at each statement of a block)."""
+        for index, statement in enumerate(body):
+            call = _statement_call(statement)
+            if call is not None and pairing.receiver_key(call, catalog.ACQUIRE_METHODS):
+                self._blocks[id(call)] = (body, index)
 
     def visit_Call(self, node: cst.Call) -> None:
         found = pairing.receiver_key(node, _LOCK_METHODS)
@@ -68,9 +126,50 @@ class AcquireWithoutRelease(ScopeAnalyses, Rule):
     def _report(self, call: cst.Call, target: str, reason: str, kind: str) -> None:
         assert isinstance(call.func, cst.Attribute)
         method = call.func.attr.value
+        with_ = catalog.with_form(kind)
         self.report(
-            call, target=target, method=method, reason=reason, with_=catalog.with_form(kind)
+            call,
+            self._with_fix(call, with_),
+            target=target,
+            method=method,
+            reason=reason,
+            with_=with_,
         )
+
+    def _with_fix(self, call: cst.Call, with_: str) -> fixes.Proposal | None:
+        """`lock.acquire()`, statements, `lock.release()` in one block become `with lock:`
+        and the statements, indented: the lock is then released on every way out, as
+        before on the way that reached `release()`. Only when the two are statements
+        of their own (`await lock.acquire()` for `async with`), nothing between them
+        returns, breaks, continues, rebinds the lock or takes or gives it back, and no
+        string between them spans lines (indenting it would change it)."""
+        found = self._blocks.get(id(call))
+        receiver = dotted_name(call.func.value) if isinstance(call.func, cst.Attribute) else None
+        if found is None or receiver is None or call.args:
+            return None
+        body, index = found
+        acquire = body[index]
+        assert isinstance(acquire, cst.SimpleStatementLine)
+        statement = acquire.body[0]
+        assert isinstance(statement, cst.Expr)
+        if isinstance(statement.value, cst.Await) != (with_ == _ASYNC_WITH):
+            return None
+        end = next((j for j in range(index + 1, len(body)) if _releases(body[j], receiver)), None)
+        if end is None or end == index + 1:
+            return None
+        release = body[end]
+        assert isinstance(release, cst.SimpleStatementLine)
+        if release.trailing_whitespace.comment is not None:
+            return None  # deleting the line would take the comment with it
+        between = body[index + 1 : end]
+        if not all(_stays(node, receiver) for line in between for node in descendants(line)):
+            return None
+        edits = (
+            fixes.Replace(statement, f"{with_} {receiver}:"),
+            fixes.IndentBetween(acquire, release, self.context.module.default_indent),
+            fixes.DeleteLines(release),
+        )
+        return fixes.Proposal(f"Use `{with_} {receiver}:`", edits)
 
     def finish(self) -> None:
         for call, key, identity, scope, reason, kind in self._kept:

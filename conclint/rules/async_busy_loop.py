@@ -1,4 +1,5 @@
-"""CCL602: an endless loop in `async def` that never gives the event loop a turn."""
+"""CCL602: an endless loop in `async def` that never gives the event loop a turn, or can go
+round without one (its awaits are all behind tests)."""
 
 from __future__ import annotations
 
@@ -6,22 +7,41 @@ import libcst as cst
 
 from conclint.analysis import catalog
 from conclint.analysis.context import FileContext
-from conclint.analysis.loops import LoopStack, LoopVisits, OpenLoop, is_forever
+from conclint.analysis.exits import CONTINUE, FALLTHROUGH, completions
+from conclint.analysis.loops import (
+    LoopStack,
+    LoopVisits,
+    OpenLoop,
+    Tests,
+    does_nothing,
+    idle_round,
+    is_forever,
+)
 from conclint.rules.base import Rule
 
 # A fact noted on a loop when its body can suspend or leave it.
 YIELDS = "yields"
 _EXIT_NAMES = frozenset(name.rpartition(".")[2] for name in catalog.NO_RETURN_CALLS)
+_NEVER = "never awaits, returns, breaks or raises"
+_FOREVER = "it holds the event loop forever and cannot be cancelled; await something in it"
+_SPINS = (
+    "it then spins, holding the event loop, and cannot be cancelled; await something on "
+    "every round (an `Event` to wait for)"
+)
+# An iteration that ends normally, so the loop goes round again.
+_REPEATS = frozenset({FALLTHROUGH, CONTINUE})
+# The longest description of the tests quoted in the message.
+_LONGEST = 80
 
 
 class AsyncBusyLoop(LoopVisits, Rule):
     code = "CCL602"
     name = "async-busy-loop"
-    summary = "A `while True:` loop in `async def` never awaits, so nothing else on the loop runs"
-    message = (
-        "`{loop}` in `async def {function}()` never awaits, returns, breaks or raises: it holds "
-        "the event loop forever and cannot be cancelled; await something in it"
+    summary = (
+        "A `while True:` loop in `async def` can go round without awaiting, so nothing else on "
+        "the loop runs"
     )
+    message = "`{loop}` in `async def {function}()` {how}: {consequence}"
     # The loop must sit in `async def`; "async" is shared with other rules, so it costs nothing.
     needles = ("async",)
     async_only = True
@@ -33,13 +53,43 @@ class AsyncBusyLoop(LoopVisits, Rule):
 
     def loop_done(self, loop: OpenLoop) -> None:
         node = loop.node
-        if loop.facts or not isinstance(node, cst.While) or not is_forever(node.test):
+        if not isinstance(node, cst.While) or not is_forever(node.test):
             return
         function = self.context.function
-        if isinstance(function, cst.FunctionDef) and function.asynchronous is not None:
-            test = node.test
-            spelled = test.value if isinstance(test, cst.Name | cst.Integer) else "True"
-            self.report(node, loop=f"while {spelled}", function=function.name.value)
+        if not isinstance(function, cst.FunctionDef) or function.asynchronous is None:
+            return
+        if loop.facts:
+            idle = idle_round(node.body.body)
+            if idle is None:
+                return
+            how = f"can go round without awaiting{self._when(idle)}"
+            consequence = _SPINS
+        elif completions(node.body.body) & _REPEATS:
+            how, consequence = _NEVER, _FOREVER
+        else:
+            return  # an endless loop inside never lets it go round (that one is reported)
+        test = node.test
+        spelled = test.value if isinstance(test, cst.Name | cst.Integer) else "True"
+        self.report(
+            node,
+            loop=f"while {spelled}",
+            function=function.name.value,
+            how=how,
+            consequence=consequence,
+        )
+
+    def _when(self, tests: Tests) -> str:
+        """` when `ready()` is false`: the tests of the idle way round, if they are short."""
+        said = []
+        for test, outcome in tests:
+            while isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+                test, outcome = test.expression, not outcome
+            code = self.context.module.code_for_node(test)
+            said.append(f"`{code}` is {'true' if outcome else 'false'}")
+        text = " and ".join(said)
+        if not said or len(text) > _LONGEST or "\n" in text:
+            return ""
+        return f" when {text}"
 
     # Anything that suspends the coroutine, in the loop's own scope (`LoopVisits` notes exits).
 
@@ -55,8 +105,15 @@ class AsyncBusyLoop(LoopVisits, Rule):
             self.loops.note(YIELDS)
 
     def visit_With(self, node: cst.With) -> None:
-        if node.asynchronous is not None:
+        if node.asynchronous is not None and not self._empty_task_group(node):
             self.loops.note(YIELDS)
+
+    def _empty_task_group(self, node: cst.With) -> bool:
+        """`async with TaskGroup(): pass`: with no task started, entering and leaving it
+        does not suspend (asyncio), or is no point where a cancellation arrives (trio)."""
+        return all(
+            self.context.kind_of(item.item) in catalog.TASK_GROUP_KINDS for item in node.items
+        ) and all(does_nothing(statement) for statement in _statements(node.body))
 
     def visit_CompFor(self, node: cst.CompFor) -> None:
         if node.asynchronous is not None:
@@ -70,3 +127,13 @@ class AsyncBusyLoop(LoopVisits, Rule):
             spelled = func.value if isinstance(func, cst.Name) else ""
         if spelled in _EXIT_NAMES and self.context.qualname(func) in catalog.NO_RETURN_CALLS:
             self.loops.note("exit")
+
+
+def _statements(suite: cst.BaseSuite) -> list[cst.BaseStatement | cst.BaseSmallStatement]:
+    found: list[cst.BaseStatement | cst.BaseSmallStatement] = []
+    for statement in suite.body:
+        if isinstance(statement, cst.SimpleStatementLine):
+            found.extend(statement.body)
+        else:
+            found.append(statement)
+    return found

@@ -14,6 +14,7 @@ import libcst as cst
 from conclint.analysis.context import FileContext
 from conclint.config import Settings
 from conclint.diagnostics import Severity
+from conclint.fixes import Proposal
 from conclint.prefilter import Source
 
 _CODE = re.compile(r"^CCL[1-9]\d{2}$")
@@ -68,6 +69,7 @@ class Finding:
     name: str
     message: str
     severity: Severity
+    fix: Proposal | None = None
 
 
 class Rule(cst.BatchableCSTVisitor):
@@ -102,6 +104,9 @@ class Rule(cst.BatchableCSTVisitor):
     imports: ClassVar[frozenset[str]] = frozenset()
     # The rule reports code inside `async def` only, so a file without one is skipped.
     async_only: ClassVar[bool] = False
+    # Some of its findings come with a fix (`--fix`): the rule says so, as ruff's
+    # "Fix is sometimes available".
+    fixable: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -152,7 +157,10 @@ class Rule(cst.BatchableCSTVisitor):
         # per rule per file); the names depend only on the class, so find them once.
         return {name: getattr(self, name) for name in visitor_names(type(self))}
 
-    def report(self, node: cst.CSTNode, **fields: object) -> None:
-        self.findings.append(
-            Finding(node, self.code, self.name, self.message.format(**fields), self.severity)
-        )
+    def report(
+        self, node: cst.CSTNode, autofix: Proposal | None = None, /, **fields: object
+    ) -> None:
+        """Report `node` with the message filled from `fields`; `autofix` is how to fix it,
+        when the rule knows (rules that can give one set `fixable`)."""
+        message = self.message.format(**fields)
+        self.findings.append(Finding(node, self.code, self.name, message, self.severity, autofix))

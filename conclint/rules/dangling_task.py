@@ -5,25 +5,34 @@ from __future__ import annotations
 import libcst as cst
 
 from conclint.analysis import catalog
-from conclint.analysis.discards import DiscardedResults
+from conclint.analysis.discards import AS_CONTEXT, IN_GENERATOR, DiscardedResults
 from conclint.analysis.scopes import dotted_name
 from conclint.rules.base import Rule
+
+_LOST = "it can vanish mid-run and its exception is lost; keep a reference"
+_NEVER_RUN = "nothing runs the generator, so the task never starts; keep the tasks in a list"
 
 
 class DanglingTask(DiscardedResults, Rule):
     code = "CCL101"
     name = "dangling-task"
     summary = "A task is created and its only reference dropped"
-    message = (
-        "task from `{callee}(...)` is {how}: it can vanish mid-run and its exception is lost; "
-        "keep a reference"
-    )
+    message = "task from `{callee}(...)` is {how}: {consequence}"
     needles = catalog.TASK_SPAWN_WORDS
     imports = catalog.TASK_SPAWN_MODULES
     tags = ("asyncio", "task")
 
     def discarded(self, call: cst.Call, how: str) -> None:
-        if self.context.is_task_spawn(call):
-            func = call.func  # no dotted name: a spawn method of `get_loop().create_task`
-            last = func.attr.value if isinstance(func, cst.Attribute) else ""
-            self.report(call, callee=dotted_name(func) or last, how=how)
+        if not self.context.is_task_spawn(call):
+            return
+        func = call.func
+        if how == AS_CONTEXT and self.context.qualname(func) in self._configured():
+            return  # what a spawner of the user's own returns may be a context manager
+        last = func.attr.value if isinstance(func, cst.Attribute) else ""
+        # No dotted name: a spawn method of `get_loop().create_task`.
+        consequence = _NEVER_RUN if IN_GENERATOR in how else _LOST
+        self.report(call, callee=dotted_name(func) or last, how=how, consequence=consequence)
+
+    def _configured(self) -> frozenset[str]:
+        """The spawners of the user's catalog entries, not shipped ones."""
+        return self.context.catalog.functions_with("spawn") - catalog.TASK_SPAWNERS

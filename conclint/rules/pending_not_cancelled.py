@@ -1,10 +1,14 @@
-"""CCL202: tasks that `asyncio.wait(...)` returned as pending, then dropped while they run."""
+"""CCL202: tasks that `asyncio.wait(...)` returned as pending, or that a loop over
+`asyncio.as_completed(...)` left early did not wait for, dropped while they run."""
 
 from __future__ import annotations
 
 import libcst as cst
 
 from conclint.analysis import catalog
+from conclint.analysis.coroutines import CoroutineFunctions
+from conclint.analysis.exits import BREAK, RAISE_OTHER, RETURN, completions
+from conclint.analysis.scopes import dotted_name
 from conclint.analysis.uses import (
     ARG,
     ATTR,
@@ -28,6 +32,10 @@ _LOOKING_CALLS = catalog.SIZE_CALLS | catalog.TRUTH_CALLS
 _MAX_DEPTH = 2
 # `return_when` values also spelled as strings (`return_when="FIRST_COMPLETED"`).
 _EARLY_MODES = frozenset(catalog.WAIT_RETURN_EARLY.values())
+# How a loop over `as_completed(...)` is left early, as the message names it; a `raise`
+# counts when written in the loop, not an exception of an awaited task.
+_EARLY_EXITS = ((RETURN, "return"), (BREAK, "break"), (RAISE_OTHER, "raise"))
+_AS_DONE_NAMES = frozenset(catalog.words(catalog.AS_DONE_ITERATORS))
 # The keywords that ask a wait to return early: the cheap test before resolving the callee.
 _EARLY_KEYWORDS = frozenset(
     argument.keyword
@@ -38,22 +46,48 @@ _EARLY_KEYWORDS = frozenset(
 
 
 class PendingNotCancelled(Rule):
-    """`asyncio.wait` that can return early leaves tasks running that someone must cancel."""
+    """`asyncio.wait` that can return early, or a loop over `asyncio.as_completed` left
+    early, leaves tasks running that someone must cancel."""
 
     code = "CCL202"
     name = "pending-not-cancelled"
-    summary = "Tasks left pending by `asyncio.wait(...)` are never cancelled or awaited"
-    message = (
-        "`{call}(...)` with `{mode}` leaves tasks running that nothing cancels or awaits; "
-        "cancel them"
+    summary = (
+        "Tasks left pending by `asyncio.wait(...)` or an `as_completed(...)` loop are never "
+        "cancelled or awaited"
     )
-    # An early return is asked for by name (`FIRST_COMPLETED`) or with a timeout.
+    message = (
+        "`{call}(...)` {when} leaves tasks running that nothing cancels or awaits; cancel them"
+    )
+    # An early return is asked for by name (`FIRST_COMPLETED`) or with a timeout; a loop
+    # over `as_completed` spells it.
     needles = (
         *catalog.words(catalog.WAIT_RETURN_EARLY),
         *sorted({timeout.keyword for timeout, _ in catalog.PENDING_WAITS.values() if timeout}),
+        *sorted(_AS_DONE_NAMES),
     )
-    imports = top_modules(catalog.PENDING_WAITS)
+    imports = top_modules(catalog.PENDING_WAITS) | top_modules(catalog.AS_DONE_ITERATORS)
     tags = ("asyncio", "cancellation")
+
+    def visit_For(self, node: cst.For) -> None:
+        """`for fut in asyncio.as_completed(tasks):` with a `return`, `break` or `raise`."""
+        call = node.iter
+        if not isinstance(call, cst.Call) or not call.args:
+            return
+        func = call.func
+        spelled = func.attr.value if isinstance(func, cst.Attribute) else dotted_name(func)
+        if spelled not in _AS_DONE_NAMES:
+            return  # the common case, decided without resolving anything
+        callee = self.context.qualname(func)
+        function = self.context.function
+        if callee not in catalog.AS_DONE_ITERATORS or function is None:
+            return
+        exits = completions(node.body.body, reraises=lambda raised: False)
+        way = next((word for exit_, word in _EARLY_EXITS if exit_ in exits), None)
+        if way is None:
+            return
+        uses = uses_in(self.context, function)
+        if self._tasks_dropped(call.args[0].value, call, uses, made_here=True):
+            self.report(call, call=callee, when=f"left early by `{way}`")
 
     def visit_Expr(self, node: cst.Expr) -> None:
         call = _awaited_call(node.value)
@@ -90,7 +124,7 @@ class PendingNotCancelled(Rule):
                 return
         if call.args and not self._tasks_dropped(call.args[0].value, call, uses):
             return
-        self.report(call, call=callee, mode=mode)
+        self.report(call, call=callee, when=f"with `{mode}`")
 
     def _early_return(
         self, call: cst.Call, timeout: Argument | None, when: Argument | None
@@ -126,22 +160,38 @@ class PendingNotCancelled(Rule):
         )
 
     def _tasks_dropped(
-        self, tasks: cst.BaseExpression, wait: cst.Call, uses: ScopeUses, depth: int = 0
+        self,
+        tasks: cst.BaseExpression,
+        wait: cst.Call,
+        uses: ScopeUses,
+        depth: int = 0,
+        *,
+        made_here: bool = False,
     ) -> bool:
-        """Some task given to `wait` is reachable only through its result."""
+        """Some task given to `wait` is reachable only through its result. `made_here`: the
+        call makes tasks of the coroutines it is given, so those count too."""
         if isinstance(tasks, cst.List | cst.Set | cst.Tuple):
             return any(
-                self._tasks_dropped(element.value, wait, uses, depth) for element in tasks.elements
+                self._tasks_dropped(element.value, wait, uses, depth, made_here=made_here)
+                for element in tasks.elements
             )
         if isinstance(tasks, cst.ListComp | cst.SetComp | cst.GeneratorExp):
-            return isinstance(tasks.elt, cst.Call) and self.context.is_task_spawn(tasks.elt)
+            return isinstance(tasks.elt, cst.Call) and self._new_task(tasks.elt, made_here)
         if isinstance(tasks, cst.Call):
-            return self.context.is_task_spawn(tasks)
+            return self._new_task(tasks, made_here)
         if isinstance(tasks, cst.Name) and depth <= _MAX_DEPTH:
-            return self._local_dropped(tasks.value, wait, uses, depth)
+            return self._local_dropped(tasks.value, wait, uses, depth, made_here)
         return False  # an attribute or anything else may outlive the call
 
-    def _local_dropped(self, name: str, wait: cst.Call, uses: ScopeUses, depth: int) -> bool:
+    def _new_task(self, call: cst.Call, made_here: bool) -> bool:
+        """A task started by the call, or a coroutine the waiting call makes a task of."""
+        if self.context.is_task_spawn(call):
+            return True
+        return made_here and CoroutineFunctions(self.context).callee(call) is not None
+
+    def _local_dropped(
+        self, name: str, wait: cst.Call, uses: ScopeUses, depth: int, made_here: bool
+    ) -> bool:
         """A local task (or collection of tasks) that nothing but this `wait` sees again."""
         bindings = local_bindings(self.context, name)
         if not bindings or any(b.how != "assign" or b.value is None for b in bindings):
@@ -158,7 +208,10 @@ class PendingNotCancelled(Rule):
                 continue  # also `task.add_done_callback(...)`, `task.result()`
             if not self._only_looks(use):
                 return False
-        return any(self._tasks_dropped(value, wait, uses, depth + 1) for value in content)
+        return any(
+            self._tasks_dropped(value, wait, uses, depth + 1, made_here=made_here)
+            for value in content
+        )
 
 
 def _given(call: cst.Call, argument: Argument | None) -> cst.BaseExpression | None:

@@ -68,7 +68,11 @@ class ReleaseWithoutAcquire(Rule):
 
     def _made_safe(self, receiver: cst.BaseExpression, kind: str) -> bool:
         """`Semaphore(0)` counts events (one `release()` per item put), so it has no bound;
-        `trio.Semaphore(n, max_value=n)` refuses a release past its bound."""
+        `trio.Semaphore(n, max_value=n)` refuses a release past its bound. Of another
+        object's semaphore (`pool._idle`) the project model knows the kind but not how it
+        was made: its starting count is unknown, so it is not reported."""
+        if not self._made_in_view(receiver):
+            return True
         made = [
             value
             for value in self.context.bindings.values_of(receiver, self.context.chain)
@@ -78,6 +82,15 @@ class ReleaseWithoutAcquire(Rule):
         count = catalog.INITIAL_COUNTS.get(kind)
         return bool(made) and all(
             _starts_at_zero(call, count) or _passes(call, bound) for call in made
+        )
+
+    def _made_in_view(self, receiver: cst.BaseExpression) -> bool:
+        """A name or a `self.` attribute: what the bindings show being assigned to it."""
+        if isinstance(receiver, cst.Name):
+            return True
+        owner = receiver.value if isinstance(receiver, cst.Attribute) else None
+        return isinstance(owner, cst.Name) and (
+            self.context.bindings.class_of_receiver(owner, self.context.chain) is not None
         )
 
     def visit_WithItem(self, node: cst.WithItem) -> None:

@@ -1,33 +1,97 @@
-"""CCL203: a handler in `async def` that catches cancellation and can finish without re-raising."""
+"""CCL203: a handler in `async def` that catches cancellation and can finish without re-raising
+it: by falling through, `return`, `break`, `continue`, a `yield`, or raising another exception."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import libcst as cst
 
+from conclint import fixes
 from conclint.analysis import catalog
-from conclint.analysis.cancellation import caught_cancellation, is_cancellation_test, only_reaps
+from conclint.analysis.cancellation import (
+    Handler,
+    cancellation_handlers,
+    caught_cancellation,
+    is_cancellation_test,
+    may_be_cancelled,
+    only_reaps,
+    raised_later,
+    reraises,
+)
 from conclint.analysis.context import FileContext
-from conclint.analysis.exits import BREAK, CONTINUE, RETURN, Decide, completions, never_returns
-from conclint.analysis.scopes import dotted_name
+from conclint.analysis.exits import (
+    BREAK,
+    CONTINUE,
+    RAISE_OTHER,
+    RETURN,
+    YIELD,
+    Decide,
+    completions,
+    has_items,
+    never_returns,
+)
+from conclint.analysis.scopes import ScopeNode, dotted_name
 from conclint.rules.base import Rule
 
-Handler = cst.ExceptHandler | cst.ExceptStarHandler
-# Reported in this order of preference: the least obvious way out first.
-_WAYS = ((RETURN, "return"), (BREAK, "break"), (CONTINUE, "continue"))
-# What a bare `except:` and `except BaseException` report as caught: they catch the
-# cancellation only because they catch everything.
-_BROAD = (
-    "",
-    *(
-        name.removeprefix("builtins.")
-        for name in sorted(catalog.CANCELLATION_EXCEPTIONS & catalog.CATCH_ALL_EXCEPTIONS)
+_LOST = "loses the cancellation"
+_END_WITH_RAISE = "end it with `raise`"
+# How a way out reads in the message (how, effect, fix), in order of preference: the
+# least obvious way out first.
+_WAYS = (
+    (RETURN, "return without re-raising", _LOST, _END_WITH_RAISE),
+    (BREAK, "break without re-raising", _LOST, _END_WITH_RAISE),
+    (CONTINUE, "continue without re-raising", _LOST, _END_WITH_RAISE),
+    (
+        RAISE_OTHER,
+        "raise `{raised}` instead of re-raising",
+        "turns the cancellation into an error",
+        "let the cancellation propagate (`raise`) and report the failure another way",
+    ),
+    (
+        YIELD,
+        "yield without re-raising",
+        "hands the consumer a value instead of the cancellation",
+        "re-raise before yielding",
     ),
 )
+_FALLS_THROUGH = ("fall through without re-raising", _LOST, _END_WITH_RAISE)
 # `cancelled = True`, `pending_raise = True`: a flag that re-raises once cleanup is done.
 _FLAG_WORDS = ("cancel", "raise")
+_CANCELLATION_ONLY = catalog.CANCELLATION_EXCEPTIONS - catalog.CATCH_ALL_EXCEPTIONS
+
+
+def _reraise(handler: Handler, safe: bool) -> fixes.Proposal:
+    """`raise` after the last statement of a handler whose only way out is falling through:
+    every path that reached the end now re-raises, and no other path in it changes. Safe
+    when the `try` ends the function (falling through returned at once); unsafe when code
+    after the `try` ran on the way out (cleanup, say), which the `raise` now skips."""
+    body = handler.body
+    if isinstance(body, cst.IndentedBlock):
+        edit: fixes.NodeEdit = fixes.NewLine(body.body[-1], "raise", indent_like=body.body[0])
+    else:  # `except CancelledError: pass`
+        edit = fixes.Insert(body.body[-1], "; raise", after=True)
+    return fixes.Proposal("End the handler with `raise`", (edit,), safe=safe)
+
+
+def _ends(statement: cst.CSTNode, function: cst.FunctionDef) -> bool:
+    """`statement` is the last the function runs: the last of its body, or of a branch of
+    an `if` that is (no loop: falling through goes round again)."""
+    branches: list[cst.CSTNode] = [function.body]
+    while branches:
+        node = branches.pop()
+        if node is statement:
+            return True
+        if isinstance(node, cst.IndentedBlock) and node.body:
+            branches.append(node.body[-1])
+        elif isinstance(node, cst.If):
+            branches.append(node.body)
+            if isinstance(node.orelse, cst.If):
+                branches.append(node.orelse)
+            elif node.orelse is not None:
+                branches.append(node.orelse.body)
+    return False
 
 
 @dataclass
@@ -35,25 +99,36 @@ class _Open:
     """A handler that can swallow cancellation, kept until its body has been visited."""
 
     node: Handler
-    function: cst.CSTNode | None
+    function: ScopeNode | None
     construct: str
-    how: str
+    # (how, effect, fix) for the message.
+    way: tuple[str, str, str]
     caught_as: str | None
+    # The handler names cancellation classes only: ending it with `raise` re-raises nothing
+    # else; and its `try` ends the function: falling through it ran no code after it.
+    certain: bool = False
+    last: bool = False
     deliberate: bool = False
+    # Flags set (True) and locals holding the caught exception: the handler re-raises
+    # through them if the function raises again once they are set.
+    kept: list[tuple[str, bool]] = field(default_factory=list)
 
 
 class SwallowedCancellation(Rule):
     code = "CCL203"
     name = "swallowed-cancellation"
     summary = "A handler in `async def` catches cancellation and can finish without re-raising"
-    message = "`{construct}` can {how} without re-raising, which loses the cancellation; {fix}"
+    message = "`{construct}` can {how}, which {effect}; {fix}"
     needles = ("async",)
     async_only = True
     tags = ("asyncio", "trio", "anyio", "cancellation")
+    fixable = True
 
     def __init__(self, context: FileContext) -> None:
         super().__init__(context)
         self._tries: list[cst.Try | cst.TryStar] = []
+        # Every handler whose body is being visited, innermost last.
+        self._handlers: list[Handler] = []
         self._open: list[_Open] = []
         # id of function -> spellings of the receivers of `.cancel()` calls seen so far in it.
         self._cancelled: dict[int, set[str]] = {}
@@ -80,54 +155,96 @@ class SwallowedCancellation(Rule):
 
     def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
         self._enter(node)
+        self._handlers.append(node)
 
     def leave_ExceptHandler(self, original_node: cst.ExceptHandler) -> None:
+        self._handlers.pop()
         self._leave(original_node)
 
     def visit_ExceptStarHandler(self, node: cst.ExceptStarHandler) -> None:
         self._enter(node)
+        self._handlers.append(node)
 
     def leave_ExceptStarHandler(self, original_node: cst.ExceptStarHandler) -> None:
+        self._handlers.pop()
         self._leave(original_node)
 
     def _enter(self, node: Handler) -> None:
         if not self.context.in_async_function or not self._tries:
             return
-        caught = caught_cancellation(node.type, self.context)
-        if caught is None or self._only_reaps(self._tries[-1].body.body):
+        # A later `except BaseException:` or bare `except:` never sees the cancellation.
+        if node not in cancellation_handlers(self._tries[-1], self.context):
             return
-        if caught in _BROAD and self._cancellation_caught_before(node):
-            return  # `except CancelledError: raise` above takes it first
+        body = self._tries[-1].body
+        if self._only_reaps(body.body) or not may_be_cancelled(body):
+            return
+        caught = caught_cancellation(node.type, self.context)
         caught_as = (
             node.name.name.value
             if isinstance(node.name, cst.AsName) and isinstance(node.name.name, cst.Name)
             else None
         )
-        exits = completions(node.body.body, self._never_returns, self._decider(caught_as))
+        raised_instead: list[cst.Raise] = []
+
+        def judge(raised: cst.Raise) -> bool:
+            again = reraises(raised, caught_as, self.context, self._handlers)
+            if not again:
+                raised_instead.append(raised)
+            return again
+
+        exits = completions(
+            node.body.body,
+            self._never_returns,
+            self._decider(caught_as),
+            reraises=judge,
+            has_items=lambda iterable: has_items(iterable, self.context),
+            yields=True,
+        )
         if not exits:
             return
-        how = next((text for way, text in _WAYS if way in exits), "fall through")
+        how, effect, fix = next(
+            ((how, effect, fix) for way, how, effect, fix in _WAYS if way in exits), _FALLS_THROUGH
+        )
+        if RAISE_OTHER in exits and raised_instead:
+            how = how.format(raised=_spelled(raised_instead[0]))
         star = "*" if isinstance(node, cst.ExceptStarHandler) else ""
         # Name the handler as written when that is short (`except STOP_SIGNALS`).
         spelled = dotted_name(node.type) if node.type is not None else None
         construct = f"except{star} {spelled or caught}" if caught else "except:"
-        self._open.append(_Open(node, self.context.function, construct, how, caught_as))
+        certain = node.type is not None and self._names_cancellation_only(node.type)
+        function = self.context.function
+        way = (how, effect, fix)
+        found = _Open(node, function, construct, way, caught_as, certain)
+        found.last = isinstance(function, cst.FunctionDef) and _ends(self._tries[-1], function)
+        self._open.append(found)
 
-    def _cancellation_caught_before(self, node: Handler) -> bool:
-        """An earlier handler of the same `try` names a cancellation class itself."""
-        for sibling in self._tries[-1].handlers:
-            if sibling is node:
-                return False
-            if caught_cancellation(sibling.type, self.context) not in (None, *_BROAD):
-                return True
-        return False
+    def _names_cancellation_only(self, caught: cst.BaseExpression) -> bool:
+        """`except CancelledError` or `except (CancelledError, trio.Cancelled)`: every class
+        named is a cancellation class, and none is a catch-all (`BaseException`)."""
+        classes = [e.value for e in caught.elements] if isinstance(caught, cst.Tuple) else [caught]
+        return all(
+            self.context.kind_of(expr) == catalog.CANCELLED_CLASS_KIND
+            or self.context.qualname(expr) in _CANCELLATION_ONLY
+            for expr in classes
+        )
 
     def _leave(self, node: Handler) -> None:
         if not self._open or self._open[-1].node is not node:
             return
         found = self._open.pop()
-        if not found.deliberate:
-            self.report(node, construct=found.construct, how=found.how, fix="end it with `raise`")
+        if found.deliberate or self._raised_later(found):
+            return
+        fixed = found.certain and found.way == _FALLS_THROUGH
+        autofix = _reraise(node, safe=found.last) if fixed else None
+        how, effect, fix = found.way
+        self.report(node, autofix, construct=found.construct, how=how, effect=effect, fix=fix)
+
+    def _raised_later(self, found: _Open) -> bool:
+        """A flag set or the exception kept in the handler, then raised by the function."""
+        function = found.function
+        return function is not None and any(
+            raised_later(kept, flag, function) for kept, flag in found.kept
+        )
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
@@ -145,18 +262,22 @@ class SwallowedCancellation(Rule):
             self._mark_deliberate()
 
     def visit_Assign(self, node: cst.Assign) -> None:
-        # A flag or the exception kept in a local: re-raised after cleanup that must finish.
+        # A flag or the exception kept in a local: re-raised after cleanup that must finish,
+        # if the function does raise again once it is set.
         value = node.value
         if not self._open or not isinstance(value, cst.Name):
             return
+        handler = self._open[-1]
+        if handler.function is not self.context.function:
+            return
         for target in node.targets:
             spelled = dotted_name(target.target) or ""
-            kept = isinstance(target.target, cst.Name) and value.value == self._open[-1].caught_as
+            kept = isinstance(target.target, cst.Name) and value.value == handler.caught_as
             flag = value.value == "True" and any(
                 word in spelled.rpartition(".")[2].lower() for word in _FLAG_WORDS
             )
             if kept or flag:
-                self._mark_deliberate()
+                handler.kept.append((spelled, flag))
 
     def _mark_deliberate(self) -> None:
         function = self.context.function
@@ -177,9 +298,10 @@ class SwallowedCancellation(Rule):
                 filter(None, (caught_cancellation(arg.value, self.context) for arg in call.args)),
                 None,
             )
-            if caught and not self._only_reaps(node.body.body):
+            if caught and may_be_cancelled(node.body) and not self._only_reaps(node.body.body):
                 fix = "suppress it only around awaiting a task you cancelled"
-                self.report(call, construct=f"suppress({caught})", how="exit its block", fix=fix)
+                how = "exit its block without re-raising"
+                self.report(call, construct=f"suppress({caught})", how=how, effect=_LOST, fix=fix)
 
     def _only_reaps(self, body: Sequence[cst.CSTNode]) -> bool:
         function = self.context.function
@@ -194,3 +316,11 @@ class SwallowedCancellation(Rule):
         if caught_as is None:
             return None
         return lambda test: is_cancellation_test(test, caught_as, self.context)
+
+
+def _spelled(raised: cst.Raise) -> str:
+    """`ValueError`, `errors.Closed`: what a `raise` raises, for the message."""
+    exc = raised.exc
+    if isinstance(exc, cst.Call):
+        exc = exc.func
+    return dotted_name(exc) or "another exception"

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import libcst as cst
 
+from conclint import fixes
 from conclint.analysis import catalog
 from conclint.analysis.context import FileContext
 from conclint.analysis.coroutines import CoroutineFunctions
-from conclint.analysis.discards import DiscardedResults
+from conclint.analysis.discards import DISCARDED, TESTED, DiscardedResults
 from conclint.analysis.scopes import dotted_name
 from conclint.config import Settings
 from conclint.prefilter import Source
 from conclint.rules.base import Rule
 
-TESTED = "used as a truth value (always true)"
 AS_TEXT = "formatted as text"
 _STRINGS = (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)
 
@@ -28,6 +28,7 @@ class UnawaitedCoroutine(DiscardedResults, Rule):
     needles = ("async", *catalog.words(catalog.ASYNCIO_COROUTINES))
     method_needles = catalog.method_needles(catalog.COROUTINE_METHODS)
     tags = ("asyncio", "coroutine")
+    fixable = True
 
     @classmethod
     def may_fire(cls, source: Source, settings: Settings) -> bool:
@@ -55,38 +56,25 @@ class UnawaitedCoroutine(DiscardedResults, Rule):
         callee = self.coroutines.callee(expr)
         if callee is not None:
             self._reported.add(id(expr))
-            self.report(expr, callee=dotted_name(expr.func) or callee, how=how)
+            autofix = self._await_fix(expr, callee) if how == DISCARDED else None
+            self.report(expr, autofix, callee=dotted_name(expr.func) or callee, how=how)
 
-    # Truth tests: a coroutine object is always true.
+    def _await_fix(self, call: cst.Call, callee: str) -> fixes.Proposal | None:
+        """`await` before a call written as a statement of `async def`, when the coroutine
+        function is certain: an `async def` of this module (a function or a method of its
+        class) or one of the catalog's, called by its imported name. The coroutine
+        methods of objects whose kind was inferred, and other modules' functions, are
+        left alone."""
+        if not self.context.in_async_function or callee in self.coroutines.external:
+            return None
+        func = call.func
+        if isinstance(func, cst.Attribute):
+            kind = self.context.kind_of(func.value)
+            if kind is not None and callee == f"{kind}.{func.attr.value}":
+                return None
+        return fixes.Proposal("Add `await`", (fixes.Insert(call, "await "),))
 
-    def _tested(self, test: cst.BaseExpression) -> None:
-        # In `a() and b()` the left operands are checked by visit_BooleanOperation.
-        while isinstance(test, cst.BooleanOperation):
-            test = test.right
-        self._check(test, TESTED)
-
-    def visit_If(self, node: cst.If) -> None:
-        self._tested(node.test)
-
-    def visit_While(self, node: cst.While) -> None:
-        self._tested(node.test)
-
-    def visit_IfExp(self, node: cst.IfExp) -> None:
-        self._tested(node.test)
-
-    def visit_Assert(self, node: cst.Assert) -> None:
-        self._tested(node.test)
-
-    def visit_CompIf(self, node: cst.CompIf) -> None:
-        self._tested(node.test)
-
-    def visit_UnaryOperation(self, node: cst.UnaryOperation) -> None:
-        if isinstance(node.operator, cst.Not):
-            self._tested(node.expression)
-
-    def visit_BooleanOperation(self, node: cst.BooleanOperation) -> None:
-        # Every operand but the last is tested; the last one is the value.
-        self._tested(node.left)
+    # Discards, truth tests and `with` come from `DiscardedResults`.
 
     # Text: a coroutine's repr ends up in the output instead of its result.
 

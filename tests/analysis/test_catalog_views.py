@@ -21,7 +21,7 @@ from conclint.engine import lint_source
 
 CATALOG = load()
 # Needles that are words of Python itself, not names of an API.
-LANGUAGE_WORDS = frozenset({"async"})
+LANGUAGE_WORDS = frozenset({"async", "yield"})
 
 
 def _methods(kind: str, role: str) -> frozenset[str]:
@@ -36,6 +36,7 @@ def _catalog_words() -> set[str]:
         names.update((*kind.classes, *kind.factories, *kind.annotations, *kind.methods))
         for method in kind.methods.values():
             keywords.update(a.keyword for a in (method.block, method.timeout) if a is not None)
+            keywords.update([method.status_keyword] if method.status_keyword else [])
     for function in CATALOG.functions.values():
         keywords.update(
             a.keyword for a in (function.timeout, function.return_when) if a is not None
@@ -280,6 +281,7 @@ def test_what_the_rules_ask_of_a_kind_is_in_its_data() -> None:
             "method setblocking: sets-non-blocking needs the non-blocking-mode trait",
         ),
         ({"daemon": "is daemon"}, "daemon: 'is daemon' is not a keyword name"),
+        ({"shield": "is shielded"}, "shield: 'is shielded' is not a keyword name"),
         ({"initial-count": [0]}, "initial-count: give [position, keyword]"),
     ],
 )

@@ -12,10 +12,13 @@ from conclint.analysis.exits import (
     BREAK,
     CONTINUE,
     FALLTHROUGH,
+    RAISE_OTHER,
     RETURN,
+    YIELD,
     Decide,
     always_raises,
     completions,
+    has_items,
     never_returns,
 )
 from conclint.analysis.scopes import ScopeNode, scope_body
@@ -327,3 +330,111 @@ def _probe_call(source: str) -> tuple[cst.Call, FileContext]:
 def test_never_returns(source: str, expected: bool) -> None:
     call, context = _probe_call(source)
     assert never_returns(call, context) is expected
+
+
+def _handled(source: str, **options: object) -> set[str]:
+    """The exits of the first handler of the first `try` in `f`, a `raise` of anything but
+    `exc` being another exception."""
+    function = _body(source)
+    handler = next(s for s in scope_body(function) if isinstance(s, cst.Try)).handlers[0]
+
+    def reraises(raised: cst.Raise) -> bool:
+        return raised.exc is None or (
+            isinstance(raised.exc, cst.Name) and raised.exc.value == "exc"
+        )
+
+    return set(completions(handler.body.body, reraises=reraises, **options))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("handler", "expected"),
+    [
+        pytest.param("raise", set(), id="bare-raise"),
+        pytest.param("raise exc", set(), id="raise-the-caught-one"),
+        pytest.param("raise ValueError() from exc", {RAISE_OTHER}, id="raise-another"),
+        pytest.param(
+            "if x:\n            raise\n        raise KeyError", {RAISE_OTHER}, id="one-branch"
+        ),
+        pytest.param(
+            "try:\n            raise KeyError\n        except KeyError:\n            pass\n"
+            "        raise",
+            set(),
+            id="caught-by-a-nested-try",
+        ),
+        pytest.param(
+            "try:\n            close()\n        except OSError as err:\n            raise err\n"
+            "        raise",
+            set(),
+            id="nested-handler-propagates-its-own",
+        ),
+        pytest.param(
+            "try:\n            close()\n        except OSError:\n            raise exc_other\n"
+            "        raise",
+            {RAISE_OTHER},
+            id="nested-handler-raises-another",
+        ),
+        pytest.param("yield 1\n        raise", {YIELD}, id="yield-then-raise"),
+    ],
+)
+def test_a_handler_can_raise_another_exception_or_yield(handler: str, expected: set[str]) -> None:
+    source = (
+        "async def f(x):\n    try:\n        work()\n    except BaseException as exc:\n"
+        f"        {handler}\n"
+    )
+    assert _handled(source, yields=True) == expected
+
+
+def test_raises_are_plain_ends_without_reraises() -> None:
+    assert exits("def f():\n    raise ValueError\n") == set()
+
+
+def _items(expression: str) -> bool:
+    module = cst.parse_module(f"for x in {expression}:\n    pass\n")
+    loop = module.body[0]
+    assert isinstance(loop, cst.For)
+    return has_items(loop.iter, FileContext("example.py", module, Settings()))
+
+
+@pytest.mark.parametrize(
+    ("expression", "expected"),
+    [
+        ("[1, 2, 3]", True),
+        ("(1,)", True),
+        ("{1, 2}", True),
+        ("{1: 2}", True),
+        ("(*(), *(1, 2))", True),
+        ("{**{}, **{1: 2}}", True),
+        ('"ab"', True),
+        ("range(3)", True),
+        ("range(27670116110564327421)", True),
+        ("range(1, 5, 2)", True),
+        ("[]", False),
+        ("{}", False),
+        ('""', False),
+        ("(*(),)", False),
+        ("range(0)", False),
+        ("range(5, 1)", False),
+        ("range(3, 1, 0)", False),
+        ("range(count)", False),
+        ("items", False),
+    ],
+)
+def test_has_items(expression: str, expected: bool) -> None:
+    assert _items(expression) is expected
+
+
+def test_a_shadowed_range_is_not_counted() -> None:
+    module = cst.parse_module("def range(n):\n    return []\nfor x in range(3):\n    pass\n")
+    loop = module.body[1]
+    assert isinstance(loop, cst.For)
+    assert not has_items(loop.iter, FileContext("example.py", module, Settings()))
+
+
+def test_a_loop_that_surely_runs_raises_when_its_body_does() -> None:
+    source = (
+        "async def f():\n    try:\n        work()\n    except BaseException as exc:\n"
+        "        for i in {}:\n            raise\n"
+    )
+    with_items = _handled(source.format("(1, 2)"), has_items=lambda iterable: True)
+    assert with_items == set()
+    assert _handled(source.format("items"), has_items=lambda iterable: False) == {FALLTHROUGH}

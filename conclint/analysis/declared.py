@@ -1,0 +1,550 @@
+"""What a module declares, for the project model: its classes, functions and globals.
+
+Read from Python's `ast` in the index pass (no LibCST: this runs on every file), with
+names resolved through the module's top-level imports (those under `if TYPE_CHECKING:`
+too) and defs. Nothing here knows other modules: where a value comes from is kept as
+a reference (`Ref`) that `types.ProjectTypes` resolves once every module is indexed.
+
+A `Ref` is a short string, plain data for the cache:
+- `type:X`   an object of type X (an annotation, `X | None` and `Optional[X]` included);
+- `call:X`   what calling X gives (a class: an instance; a function: what it returns);
+- `attr:C:a` the attribute `a` of instances of class C (`return self._lock`);
+- `none`     `None`, which agrees with any other answer.
+An expression none of these describe has no reference: what holds it is unknown.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass, field
+
+from conclint.analysis.names import canonical
+
+Ref = str
+NONE: Ref = "none"
+
+# Decorators that turn a method into an attribute read: its returns are the attribute's.
+_PROPERTY_DECORATORS = frozenset({"property", "cached_property"})
+_METHOD_DECORATORS = frozenset({"staticmethod", "classmethod", "abstractmethod"})
+_BUILTINS = frozenset(dir(builtins))
+_ACCESSORS = frozenset({"setter", "getter", "deleter"})
+
+
+@dataclass(frozen=True)
+class FunctionFacts:
+    """A function or method as its callers see it."""
+
+    is_async: bool = False
+    # An async def that is no generator and whose decorators keep it a coroutine function.
+    coroutine: bool = False
+    # A decorator conclint does not know: calling the name may run anything.
+    wrapped: bool = False
+    # What calling it returns (sync functions only: an `async def` returns a coroutine):
+    # the return annotation, or every `return` of the body; empty when unknown.
+    returns: tuple[Ref, ...] = ()
+
+
+@dataclass(frozen=True)
+class ClassFacts:
+    # Absolute names of the bases, in order; "" for a base that is no plain name.
+    bases: tuple[str, ...] = ()
+    methods: dict[str, FunctionFacts] = field(default_factory=dict)
+    # Attribute -> every value or annotation it is given (class body, `self.x = ...` in
+    # methods, properties); an unknown value makes the whole attribute unknown ("").
+    attributes: dict[str, tuple[Ref, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Declarations:
+    """Top-level classes, functions and globals of one module, by local name."""
+
+    classes: dict[str, ClassFacts] = field(default_factory=dict)
+    functions: dict[str, FunctionFacts] = field(default_factory=dict)
+    globals: dict[str, tuple[Ref, ...]] = field(default_factory=dict)
+
+
+UNKNOWN: Ref = ""
+
+
+def declarations(
+    tree: ast.Module,
+    module: str,
+    names: dict[str, str],
+    typing_forms: tuple[Collection[str], Collection[str]],
+    keeping_decorators: Collection[str],
+    lines: list[str],
+) -> Declarations:
+    """The declarations of `tree` (module `module`; `lines` of its source, or none where it
+    holds no `yield` and no `:=`); `names` maps the
+    module's top-level names to absolute ones, `typing_forms` are the annotations that
+    wrap one type (`Optional`) and that join several (`Union`), as absolute names."""
+    reader = _Reader(module, names, typing_forms, keeping_decorators, lines)
+    found = Declarations()
+    for statement in top_level(tree.body):
+        if isinstance(statement, ast.ClassDef):
+            found.classes[statement.name] = reader.class_facts(statement)
+        elif isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef):
+            found.functions[statement.name] = reader.function_facts(statement)
+        elif isinstance(statement, ast.Assign | ast.AnnAssign):
+            for target, ref in reader.assigned(statement, {}):
+                if isinstance(target, ast.Name):
+                    _add(found.globals, target.id, ref)
+    return found
+
+
+def top_level(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """Module statements, and those of top-level `if`/`try` blocks (`if TYPE_CHECKING:`,
+    `try: import x except ImportError`), where a definition may also sit."""
+    for statement in body:
+        if isinstance(statement, ast.If):
+            yield from top_level(statement.body)
+            yield from top_level(statement.orelse)
+        elif isinstance(statement, ast.Try):
+            yield from top_level(statement.body)
+            for handler in statement.handlers:
+                yield from top_level(handler.body)
+            yield from top_level(statement.orelse)
+        else:
+            yield statement
+
+
+def _add(table: dict[str, tuple[Ref, ...]], name: str, ref: Ref) -> None:
+    table[name] = (*table.get(name, ()), ref)
+
+
+class _Reader:
+    def __init__(
+        self,
+        module: str,
+        names: dict[str, str],
+        typing_forms: tuple[Collection[str], Collection[str]],
+        keeping_decorators: Collection[str],
+        lines: list[str],
+    ) -> None:
+        self.module = module
+        self.names = names
+        self.wrappers, self.unions = typing_forms
+        self.keeping = keeping_decorators
+        self.lines = lines
+
+    # Names and annotations -------------------------------------------------------
+
+    def absolute(self, expr: ast.expr) -> str | None:
+        """The absolute dotted name `expr` spells through the module's top-level names."""
+        parts: list[str] = []
+        while isinstance(expr, ast.Attribute):
+            parts.append(expr.attr)
+            expr = expr.value
+        if not isinstance(expr, ast.Name):
+            return None
+        base = self.names.get(expr.id)
+        if base is None and expr.id in _BUILTINS:
+            base = f"builtins.{expr.id}"
+        return canonical(".".join([base, *reversed(parts)])) if base else None
+
+    def annotation(self, expr: ast.expr | None) -> Ref:
+        if expr is None:
+            return UNKNOWN
+        if isinstance(expr, ast.Constant):
+            if expr.value is None:
+                return NONE
+            if isinstance(expr.value, str):
+                try:
+                    return self.annotation(ast.parse(expr.value, mode="eval").body)
+                except (SyntaxError, ValueError, RecursionError, MemoryError):
+                    return UNKNOWN
+            return UNKNOWN
+        if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.BitOr):
+            return self._union([expr.left, expr.right])
+        if isinstance(expr, ast.Subscript):
+            outer = self.absolute(expr.value)
+            inner = expr.slice
+            elements = list(inner.elts) if isinstance(inner, ast.Tuple) else [inner]
+            if outer in self.unions:
+                return self._union(elements)
+            if outer in self.wrappers:
+                return self.annotation(elements[0])
+            expr = expr.value  # `asyncio.Queue[int]`: a queue
+        name = self.absolute(expr)
+        return f"type:{name}" if name else UNKNOWN
+
+    def _union(self, members: list[ast.expr]) -> Ref:
+        """`X | None`: X. A union of two types may hold either: unknown."""
+        refs = {self.annotation(member) for member in members} - {NONE}
+        return refs.pop() if len(refs) == 1 else UNKNOWN
+
+    # Values --------------------------------------------------------------------------
+
+    def value(self, expr: ast.expr | None, local: dict[str, Ref], owner: str | None) -> Ref:
+        """What `expr` evaluates to; `local` gives the function's names whose values are
+        known (annotated parameters), `owner` the class whose method this is."""
+        if expr is None:
+            return UNKNOWN
+        if isinstance(expr, ast.Constant) and expr.value is None:
+            return NONE
+        if isinstance(expr, ast.Call):
+            func = expr.func.value if isinstance(expr.func, ast.Subscript) else expr.func
+            name = self.absolute(func)
+            return f"call:{name}" if name else UNKNOWN
+        if isinstance(expr, ast.Name):
+            return local.get(expr.id, UNKNOWN)
+        if (
+            isinstance(expr, ast.Attribute)
+            and isinstance(expr.value, ast.Name)
+            and owner is not None
+            and local.get(expr.value.id) == f"self:{owner}"
+        ):
+            return f"attr:{owner}:{expr.attr}"
+        return UNKNOWN
+
+    def assigned(
+        self, statement: ast.Assign | ast.AnnAssign, local: dict[str, Ref], owner: str | None = None
+    ) -> Iterator[tuple[ast.expr, Ref]]:
+        """Each single target of an assignment with what it is given (a tuple target's
+        names are left out: they are given parts of the value)."""
+        if isinstance(statement, ast.AnnAssign):
+            annotated = self.annotation(statement.annotation)
+            given = annotated if annotated else self.value(statement.value, local, owner)
+            yield statement.target, given
+            return
+        ref = self.value(statement.value, local, owner)
+        for target in statement.targets:
+            if isinstance(target, ast.Name | ast.Attribute):
+                yield target, ref
+
+    # Functions and classes -------------------------------------------------------
+
+    def function_facts(
+        self,
+        function: ast.FunctionDef | ast.AsyncFunctionDef,
+        owner: str | None = None,
+        body: _Body | None = None,
+    ) -> FunctionFacts:
+        body = body or self.scan(function)
+        is_async = isinstance(function, ast.AsyncFunctionDef)
+        decorators = [self._decorator(d) for d in function.decorator_list]
+        wrapped = any(
+            name not in self.keeping and name.rpartition(".")[2] not in _METHOD_DECORATORS
+            for name in decorators
+        )
+        coroutine = is_async and not body.generator and not wrapped
+        returns: tuple[Ref, ...] = ()
+        if isinstance(function, ast.FunctionDef) and not body.generator and not wrapped:
+            returns = self._returns(function, owner, body)
+        return FunctionFacts(is_async, coroutine, wrapped, returns)
+
+    def scan(self, function: ast.FunctionDef | ast.AsyncFunctionDef) -> _Body:
+        """One walk over the function's own statements. Expressions are entered only
+        where the function's text holds a `yield` or a `:=`, which they alone can hold."""
+        end = function.end_lineno or function.lineno
+        text = "\n".join(self.lines[function.lineno - 1 : end]) if self.lines else ""
+        return _scan(function, "yield" in text, ":=" in text)
+
+    def _decorator(self, decorator: ast.expr) -> str:
+        target = decorator.func if isinstance(decorator, ast.Call) else decorator
+        return self.absolute(target) or ""
+
+    def _returns(
+        self, function: ast.FunctionDef, owner: str | None, body: _Body
+    ) -> tuple[Ref, ...]:
+        if function.returns is not None:
+            annotated = self.annotation(function.returns)
+            return (annotated,) if annotated else ()
+        named = any(isinstance(node.value, ast.Name | ast.Attribute) for node in body.returns)
+        local = self.locals(function, owner, body) if named else {}
+        found = []
+        for node in body.returns:
+            ref = self.value(node.value, local, owner) if node.value is not None else NONE
+            if not ref:
+                return ()
+            found.append(ref)
+        return tuple(found) or (NONE,)
+
+    def locals(
+        self, function: ast.FunctionDef | ast.AsyncFunctionDef, owner: str | None, body: _Body
+    ) -> dict[str, Ref]:
+        """The function's names whose value is known wherever they are read: annotated
+        parameters, the receiver of a method, and names assigned once from a known
+        value and bound nowhere else."""
+        local: dict[str, Ref] = {}
+        args = function.args
+        params = [*args.posonlyargs, *args.args, *args.kwonlyargs]
+        for param in params:
+            ref = self.annotation(param.annotation)
+            if ref:
+                local[param.arg] = ref
+        receiver = params[0].arg if params and owner is not None else None
+        if receiver is not None and not self._is_static(function):
+            local[receiver] = f"self:{owner}"
+        for given in (*params, args.vararg, args.kwarg):
+            if given is not None and body.bound.get(given.arg):
+                local.pop(given.arg, None)  # rebound in the body: not what it was given
+        for node in body.assignments:
+            if isinstance(node, ast.AugAssign):
+                continue
+            for target, ref in self.assigned(node, local, owner):
+                if isinstance(target, ast.Name) and ref and body.bound.get(target.id) == 1:
+                    local.setdefault(target.id, ref)
+        return local
+
+    def _is_object(self, base: ast.expr) -> bool:
+        """`object` as a base adds nothing to the MRO that the project would not know."""
+        return isinstance(base, ast.Name) and base.id == "object" and base.id not in self.names
+
+    def _is_static(self, function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+        return any(
+            self._decorator(d).rpartition(".")[2] == "staticmethod" for d in function.decorator_list
+        )
+
+    def class_facts(self, node: ast.ClassDef) -> ClassFacts:
+        owner = f"{self.module}.{node.name}"
+        bases = tuple(
+            self.absolute(base.value if isinstance(base, ast.Subscript) else base) or ""
+            for base in node.bases
+            if not self._is_object(base)
+        )
+        found = ClassFacts(bases)
+        for statement in node.body:
+            if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef):
+                body = self.scan(statement)
+                self._self_assignments(statement, owner, found, body)
+                if _is_accessor(statement):
+                    continue  # `@x.setter`: the property `x` is the getter's
+                decorators = {
+                    self._decorator(d).rpartition(".")[2] for d in statement.decorator_list
+                }
+                if decorators & _PROPERTY_DECORATORS:
+                    # Read as an attribute: its value is what the getter returns.
+                    plain = isinstance(statement, ast.FunctionDef) and not body.generator
+                    returns: tuple[Ref, ...] = ()
+                    if plain and len(statement.decorator_list) == 1:  # a getter, nothing else
+                        assert isinstance(statement, ast.FunctionDef)
+                        returns = self._returns(statement, owner, body)
+                    for ref in returns or (UNKNOWN,):
+                        _add(found.attributes, statement.name, ref)
+                else:
+                    found.methods[statement.name] = self.function_facts(statement, owner, body)
+            elif isinstance(statement, ast.Assign | ast.AnnAssign):
+                for target, ref in self.assigned(statement, {}, owner):
+                    if isinstance(target, ast.Name):
+                        _add(found.attributes, target.id, ref)
+        return found
+
+    def _self_assignments(
+        self,
+        method: ast.FunctionDef | ast.AsyncFunctionDef,
+        owner: str,
+        found: ClassFacts,
+        body: _Body,
+    ) -> None:
+        """`self.x = value` and `self.x: T = value` anywhere in the method's own body."""
+        params = [*method.args.posonlyargs, *method.args.args]
+        if not params or not any(
+            isinstance(target, ast.Attribute)
+            and isinstance(target.value, ast.Name)
+            and target.value.id == params[0].arg
+            for node in body.assignments
+            for target in _flat(node.targets if isinstance(node, ast.Assign) else [node.target])
+        ):
+            return
+        local = self.locals(method, owner, body)
+        receiver = f"self:{owner}"
+        for node in body.assignments:
+            targets: list[ast.expr] = (
+                node.targets if isinstance(node, ast.Assign) else [node.target]
+            )
+            for target in _flat(targets):
+                if not (
+                    isinstance(target, ast.Attribute)
+                    and isinstance(target.value, ast.Name)
+                    and local.get(target.value.id) == receiver
+                ):
+                    continue
+                if isinstance(node, ast.AugAssign) or target not in targets:
+                    ref = UNKNOWN  # `self.n += 1`, `self.a, self.b = ...`
+                elif isinstance(node, ast.AnnAssign):
+                    ref = self.annotation(node.annotation) or self.value(node.value, local, owner)
+                else:
+                    ref = self.value(node.value, local, owner)
+                _add(found.attributes, target.attr, ref)
+
+
+def _is_accessor(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    return any(
+        isinstance(decorator, ast.Attribute) and decorator.attr in _ACCESSORS
+        for decorator in function.decorator_list
+    )
+
+
+def _flat(targets: list[ast.expr]) -> Iterator[ast.expr]:
+    for target in targets:
+        if isinstance(target, ast.Tuple | ast.List):
+            yield from _flat(list(target.elts))
+        elif isinstance(target, ast.Starred):
+            yield from _flat([target.value])
+        else:
+            yield target
+
+
+@dataclass(slots=True)
+class _Body:
+    """What one walk over a function's own body found."""
+
+    returns: list[ast.Return] = field(default_factory=list)
+    assignments: list[ast.Assign | ast.AnnAssign | ast.AugAssign] = field(default_factory=list)
+    # Name -> how many statements bind it (a name bound in ways not followed counts twice).
+    bound: dict[str, int] = field(default_factory=dict)
+    generator: bool = False
+
+    def bind(self, name: str, times: int = 1) -> None:
+        self.bound[name] = self.bound.get(name, 0) + times
+
+
+def _scan(
+    function: ast.FunctionDef | ast.AsyncFunctionDef, may_yield: bool, may_walrus: bool
+) -> _Body:
+    found = _Body()
+    stack: list[ast.stmt] = list(reversed(function.body))
+    while stack:
+        node = stack.pop()
+        kind = type(node)
+        if kind is ast.Return:
+            found.returns.append(node)  # type: ignore[arg-type]
+        elif kind is ast.Assign or kind is ast.AnnAssign or kind is ast.AugAssign:
+            found.assignments.append(node)  # type: ignore[arg-type]
+            targets = node.targets if kind is ast.Assign else [node.target]  # type: ignore[attr-defined]
+            for target in _flat(targets):
+                if isinstance(target, ast.Name):
+                    found.bind(target.id)
+        elif kind in _NESTED:
+            found.bind(node.name)  # type: ignore[attr-defined]
+        elif kind is ast.Import or kind is ast.ImportFrom:
+            for alias in node.names:  # type: ignore[attr-defined]
+                found.bind((alias.asname or alias.name).partition(".")[0])
+        elif kind is ast.Global or kind is ast.Nonlocal or kind is ast.Delete:
+            for name in _names_in(node):
+                found.bind(name, 2)  # bound elsewhere too, or in ways not followed
+        elif kind is ast.Match:
+            for case in node.cases:  # type: ignore[attr-defined]
+                for name in _names_in(case.pattern):
+                    found.bind(name, 2)
+                stack.extend(reversed(case.body))
+        else:
+            for target in _bound_by(node):
+                for name in _names_in(target):
+                    found.bind(name)
+            for field_name in _BLOCKS:
+                block = getattr(node, field_name, None)
+                if block:
+                    stack.extend(reversed(block))
+            for handler in getattr(node, "handlers", ()):
+                if handler.name:
+                    found.bind(handler.name)
+                stack.extend(reversed(handler.body))
+    if may_yield or may_walrus:
+        for inner in _own_nodes(function.body):
+            if isinstance(inner, ast.Yield | ast.YieldFrom):
+                found.generator = True
+            elif isinstance(inner, ast.NamedExpr) and isinstance(inner.target, ast.Name):
+                found.bind(inner.target.id, 2)
+    return found
+
+
+_NESTED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+_BLOCKS = ("body", "orelse", "finalbody")
+
+
+def _bound_by(statement: ast.stmt) -> list[ast.expr]:
+    """The targets a `for` or `with` statement binds."""
+    if isinstance(statement, ast.For | ast.AsyncFor):
+        return [statement.target]
+    if isinstance(statement, ast.With | ast.AsyncWith):
+        return [item.optional_vars for item in statement.items if item.optional_vars is not None]
+    return []
+
+
+def _names_in(node: ast.AST) -> Iterator[str]:
+    """Every name a target, a `global`/`del` statement or a `match` pattern binds."""
+    if isinstance(node, ast.Global | ast.Nonlocal):
+        yield from node.names
+        return
+    for inner in ast.walk(node):
+        if isinstance(inner, ast.Name):
+            yield inner.id
+        elif isinstance(inner, ast.MatchAs | ast.MatchStar) and inner.name:
+            yield inner.name
+        elif isinstance(inner, ast.MatchMapping) and inner.rest:
+            yield inner.rest
+
+
+def _own_nodes(body: list[ast.stmt]) -> Iterator[ast.AST]:
+    """Every node of a function's own body: nested defs, classes and lambdas left out."""
+    stack: list[ast.AST] = list(reversed(body))
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
+            continue
+        stack.extend(reversed(list(ast.iter_child_nodes(node))))
+
+
+# As JSON, for the cache (which checks every value it reads back) --------------------
+
+
+def to_json(found: Declarations) -> dict[str, object]:
+    return {
+        "classes": {
+            name: {
+                "bases": facts.bases,
+                "methods": {m: _function_json(f) for m, f in facts.methods.items()},
+                "attributes": facts.attributes,
+            }
+            for name, facts in found.classes.items()
+        },
+        "functions": {name: _function_json(f) for name, f in found.functions.items()},
+        "globals": found.globals,
+    }
+
+
+def _function_json(facts: FunctionFacts) -> list[object]:
+    return [facts.is_async, facts.coroutine, facts.wrapped, facts.returns]
+
+
+def from_json(raw: object) -> Declarations:
+    """Declarations from `to_json`'s form; TypeError when it is not that form."""
+    table = _table(raw)
+    classes = {name: _class_from_json(value) for name, value in _table(table["classes"]).items()}
+    functions = {
+        name: _function_from_json(value) for name, value in _table(table["functions"]).items()
+    }
+    return Declarations(classes, functions, _refs_table(table["globals"]))
+
+
+def _class_from_json(raw: object) -> ClassFacts:
+    table = _table(raw)
+    methods = {name: _function_from_json(value) for name, value in _table(table["methods"]).items()}
+    return ClassFacts(_strings(table["bases"]), methods, _refs_table(table["attributes"]))
+
+
+def _function_from_json(raw: object) -> FunctionFacts:
+    if not isinstance(raw, list) or len(raw) != 4 or not all(isinstance(b, bool) for b in raw[:3]):
+        raise TypeError("a function's facts are [bool, bool, bool, refs]")
+    return FunctionFacts(raw[0], raw[1], raw[2], _strings(raw[3]))
+
+
+def _table(raw: object) -> dict[str, object]:
+    if not isinstance(raw, dict) or not all(isinstance(key, str) for key in raw):
+        raise TypeError("expected an object")
+    return raw
+
+
+def _refs_table(raw: object) -> dict[str, tuple[Ref, ...]]:
+    return {name: _strings(value) for name, value in _table(raw).items()}
+
+
+def _strings(raw: object) -> tuple[str, ...]:
+    if not isinstance(raw, list | tuple) or not all(isinstance(item, str) for item in raw):
+        raise TypeError("expected a list of strings")
+    return tuple(raw)

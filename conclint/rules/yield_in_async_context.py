@@ -1,0 +1,137 @@
+"""CCL207: a generator that yields inside `with`/`async with`, leaving the block open."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from conclint.analysis import catalog
+from conclint.analysis.context import FileContext
+from conclint.analysis.timeouts import entered_kind, with_form
+from conclint.config import Settings
+from conclint.prefilter import Source
+from conclint.rules.base import Rule
+
+# What stays entered across the `yield`, by kind, for messages.
+_SCOPES = catalog.CANCEL_SCOPE_KINDS | catalog.TASK_GROUP_KINDS
+_SCOPE_MODULES = catalog.kind_modules(_SCOPES)
+SCOPE, HELD = "scope", "held"
+
+
+@dataclass(slots=True)
+class _Generator:
+    """A function whose body is being visited, with the `with` blocks open in it."""
+
+    node: cst.FunctionDef | cst.Lambda
+    is_async: bool
+    # Decorated to be run to its end by a context manager, a fixture or a channel.
+    managed: bool
+    # (statement, item, what it enters) per open block.
+    blocks: list[tuple[cst.With, cst.WithItem, str | None]] = field(default_factory=list)
+
+
+class YieldInAsyncContext(Rule):
+    code = "CCL207"
+    name = "yield-in-async-context"
+    summary = "A generator yields inside `with`/`async with`: the block stays open for its consumer"
+    message = "`yield` inside `{construct}` in {generator} `{function}()`: {problem}; {fix}"
+    needles = ("yield",)
+    tags = ("asyncio", "trio", "anyio", "generator")
+
+    @classmethod
+    def may_fire(cls, source: Source, settings: Settings) -> bool:
+        # An async generator, or a sync one inside a cancel scope or task group (which
+        # only the modules that make those have).
+        if not super().may_fire(source, settings):
+            return False
+        return source.has_async_def or source.imports_any(
+            _SCOPE_MODULES | settings.configured_modules()
+        )
+
+    def __init__(self, context: FileContext) -> None:
+        super().__init__(context)
+        self._functions: list[_Generator] = []
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        managed = any(self._manages(decorator.decorator) for decorator in node.decorators)
+        self._functions.append(_Generator(node, node.asynchronous is not None, managed))
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self._functions.pop()
+
+    def visit_Lambda(self, node: cst.Lambda) -> None:
+        self._functions.append(_Generator(node, False, True))
+
+    def leave_Lambda(self, original_node: cst.Lambda) -> None:
+        self._functions.pop()
+
+    def _manages(self, decorator: cst.BaseExpression) -> bool:
+        """`@asynccontextmanager`, `@pytest.fixture(scope="module")`, ... (resolved where the
+        function is defined)."""
+        if isinstance(decorator, cst.Call):
+            decorator = decorator.func
+        found = self.context.names.resolve(decorator, self.context.chain[:-1])
+        return found in catalog.GENERATOR_MANAGERS
+
+    def visit_With_body(self, node: cst.With) -> None:
+        if self._functions:
+            blocks = self._functions[-1].blocks
+            for item in node.items:
+                blocks.append((node, item, self._holds(node, item)))
+
+    def _holds(self, node: cst.With, item: cst.WithItem) -> str | None:
+        """SCOPE for a cancel scope or task group, HELD for anything else whose exit has
+        work to do: an async context manager (its exit awaits) or an object the catalog
+        knows (a file, a lock, a stream). A sync context manager it does not know is
+        usually one that maps or suppresses exceptions, with nothing to clean up."""
+        kind = entered_kind(item, self.context)
+        if kind in _SCOPES:
+            return SCOPE
+        if node.asynchronous is not None or kind is not None:
+            return HELD
+        return None
+
+    def leave_With_body(self, node: cst.With) -> None:
+        if self._functions:
+            blocks = self._functions[-1].blocks
+            while blocks and blocks[-1][0] is node:
+                blocks.pop()
+
+    def visit_Yield(self, node: cst.Yield) -> None:
+        if not self._functions:
+            return
+        function = self._functions[-1]
+        if function.managed or not function.blocks:
+            return
+        # A cancel scope or task group left open is the worse problem: name it first.
+        scopes = [block for block in function.blocks if block[2] == SCOPE]
+        held = [block for block in function.blocks if block[2] == HELD]
+        if scopes:
+            statement, item, _ = scopes[-1]
+            group = entered_kind(item, self.context) in catalog.TASK_GROUP_KINDS
+            problem = (
+                f"the {'task group' if group else 'scope'} stays entered while the consumer "
+                "runs, so its cancellation lands in the consumer's code and errors cross into "
+                "the wrong frame"
+            )
+            fix = "open it around the loop that consumes the items, or send them over a channel"
+        elif function.is_async and held:
+            statement, item, _ = held[-1]
+            problem = (
+                "the block stays open while the consumer runs, and if the consumer stops "
+                "early its cleanup waits for garbage collection, or never runs"
+            )
+            fix = "make it an `@asynccontextmanager`, or iterate it in `async with aclosing(...)`"
+        else:
+            # A sync generator's `with` is closed by `close()` when the consumer drops it.
+            return
+        assert isinstance(function.node, cst.FunctionDef)
+        self.report(
+            node,
+            construct=with_form(statement, item),
+            generator="async generator" if function.is_async else "generator",
+            function=function.node.name.value,
+            problem=problem,
+            fix=fix,
+        )

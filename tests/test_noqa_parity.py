@@ -1,0 +1,195 @@
+"""Suppression comments mean the same to the CLI as to flake8: a table of spellings, each in
+its own file, linted by real flake8 (with the conclint plugin) and by the CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from conclint.diagnostics import Diagnostic, is_suppressed, parse_suppressions
+
+FLAKE8 = (sys.executable, "-m", "flake8", "--isolated", "--select=CCL", "-j", "1")
+CLI = (sys.executable, "-m", "conclint", "check", "--isolated", "--no-cache")
+HEAD = "import asyncio\n\n\nasync def handle(reader):\n"
+LINE = "    asyncio.create_task(reader.read())"  # CCL101, on line 5
+FOUND = {5}
+
+# The comment after the finding, and whether flake8 silences the finding with it.
+SPELLINGS: list[tuple[str, bool]] = [
+    ("", False),
+    ("  # noqa", True),
+    ("  # NOQA", True),
+    ("  # NoQa", True),
+    ("  #noqa", False),  # flake8 wants exactly one space after the `#`
+    ("  #noqa:CCL101", False),
+    ("  #  noqa", False),
+    ("  #\tnoqa", False),
+    ("  # noqa:CCL101", True),
+    ("  # noqa: CCL101", True),
+    ("  # noqa:\tCCL101", True),
+    ("  # NOQA: CCL101", True),
+    ("  # NOQA: ccl101", False),  # codes are matched case-sensitively
+    ("  # noqa: Ccl101", False),
+    ("  # noqa: CCL1", True),  # by prefix
+    ("  # noqa: CCL10", True),
+    ("  # noqa: CCL1011", False),
+    ("  # noqa: CCL203", False),
+    ("  # noqa: E501", False),
+    ("  # noqa: CCL203,CCL101", True),
+    ("  # noqa: CCL203, CCL101", True),
+    ("  # noqa: CCL203 CCL101", True),
+    ("  # noqa: CCL203,,CCL101", True),
+    ("  # noqa: ccl203, CCL101", True),
+    ("  # noqa: CCL101abc", True),  # the list ends where a code stops matching
+    ("  # noqa: CCL203 because CCL101", False),  # ... so CCL101 is not in it
+    ("  # noqa: CCL101  # why", True),
+    ("  # type: ignore  # noqa: CCL101", True),
+    ("  # noqa: CCL203  # noqa", False),  # only the first comment counts
+    ("  # noqa:", True),  # no list of codes: every code
+    ("  # noqa: ", True),
+    ("  # noqa:  CCL203", True),  # two spaces: not read as a list
+    ("  # noqa : CCL203", True),  # space before the colon: not read as a list
+    ("  # noqa: CCL", True),  # a code needs digits: not read as a list
+    ("  # noqa: C", True),
+    ("  # noqa:,CCL203", True),
+    ("  # noqa-CCL203", True),
+    ("  # noqaCCL203", True),
+    ("  # noqa this is fine", True),
+    ("  # conclint: ignore[CCL101]", True),  # conclint's own comment, under both
+    ("  # conclint: ignore[ccl101]", True),
+    ("  # conclint: ignore[CCL203]", False),
+    ("  # flake8: noqa", False),  # after code it is no file-level comment
+]
+
+# Whole files, and the lines of HEAD + LINE that stay reported.
+LAYOUTS: dict[str, tuple[str, set[int]]] = {
+    "string-holding-the-comment": (
+        HEAD + '    asyncio.create_task(reader.read("# noqa"))\n',
+        set(),  # flake8 searches the raw line, strings included
+    ),
+    "comment-after-a-multi-line-string": (
+        HEAD + '    asyncio.create_task(reader.read("""\n    """))  # noqa: CCL101\n',
+        set(),  # the string's token range runs from line 5 to line 6
+    ),
+    "comment-inside-a-multi-line-string": (
+        HEAD + '    asyncio.create_task(reader.read("""\n    # noqa\n    """))\n',
+        set(),
+    ),
+    "comment-after-a-backslash-continuation": (
+        HEAD + "    asyncio.create_task(reader.read()) \\\n        # noqa\n",
+        set(),
+    ),
+    "comment-on-the-closing-bracket": (
+        HEAD + "    asyncio.create_task(\n        reader.read()\n    )  # noqa\n",
+        FOUND,  # inside brackets each line is its own range
+    ),
+    "comment-on-the-line-above": (HEAD + "    # noqa\n" + LINE + "\n", {6}),
+    "file-level-comment": ("# flake8: noqa\n" + HEAD + LINE + "\n", set()),
+    "file-level-comment-with-codes": ("# flake8: noqa: CCL203\n" + HEAD + LINE + "\n", set()),
+    "file-level-comment-indented-in-a-string": (
+        HEAD + '    """\n    # FLAKE8= NOQA\n    """\n' + LINE + "\n",
+        set(),
+    ),
+    "file-level-comment-misspelt": ("#flake8: noqa\n" + HEAD + LINE + "\n", {6}),
+}
+
+
+def _cases() -> dict[str, tuple[str, set[int]]]:
+    cases = {
+        f"spelling_{number:02d}": (HEAD + LINE + comment + "\n", set() if silenced else FOUND)
+        for number, (comment, silenced) in enumerate(SPELLINGS)
+    }
+    cases.update({name.replace("-", "_"): case for name, case in LAYOUTS.items()})
+    return cases
+
+
+CASES = _cases()
+
+
+@cache
+def _reported(tmp: str) -> tuple[dict[str, set[int]], dict[str, set[int]]]:
+    """Lines with a CCL101, per case, under flake8 and under the CLI (one run each)."""
+    directory = Path(tmp)
+    for name, (source, _) in CASES.items():
+        (directory / f"{name}.py").write_text(source, encoding="utf-8")
+    env = {**os.environ, "NO_COLOR": "1"}
+    flake8 = subprocess.run(
+        [*FLAKE8, "--format=%(path)s:%(row)d:%(code)s", "."],
+        cwd=directory,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+    )
+    assert flake8.returncode in (0, 1), flake8.stderr
+    cli = subprocess.run(
+        [*CLI, "--output-format", "json", "."],
+        cwd=directory,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+    )
+    assert cli.returncode in (0, 1), cli.stderr
+    by_flake8: dict[str, set[int]] = {name: set() for name in CASES}
+    for row in flake8.stdout.splitlines():
+        path, line, code = row.rsplit(":", 2)
+        assert code == "CCL101", row
+        by_flake8[Path(path).stem].add(int(line))
+    by_cli: dict[str, set[int]] = {name: set() for name in CASES}
+    for item in json.loads(cli.stdout):
+        assert item["code"] == "CCL101", item
+        by_cli[Path(item["path"]).stem].add(item["line"])
+    return by_flake8, by_cli
+
+
+@pytest.fixture(scope="module")
+def reported(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, set[int]], ...]:
+    directory = tmp_path_factory.mktemp("noqa")
+    (directory / ".git").mkdir()  # no configuration from above
+    return _reported(str(directory))
+
+
+def _label(name: str) -> str:
+    if not name.startswith("spelling_"):
+        return name
+    comment = SPELLINGS[int(name.removeprefix("spelling_"))][0].strip()
+    return comment.encode("unicode_escape").decode("ascii") or "no-comment"
+
+
+@pytest.mark.parametrize("name", [pytest.param(name, id=_label(name)) for name in sorted(CASES)])
+def test_the_cli_silences_what_flake8_silences(
+    name: str, reported: tuple[dict[str, set[int]], dict[str, set[int]]]
+) -> None:
+    by_flake8, by_cli = reported
+    source, expected = CASES[name]
+    assert by_flake8[name] == expected, f"flake8 itself reads {source!r} otherwise"
+    assert by_cli[name] == by_flake8[name], source
+
+
+def test_the_parser_keeps_codes_as_written() -> None:
+    lines = ["a  # NOQA: ccl101,CCL2", "b  # noqa: CCL", "c  # conclint: ignore[ccl601]"]
+    assert parse_suppressions(lines) == {
+        1: frozenset({"ccl101", "CCL2"}),
+        2: None,
+        3: frozenset({"CCL601"}),
+    }
+    finding = Diagnostic("a.py", 1, 0, 1, 1, "CCL101", "dangling-task", "m")
+    assert not is_suppressed(finding, parse_suppressions(lines))
+
+
+def test_the_parser_takes_lines_with_their_endings() -> None:
+    with_endings = ["x = '''\r\n", "'''  # noqa: CCL1\r\n", "y = 1\n"]
+    assert parse_suppressions(with_endings) == {1: frozenset({"CCL1"}), 2: frozenset({"CCL1"})}
+
+
+def test_flake8s_noqa_comments_are_left_to_flake8() -> None:
+    lines = ["# flake8: noqa", "a  # noqa", "b  # conclint: ignore[CCL101]"]
+    assert parse_suppressions(lines, include_noqa=False) == {3: frozenset({"CCL101"})}
+    assert parse_suppressions(lines) == {1: None, 2: None, 3: None}
