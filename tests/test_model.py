@@ -29,6 +29,12 @@ LOCK = threading.Lock()
 MAYBE = None
 MAYBE = threading.Lock()
 EITHER = threading.Lock() if QUEUE else asyncio.Lock()
+SWAPPED = threading.Lock()
+
+
+def swap() -> None:
+    global SWAPPED
+    SWAPPED = asyncio.Lock()
 
 
 def make_lock():
@@ -153,6 +159,7 @@ def test_what_a_call_gives(tmp_path: Path, name: str, expected: str | None) -> N
         ("app.shared.LOCK", "threading.Lock"),
         ("app.shared.MAYBE", "threading.Lock"),  # `None` agrees with any kind
         ("app.shared.EITHER", None),
+        ("app.shared.SWAPPED", None),  # a function rebinds it
     ],
 )
 def test_what_a_global_holds(tmp_path: Path, name: str, expected: str | None) -> None:

@@ -24,6 +24,7 @@ from conclint.analysis.names import canonical
 
 Ref = str
 NONE: Ref = "none"
+UNKNOWN: Ref = ""
 
 # Decorators that turn a method into an attribute read: its returns are the attribute's.
 _PROPERTY_DECORATORS = frozenset({"property", "cached_property"})
@@ -65,9 +66,6 @@ class Declarations:
     globals: dict[str, tuple[Ref, ...]] = field(default_factory=dict)
 
 
-UNKNOWN: Ref = ""
-
-
 def declarations(
     tree: ast.Module,
     module: str,
@@ -76,10 +74,10 @@ def declarations(
     keeping_decorators: Collection[str],
     lines: list[str],
 ) -> Declarations:
-    """The declarations of `tree` (module `module`; `lines` of its source, or none where it
-    holds no `yield` and no `:=`); `names` maps the
-    module's top-level names to absolute ones, `typing_forms` are the annotations that
-    wrap one type (`Optional`) and that join several (`Union`), as absolute names."""
+    """The declarations of `tree` (module `module`; `lines` of its source, or none where
+    it holds no `yield` and no `:=`); `names` maps the module's top-level names to
+    absolute ones, `typing_forms` are the annotations that wrap one type (`Optional`)
+    and that join several (`Union`), as absolute names."""
     reader = _Reader(module, names, typing_forms, keeping_decorators, lines)
     found = Declarations()
     for statement in top_level(tree.body):
@@ -91,6 +89,8 @@ def declarations(
             for target, ref in reader.assigned(statement, {}):
                 if isinstance(target, ast.Name):
                     _add(found.globals, target.id, ref)
+    for name in reader.rebound_globals & found.globals.keys():
+        _add(found.globals, name, UNKNOWN)  # `global x` then `x = ...` in a function
     return found
 
 
@@ -128,6 +128,8 @@ class _Reader:
         self.wrappers, self.unions = typing_forms
         self.keeping = keeping_decorators
         self.lines = lines
+        # Module globals that some function rebinds (`global x`).
+        self.rebound_globals: set[str] = set()
 
     # Names and annotations -------------------------------------------------------
 
@@ -240,7 +242,9 @@ class _Reader:
         where the function's text holds a `yield` or a `:=`, which they alone can hold."""
         end = function.end_lineno or function.lineno
         text = "\n".join(self.lines[function.lineno - 1 : end]) if self.lines else ""
-        return _scan(function, "yield" in text, ":=" in text)
+        body = _scan(function, "yield" in text, ":=" in text)
+        self.rebound_globals |= body.globals
+        return body
 
     def _decorator(self, decorator: ast.expr) -> str:
         target = decorator.func if isinstance(decorator, ast.Call) else decorator
@@ -397,6 +401,8 @@ class _Body:
     # Name -> how many statements bind it (a name bound in ways not followed counts twice).
     bound: dict[str, int] = field(default_factory=dict)
     generator: bool = False
+    # Names declared `global` (the function may rebind the module's).
+    globals: set[str] = field(default_factory=set)
 
     def bind(self, name: str, times: int = 1) -> None:
         self.bound[name] = self.bound.get(name, 0) + times
@@ -426,6 +432,8 @@ def _scan(
         elif kind is ast.Global or kind is ast.Nonlocal or kind is ast.Delete:
             for name in _names_in(node):
                 found.bind(name, 2)  # bound elsewhere too, or in ways not followed
+            if kind is ast.Global:
+                found.globals.update(node.names)  # type: ignore[attr-defined]
         elif kind is ast.Match:
             for case in node.cases:  # type: ignore[attr-defined]
                 for name in _names_in(case.pattern):
