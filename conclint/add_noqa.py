@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from conclint import diagnostics
 from conclint.diagnostics import FileResult
-from conclint.fixes import encoding_of
+from conclint.fixes import CannotEdit, read_editable
 from conclint.parse import source_lines
 
 # flake8's pattern of a noqa comment, as the suppression parser reads it: the one place
@@ -27,21 +27,14 @@ _DIRECTIVE = diagnostics._NOQA
 def add_noqa(results: Sequence[FileResult]) -> tuple[int, list[str]]:
     """Add the comments for the findings of `results` to their files: how many comments
     were added or extended, and the files that could not be changed (why)."""
-    from conclint.engine import DecodeError, decode_source
-    from conclint.files import MAX_SOURCE_BYTES, read_regular_file
-
     added = 0
     problems: list[str] = []
     for result in results:
         if result.failed or not result.diagnostics:
             continue
         try:
-            data = read_regular_file(result.path, MAX_SOURCE_BYTES)
-            encoding = encoding_of(data)
-            text = decode_source(data)
-            if text.encode(encoding) != data:
-                raise DecodeError("its text does not encode back to the same bytes")
-        except (OSError, SyntaxError, DecodeError, UnicodeError) as error:
+            text, encoding = read_editable(result.path)
+        except CannotEdit as error:
             problems.append(f"{result.path}: no noqa added: {error}")
             continue
         codes: dict[int, set[str]] = {}

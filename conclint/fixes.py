@@ -434,6 +434,27 @@ def encoding_of(data: bytes) -> str:
     return tokenize.detect_encoding(io.BytesIO(data).readline)[0]
 
 
+class CannotEdit(Exception):
+    """A file that cannot be rewritten in place (unreadable, or its text would not
+    encode back to the same bytes)."""
+
+
+def read_editable(path: str) -> tuple[str, str]:
+    """A file's text and the encoding to write it back with."""
+    from conclint.engine import DecodeError, decode_source
+    from conclint.files import MAX_SOURCE_BYTES, read_regular_file
+
+    try:
+        data = read_regular_file(path, MAX_SOURCE_BYTES)
+        encoding = encoding_of(data)
+        text = decode_source(data)
+        if text.encode(encoding) != data:
+            raise DecodeError("its text does not encode back to the same bytes")
+    except (OSError, SyntaxError, DecodeError, UnicodeError) as error:
+        raise CannotEdit(str(error)) from None
+    return text, encoding
+
+
 # Fixing the files of a run ----------------------------------------------------------
 
 
@@ -475,9 +496,6 @@ def fix_files(
     (else only say what would change: `--diff`). A file is written in place, encoded as
     it was read (its BOM and coding cookie kept), only when its bytes decode and encode
     back to themselves."""
-    from conclint.engine import DecodeError, decode_source
-    from conclint.files import MAX_SOURCE_BYTES, read_regular_file
-
     run = FixRun([])
     for result in results:
         known = settings_of(result.path)
@@ -485,12 +503,8 @@ def fix_files(
             run.results.append(result)
             continue
         try:
-            data = read_regular_file(result.path, MAX_SOURCE_BYTES)
-            encoding = encoding_of(data)
-            before = decode_source(data)
-            if before.encode(encoding) != data:
-                raise DecodeError("its text does not encode back to the same bytes")
-        except (OSError, SyntaxError, DecodeError, UnicodeError) as error:
+            before, encoding = read_editable(result.path)
+        except CannotEdit as error:
             run.problems.append(f"{result.path}: not fixed: {error}")
             run.results.append(result)
             continue

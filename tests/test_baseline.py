@@ -5,12 +5,12 @@ Real git repositories, the CLI as a subprocess."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.test_cli import run
 
 SOURCE = '''\
 """Handlers."""
@@ -58,17 +58,7 @@ async def serve(reader):
 def conclint(
     *args: str, cwd: Path, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    environment = {**os.environ, **(env or {})}
-    for name in ("NO_COLOR", "FORCE_COLOR", "CONCLINT_OUTPUT_FORMAT", "CONCLINT_CACHE_DIR"):
-        environment.pop(name, None)
-    return subprocess.run(
-        [sys.executable, "-m", "conclint", "check", "--no-cache", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        env=environment,
-        timeout=300,
-    )
+    return run("check", "--no-cache", *args, cwd=cwd, env=env)
 
 
 def git_init(directory: Path) -> None:

@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import ast
 import json
-import os
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -23,23 +20,9 @@ from conclint.engine import lint_source
 from conclint.fixes import Edit, Fix, apply_fixes, fix_source
 from conclint.pages import page, section
 from tests.conftest import fixture_files
+from tests.test_cli import run
 
 FLAGS = ("--isolated", "--no-cache")
-
-
-def run(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    environment = {**os.environ}
-    for name in ("NO_COLOR", "FORCE_COLOR", "CONCLINT_OUTPUT_FORMAT", "CONCLINT_CACHE_DIR"):
-        environment.pop(name, None)
-    return subprocess.run(
-        [sys.executable, "-m", "conclint", *args],
-        cwd=cwd,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=environment,
-        timeout=120,
-    )
 
 
 def codes(path: Path) -> list[tuple[int, str]]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import unquote
@@ -17,6 +16,7 @@ from urllib.parse import unquote
 import pytest
 
 from conclint.report import paths
+from tests.test_cli import run
 from tests.test_sarif import assert_valid
 
 BUGGY = "import asyncio\n\n\nasync def handle(reader):\n    asyncio.create_task(reader.read())\n"
@@ -25,17 +25,7 @@ BUGGY = "import asyncio\n\n\nasync def handle(reader):\n    asyncio.create_task(
 def conclint(
     *args: str, cwd: Path, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    environment = {**os.environ, **(env or {})}
-    for name in ("NO_COLOR", "FORCE_COLOR", "CONCLINT_OUTPUT_FORMAT", "CONCLINT_CACHE_DIR"):
-        environment.pop(name, None)
-    return subprocess.run(
-        [sys.executable, "-m", "conclint", "check", "--no-cache", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        env=environment,
-        timeout=300,
-    )
+    return run("check", "--no-cache", *args, cwd=cwd, env=env)
 
 
 def annotated_files(run: subprocess.CompletedProcess[str]) -> list[str]:
