@@ -439,10 +439,10 @@ def _scan(
                 for name in _names_in(case.pattern):
                     found.bind(name, 2)
                 stack.extend(reversed(case.body))
-        else:
-            for target in _bound_by(node):
-                for name in _names_in(target):
-                    found.bind(name)
+        elif kind in _COMPOUND:  # the other simple statements bind nothing followed here
+            for target in _flat(_bound_by(node)):
+                if isinstance(target, ast.Name):
+                    found.bind(target.id)
             for field_name in _BLOCKS:
                 block = getattr(node, field_name, None)
                 if block:
@@ -461,10 +461,15 @@ def _scan(
 
 
 _NESTED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+_COMPOUND = frozenset(
+    # `try/except*` is Python 3.11's (the same `Try` where it does not exist).
+    {ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try}
+    | {getattr(ast, "TryStar", ast.Try)}
+)
 _BLOCKS = ("body", "orelse", "finalbody")
 
 
-def _bound_by(statement: ast.stmt) -> list[ast.expr]:
+def _bound_by(statement: ast.AST) -> list[ast.expr]:
     """The targets a `for` or `with` statement binds."""
     if isinstance(statement, ast.For | ast.AsyncFor):
         return [statement.target]
