@@ -49,7 +49,9 @@ class FileContext:
     module_name: str | None = field(init=False)
 
     _memos: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
-    _model: Callable[[], ProjectTypes] = field(init=False, repr=False)
+    # The project model (what the project's classes, functions and globals are), made when
+    # first called.
+    model: Callable[[], ProjectTypes] = field(init=False, repr=False)
 
     def memo(self, analysis: str, make: Callable[[], T]) -> T:
         """Per-file results of a shared analysis, made once and used by every rule that asks."""
@@ -69,10 +71,8 @@ class FileContext:
         self.names = NameResolver(package_of(self.path, self.module_name))
         self.chain = [self.module]
         self.catalog = self.settings.catalog()
-        self._model = _model_of(
-            self.project, self.module_name, self.source, self.path, self.catalog
-        )
-        self.bindings = Bindings(self.names, self.catalog, self.module_name, self._model)
+        self.model = _model_of(self.project, self.module_name, self.source, self.path, self.catalog)
+        self.bindings = Bindings(self.names, self.catalog, self.module_name, self.model)
 
     def enter(self, node: cst.CSTNode) -> None:
         if isinstance(node, cst.ClassDef):
@@ -81,10 +81,6 @@ class FileContext:
 
     def leave(self, node: cst.CSTNode) -> None:
         self.chain.pop()
-
-    def model(self) -> ProjectTypes:
-        """The project model: what the project's classes, functions and globals are."""
-        return self._model()
 
     # Questions rules ask -------------------------------------------------
 
