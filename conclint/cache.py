@@ -42,7 +42,7 @@ _TAG = (
     "# This file is a cache directory tag created by conclint.\n"
 )
 _GITIGNORE = "*\n"
-_FORMAT = 5
+_FORMAT = 6
 # Store files of other settings kept per project (a pre-commit hook and a full run, say).
 _SETTINGS_KEPT = 4
 # A store is a JSON file of one project; past this it is not ours, or not sane.

@@ -18,7 +18,8 @@ from __future__ import annotations
 import ast
 import builtins
 from collections.abc import Collection, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
+from typing import TypeVar
 
 from conclint.analysis.names import canonical
 
@@ -511,18 +512,25 @@ def to_json(found: Declarations) -> dict[str, object]:
         "classes": {
             name: {
                 "bases": facts.bases,
-                "methods": {m: _function_json(f) for m, f in facts.methods.items()},
+                "methods": {m: _facts_json(f) for m, f in facts.methods.items()},
                 "attributes": facts.attributes,
+                **_facts_json(facts, skip=("bases", "methods", "attributes")),
             }
             for name, facts in found.classes.items()
         },
-        "functions": {name: _function_json(f) for name, f in found.functions.items()},
+        "functions": {name: _facts_json(f) for name, f in found.functions.items()},
         "globals": found.globals,
     }
 
 
-def _function_json(facts: FunctionFacts) -> list[object]:
-    return [facts.is_async, facts.coroutine, facts.wrapped, facts.returns]
+def _facts_json(facts: FunctionFacts | ClassFacts, skip: tuple[str, ...] = ()) -> dict[str, object]:
+    """The fields of `facts` that differ from their defaults (most are defaults)."""
+    empty = type(facts)()
+    return {
+        item.name: getattr(facts, item.name)
+        for item in fields(facts)
+        if item.name not in skip and getattr(facts, item.name) != getattr(empty, item.name)
+    }
 
 
 def from_json(raw: object) -> Declarations:
@@ -530,21 +538,52 @@ def from_json(raw: object) -> Declarations:
     table = _table(raw)
     classes = {name: _class_from_json(value) for name, value in _table(table["classes"]).items()}
     functions = {
-        name: _function_from_json(value) for name, value in _table(table["functions"]).items()
+        name: _facts_from_json(FunctionFacts, value)
+        for name, value in _table(table["functions"]).items()
     }
     return Declarations(classes, functions, _refs_table(table["globals"]))
 
 
 def _class_from_json(raw: object) -> ClassFacts:
+    table = dict(_table(raw))
+    methods = {
+        name: _facts_from_json(FunctionFacts, value)
+        for name, value in _table(table.pop("methods")).items()
+    }
+    attributes = _refs_table(table.pop("attributes"))
+    bases = _strings(table.pop("bases"))
+    return replace(
+        _facts_from_json(ClassFacts, table), bases=bases, methods=methods, attributes=attributes
+    )
+
+
+F = TypeVar("F", FunctionFacts, ClassFacts)
+
+
+def _facts_from_json(kind: type[F], raw: object) -> F:
+    """Facts of `kind` from `_facts_json`'s form: each field is a flag, a tuple of strings,
+    or a table of those; a key that is no field, or a value of another shape, is refused."""
     table = _table(raw)
-    methods = {name: _function_from_json(value) for name, value in _table(table["methods"]).items()}
-    return ClassFacts(_strings(table["bases"]), methods, _refs_table(table["attributes"]))
+    empty = kind()
+    given: dict[str, object] = {}
+    for name, value in table.items():
+        if name not in _FIELDS[kind]:
+            raise TypeError(f"unknown field {name!r}")
+        default = getattr(empty, name)
+        if isinstance(default, bool):
+            if not isinstance(value, bool):
+                raise TypeError(f"{name} is a flag")
+            given[name] = value
+        elif isinstance(default, tuple):
+            given[name] = _strings(value)
+        else:
+            given[name] = _refs_table(value)
+    return kind(**given)  # type: ignore[arg-type]
 
 
-def _function_from_json(raw: object) -> FunctionFacts:
-    if not isinstance(raw, list) or len(raw) != 4 or not all(isinstance(b, bool) for b in raw[:3]):
-        raise TypeError("a function's facts are [bool, bool, bool, refs]")
-    return FunctionFacts(raw[0], raw[1], raw[2], _strings(raw[3]))
+_FIELDS: dict[type, frozenset[str]] = {
+    kind: frozenset(item.name for item in fields(kind)) for kind in (FunctionFacts, ClassFacts)
+}
 
 
 def _table(raw: object) -> dict[str, object]:
