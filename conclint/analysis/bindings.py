@@ -27,6 +27,7 @@ from functools import lru_cache
 import libcst as cst
 
 from conclint.analysis import catalog
+from conclint.analysis.declared import FunctionFacts
 from conclint.analysis.names import NameResolver, absolute_import
 from conclint.analysis.scopes import Binding, ScopeNode, identifier, iter_statements, scope_body
 from conclint.analysis.types import ProjectTypes
@@ -138,6 +139,25 @@ class Bindings:
             if receiver is not None:
                 return self.model().call_type(f"{receiver}.{func.attr.value}")
         return None
+
+    def callee(
+        self, func: cst.BaseExpression, chain: Sequence[ScopeNode]
+    ) -> tuple[str, FunctionFacts] | None:
+        """The project function or method that calling `func` runs (its absolute name,
+        `app.db.fetch` or `app.db.Client.fetch`, and its facts), when the model is certain
+        of it: a function of the module or an import, a method of `self`/`cls`, of a class
+        name or of an instance of a project class (its own or a base's)."""
+        name = self.qualified(func, chain)
+        if name is not None:
+            facts = self.model().function_facts(name)
+            return (self.model().real_name(name), facts) if facts is not None else None
+        if not isinstance(func, cst.Attribute):
+            return None
+        receiver = self._receiver_class(func.value, chain, 0)
+        if receiver is None:
+            return None
+        found = self.model().method(receiver, func.attr.value)
+        return (f"{found[0]}.{func.attr.value}", found[1]) if found is not None else None
 
     def _receiver_class(
         self, receiver: cst.BaseExpression, chain: Sequence[ScopeNode], depth: int

@@ -46,6 +46,10 @@ class FunctionFacts:
     # What calling it returns (sync functions only: an `async def` returns a coroutine):
     # the return annotation, or every `return` of the body; empty when unknown.
     returns: tuple[Ref, ...] = ()
+    # An async generator's loops (async generators only), one entry each: what a `for`
+    # iterates (the absolute name of the callable or name, "-" for anything else), "" for
+    # a `while` or an `async for` (which may never run out).
+    loops: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -236,7 +240,17 @@ class _Reader:
         returns: tuple[Ref, ...] = ()
         if isinstance(function, ast.FunctionDef) and not body.generator and not wrapped:
             returns = self._returns(function, owner, body)
-        return FunctionFacts(is_async, coroutine, wrapped, returns)
+        loops: tuple[str, ...] = ()
+        if is_async and body.generator and not wrapped:
+            loops = tuple(self._iterated(loop) for loop in body.loops)
+        return FunctionFacts(is_async, coroutine, wrapped, returns, loops)
+
+    def _iterated(self, loop: ast.stmt) -> str:
+        """What a loop of an async generator runs over (see `FunctionFacts.loops`)."""
+        if not isinstance(loop, ast.For):
+            return ""
+        source = loop.iter.func if isinstance(loop.iter, ast.Call) else loop.iter
+        return self.absolute(source) or "-"
 
     def scan(self, function: ast.FunctionDef | ast.AsyncFunctionDef) -> _Body:
         """One walk over the function's own statements. Expressions are entered only
@@ -399,6 +413,7 @@ class _Body:
 
     returns: list[ast.Return] = field(default_factory=list)
     assignments: list[ast.Assign | ast.AnnAssign | ast.AugAssign] = field(default_factory=list)
+    loops: list[ast.stmt] = field(default_factory=list)
     # Name -> how many statements bind it (a name bound in ways not followed counts twice).
     bound: dict[str, int] = field(default_factory=dict)
     generator: bool = False
@@ -441,6 +456,8 @@ def _scan(
                     found.bind(name, 2)
                 stack.extend(reversed(case.body))
         elif kind in _COMPOUND:  # the other simple statements bind nothing followed here
+            if kind in _LOOPS:
+                found.loops.append(node)
             for target in _flat(_bound_by(node)):
                 if isinstance(target, ast.Name):
                     found.bind(target.id)
@@ -467,6 +484,7 @@ _COMPOUND = frozenset(
     {ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try}
     | {getattr(ast, "TryStar", ast.Try)}
 )
+_LOOPS = (ast.For, ast.AsyncFor, ast.While)
 _BLOCKS = ("body", "orelse", "finalbody")
 
 

@@ -1,7 +1,9 @@
 """Loops around the node being visited, and which of them never run out of items.
 
 A loop is *endless* when nothing finite bounds it: `while True:`, `while not
-stop.is_set():`, any `async for` (a stream, a socket, a queue consumer), and a
+stop.is_set():`, an `async for` (a stream, a socket, a queue consumer; not one over
+an iterator known to run out, such as a project async generator whose loops all
+end), and a
 `for` over an endless source (`sys.stdin`, `iter(q.get, None)`,
 `itertools.count()`, a generator function of the module that yields from a
 `while True:`). A `for` over anything else is taken to be finite: that misses
@@ -225,11 +227,26 @@ class LoopStack:
             return is_forever(loop.test) or self._until_event(loop.test)
         if loop.asynchronous is not None:
             # An async iterator may wait for items forever, unless it is one known to run out.
-            return not (
-                isinstance(loop.iter, cst.Call)
-                and self.context.qualname(loop.iter.func) in catalog.FINITE_ITERATIONS
-            )
+            return not (isinstance(loop.iter, cst.Call) and self._runs_out(loop.iter))
         return self._endless_iterable(loop.iter)
+
+    def _runs_out(self, call: cst.Call) -> bool:
+        """`call` gives an async iterator known to end: a catalog one (`as_completed`), or
+        a project async generator whose loops all end (none a `while` or an `async for`,
+        none over an endless source)."""
+        if self.context.qualname(call.func) in catalog.FINITE_ITERATIONS:
+            return True
+        found = self.context.bindings.callee(call.func, self.context.chain)
+        if found is None:
+            return False
+        facts = found[1]
+        generator = facts.is_async and not facts.coroutine and not facts.wrapped
+        return generator and all(
+            source
+            and source not in catalog.ENDLESS_ITERATORS
+            and source not in catalog.ENDLESS_STREAMS
+            for source in facts.loops
+        )
 
     def _until_event(self, test: cst.BaseExpression) -> bool:
         """`while not stop.is_set():` runs until another task or thread says stop."""
