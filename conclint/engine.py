@@ -426,7 +426,8 @@ def _run_rules(
     context = FileContext(path, module, settings, project, source=source)
     instances = [rule_class(context) for rule_class in selected]
     around = dict.fromkeys(SCOPE_CLASSES, (context.enter, context.leave))
-    Walker(instances, around).walk(module)
+    # The trackers the rules listen to see every node first.
+    Walker([*context.trackers.values(), *instances], around).walk(module)
     findings = [finding for instance in instances for finding in instance.findings]
     nodes = [f.node for f in findings] + [n for f in findings if f.fix for n in f.fix.nodes()]
     positions = context.positions_of(nodes, source) if findings else None

@@ -16,6 +16,7 @@ from conclint.analysis.names import NameResolver
 from conclint.analysis.positions import Positions, positions_of
 from conclint.analysis.project import ProjectIndex, facts_of, module_name, package_of
 from conclint.analysis.scopes import ScopeNode
+from conclint.analysis.tracking import Tracker
 from conclint.analysis.types import ProjectTypes
 from conclint.catalog import Catalog
 from conclint.config import Settings
@@ -23,6 +24,7 @@ from conclint.config import Settings
 # The nodes that open a scope: the traversal calls `enter`/`leave` around each.
 SCOPE_CLASSES: tuple[type[cst.CSTNode], ...] = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
 T = TypeVar("T")
+TrackerT = TypeVar("TrackerT", bound="Tracker[Any]")
 # Method names that start a task on a loop (`loop.create_task`): the cheap test before the
 # receiver's kind is looked up.
 _TASK_SPAWN_NAMES = frozenset().union(*views.TASK_SPAWN_METHODS.values())
@@ -49,6 +51,10 @@ class FileContext:
     module_name: str | None = field(init=False)
 
     _memos: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
+    # The shared trackers the rules listen to, in the order they were first asked for.
+    trackers: dict[type[Tracker[Any]], Tracker[Any]] = field(
+        default_factory=dict, init=False, repr=False
+    )
     # The project model (what the project's classes, functions and globals are), made when
     # first called.
     model: Callable[[], ProjectTypes] = field(init=False, repr=False)
@@ -60,11 +66,19 @@ class FileContext:
             found = self._memos[analysis] = make()
         return cast(T, found)
 
+    def tracker(self, kind: type[TrackerT]) -> TrackerT:
+        """The file's one tracker of `kind`, made when first asked."""
+        found = self.trackers.get(kind)
+        if found is None:
+            found = self.trackers[kind] = kind(self)
+        return cast(TrackerT, found)
+
     def forget(self) -> None:
         """Drop the shared analyses' results. Some refer back to this context, which
         holds the syntax tree: without this, only the cyclic collector could free the
         tree, and it would first scan every node of it."""
         self._memos.clear()
+        self.trackers.clear()
 
     def __post_init__(self) -> None:
         self.module_name = module_name(self.path)

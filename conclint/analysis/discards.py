@@ -18,18 +18,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import libcst as cst
 
+from conclint.analysis.tracking import Tracker
+
 if TYPE_CHECKING:
     from conclint.analysis.context import FileContext
-    from conclint.rules.base import Rule
-
-    _RuleBase = Rule
-else:
-    # At run time the mixin sits before `Rule` in the rule's bases.
-    _RuleBase = object
 
 DISCARDED = "discarded"
 ASSIGNED_TO_UNDERSCORE = "assigned to `_`"
@@ -90,14 +86,18 @@ class _Frame:
     bound: list[tuple[str, cst.Call, str | None]] = field(default_factory=list)
 
 
-class DiscardedResults(_RuleBase):
-    """Mixin for rules: calls `self.discarded(call, how)` for every call whose result is dropped.
+class DiscardListener(Protocol):
+    def discarded(self, call: cst.Call, how: str) -> None:
+        """`call`'s result is dropped; `how` says how, for a message."""
+
+
+class Discards(Tracker[DiscardListener]):
+    """Tells its listeners `discarded(call, how)` for every call whose result is dropped.
 
     `how` is a phrase for the message (`discarded`, ``bound to `t` and never used``,
     `in a list that is discarded`, `TESTED`, `AS_CONTEXT`); each call is handed over once.
-    When it is called, `self.context` is positioned in the scope of the call, except for
+    When it is told, the context is positioned in the scope of the call, except for
     locals never used, handed over when their function has been visited.
-    A rule that also defines one of the visit methods below must call `super()`.
     """
 
     def __init__(self, context: FileContext) -> None:
@@ -107,13 +107,11 @@ class DiscardedResults(_RuleBase):
         self._not_reads: set[int] = set()
         self._handed: set[int] = set()
 
-    def discarded(self, call: cst.Call, how: str) -> None:
-        raise NotImplementedError
-
     def _drop(self, call: cst.Call, how: str) -> None:
         if id(call) not in self._handed:
             self._handed.add(id(call))
-            self.discarded(call, how)
+            for listener in self.listeners:
+                listener.discarded(call, how)
 
     def visit_Expr(self, node: cst.Expr) -> None:
         for call, container in held_calls(node.value):

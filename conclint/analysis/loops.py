@@ -12,7 +12,7 @@ some bugs and never invents one.
 `idle_round(body)` finds a way round a loop body on which nothing happens but
 tests: `while True: if ready(): await go()` spins while `ready()` is false.
 
-`LoopVisits` is a mixin that keeps `self.loops` in step with one traversal,
+`Loops` is the tracker that keeps one `LoopStack` in step with the traversal,
 entering a loop when its body starts (its `for` iterable and `else` block are
 outside it), noting `break`/`return`/`raise` on the loops they leave, and
 handing each finished loop to `loop_done`. `remember(node)` and
@@ -24,22 +24,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import libcst as cst
 
 from conclint.analysis import catalog
 from conclint.analysis.scopes import iter_statements, scope_body
+from conclint.analysis.tracking import Tracker
 from conclint.analysis.walk import descendants
 
 if TYPE_CHECKING:
     from conclint.analysis.context import FileContext
-    from conclint.rules.base import Rule
-
-    _RuleBase = Rule
-else:
-    # At run time the mixin sits before `Rule` in the rule's bases.
-    _RuleBase = object
 
 Loop = cst.For | cst.While
 _IS_SET_NAMES = frozenset().union(*catalog.IS_SET_METHODS.values())
@@ -304,47 +299,55 @@ def _yields(body: cst.BaseSuite) -> bool:
     return False
 
 
-class LoopVisits(_RuleBase):
-    """Mixin for rules: keeps `self.loops` in step with the traversal.
-
-    The rule creates `self.loops = LoopStack(context)` in its `__init__` and may
-    override `loop_done`, called with each loop once its body has been visited.
-    """
-
-    loops: LoopStack
-
+class LoopListener(Protocol):
     def loop_done(self, loop: OpenLoop) -> None:
         """A loop's body has been visited; `loop.facts` holds what was noted in it."""
 
+
+class Loops(Tracker[LoopListener]):
+    """Keeps one `LoopStack` (`self.stack`) in step with the traversal, for every rule that
+    asks about the loops around a node, and tells its listeners `loop_done(loop)` with
+    each loop once its body has been visited. The listeners share the loops' facts: each
+    notes and reads facts of its own names, and the exits the tracker notes."""
+
+    def __init__(self, context: FileContext) -> None:
+        super().__init__(context)
+        self.stack = LoopStack(context)
+
+    def _done(self) -> None:
+        loop = self.stack.leave()
+        for listener in self.listeners:
+            listener.loop_done(loop)
+
     def visit_For_body(self, node: cst.For) -> None:
-        self.loops.enter(node)
+        self.stack.enter(node)
 
     def leave_For_body(self, node: cst.For) -> None:
-        self.loop_done(self.loops.leave())
+        self._done()
 
     def visit_While_body(self, node: cst.While) -> None:
-        self.loops.enter(node)
+        self.stack.enter(node)
 
     def leave_While_body(self, node: cst.While) -> None:
-        self.loop_done(self.loops.leave())
+        self._done()
 
     def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
-        self.loops.enter_block()
+        self.stack.enter_block()
 
     def leave_IndentedBlock(self, original_node: cst.IndentedBlock) -> None:
-        self.loops.leave_block()
+        self.stack.leave_block()
 
     def visit_SimpleStatementSuite(self, node: cst.SimpleStatementSuite) -> None:
-        self.loops.enter_block()
+        self.stack.enter_block()
 
     def leave_SimpleStatementSuite(self, original_node: cst.SimpleStatementSuite) -> None:
-        self.loops.leave_block()
+        self.stack.leave_block()
 
     def visit_Break(self, node: cst.Break) -> None:
-        self.loops.leaves("break")
+        self.stack.leaves("break")
 
     def visit_Return(self, node: cst.Return) -> None:
-        self.loops.leaves("return")
+        self.stack.leaves("return")
 
     def visit_Raise(self, node: cst.Raise) -> None:
-        self.loops.leaves("raise")
+        self.stack.leaves("raise")

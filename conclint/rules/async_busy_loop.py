@@ -9,8 +9,7 @@ from conclint.analysis import catalog
 from conclint.analysis.context import FileContext
 from conclint.analysis.exits import CONTINUE, FALLTHROUGH, completions
 from conclint.analysis.loops import (
-    LoopStack,
-    LoopVisits,
+    Loops,
     OpenLoop,
     Tests,
     does_nothing,
@@ -21,6 +20,10 @@ from conclint.rules.base import Rule
 
 # A fact noted on a loop when its body can suspend or leave it.
 YIELDS = "yields"
+EXITS = "exit"
+# The facts (its own, and the exits the loop tracker notes) that mean the body can suspend
+# or leave the loop; other rules note facts of their own on the same loops.
+_SUSPENDS_OR_LEAVES = frozenset({YIELDS, EXITS, "break", "return", "raise"})
 _EXIT_NAMES = frozenset(name.rpartition(".")[2] for name in catalog.NO_RETURN_CALLS)
 _NEVER = "never awaits, returns, breaks or raises"
 _FOREVER = "it holds the event loop forever and cannot be cancelled; await something in it"
@@ -34,7 +37,7 @@ _REPEATS = frozenset({FALLTHROUGH, CONTINUE})
 _LONGEST = 80
 
 
-class AsyncBusyLoop(LoopVisits, Rule):
+class AsyncBusyLoop(Rule):
     code = "CCL602"
     name = "async-busy-loop"
     summary = (
@@ -46,10 +49,11 @@ class AsyncBusyLoop(LoopVisits, Rule):
     needles = ("async",)
     async_only = True
     tags = ("asyncio", "blocking")
+    uses = (Loops,)
 
     def __init__(self, context: FileContext) -> None:
         super().__init__(context)
-        self.loops = LoopStack(context)
+        self.loops = context.tracker(Loops).stack
 
     def loop_done(self, loop: OpenLoop) -> None:
         node = loop.node
@@ -58,7 +62,7 @@ class AsyncBusyLoop(LoopVisits, Rule):
         function = self.context.function
         if not isinstance(function, cst.FunctionDef) or function.asynchronous is None:
             return
-        if loop.facts:
+        if loop.facts & _SUSPENDS_OR_LEAVES:
             idle = idle_round(node.body.body)
             if idle is None:
                 return
@@ -91,7 +95,7 @@ class AsyncBusyLoop(LoopVisits, Rule):
             return ""
         return f" when {text}"
 
-    # Anything that suspends the coroutine, in the loop's own scope (`LoopVisits` notes exits).
+    # Anything that suspends the coroutine, in the loop's own scope (`Loops` notes exits).
 
     def visit_Await(self, node: cst.Await) -> None:
         self.loops.note(YIELDS)
@@ -126,7 +130,7 @@ class AsyncBusyLoop(LoopVisits, Rule):
         else:
             spelled = func.value if isinstance(func, cst.Name) else ""
         if spelled in _EXIT_NAMES and self.context.qualname(func) in catalog.NO_RETURN_CALLS:
-            self.loops.note("exit")
+            self.loops.note(EXITS)
 
 
 def _statements(suite: cst.BaseSuite) -> list[cst.BaseStatement | cst.BaseSmallStatement]:

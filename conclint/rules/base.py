@@ -6,12 +6,12 @@ import re
 import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import cache
 from typing import Any, ClassVar
 
 import libcst as cst
 
 from conclint.analysis.context import FileContext
+from conclint.analysis.tracking import Tracker, hook_names
 from conclint.config import Settings
 from conclint.diagnostics import Severity
 from conclint.fixes import Proposal
@@ -29,17 +29,6 @@ FAMILIES = {
     "5": "growth",
     "6": "blocking",
 }
-
-
-@cache
-def visitor_names(rule: type[Rule]) -> tuple[str, ...]:
-    return tuple(
-        name
-        for name in dir(rule)
-        if name.startswith(("visit_", "leave_"))
-        and callable(getattr(rule, name))
-        and not getattr(getattr(rule, name), "_is_no_op", False)
-    )
 
 
 class SingleAssignments:
@@ -107,6 +96,9 @@ class Rule(cst.BatchableCSTVisitor):
     # Some of its findings come with a fix (`--fix`): the rule says so, as ruff's
     # "Fix is sometimes available".
     fixable: ClassVar[bool] = False
+    # The shared trackers the rule listens to (`analysis/tracking.py`): each tells the rule
+    # what it finds through the methods of its listener protocol, which the rule defines.
+    uses: ClassVar[tuple[type[Tracker[Any]], ...]] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -121,6 +113,8 @@ class Rule(cst.BatchableCSTVisitor):
         super().__init__()
         self.context = context
         self.findings: list[Finding] = []
+        for kind in self.uses:
+            context.tracker(kind).subscribe(self)
 
     @classmethod
     def family(cls) -> str:
@@ -155,7 +149,7 @@ class Rule(cst.BatchableCSTVisitor):
     def get_visitors(self) -> Mapping[str, Callable[[cst.CSTNode], None]]:
         # LibCST finds visit methods with inspect.getmembers on every instance (milliseconds
         # per rule per file); the names depend only on the class, so find them once.
-        return {name: getattr(self, name) for name in visitor_names(type(self))}
+        return {name: getattr(self, name) for name in hook_names(type(self))}
 
     def report(
         self, node: cst.CSTNode, autofix: Proposal | None = None, /, **fields: object

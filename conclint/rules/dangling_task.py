@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from conclint.analysis import catalog
-from conclint.analysis.discards import AS_CONTEXT, IN_GENERATOR, DiscardedResults
+from conclint.analysis.discards import AS_CONTEXT, IN_GENERATOR, Discards
 from conclint.analysis.scopes import dotted_name
 from conclint.rules.base import Rule
 
@@ -13,7 +13,7 @@ _LOST = "it can vanish mid-run and its exception is lost; keep a reference"
 _NEVER_RUN = "nothing runs the generator, so the task never starts; keep the tasks in a list"
 
 
-class DanglingTask(DiscardedResults, Rule):
+class DanglingTask(Rule):
     code = "CCL101"
     name = "dangling-task"
     summary = "A task is created and its only reference dropped"
@@ -21,6 +21,7 @@ class DanglingTask(DiscardedResults, Rule):
     needles = catalog.TASK_SPAWN_WORDS
     imports = catalog.TASK_SPAWN_MODULES
     tags = ("asyncio", "task")
+    uses = (Discards,)
 
     def discarded(self, call: cst.Call, how: str) -> None:
         if not self.context.is_task_spawn(call):

@@ -8,13 +8,13 @@ import libcst as cst
 
 from conclint.analysis import catalog
 from conclint.analysis.context import FileContext
-from conclint.analysis.discards import DiscardedResults
+from conclint.analysis.discards import Discards
 from conclint.analysis.handoff import find_handoff, own_function
 from conclint.analysis.scopes import ScopeNode, dotted_name, iter_statements, scope_body
 from conclint.rules.base import Rule
 
 
-class DiscardedFuture(DiscardedResults, Rule):
+class DiscardedFuture(Rule):
     code = "CCL105"
     name = "discarded-future"
     summary = "The future of work handed to an executor is dropped, so its exception is lost"
@@ -24,6 +24,7 @@ class DiscardedFuture(DiscardedResults, Rule):
     imports = catalog.kind_modules(catalog.FUTURE_METHODS)
     preview = True
     tags = ("concurrent.futures", "executor")
+    uses = (Discards,)
 
     def __init__(self, context: FileContext) -> None:
         super().__init__(context)

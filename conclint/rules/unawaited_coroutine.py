@@ -8,7 +8,7 @@ from conclint import fixes
 from conclint.analysis import catalog
 from conclint.analysis.context import FileContext
 from conclint.analysis.coroutines import CoroutineFunctions
-from conclint.analysis.discards import DISCARDED, TESTED, DiscardedResults
+from conclint.analysis.discards import DISCARDED, TESTED, Discards
 from conclint.analysis.scopes import dotted_name
 from conclint.config import Settings
 from conclint.prefilter import Source
@@ -18,7 +18,7 @@ AS_TEXT = "formatted as text"
 _STRINGS = (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)
 
 
-class UnawaitedCoroutine(DiscardedResults, Rule):
+class UnawaitedCoroutine(Rule):
     code = "CCL102"
     name = "unawaited-coroutine"
     summary = "A coroutine is created and never awaited, so its body never runs"
@@ -28,6 +28,7 @@ class UnawaitedCoroutine(DiscardedResults, Rule):
     needles = ("async", *catalog.words(catalog.ASYNCIO_COROUTINES))
     method_needles = catalog.method_needles(catalog.COROUTINE_METHODS)
     tags = ("asyncio", "coroutine")
+    uses = (Discards,)
     fixable = True
 
     @classmethod
@@ -74,7 +75,7 @@ class UnawaitedCoroutine(DiscardedResults, Rule):
                 return None
         return fixes.Proposal("Add `await`", (fixes.Insert(call, "await "),))
 
-    # Discards, truth tests and `with` come from `DiscardedResults`.
+    # Discards, truth tests and `with` come from `Discards`.
 
     # Text: a coroutine's repr ends up in the output instead of its result.
 

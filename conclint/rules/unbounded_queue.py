@@ -8,7 +8,7 @@ import libcst as cst
 
 from conclint.analysis import catalog
 from conclint.analysis.context import FileContext
-from conclint.analysis.loops import LoopStack, LoopVisits, OpenLoop
+from conclint.analysis.loops import Loops, OpenLoop
 from conclint.analysis.places import Flow, Place, argument_flows, place_of, spread
 from conclint.analysis.scopes import dotted_name
 from conclint.catalog import top_modules
@@ -28,7 +28,7 @@ class _Queue:
     missing: _Missing
 
 
-class UnboundedQueue(LoopVisits, Rule):
+class UnboundedQueue(Rule):
     code = "CCL501"
     name = "unbounded-queue"
     summary = "A queue with no size limit is filled by an endless loop"
@@ -39,10 +39,11 @@ class UnboundedQueue(LoopVisits, Rule):
     needles = catalog.words(catalog.QUEUE_BOUNDS)
     imports = top_modules(catalog.QUEUE_BOUNDS)
     tags = ("asyncio", "queue", "memory")
+    uses = (Loops,)
 
     def __init__(self, context: FileContext) -> None:
         super().__init__(context)
-        self.loops = LoopStack(context)
+        self.loops = context.tracker(Loops).stack
         self._queues: list[_Queue] = []
         self._bounded: set[Place] = set()  # places some assignment gives a bounded queue
         self._filled: dict[Place, str] = {}  # place -> how the message says it is filled

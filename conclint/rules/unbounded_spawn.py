@@ -10,7 +10,7 @@ from conclint.analysis import catalog
 from conclint.analysis.context import FileContext
 from conclint.analysis.handoff import own_function, work_of
 from conclint.analysis.limits import LimitedFunctions
-from conclint.analysis.loops import LoopStack, LoopVisits, OpenLoop
+from conclint.analysis.loops import Loops, OpenLoop
 from conclint.rules.base import Rule
 
 # The fact noted on a loop whose body limits or paces what it starts.
@@ -35,7 +35,7 @@ class _Spawn:
     handle: str | None  # the name the task/thread/future is kept in, if any
 
 
-class UnboundedSpawn(LoopVisits, Rule):
+class UnboundedSpawn(Rule):
     code = "CCL502"
     name = "unbounded-spawn"
     summary = "Work is started for every item of an endless loop with no limit on concurrency"
@@ -48,10 +48,11 @@ class UnboundedSpawn(LoopVisits, Rule):
     method_needles = catalog.method_needles(_SPAWNING)
     imports = catalog.TASK_SPAWN_MODULES | catalog.kind_modules(_SPAWNING)
     tags = ("asyncio", "threading", "memory")
+    uses = (Loops,)
 
     def __init__(self, context: FileContext) -> None:
         super().__init__(context)
-        self.loops = LoopStack(context)
+        self.loops = context.tracker(Loops).stack
         self._spawns: dict[int, list[_Spawn]] = {}  # endless loop -> what it starts
         self._targets: dict[int, str] = {}  # call -> the name its result is assigned to
         self._withs: dict[int, int] = {}  # open `with` statement -> loops open around it

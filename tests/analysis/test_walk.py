@@ -11,7 +11,7 @@ import pytest
 
 from conclint import registry
 from conclint.analysis.walk import TRIVIA, Walker, children, descendants, layout
-from conclint.rules.base import visitor_names
+from conclint.analysis.tracking import hook_names
 from tests.conftest import fixture_files
 
 Event = tuple[str, str, int]
@@ -176,5 +176,5 @@ def test_children_and_pruned_descendants() -> None:
 def test_no_rule_visits_a_layout_token() -> None:
     trivia_names = {cls.__name__ for cls in _node_classes() if issubclass(cls, TRIVIA)}
     for rule in registry.RULES:
-        for name in visitor_names(rule):
+        for name in hook_names(rule):
             assert name.split("_")[1] not in trivia_names, f"{rule.code}: {name}"
