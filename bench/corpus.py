@@ -142,10 +142,13 @@ def mark_root(directory: Path) -> None:
 
     Fixit (through trailrunner) stops at the first pyproject.toml and applies that
     project's .gitignore, which lists bench/corpus/: without this it lints nothing.
+    Each project (and the stdlib copy) is a root too, as in its own repository: the
+    copies hold only *.py files, and a tool that indexes a file's whole project must
+    not take the other projects of the corpus for modules of it.
     """
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "pyproject.toml").write_text(
-        "# Marks the benchmark corpus as a project root; it configures nothing.\n",
+        "# Marks a project root for the benchmark; it configures nothing.\n",
         encoding="utf-8",
     )
 
@@ -199,6 +202,8 @@ def main() -> int:
     stdlib = f"stdlib-{sys.version_info.major}.{sys.version_info.minor}.{sys.version_info.micro}"
     if not (CORPUS / stdlib).is_dir():
         copy_stdlib(CORPUS / stdlib)
+    for directory in [*projects, stdlib]:
+        mark_root(CORPUS / directory)
     MANIFEST.write_text(
         json.dumps({"projects": projects, "stdlib": stdlib}, indent=2) + "\n", encoding="utf-8"
     )

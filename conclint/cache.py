@@ -42,9 +42,11 @@ _TAG = (
     "# This file is a cache directory tag created by conclint.\n"
 )
 _GITIGNORE = "*\n"
-_FORMAT = 6
+_FORMAT = 8
 # Store files of other settings kept per project (a pre-commit hook and a full run, say).
 _SETTINGS_KEPT = 4
+# Snapshots kept in a store (see `Store.snapshot`): the projects of a few runs.
+_SNAPSHOTS_KEPT = 8
 # A store is a JSON file of one project; past this it is not ours, or not sane.
 _MAX_STORE_BYTES = 512 * 1024 * 1024
 # Anything that reading or decoding an untrusted entry can raise: each means "lint again".
@@ -178,9 +180,13 @@ class Store:
         self.enabled = True
         # Each file's entry as read, checked only when asked for: a run over a large tree
         # asks for many, but a run over a few files should not pay for all of them.
-        self._raw = self._load()
+        self._raw: dict[str, Any] = {}
+        # What runs keep beside the entries, by name (see `snapshot`), as read.
+        self._snapshots: dict[str, Any] = {}
+        self._load()
         self._checked: dict[str, Entry | None] = {}
         self._new: dict[str, Entry] = {}
+        self._new_snapshots: dict[str, Any] = {}
 
     @classmethod
     def open(cls, directory: Path, settings: Settings) -> Store:
@@ -230,6 +236,18 @@ class Store:
             return None
         return _shown_as(entry.result, path)
 
+    def snapshot(self, name: str) -> Any:
+        """What a run kept under `name` (`project_files` keeps what a walk of a directory
+        found): JSON as read, untrusted, for the caller to check; None when there is none."""
+        if name in self._new_snapshots:
+            return self._new_snapshots[name]
+        return self._snapshots.get(name)
+
+    def keep(self, name: str, snapshot: Any) -> None:
+        """Keep `snapshot` (plain JSON data) under `name` when the store is saved; the
+        most recently kept are saved, a few at most."""
+        self._new_snapshots[name] = snapshot
+
     def put(self, path: str, entry: Entry) -> None:
         if entry.result is not None:  # kept without the name this run shows it by
             entry = replace(entry, result=_shown_as(entry.result, ""))
@@ -239,18 +257,22 @@ class Store:
         """Write this run's entries, and the old ones of files that still exist."""
         if not self.enabled:
             return
+        snapshots = {**self._new_snapshots}
+        for name, snapshot in self._snapshots.items():
+            if len(snapshots) < _SNAPSHOTS_KEPT:
+                snapshots.setdefault(name, snapshot)
+        learnt = any(self._old(relative) != entry for relative, entry in self._new.items())
+        if not learnt and snapshots == self._snapshots:
+            # Every result was read: nothing to write. (The entries of files gone are
+            # dropped by the next write; looking for them in a large tree costs more.)
+            return
         files = {
             relative: raw
             for relative, raw in self._raw.items()
             if relative not in self._new and os.path.isfile(self.root / relative)
         }
-        unchanged = len(files) + len(self._new) == len(self._raw) and all(
-            self._old(relative) == entry for relative, entry in self._new.items()
-        )
-        if unchanged:
-            return  # every result was read and every file is still there: nothing to write
         files.update((relative, _entry_to_json(entry)) for relative, entry in self._new.items())
-        raw = {"root": str(self.root), "files": files}
+        raw = {"root": str(self.root), "files": files, "snapshots": snapshots}
         try:
             _prepare(self.folder.parent)
             self.folder.mkdir(exist_ok=True)
@@ -260,15 +282,16 @@ class Store:
             self.enabled = False
             _warn(self.folder, error)
 
-    def _load(self) -> dict[str, Any]:
+    def _load(self) -> None:
         try:
             raw = json.loads(read_regular_file(self.file, _MAX_STORE_BYTES).decode("utf-8"))
             if not isinstance(raw, dict) or raw.get("root") != str(self.root):
-                return {}
-            files = raw["files"]
-            return files if isinstance(files, dict) else {}
+                return
+            files, snapshots = raw["files"], raw.get("snapshots")
+            self._raw = files if isinstance(files, dict) else {}
+            self._snapshots = snapshots if isinstance(snapshots, dict) else {}
         except _BAD_ENTRY:
-            return {}  # missing, truncated, garbage or foreign: lint again
+            return  # missing, truncated, garbage or foreign: lint again
 
 
 def _prepare(base: Path) -> None:
@@ -394,9 +417,9 @@ def _facts_to_json(facts: ModuleFacts) -> dict[str, object]:
         "endless": facts.endless,
         "reexports": facts.reexports,
         "blocking": facts.blocking,
-        "calls": facts.calls,
         "syntax": facts.syntax_error,
         "declared": facts.declared_json,
+        "mentions": facts.mentions,
     }
 
 
@@ -408,9 +431,9 @@ def _facts_from_json(raw: object) -> ModuleFacts:
         _strings(raw["endless"]),
         _pairs(raw["reexports"]),
         _pairs(raw["blocking"]),
-        _pairs(raw["calls"]),
         _syntax_problem(raw["syntax"]),
         declared_json=_string(raw["declared"]),
+        mentions=_strings(raw["mentions"]),
     )
 
 

@@ -14,6 +14,7 @@ from conclint import __version__
 if TYPE_CHECKING:
     from collections import Counter
 
+    from conclint.analysis.project import ProjectIndex
     from conclint.baseline import Key
     from conclint.catalog import Catalog
     from conclint.config import Resolver, Settings
@@ -507,7 +508,8 @@ def _check(args: argparse.Namespace) -> int:
         elif source is None:
             results = [failure(display, UNREADABLE, "standard input is larger than conclint reads")]
         else:
-            results = [lint_source(source, display, own)]
+            project = _stdin_project(args, resolver, display, source, own)
+            results = [lint_source(source, display, own, project=project)]
         stdin = (display, own, source)
     else:
         if args.stdin_filename:
@@ -563,6 +565,23 @@ def _lint(
 
     jobs = resolver.default.jobs
     return lint_groups(files, resolver, jobs, None if args.no_cache else cache_dir)
+
+
+def _stdin_project(
+    args: argparse.Namespace, resolver: Resolver, name: str, source: str, settings: Settings
+) -> ProjectIndex | None:
+    """The index of the project standard input belongs to, by its `--stdin-filename`:
+    what the file of that name would be linted with."""
+    if not args.stdin_filename:
+        return None
+    from conclint.cache import resolve_dir
+    from conclint.runner import FileProjects
+
+    def cache_dir(settings: Settings) -> Path:
+        return resolve_dir(args.cache_dir, settings)
+
+    projects = FileProjects(resolver, None if args.no_cache else cache_dir, resolver.default.jobs)
+    return projects.index_for(name, source, settings)
 
 
 def _fix(

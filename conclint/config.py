@@ -43,6 +43,16 @@ DEFAULT_EXCLUDES: tuple[str, ...] = (
     ".conclint_cache",
 )
 
+# Tests, examples and documentation snippets block the event loop on purpose (a test
+# reads its fixture file or polls with a sleep; an example calls `requests.get` to stay
+# short): by default the blocking rules are for the code a project ships. The globs are
+# read from the configuration's directory (base ""), as a user's own would be.
+BLOCKING_RULES = ("CCL601", "CCL602", "CCL604", "CCL605")
+DEFAULT_PER_FILE_IGNORES: tuple[tuple[str, tuple[str, ...], str], ...] = tuple(
+    (glob, BLOCKING_RULES, "")
+    for glob in ("tests/", "test_*.py", "*_test.py", "conftest.py", "examples/", "docs/")
+)
+
 _DOTTED_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
 
@@ -61,7 +71,7 @@ class Settings:
     exclude: tuple[str, ...] = DEFAULT_EXCLUDES
     extend_exclude: tuple[str, ...] = ()
     # (glob, code prefixes, the directory the glob is relative to: that of its config file)
-    per_file_ignores: tuple[tuple[str, tuple[str, ...], str], ...] = ()
+    per_file_ignores: tuple[tuple[str, tuple[str, ...], str], ...] = DEFAULT_PER_FILE_IGNORES
     jobs: int | None = None
     cache_dir: str | None = None
     # The baseline file (`--baseline`), absolute: relative to the config file holding it.
@@ -81,6 +91,16 @@ class Settings:
     extra_lock_factories: tuple[str, ...] = ()
     # Rule options (documented on the rule pages that use them).
     unbounded_queue_strict: bool = False
+    # The methods that tear an object down: what it keeps on `self` must be stopped there
+    # (CCL103, CCL104, CCL201).
+    teardown_methods: tuple[str, ...] = (
+        "close",
+        "stop",
+        "shutdown",
+        "aclose",
+        "__exit__",
+        "__aexit__",
+    )
     # Where the configuration came from: the directory of its file (excludes and the
     # cache directory are relative to it), the file, and the files it extends in order.
     root: str = field(default=".", compare=False)
@@ -172,6 +192,7 @@ _KEYS: dict[str, tuple[str, str]] = {
     "extra-queue-factories": ("extra_queue_factories", "names"),
     "extra-lock-factories": ("extra_lock_factories", "names"),
     "unbounded-queue-strict": ("unbounded_queue_strict", "bool"),
+    "teardown-methods": ("teardown_methods", "identifiers"),
 }
 
 
@@ -238,9 +259,9 @@ def load_settings(config_file: Path | None, known_codes: Iterable[str]) -> Setti
         layer = parse_table(table, where, known)
         base = str(Path(os.path.abspath(path)).parent.resolve())
         values = _merged(values, _anchored(layer, base, inherited=index < len(chain) - 1))
-    values["per_file_ignores"] = values.get("per_file_ignores", ()) + values.pop(
-        "extend_per_file_ignores", ()
-    )
+    values["per_file_ignores"] = values.get(
+        "per_file_ignores", DEFAULT_PER_FILE_IGNORES
+    ) + values.pop("extend_per_file_ignores", ())
     settings = replace(
         Settings(),
         **values,
@@ -486,6 +507,10 @@ def _string_list(
         return tuple(check_code(item, where, known_codes) for item in value)
     if kind == "globs":
         return tuple(glob for glob in map(exclude_glob, value) if glob)
+    if kind == "identifiers":
+        for item in value:
+            if not item.isidentifier():
+                raise ConfigError(f"{where}: '{item}' is not a method name like 'close'")
     if kind == "names":
         for item in value:
             if not _DOTTED_NAME.match(item):
@@ -524,12 +549,13 @@ def _longest_prefix(code: str, prefixes: tuple[str, ...]) -> int:
 
 def per_file_ignored(path: str, settings: Settings) -> tuple[str, ...]:
     """Code prefixes that `per-file-ignores` turns off for `path`; each glob is matched
-    against the path from the directory of the config file that holds it."""
+    against the path from the directory of the config file that holds it (the defaults,
+    from the configuration's root)."""
     if not settings.per_file_ignores:
         return ()
     codes: list[str] = []
     for spec, ignored, base in _compiled_per_file(settings.per_file_ignores):
-        if spec.match_file(_relative_to_root(path, base)):
+        if spec.match_file(_relative_to_root(path, base or settings.root)):
             codes.extend(ignored)
     return tuple(codes)
 

@@ -31,6 +31,8 @@ class Discovery:
     unreadable: list[tuple[str, str]] = field(default_factory=list)
     # Directories given that hold no Python file to lint (the user is told).
     empty: list[str] = field(default_factory=list)
+    # Every directory walked (what a change of the tree must touch to change the files).
+    directories: list[str] = field(default_factory=list)
 
 
 def discover(
@@ -54,7 +56,7 @@ def discover(
             found.missing.append(raw)
             continue
         if os.path.isdir(raw):
-            walker = _walk(path, resolver, found.unreadable)
+            walker = _walk(path, resolver, found.unreadable, found.directories)
         elif force_exclude and is_excluded(raw, resolver):
             continue
         else:
@@ -101,7 +103,9 @@ def _not_regular(path: str) -> str | None:
     return None
 
 
-def _walk(top: Path, resolver: Resolver, unreadable: list[tuple[str, str]]) -> Iterator[Path]:
+def _walk(
+    top: Path, resolver: Resolver, unreadable: list[tuple[str, str]], walked: list[str]
+) -> Iterator[Path]:
     def unlistable(error: OSError) -> None:
         where = os.path.normpath(error.filename or top)
         unreadable.append((where, f"cannot list directory: {error.strerror or error}"))
@@ -109,6 +113,7 @@ def _walk(top: Path, resolver: Resolver, unreadable: list[tuple[str, str]]) -> I
     real_top = top.resolve()
     ignores = _GitIgnores(top)
     for directory, dirnames, filenames in os.walk(top, onerror=unlistable):
+        walked.append(directory)
         here = Path(directory)
         settings = resolver.settings_in(directory)
         excluded, root = _excludes(settings), Path(settings.root)

@@ -116,13 +116,15 @@ def lint_source(
 
 def bounded_facts(source: str, path: str, settings: Settings) -> ModuleFacts:
     """`facts_of` for the index pass, within the bounds of linting the file: out of time
-    or memory, the facts are transient (no opinion on the file, never cached)."""
+    or memory, the facts are transient (no opinion on the file, never cached). So are
+    they where the index pass fails on the file (a bug): every file of a project is
+    indexed, and one file must not stop the run of another."""
     try:
         with _time_guard(settings.file_timeout) as budget, paused_cyclic_gc():
             if 2 * len(source) >= _SMALL and not nesting.too_large(source):
                 budget.afford(screen(source).tokens, "python")
             return facts_of(source, path, settings.catalog())
-    except (_OutOfTime, _Refused, MemoryError):
+    except (_OutOfTime, Exception):  # _Refused, MemoryError, RecursionError included
         return ModuleFacts(transient=True)
 
 

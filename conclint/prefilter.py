@@ -214,6 +214,19 @@ class Source:
         """Does the file import one of these top-level modules, or belong to one?"""
         return self.package_root in modules or not modules.isdisjoint(self.imports.modules)
 
+    def imports_from_project(self, modules: frozenset[str]) -> bool:
+        """Does the file import a project module whose names may give objects of these
+        top-level modules' classes (`from app.pools import make_pool`)?"""
+        return not modules.isdisjoint(self._project_reach)
+
+    @cached_property
+    def _project_reach(self) -> frozenset[str]:
+        if not self.project.declared or not self.imports.bound:
+            return frozenset()
+        package = package_of(self.path, self.module)
+        imported = {absolute_import(bound, package) for bound in self.imports.bound}
+        return self.project.reaches(name for name in imported if name is not None)
+
     @cached_property
     def may_call_project_coroutine(self) -> bool:
         """Can a name here resolve to another module's coroutine function (project mode)?"""

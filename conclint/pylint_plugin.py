@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import sys
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from pylint.checkers import BaseRawFileChecker
 from pylint.interfaces import HIGH
 
 from conclint import registry
-from conclint.config import ConfigError, Settings, settings_for_file
+from conclint.config import ConfigError, settings_for_file
 from conclint.config import settings_from_cwd as settings
 from conclint.diagnostics import Diagnostic, Severity
 from conclint.engine import DecodeError, decode_source, lint_source
+from conclint.runner import plugin_projects
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -21,6 +22,8 @@ if TYPE_CHECKING:
     from astroid import nodes
     from pylint.lint import PyLinter
     from pylint.typing import MessageDefinitionTuple
+
+T = TypeVar("T")
 
 # Message ids are public (`# pylint: disable=W5911`), so they are pinned here and never
 # change or get reused. The number is the family digit and the rule's number within it;
@@ -118,13 +121,13 @@ class ConclintChecker(BaseRawFileChecker):
     def open(self) -> None:
         # The settings of files with no config of their own: [tool.conclint] upward from
         # the cwd, read once; checked here so that a broken one stops pylint at once.
-        _settings_or_exit(settings)
+        _or_usage_error(settings)
 
     def process_module(self, node: nodes.Module) -> None:
         ids = message_ids()
         path = node.file or node.name
         # Each file's own settings, as under flake8 and the CLI: its nearest config.
-        own = _settings_or_exit(lambda: settings_for_file(path))
+        own = _or_usage_error(lambda: settings_for_file(path))
         with node.stream() as stream:  # the stdin text under --from-stdin
             data = stream.read()
         try:
@@ -138,8 +141,14 @@ class ConclintChecker(BaseRawFileChecker):
             for rule in registry.enabled_rules(own)
             if rule.code in ids and self.linter.is_message_enabled(ids[rule.code][0])
         ]
+        # The index of the file's project, which the CLI lints it with (once per process).
+        project = (
+            _or_usage_error(lambda: plugin_projects().index_for(path, source, own))
+            if rules
+            else None
+        )
         # pylint ignores noqa comments, so the CLI's suppression comments are applied here.
-        for diagnostic in lint_source(source, path, own, rules=rules).diagnostics:
+        for diagnostic in lint_source(source, path, own, rules=rules, project=project).diagnostics:
             self._emit(diagnostic)
 
     def _emit(self, d: Diagnostic) -> None:
@@ -157,7 +166,7 @@ class ConclintChecker(BaseRawFileChecker):
         )
 
 
-def _settings_or_exit(load: Callable[[], Settings]) -> Settings:
+def _or_usage_error(load: Callable[[], T]) -> T:
     try:
         return load()
     except ConfigError as error:

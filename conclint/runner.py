@@ -1,21 +1,27 @@
 """Running many files: the project index pass, the cache, and worker processes.
 
-Files are grouped by their configuration (each file's nearest config file, see
-`config.Resolver`). For each group, a cheap pass first indexes what every file
-defines (project mode), then each file is linted knowing it. The index spans
-one group, not the whole run: a config file marks a project (a monorepo's
-`backend/` and `frontend/` each have theirs), and two projects are two import
-namespaces; their modules often share names (`app.db`, `tests.helpers`), so an
-index over both would take one project's coroutine functions for the other's
-(false findings), and a file's findings would depend on which other projects
-the run happened to include. Both passes of all groups share one pool of
-workers. The cache is read and written here, in the main process, once per
-run and group (a store per project root and settings); workers get paths and
-give back results, and the per-file engine never sees the cache.
+Each file is linted knowing its project: the index of what every module of the
+project defines, made by a cheap pass over the project's files (see `project_files`:
+the files `conclint <root>` would lint, of the file's own configuration), not over
+the files the run names. A file's findings are then the same whether a run names it
+alone, with others or through its directory; the plugins and standard input make
+the same index (`FileProjects`). A project is one import namespace: a monorepo's
+`backend/` and `frontend/`, each with its own `pyproject.toml`, are two, and an
+index over both would take one's coroutine functions for the other's. Files outside
+any project (no root above them) are indexed with the run's other such files of
+their configuration. Both passes of all groups share one pool of workers.
+
+The cache is read and written here, in the main process, once per run and store
+(one per configuration): it keeps each file's facts by content digest, so a warm
+run reads the index rather than making it, and the digest of the index the last
+run made of the same files, so a run whose results are all cached does not even
+read that. Workers get paths and give back results; the per-file engine never sees
+the cache.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 import time
@@ -27,7 +33,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from conclint.analysis.project import ModuleFacts, ProjectIndex, module_name
-from conclint.cache import Entry, Store, content_digest
+from conclint.cache import Entry, Store, check_dir, content_digest
 from conclint.config import Resolver, Settings
 from conclint.diagnostics import FileResult
 from conclint.engine import (
@@ -39,6 +45,7 @@ from conclint.engine import (
     lint_bytes,
 )
 from conclint.files import MAX_SOURCE_BYTES, read_regular_file
+from conclint.project_files import ProjectKey, Projects, SettingsKey, settings_key
 
 T = TypeVar("T")
 
@@ -47,12 +54,44 @@ CacheDir = Path | Callable[[Settings], Path] | None
 
 @dataclass
 class Group:
-    """The files of one configuration, and what the run knows of them."""
+    """The files of one project and configuration, and what the run knows of them."""
 
     settings: Settings
-    files: list[str]
+    files: list[str]  # those the run lints
     store: Store | None = None
-    project: ProjectIndex = field(default_factory=ProjectIndex)
+    # The project the files belong to, and the files its index is built from (absolute);
+    # None for files outside any project, indexed with each other.
+    key: ProjectKey | None = None
+    members: list[str] | None = None
+    # The digest of the project's index, known from the cache without making the index
+    # when the project's files are those of the run that made it, unchanged.
+    known_digest: str | None = None
+    _project: ProjectIndex | None = field(default=None, repr=False)
+    _make: Callable[[], ProjectIndex] | None = field(default=None, repr=False)
+
+    @property
+    def indexed(self) -> list[str]:
+        """The files whose facts make the group's project index."""
+        return self.members if self.members is not None else self.files
+
+    @property
+    def project(self) -> ProjectIndex:
+        """The project index the files are linted with (made when first asked, where a
+        run took every result from the cache: `--fix` lints some files again)."""
+        if self._project is None:
+            self._project = self._make() if self._make is not None else ProjectIndex()
+        return self._project
+
+    @project.setter
+    def project(self, project: ProjectIndex) -> None:
+        self._project = project
+
+    @property
+    def digest(self) -> str:
+        """The digest of the project index, which keys the files' cached results."""
+        if self._project is None and self.known_digest is not None:
+            return self.known_digest
+        return self.project.digest
 
 
 def lint_paths(
@@ -80,29 +119,33 @@ def lint_groups(
     """`lint_paths`, and the groups of files with the settings and project index they
     were linted with (`--fix` lints some of them again, as the run saw them)."""
     files = sorted(set(paths))
-    groups = group_by_settings(files, Resolver.of(settings))
+    stores = _Stores(cache_dir)
+    projects = Projects(Resolver.of(settings), stores)
+    groups = group_by_project(files, projects)
     for group in groups:
-        directory = cache_dir(group.settings) if callable(cache_dir) else cache_dir
-        group.store = Store.open(directory, group.settings) if directory is not None else None
-    workers = _worker_count(jobs, len(files))
-    cached = [group for group in groups if group.store is not None]
-    digests = _content_digests([path for group in cached for path in group.files])
-    modules = {path: module_name(path) for path in files}
-    indexed = _index(groups, modules, digests, workers)
+        group.store = stores.of(group)
+    work = max(len(files), len({path for group in groups for path in group.indexed}))
+    workers = _worker_count(jobs, work)
+    modules, digests = _modules_and_digests(groups, projects)
+    cached: dict[str, Linted] = {}
     for group in groups:
-        known = [indexed[path] for path in group.files if path in indexed]
-        project = ProjectIndex.from_facts((name, facts) for name, facts in known)
-        # A file out of time or memory in the index pass has no verdict: the lint pass decides.
-        syntax = {
-            path: indexed[path][1].syntax_error
-            for path in group.files
-            if path in indexed and not indexed[path][1].transient
-        }
-        group.project = replace(project, syntax=syntax)
-    results = _lint(groups, modules, digests, workers)
+        group.known_digest = _known_digest(group, modules, digests)
+        if group.known_digest is not None:
+            cached.update(_cached_results(group, modules, digests))
+    # A project whose files all have a result under the index it knows needs no index.
+    pending = [group for group in groups if not all(path in cached for path in group.files)]
+    indexed = _index(pending, modules, digests, workers)
     for group in groups:
+        if any(group is other for other in pending):
+            group.project = _project(group, indexed)
+        else:
+            group._make = functools.partial(_made_alone, group, modules, digests)
+    results = {**cached, **_lint(pending, modules, digests, workers)}
+    for group in pending:
         if group.store is not None:
             _remember(group, group.store, results, indexed, digests, modules)
+    projects.keep()
+    stores.save()
     ordered = sorted((result for result, _ in results.values()), key=lambda result: result.path)
     return ordered, groups
 
@@ -112,9 +155,248 @@ def group_by_settings(files: Sequence[str], resolver: Resolver) -> list[Group]:
     groups: dict[tuple[str, str | None, Settings], Group] = {}
     for path in files:
         settings = resolver.settings_for(path)
-        key = (settings.root, settings.config_file, settings)
-        groups.setdefault(key, Group(settings, [])).files.append(path)
+        groups.setdefault(settings_key(settings), Group(settings, [])).files.append(path)
     return list(groups.values())
+
+
+def group_by_project(files: Sequence[str], projects: Projects) -> list[Group]:
+    """The files of each project and configuration, in the order of their first file;
+    files outside any project are grouped by configuration alone."""
+    groups: dict[object, Group] = {}
+    for path in files:
+        settings = projects.resolver.settings_for(path)
+        key = projects.key_of(path, settings)
+        group = groups.get(key or settings_key(settings))
+        if group is None:
+            members = projects.members(key) if key is not None else None
+            group = groups[key or settings_key(settings)] = Group(
+                settings, [], key=key, members=members
+            )
+        group.files.append(path)
+    return list(groups.values())
+
+
+class FileProjects:
+    """The project index of each file a front end lints one at a time (the flake8 and
+    pylint plugins, standard input): the index `lint_groups` would lint the file with,
+    built once per project in a process, from the cache where it knows; the facts it
+    makes go into the cache for the next process."""
+
+    def __init__(self, resolver: Resolver, cache_dir: CacheDir, jobs: int | None = 1) -> None:
+        self.stores = _Stores(cache_dir)
+        self.projects = Projects(resolver, self.stores)
+        self.jobs = jobs
+        self._built: dict[ProjectKey, _Built] = {}
+
+    def index_for(self, path: str, source: str, settings: Settings) -> ProjectIndex:
+        """The index to lint `source`, the text of `path` under `settings`, with."""
+        key = self.projects.key_of(path, settings)
+        if key is None:
+            return ProjectIndex()  # outside any project: the file knows itself alone
+        built = self._built.get(key)
+        if built is None:
+            built = self._built[key] = self._build(key, settings)
+        absolute = os.path.abspath(path)
+        indexed = built.facts.get(absolute)
+        if indexed is None or _reads_as(absolute, source):
+            return built.project
+        # The text linted is not the file's (an editor's buffer, standard input): the
+        # index knows the module as the text has it.
+        own = bounded_facts(source, path, settings)
+        if own == indexed or own.transient:
+            return built.project
+        project = ProjectIndex.from_facts(
+            (module, own if member == absolute else facts) for member, module, facts in built.order
+        )
+        syntax = {
+            member: found for member, found in built.project.syntax.items() if member != absolute
+        }
+        return replace(project, syntax=syntax)
+
+    def prepare(self, paths: Iterable[str], jobs: int | None) -> None:
+        """Make the indexes of the projects of `paths` (files, or directories: that of a
+        file directly inside) now, with `jobs` processes: a front end that lints in
+        worker processes of its own does this before it starts them."""
+        for path in paths:
+            if os.path.isdir(path):
+                path = os.path.join(path, "__init__.py")  # need not exist
+            elif not os.path.isfile(path):
+                continue
+            settings = self.projects.resolver.settings_for(path)
+            key = self.projects.key_of(path, settings)
+            if key is not None and key not in self._built:
+                self._built[key] = self._build(key, settings, jobs)
+
+    def _build(self, key: ProjectKey, settings: Settings, jobs: int | None = None) -> _Built:
+        group = Group(settings, [], key=key, members=self.projects.members(key))
+        group.store = self.stores.of(group)
+        modules, digests = _modules_and_digests([group], self.projects)
+        wanted = jobs if jobs is not None else self.jobs
+        indexed = _index([group], modules, digests, _worker_count(wanted, len(group.indexed)))
+        group.project = _project(group, indexed)
+        if group.store is not None:
+            _remember(group, group.store, {}, indexed, digests, modules)
+        self.projects.keep()
+        self.stores.save()
+        order = [(path, *indexed[path]) for path in group.indexed if path in indexed]
+        facts = {path: found for path, _, found in order}
+        return _Built(group.project, facts, order)
+
+
+@functools.cache
+def plugin_projects() -> FileProjects:
+    """The projects of the files the flake8 and pylint plugins lint, one per process: the
+    settings of a file with no configuration of its own are those found from the working
+    directory, and each configuration's cache directory is the one the CLI uses."""
+    from conclint.cache import resolve_dir
+    from conclint.config import settings_from_cwd
+    from conclint.registry import known_codes
+
+    resolver = Resolver(known_codes(), fallback=settings_from_cwd())
+    return FileProjects(resolver, lambda settings: resolve_dir(None, settings))
+
+
+@dataclass(frozen=True)
+class _Built:
+    """One project's index, and the facts it was made of (in the order it was)."""
+
+    project: ProjectIndex
+    facts: dict[str, ModuleFacts]  # by absolute path
+    order: list[tuple[str, str, ModuleFacts]]  # path, module, facts
+
+
+def _reads_as(path: str, source: str) -> bool:
+    """Is `source` the text of the file at `path`, as the index read it?"""
+    try:
+        return decode_source(read_regular_file(path, MAX_SOURCE_BYTES)) == source
+    except (OSError, DecodeError):
+        return False
+
+
+class _Stores:
+    """The store of each configuration, opened once: a run's projects under one
+    configuration share its cache."""
+
+    def __init__(self, cache_dir: CacheDir) -> None:
+        self.cache_dir = cache_dir
+        self._opened: dict[tuple[str, SettingsKey], Store] = {}
+        self._checked: set[tuple[str, str]] = set()
+
+    def __call__(self, settings: Settings) -> Store | None:
+        directory = self.cache_dir(settings) if callable(self.cache_dir) else self.cache_dir
+        if directory is None:
+            return None
+        where = (os.path.abspath(directory), settings_key(settings))
+        if where not in self._opened:
+            self._opened[where] = Store.open(directory, settings)
+        return self._opened[where]
+
+    def of(self, group: Group) -> Store | None:
+        """The group's store; its directory may not be or hold the group's project root
+        either (nor does it the settings root, see `Store.open`)."""
+        store = self(group.settings)
+        if store is not None and group.key is not None:
+            directory = store.folder.parent
+            if (str(directory), group.key.root) not in self._checked:
+                check_dir(directory, Path(group.key.root))
+                self._checked.add((str(directory), group.key.root))
+        return store
+
+    def save(self) -> None:
+        for store in self._opened.values():
+            store.save()
+
+
+def _modules_and_digests(
+    groups: Sequence[Group], projects: Projects
+) -> tuple[dict[str, str | None], dict[str, str]]:
+    """Each file's module name, and each readable file's content digest (for the groups
+    with a cache), under every name the run gives it: a file linted is often a member
+    of its project's index under its absolute path too. Each file is read once, and
+    not at all when its project's walk knows its digest (see `Projects.digest_of`)."""
+    names: dict[str, list[str]] = {}
+    cached: set[str] = set()
+    for group in groups:
+        for path in (*group.files, *(group.members or ())):
+            absolute = os.path.abspath(path)
+            forms = names.setdefault(absolute, [])
+            if path not in forms:
+                forms.append(path)
+            if group.store is not None:
+                cached.add(absolute)
+    modules: dict[str, str | None] = {}
+    digests: dict[str, str] = {}
+    for absolute, forms in names.items():
+        module = module_name(absolute)
+        digest = projects.digest_of(absolute) if absolute in cached else None
+        for path in forms:
+            modules[path] = module
+            if digest is not None:
+                digests[path] = digest
+    return modules, digests
+
+
+def _project(group: Group, indexed: dict[str, Indexed]) -> ProjectIndex:
+    """The group's project index, from the facts of its files in path order; Python's
+    opinion of each file's syntax is kept under the names the lint pass gives them."""
+    known = [indexed[path] for path in group.indexed if path in indexed]
+    project = ProjectIndex.from_facts((name, facts) for name, facts in known)
+    # A file out of time or memory in the index pass has no verdict: the lint pass decides.
+    syntax = {
+        path: indexed[path][1].syntax_error
+        for path in group.indexed
+        if path in indexed and not indexed[path][1].transient
+    }
+    for path in group.files:
+        absolute = os.path.abspath(path)
+        if path not in syntax and absolute in syntax:
+            syntax[path] = syntax[absolute]
+    return replace(project, syntax=syntax)
+
+
+def _members_digest(
+    group: Group, modules: dict[str, str | None], digests: dict[str, str]
+) -> str | None:
+    """What the project's index is made of: each file's path, module and content (None
+    when a file has no digest: then the index is made again)."""
+    if group.key is None or any(path not in digests for path in group.indexed):
+        return None
+    text = "\n".join(f"{path}\t{modules[path]}\t{digests[path]}" for path in group.indexed)
+    return content_digest(text.encode("utf-8", "surrogateescape"))
+
+
+def _known_digest(
+    group: Group, modules: dict[str, str | None], digests: dict[str, str]
+) -> str | None:
+    """The digest of the index the last run made of the same files, as the store keeps
+    it (see `_remember`); None when the files or their contents differ."""
+    if group.store is None or group.key is None:
+        return None
+    kept = group.store.snapshot(_project_name(group.key))
+    if not isinstance(kept, dict) or not isinstance(kept.get("index"), str):
+        return None
+    made_of = _members_digest(group, modules, digests)
+    return kept["index"] if made_of is not None and kept.get("members") == made_of else None
+
+
+def _project_name(key: ProjectKey) -> str:
+    return f"project:{key.root}:{key.extra or ''}"
+
+
+def _cached_results(
+    group: Group, modules: dict[str, str | None], digests: dict[str, str]
+) -> dict[str, Linted]:
+    """The results the cache has for the group's files under its known index digest."""
+    lookup = _result_lookup(group.store, digests, modules, group.digest)
+    found, _ = _from_cache(group.files, lookup, digests)
+    return {path: (result, digests[path]) for path, result in found.items()}
+
+
+def _made_alone(
+    group: Group, modules: dict[str, str | None], digests: dict[str, str]
+) -> ProjectIndex:
+    """The group's index, made after the run (from the cache, which has every fact)."""
+    return _project(group, _index([group], modules, digests, 1))
 
 
 def _remember(
@@ -125,26 +407,45 @@ def _remember(
     digests: dict[str, str],
     modules: dict[str, str | None],
 ) -> None:
+    """Put the run's results and the facts it made into the store (saved by the caller)."""
+    linted = set()
     for path in group.files:
         result, digest = results[path]
+        linted.add(os.path.abspath(path))
         if result.transient:
             continue  # running out of time says more about the machine than the file
-        facts = indexed[path][1] if path in indexed else None
+        found = indexed.get(path) or indexed.get(os.path.abspath(path))
+        facts = found[1] if found is not None else None
         if digests.get(path) != digest or (facts is not None and facts.transient):
             facts = None  # the file changed between the two passes, or has no facts
         store.put(path, Entry(digest, modules[path], facts, group.project.digest, result))
-    store.save()
+    for path in group.members or ():
+        if path not in linted:
+            _remember_facts(store, path, indexed, digests, modules)
+    made_of = _members_digest(group, modules, digests)
+    complete = all(
+        not indexed[path][1].transient if path in indexed else modules[path] is None
+        for path in group.indexed
+    )
+    if group.key is not None and made_of is not None and complete:
+        kept = {"members": made_of, "index": group.project.digest}
+        store.keep(_project_name(group.key), kept)
 
 
-def _content_digests(files: Sequence[str]) -> dict[str, str]:
-    """Each readable file's content digest, read and hashed once for every lookup."""
-    digests = {}
-    for path in files:
-        try:
-            digests[path] = content_digest(read_regular_file(path, MAX_SOURCE_BYTES))
-        except OSError:
-            continue  # the lint pass reports it
-    return digests
+def _remember_facts(
+    store: Store,
+    path: str,
+    indexed: dict[str, Indexed],
+    digests: dict[str, str],
+    modules: dict[str, str | None],
+) -> None:
+    """Keep the facts of a file the run indexed but did not lint, unless the store
+    has them already (with the result of an earlier run)."""
+    digest, found = digests.get(path), indexed.get(path)
+    if digest is None or found is None or found[1].transient:
+        return
+    if store.facts(path, digest, modules[path]) is None:
+        store.put(path, Entry(digest, modules[path], found[1]))
 
 
 Indexed = tuple[str, ModuleFacts]  # module name, facts
@@ -156,16 +457,20 @@ def _index(
     digests: dict[str, str],
     workers: int,
 ) -> dict[str, Indexed]:
-    """What every module of the run defines, by path: from the cache where it knows."""
+    """What every module of the run's projects defines, by path: from the cache where it
+    knows. A file in the index of several groups (of one configuration) is indexed once."""
     found: dict[str, Indexed] = {}
     work: list[tuple[list[str], tuple[Any, ...]]] = []
+    queued: set[str] = set()
     for group in groups:
-        cached, missing = _from_cache(
-            [path for path in group.files if modules[path] is not None],
-            _facts_lookup(group.store, digests, modules),
-            digests,
-        )
+        wanted = [
+            path
+            for path in group.indexed
+            if modules[path] is not None and path not in found and path not in queued
+        ]
+        cached, missing = _from_cache(wanted, _facts_lookup(group.store, digests, modules), digests)
         found.update((path, (modules[path] or "", facts)) for path, facts in cached.items())
+        queued.update(missing)
         work.append((missing, (group.settings,)))
     try:
         fresh = _in_chunks(workers, _index_chunk, work)
@@ -203,7 +508,7 @@ def _lint(
     work: list[tuple[list[str], tuple[Any, ...]]] = []
     for group in groups:
         cached, missing = _from_cache(
-            group.files, _result_lookup(group.store, digests, modules, group.project), digests
+            group.files, _result_lookup(group.store, digests, modules, group.digest), digests
         )
         results.update((path, (hit, digests[path])) for path, hit in cached.items())
         work.append((missing, (group.settings, group.project)))
@@ -251,11 +556,10 @@ def _result_lookup(
     store: Store | None,
     digests: dict[str, str],
     modules: dict[str, str | None],
-    project: ProjectIndex,
+    project: str,
 ) -> Callable[[str], FileResult | None]:
-    return lambda path: (
-        store.result(path, digests[path], modules[path], project.digest) if store else None
-    )
+    """Each file's cached result, linted with the index of digest `project`."""
+    return lambda path: store.result(path, digests[path], modules[path], project) if store else None
 
 
 def _from_cache(

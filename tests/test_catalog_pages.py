@@ -55,6 +55,7 @@ USES: dict[str, set[tuple[str, str, str]]] = {
     },
     "CCL109": {("Kinds", "a method of role", "started")},
     "CCL203": {("Names", "role", "cancellation"), ("Kinds", "trait", "cancellation-class")},
+    "CCL204": {("Functions", "role", "no-cleanup"), ("Methods", "role", "no-cleanup")},
     "CCL301": {("Methods", "role", "close"), ("Functions", "role", "closes-fd")},
     "CCL302": {("Methods", "role", "send"), ("Methods", "role", "close")},
     "CCL401": {("Kinds", "a method of role", "task-done")},

@@ -341,15 +341,15 @@ def test_the_sleep_of_the_framework_the_file_uses(tmp_path: Path) -> None:
         "both.py": "import asyncio\nimport time\nimport trio\n",
         "from_asyncio.py": "import time\nfrom asyncio import Queue\n",
         "trio/__init__.py": None,
-        "trio/_tests/__init__.py": None,
-        "trio/_tests/test_clock.py": "import time\n",  # trio's own code: no import of itself
+        "trio/_core/__init__.py": None,
+        "trio/_core/_clock.py": "import time\n",  # trio's own code: no import of itself
     }
     for name, head in files.items():
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(head + body if head else "", encoding="utf-8")
     listed = json.loads(run(*FLAGS, "--output-format", "json", ".", cwd=tmp_path).stdout)
     fixes = {item["path"]: item["fix"] for item in listed}
-    assert fixes["both.py"] is None and fixes["trio/_tests/test_clock.py"] is None
+    assert fixes["both.py"] is None and fixes["trio/_core/_clock.py"] is None
     assert fixes["on_trio.py"]["applicability"] == "safe"
     assert fixes["from_asyncio.py"]["applicability"] == "safe"  # adds `import asyncio`
     run(*FLAGS, "--fix", ".", cwd=tmp_path)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from conclint.config import _KEYS
+from conclint.config import _KEYS, DEFAULT_PER_FILE_IGNORES
 from tests.conftest import ROOT
 from tests.test_cli import run
 from tests.test_precommit import GIT, _snapshot
@@ -150,9 +150,13 @@ async def handler() -> None:
 """
 
 
-def test_readme_per_file_ignores_keep_the_blocking_rules_for_shipped_code(tmp_path: Path) -> None:
-    table = fenced(subsection(README, "Tests, examples and docs"), "toml")
-    (tmp_path / "pyproject.toml").write_text("[tool.conclint]\n\n" + table, encoding="utf-8")
+def test_readme_shows_the_default_per_file_ignores() -> None:
+    table = tomllib.loads(fenced(subsection(README, "Tests, examples and docs"), "toml"))
+    shown = table["tool"]["conclint"]["per-file-ignores"]
+    assert shown == {glob: list(codes) for glob, codes, _ in DEFAULT_PER_FILE_IGNORES}
+
+
+def test_by_default_the_blocking_rules_are_for_shipped_code(tmp_path: Path) -> None:
     deliberate = [
         "tests/test_app.py",
         "pkg/tests/helpers.py",
@@ -162,11 +166,30 @@ def test_readme_per_file_ignores_keep_the_blocking_rules_for_shipped_code(tmp_pa
         "examples/demo.py",
         "docs/snippets/quickstart.py",
     ]
+    # A project that itself sits in a directory named `tests`: the globs are read from
+    # the project's root, so that directory makes nothing a test.
+    project = tmp_path / "tests" / "project"
     for name in [*deliberate, "src/pkg/app.py", "src/pkg/testsuite.py"]:
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_text(BLOCKING, encoding="utf-8")
-    done = run("--no-cache", ".", cwd=tmp_path)
-    assert done.returncode == 1, done.stderr
-    reported = sorted(line.split(":", 1)[0] for line in done.stdout.splitlines())
-    assert reported == ["src/pkg/app.py", "src/pkg/testsuite.py"]
-    assert all(" CCL601 " in line for line in done.stdout.splitlines())
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
+        (project / name).write_text(BLOCKING, encoding="utf-8")
+
+    def reported() -> list[str]:
+        done = run("--no-cache", ".", cwd=project)
+        assert done.returncode == 1, done.stderr
+        assert all(" CCL601 " in line for line in done.stdout.splitlines())
+        return sorted(line.split(":", 1)[0] for line in done.stdout.splitlines())
+
+    assert reported() == ["src/pkg/app.py", "src/pkg/testsuite.py"]
+    (project / "pyproject.toml").write_text("[tool.conclint]\n", encoding="utf-8")
+    assert reported() == ["src/pkg/app.py", "src/pkg/testsuite.py"]
+    # A table of one's own replaces the defaults; an empty one lints everything.
+    (project / "pyproject.toml").write_text(
+        "[tool.conclint]\nper-file-ignores = {}\n", encoding="utf-8"
+    )
+    assert reported() == sorted([*deliberate, "src/pkg/app.py", "src/pkg/testsuite.py"])
+    # `extend-per-file-ignores` adds to the defaults.
+    (project / "pyproject.toml").write_text(
+        '[tool.conclint.extend-per-file-ignores]\n"src/pkg/app.py" = ["CCL601"]\n',
+        encoding="utf-8",
+    )
+    assert reported() == ["src/pkg/testsuite.py"]

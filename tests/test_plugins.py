@@ -16,7 +16,6 @@ import pytest
 from conclint import registry
 from conclint.config import Settings, load_settings
 from conclint.diagnostics import FileResult
-from conclint.engine import lint_file
 from conclint.flake8_plugin import Plugin
 from conclint.pylint_plugin import MESSAGE_IDS, ConclintChecker, message_ids
 from conclint.runner import lint_paths
@@ -77,16 +76,8 @@ def settings(workdir: Path) -> Settings:
 
 
 @pytest.fixture(scope="module")
-def engine_findings(workdir: Path, settings: Settings) -> dict[str, Found]:
-    """One file at a time, as flake8 and pylint hand files to the plugins."""
-    found = _findings(lint_file(str(path), settings) for path in _fixtures(workdir))
-    assert any(found.values()), "the fixtures produced no findings at all"
-    return found
-
-
-@pytest.fixture(scope="module")
 def project_findings(workdir: Path, settings: Settings) -> dict[str, Found]:
-    """All files at once, as the CLI lints them (project mode: imported coroutines are known)."""
+    """All files at once, with their project's index: what every front end finds in each."""
     return _findings(lint_paths([str(path) for path in _fixtures(workdir)], settings, jobs=1))
 
 
@@ -95,7 +86,7 @@ def _by_file(found: Found, files: dict[str, Found]) -> dict[str, Found]:
 
 
 def test_flake8_finds_what_the_engine_finds(
-    workdir: Path, engine_findings: dict[str, Found]
+    workdir: Path, project_findings: dict[str, Found]
 ) -> None:
     run = _run(
         [
@@ -105,7 +96,7 @@ def test_flake8_finds_what_the_engine_finds(
             "--isolated",
             "--select=CCL",
             "--format=%(path)s\t%(row)d\t%(code)s",
-            *engine_findings,
+            *project_findings,
         ],
         workdir,
     )
@@ -114,11 +105,11 @@ def test_flake8_finds_what_the_engine_finds(
     for line in run.stdout.splitlines():
         path, row, code = line.split("\t")
         found.add((str(Path(workdir, path).resolve()), int(row), code))
-    assert _by_file(found, engine_findings) == engine_findings
+    assert _by_file(found, project_findings) == project_findings
 
 
 def test_pylint_finds_what_the_engine_finds(
-    workdir: Path, engine_findings: dict[str, Found]
+    workdir: Path, project_findings: dict[str, Found]
 ) -> None:
     symbols = ",".join(symbol for _, symbol in message_ids().values())
     run = _run(
@@ -134,7 +125,7 @@ def test_pylint_finds_what_the_engine_finds(
             "--score=n",
             "-j",
             "1",
-            *engine_findings,
+            *project_findings,
         ],
         workdir,
     )
@@ -144,7 +135,7 @@ def test_pylint_finds_what_the_engine_finds(
         (message["absolutePath"], message["line"], codes[message["messageId"]])
         for message in json.loads(run.stdout)["messages"]
     }
-    assert _by_file(found, engine_findings) == engine_findings
+    assert _by_file(found, project_findings) == project_findings
 
 
 def test_cli_finds_what_the_engine_finds(workdir: Path, project_findings: dict[str, Found]) -> None:
@@ -166,16 +157,6 @@ def test_cli_finds_what_the_engine_finds(workdir: Path, project_findings: dict[s
     assert run.returncode in (0, 1), run.stderr
     found = {(item["path"], item["line"], item["code"]) for item in json.loads(run.stdout)}
     assert _by_file(found, project_findings) == project_findings
-
-
-def test_plugins_and_cli_differ_only_by_project_mode(
-    engine_findings: dict[str, Found], project_findings: dict[str, Found]
-) -> None:
-    """The plugins see one file at a time, so coroutines imported from other linted
-    modules are unknown to them; everything else the CLI finds, they find too."""
-    for path, alone in engine_findings.items():
-        if alone != project_findings[path]:
-            assert alone < project_findings[path], path
 
 
 # flake8 -----------------------------------------------------------------------------
@@ -413,7 +394,9 @@ def test_pylint_runs_only_rules_whose_messages_are_enabled(
     linter.enable("swallowed-cancellation")
     ran: list[list[str]] = []
 
-    def spy(source: str, path: str, settings: Settings, *, rules: list[Any]) -> FileResult:
+    def spy(
+        source: str, path: str, settings: Settings, *, rules: list[Any], **_: Any
+    ) -> FileResult:
         ran.append([rule.code for rule in rules])
         return FileResult(path)
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from conclint.analysis.catalog import SHIPPED
 from conclint.analysis.names import absolute_import
 from conclint.analysis.project import ProjectIndex, facts_of, module_name
 
@@ -98,9 +99,18 @@ def test_blocking_helpers_are_followed_across_modules(tmp_path: Path) -> None:
         ("app.paths", facts_of("def resolve(name):\n    return name\n", str(package / "paths.py"))),
     ]
     index = ProjectIndex.from_facts(facts)
-    assert index.blocking == {
-        "app.io.read": ("open()",),
-        "app.io.load": ("read()", "open()"),
-        "app.io.pause": ("time.sleep()",),
-        "app.load_all": ("read()", "open()"),
+    assert index.blocking == {"app.io.read", "app.io.pause"}
+    model = index.types(SHIPPED)
+    found = {
+        name: model.blocking_chain(f"app.{name}")
+        for name in ("io.read", "io.load", "io.pause", "load_all", "io.offloaded")
     }
+    assert found == {
+        "io.read": ("open()",),
+        "io.load": ("read()", "open()"),
+        "io.pause": ("time.sleep()",),
+        "load_all": ("read()", "open()"),
+        "io.offloaded": None,
+    }
+    for name in ("shadowed", "decorated", "gen", "missing"):
+        assert model.blocking_chain(f"app.io.{name}") is None

@@ -3,31 +3,30 @@ what a handler raises, and whether a flag it sets leads to raising it again."""
 
 from __future__ import annotations
 
-import builtins
 from collections.abc import Iterator, Sequence
 from collections.abc import Set as AbstractSet
+from typing import NamedTuple
 
 import libcst as cst
 
-from conclint.analysis import catalog
+from conclint.analysis import catalog, task_tops
 from conclint.analysis.context import FileContext
-from conclint.analysis.exits import handler_name
+from conclint.analysis.exit_summaries import not_cancellation
+from conclint.analysis.exits import (
+    BREAK,
+    CONTINUE,
+    FALLTHROUGH,
+    RETURN,
+    Statements,
+    completions,
+    handler_name,
+)
 from conclint.analysis.names import canonical
 from conclint.analysis.scopes import ScopeNode, dotted_name, iter_statements, scope_body
 from conclint.analysis.walk import descendants
 
-# Exception classes that a cancellation is never an instance of: the builtin ones but
-# `BaseException` (the cancellations derive from it alone), and those the catalog names.
-_NOT_CANCELLATION = (
-    frozenset(
-        f"builtins.{name}"
-        for name, value in vars(builtins).items()
-        if isinstance(value, type)
-        and issubclass(value, BaseException)
-        and value is not BaseException
-    )
-    | catalog.NOT_CANCELLATION
-)
+# Exception classes that a cancellation is never an instance of.
+_NOT_CANCELLATION = not_cancellation(catalog.SHIPPED)
 
 
 def caught_cancellation(expr: cst.BaseExpression | None, context: FileContext) -> str | None:
@@ -204,6 +203,23 @@ def _elements(
     yield expr
 
 
+def handle(expr: cst.BaseExpression) -> str | None:
+    """How a task handle is written, to match its `cancel()` with the awaits that reap it:
+    `task`, `self._task`, or an element of a collection by a name or a constant
+    (`owner.consumers[pid]`, `tasks[0]`); None for anything else."""
+    if isinstance(expr, cst.Subscript) and len(expr.slice) == 1:
+        index = expr.slice[0].slice
+        owner = handle(expr.value)
+        key = index.value if isinstance(index, cst.Index) else None
+        if owner is None or key is None:
+            return None
+        if isinstance(key, cst.Integer | cst.SimpleString):
+            return f"{owner}[{key.value}]"
+        spelled = dotted_name(key)
+        return f"{owner}[{spelled}]" if spelled is not None else None
+    return dotted_name(expr)
+
+
 def only_reaps(
     body: Sequence[cst.CSTNode], cancelled: AbstractSet[str], context: FileContext
 ) -> bool:
@@ -222,12 +238,49 @@ def _reaps(statement: cst.CSTNode, cancelled: AbstractSet[str], context: FileCon
         return value.func.attr.value in catalog.CANCEL_METHODS
     if not isinstance(value, cst.Await):
         return False
-    awaited = value.expression
-    # `await asyncio.gather(*tasks)` after cancelling them reaps them like `await task`.
-    if isinstance(awaited, cst.Call) and context.qualname(awaited.func) in catalog.REAPING_CALLS:
-        tasks = [arg.value for arg in awaited.args if arg.keyword is None]
-        return bool(tasks) and all(dotted_name(task) in cancelled for task in tasks)
-    return dotted_name(awaited) in cancelled
+    tasks = reaped(value, context)
+    return bool(tasks) and all(handle(task) in cancelled for task in tasks)
+
+
+def reaped(awaited: cst.Await, context: FileContext) -> list[cst.BaseExpression]:
+    """What an `await` waits for as tasks: `await task`, `await asyncio.gather(*tasks)`,
+    `await asyncio.wait_for(task, None)` (its timeout left out), also through
+    `asyncio.shield(...)`. Empty when it awaits a call that is none of those."""
+    value = _unwrapped(awaited.expression, context)
+    if not isinstance(value, cst.Call):
+        return [value]
+    name = context.qualname(value.func)
+    if name not in catalog.REAPING_CALLS:
+        return []
+    timeout = catalog.REAPING_TIMEOUTS.get(name)
+    return [
+        _unwrapped(arg.value, context)
+        for position, arg in enumerate(value.args)
+        if arg.keyword is None and (timeout is None or position != timeout.position)
+    ]
+
+
+def awaits_task(body: cst.BaseSuite, context: FileContext) -> bool:
+    """The block awaits a task or a future (a value, not what a call returns: `await task`,
+    `await self.consumers[pid]`, `await asyncio.wait_for(task, 5)`). A cancellation it
+    raises may be that task's own, not the caller's."""
+    return any(
+        not isinstance(task, cst.Call)
+        for node in descendants(body, prune=_is_scope)
+        if isinstance(node, cst.Await)
+        for task in reaped(node, context)
+    )
+
+
+def _unwrapped(expr: cst.BaseExpression, context: FileContext) -> cst.BaseExpression:
+    """`task` for `asyncio.shield(task)`: awaiting the one awaits the other."""
+    for _ in range(3):
+        if not (isinstance(expr, cst.Call) and expr.args and not expr.args[0].keyword):
+            break
+        if expr.args[0].star or context.qualname(expr.func) not in catalog.AWAITABLE_WRAPPERS:
+            break
+        expr = expr.args[0].value
+    return expr
 
 
 def is_cancellation_test(
@@ -284,3 +337,227 @@ def _is_cancellation_class(expr: cst.BaseExpression, context: FileContext) -> bo
         if classes and not set(imported) & catalog.CANCELLATION_EXCEPTIONS:
             return False
     return None if name is None or name.startswith("builtins.") else False
+
+
+# A task's top coroutine ending on its own cancellation ---------------------------------
+
+# How a handler of the top coroutine of a task may leave it and still end the coroutine.
+_ENDING_EXITS = frozenset({FALLTHROUGH, RETURN, BREAK})
+_PLAIN = "plain"
+_LOOP = "loop"
+_TRY_BODY = "try-body"
+
+
+class _Level(NamedTuple):
+    """One block on the way from a function's body down to a statement: the statements,
+    where the way goes on (`at`), how the block is left at its end (`kind`), and the
+    compound statement it belongs to (`owner`: the function for its body)."""
+
+    statements: Statements
+    at: int
+    kind: str
+    owner: cst.CSTNode
+
+
+def ends_own_task(
+    node: cst.Try | cst.TryStar, exits: AbstractSet[str], context: FileContext
+) -> bool:
+    """A handler of `node` with these `exits` ends the coroutine of an asyncio task that
+    the project spawns and stops by cancelling it: the function being visited runs only as
+    that task's top (`task_top`), the handler leaves it by `return`, or by falling through
+    or `break` when nothing after it but the rest of the function's `finally` and `with`
+    cleanup runs, none of it waiting (no `await`, `async for`/`async with`, `raise`), and no
+    cancel scope or task group of the task encloses the `try` (whose cancellation it could
+    be). Falling through into the next iteration of a loop does not end it."""
+    function = context.function
+    if not exits <= _ENDING_EXITS or not isinstance(function, cst.FunctionDef):
+        return False
+    levels = _levels(function.body.body, node, function)
+    if levels is None or any(_scopes_cancellation(level.owner, context) for level in levels):
+        return False
+    if FALLTHROUGH in exits and not _runs_to_end(levels, len(levels) - 1):
+        return False
+    if BREAK in exits:
+        loop = next((i for i in reversed(range(len(levels))) if levels[i].kind == _LOOP), None)
+        if loop is None or loop == 0 or not _runs_to_end(levels, loop - 1):
+            return False
+    return task_top(function, context)
+
+
+def _levels(
+    body: Statements,
+    target: cst.CSTNode,
+    owner: cst.CSTNode,
+    kind: str = _PLAIN,
+) -> list[_Level] | None:
+    """The blocks from `body` (of `owner`, left at its end as `kind` says) down to the one
+    that holds `target`, outermost first; None when `target` is not in them (nested
+    functions are not entered)."""
+    for index, statement in enumerate(body):
+        if statement is target:
+            return [_Level(body, index, kind, owner)]
+        for block, inner_kind, inner_owner in _blocks(statement):
+            found = _levels(block, target, inner_owner, inner_kind)
+            if found is not None:
+                return [_Level(body, index, kind, owner), *found]
+    return None
+
+
+def _blocks(
+    statement: cst.CSTNode,
+) -> Iterator[tuple[Statements, str, cst.CSTNode]]:
+    """The indented blocks of a compound statement, how each is left at its end, and the
+    node it belongs to."""
+    parts: list[tuple[cst.BaseSuite | None, str, cst.CSTNode]] = []
+    if isinstance(statement, cst.If):
+        parts.append((statement.body, _PLAIN, statement))
+        if isinstance(statement.orelse, cst.If):
+            yield [statement.orelse], _PLAIN, statement
+        elif statement.orelse is not None:
+            parts.append((statement.orelse.body, _PLAIN, statement))
+    elif isinstance(statement, cst.For | cst.While):
+        parts.append((statement.body, _LOOP, statement))
+        if statement.orelse is not None:
+            parts.append((statement.orelse.body, _PLAIN, statement))
+    elif isinstance(statement, cst.With):
+        parts.append((statement.body, _PLAIN, statement))
+    elif isinstance(statement, cst.Try | cst.TryStar):
+        parts.append((statement.body, _TRY_BODY, statement))
+        parts.extend((handler.body, _PLAIN, handler) for handler in statement.handlers)
+        if statement.orelse is not None:
+            parts.append((statement.orelse.body, _PLAIN, statement))
+        if statement.finalbody is not None:
+            parts.append((statement.finalbody.body, _PLAIN, statement))
+    elif isinstance(statement, cst.Match):
+        parts.extend((case.body, _PLAIN, case) for case in statement.cases)
+    for suite, kind, owner in parts:
+        if isinstance(suite, cst.IndentedBlock):
+            yield suite.body, kind, owner
+
+
+def _runs_to_end(levels: list[_Level], at: int) -> bool:
+    """Once the statement at `levels[at]` completes, control reaches the end of the
+    function (or a `return`) through statements that do not wait or raise, and no loop
+    goes round again. A level's `kind` is how its block is left: a loop body goes round,
+    a `try` body goes on into its `else`."""
+    for depth in range(at, -1, -1):
+        level = levels[depth]
+        rests = [level.statements[level.at + 1 :]]
+        if depth < at:
+            inner = levels[depth + 1]
+            if inner.kind == _LOOP:
+                return False  # the end of a loop's body goes round again
+            owner = inner.owner
+            if inner.kind == _TRY_BODY and isinstance(owner, cst.Try | cst.TryStar):
+                orelse = owner.orelse
+                if orelse is not None and isinstance(orelse.body, cst.IndentedBlock):
+                    rests.insert(0, orelse.body.body)
+        for rest in rests:
+            if any(_waits_or_raises(statement) for statement in rest):
+                return False
+            exits = completions(rest)
+            if exits & {BREAK, CONTINUE}:
+                return False
+            if FALLTHROUGH not in exits:
+                return True  # it returns
+    return True
+
+
+def _waits_or_raises(statement: cst.CSTNode) -> bool:
+    return any(
+        isinstance(node, cst.Await | cst.Yield | cst.Raise)
+        or (isinstance(node, cst.For | cst.With | cst.CompFor) and node.asynchronous is not None)
+        for node in (statement, *descendants(statement, prune=_is_scope))
+    )
+
+
+def _scopes_cancellation(owner: cst.CSTNode, context: FileContext) -> bool:
+    """A `with` (or `async with`) of a cancel scope or a task group: what it cancels is the
+    same task."""
+    if not isinstance(owner, cst.With):
+        return False
+    return any(
+        context.kind_of(item.item) in _SCOPE_KINDS
+        or (isinstance(item.item, cst.Call) and context.kind_of(item.item.func) in _SCOPE_KINDS)
+        for item in owner.items
+    )
+
+
+_SCOPE_KINDS = catalog.CANCEL_SCOPE_KINDS | catalog.TASK_GROUP_KINDS
+
+
+def task_top(function: cst.FunctionDef, context: FileContext) -> bool:
+    """`function` runs only as the top of an asyncio task the project spawns: a method or
+    function with a private name, as the project model says (`ProjectTypes.task_top`), or
+    a nested function whose enclosing function names it only to spawn it."""
+    chain = context.chain
+    where = next((i for i, node in enumerate(chain) if node is function), 0)
+    if where == 0:
+        return False
+    parent = chain[where - 1]
+    name = function.name.value
+    if isinstance(parent, cst.FunctionDef):
+        return _spawned_locally(parent, function, context)
+    module = context.module_name
+    if module is None or not task_tops.private(name):
+        return False
+    if isinstance(parent, cst.ClassDef):
+        owner = context.bindings.class_name(parent)
+        return owner is not None and context.model().task_top(name, owner)
+    return isinstance(parent, cst.Module) and context.model().task_top(f"{module}.{name}")
+
+
+def _spawned_locally(
+    parent: cst.FunctionDef, function: cst.FunctionDef, context: FileContext
+) -> bool:
+    """Every use of the nested `function`'s name in `parent` is the call handed to an
+    asyncio task spawner (`asyncio.create_task(writer())`), and there is one."""
+    name = function.name.value
+    spawned: set[int] = set()
+    named: list[cst.Name] = []
+    awaited: set[int] = set()
+    # Handles awaited, and handles cancelled: a task awaited and never cancelled is waited
+    # for as a call would be (its cancellation is its awaiter's).
+    waits: set[str] = set()
+    cancels: set[str] = set()
+    for node in descendants(parent.body):
+        if isinstance(node, cst.Name) and node.value == name and node is not function.name:
+            named.append(node)
+        elif isinstance(node, cst.Await):
+            awaited.add(id(node.expression))
+            waits.add(handle(node.expression) or "")
+        elif isinstance(node, cst.Call) and _spawns_top(node, context) and id(node) not in awaited:
+            first = node.args[0].value
+            if isinstance(first, cst.Call) and isinstance(first.func, cst.Name):
+                spawned.add(id(first.func))
+        elif (
+            isinstance(node, cst.Call)
+            and isinstance(node.func, cst.Attribute)
+            and node.func.attr.value in catalog.CANCEL_METHODS
+        ):
+            cancels.add(handle(node.func.value) or "")
+    if (waits - cancels) & _handles_of(parent, spawned):
+        return False
+    return bool(named) and all(id(node) in spawned for node in named)
+
+
+def _handles_of(parent: cst.FunctionDef, spawned: set[int]) -> set[str]:
+    """The local names the spawns of `spawned` callees are bound to (`t = create_task(f())`)."""
+    found: set[str] = set()
+    for node in descendants(parent.body):
+        if isinstance(node, cst.Assign) and isinstance(node.value, cst.Call) and node.value.args:
+            first = node.value.args[0].value
+            if isinstance(first, cst.Call) and id(first.func) in spawned:
+                found.update(handle(target.target) or "" for target in node.targets)
+    return found - {""}
+
+
+def _spawns_top(call: cst.Call, context: FileContext) -> bool:
+    """`asyncio.create_task(...)`, `loop.create_task(...)`: an asyncio task spawner given
+    a coroutine as its first argument."""
+    if not call.args or call.args[0].keyword is not None or call.args[0].star:
+        return False
+    func = call.func
+    if context.qualname(func) in catalog.TOP_SPAWNERS:
+        return True
+    return isinstance(func, cst.Attribute) and func.attr.value in catalog.TOP_SPAWN_METHODS

@@ -136,10 +136,22 @@ CANCELLATION_EXCEPTIONS = _CATALOG.names_with("cancellation")
 NOT_CANCELLATION = _CATALOG.names_with("not-cancellation")
 # Awaiting these waits for the tasks given to them, as `await task` does.
 REAPING_CALLS = _CATALOG.functions_with("reaps")
+# Where a reaping call takes its timeout, which is no task (`wait_for(task, None)`).
+REAPING_TIMEOUTS = {
+    name: timeout for name in REAPING_CALLS if (timeout := _CATALOG.functions[name].timeout)
+}
+# Awaiting these awaits their first argument and raises what it raises (`shield(task)`).
+AWAITABLE_WRAPPERS = _CATALOG.functions_with("passes-awaitable")
 # Method names that ask a task to stop, and that read or undo a cancellation under way.
 CANCEL_METHODS = _CATALOG.methods_with("cancel")
 CANCEL_METHODS_BY_KIND = _CATALOG.methods_by_kind("cancel")
 CANCEL_STATE_METHODS = _CATALOG.methods_with("cancel-state")
+# Methods that may raise the cancellation of what they read, on any receiver (`result()`).
+CANCELLATION_RAISING_METHODS = _CATALOG.any_receiver_with("raises-cancellation")
+# What starts an asyncio task whose top coroutine may end on its own cancellation: the
+# functions, and the methods by name (the index pass sees no receiver's kind).
+TOP_SPAWNERS = _CATALOG.functions_with("ends-on-cancel")
+TOP_SPAWN_METHODS = _CATALOG.methods_with("ends-on-cancel")
 # A handler of these counts as catching any failure of ordinary work (`except Exception`).
 CATCH_ALL_EXCEPTIONS = _CATALOG.names_with("catch-all")
 # Context managers that swallow the exceptions they are given (`contextlib.suppress`).

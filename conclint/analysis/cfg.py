@@ -5,8 +5,9 @@ visitor, no nested def/class/lambda bodies) and turns them into basic blocks
 of `Event`s in evaluation order:
 
 - `CALL`: every call, after its callee and arguments; any call may raise, except
-  logging calls (logging reports its own failures) and the few in
-  `catalog.NON_RAISING_CALLS` (`contextlib.suppress(...)`).
+  logging calls (logging reports its own failures) and those the catalog says cannot
+  (role `cannot-raise`: `len()`, `time.monotonic()`, `contextlib.suppress(...)`, and
+  methods of a known kind such as `event.is_set()`, `loop.call_soon()`, `d.get()`).
 - `RAISES`: other points where an exception can surface: `await` of something
   that is not a call, `yield`, the next item of a `for`, an `import`.
 - `ASSIGN`: names and attributes re-bound (`targets`, dotted keys such as
@@ -20,12 +21,20 @@ of `Event`s in evaluation order:
 
 An exception raised at a `CALL`, `RAISES` or `ENTER` event leaves its block
 through the block's `exc` edge: to the handlers of the enclosing `try`, into a
-`finally`, or out of the scope. Only those events raise: attribute access,
-subscripts and arithmetic are taken not to. `except Exception` counts as
-catching everything: interrupts and cancellation are not the failures of
-ordinary work; `with contextlib.suppress(...)` swallows what it names. A call
-that never returns ends its path there: `sys.exit()` as a `raise` would,
-`os._exit()` without running any `finally`.
+`finally`, or out of the scope. A cancellation surfaces only where the code
+waits (an awaited call, `await`, `yield`, `async for`, `async with`), at a
+`raise`, or from a call the catalog says raises one (`future.result()`): an
+exception raised anywhere else (`len(x)`, `self.n -= size(msg)`) skips the
+handlers that catch cancellation classes only (`except CancelledError`), and
+its path into a `finally` carries the tag `FAIL` instead of `RAISE`. Only
+those events raise: attribute access, subscripts and arithmetic are taken not
+to. `except Exception` counts as catching everything: interrupts and
+cancellation are not the failures of ordinary work; `with
+contextlib.suppress(...)` swallows what it names. A call that never returns
+ends its path there: `sys.exit()` as a `raise` would,
+`os._exit()` without running any `finally`, and so does a call of a project
+function that never returns (awaited, for a coroutine function), as the lookup
+says.
 
 A `finally` body and a `with` exit are built once. An edge into one pushes a
 tag onto the path saying how it arrived (`NORMAL`, `RETURN`, `RAISE`,
@@ -63,6 +72,8 @@ RETURN = "return"
 RAISE = "raise"
 BREAK = "break"
 CONTINUE = "continue"
+# An exception that is surely no cancellation, on its way out of a `finally`.
+FAIL = "fail"
 
 Loop = cst.For | cst.While
 # What `Event.loops` holds: statement loops, and the clauses of comprehensions.
@@ -74,6 +85,7 @@ _NO_RETURN_NAMES = frozenset(
 _NON_RAISING_NAMES = frozenset(name.rpartition(".")[2] for name in catalog.NON_RAISING_CALLS)
 _NON_RAISING_METHOD_NAMES = frozenset().union(*catalog.NON_RAISING_METHODS.values())
 _CONSTANTS = {"True": True, "False": False, "None": False}
+_CANCELLATION_ONLY = catalog.CANCELLATION_EXCEPTIONS - catalog.CATCH_ALL_EXCEPTIONS
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -135,6 +147,9 @@ class Graph:
 class _Frame:
     kind: str  # "loop", "try" (a region with handlers and/or a finally) or "finally"
     dispatch: Block | None = None
+    # Where an exception that is no cancellation goes, when some handlers catch
+    # cancellation classes only (it joins the other handlers).
+    plain: Block | None = None
     final: Block | None = None
     brk: Block | None = None
     cont: Block | None = None
@@ -148,6 +163,9 @@ class Lookup(Protocol):
 
     def kind_of(self, expr: cst.BaseExpression) -> str | None:
         """The kind of object `expr` holds (`logging.Logger`, ...), or None."""
+
+    def never_returns(self, value: cst.Call | cst.Await) -> bool:
+        """Whether a call (or an awaited one) of a project function never returns."""
 
 
 def build(scope: ScopeNode, lookup: Lookup) -> Graph:
@@ -182,6 +200,9 @@ class _Builder:
         self.exit_raise = Block(-1, [Event(EXIT, scope, how=RAISE)])
         self.constant_keys: set[str] = set()
         self.tested: dict[str, int] = {}
+        # Calls about to be awaited (by id), and how many frames have a `plain` dispatch.
+        self.awaited: set[int] = set()
+        self.plain_frames = 0
 
     def graph(self) -> Graph:
         self._statements(scope_body(self.scope))
@@ -223,31 +244,43 @@ class _Builder:
         self.current.succ.append(edge)
         self.current = self._new()
 
-    def _emit(self, event: Event) -> None:
-        if event.raises and self.current.exc is None:
-            self.current.exc = self._jump(RAISE)
+    def _emit(self, event: Event, cancels: bool = True) -> None:
+        """Add `event` to the current block; `cancels`: what it raises may be a
+        cancellation (else it skips handlers of cancellation classes only)."""
+        if event.raises:
+            if self.current.exc is None:
+                self.current.exc = self._jump(RAISE if cancels else FAIL)
+            elif self.plain_frames:
+                edge = self._jump(RAISE if cancels else FAIL)
+                if edge != self.current.exc:
+                    self._start().exc = edge  # another way out: another block
         self.current.events.append(event)
 
     def _jump(self, kind: str) -> Edge:
-        """Where `return`/`raise`/`break`/`continue` from here goes first."""
+        """Where `return`/`raise`/`break`/`continue` from here goes first (`FAIL`: an
+        exception that is no cancellation)."""
+        if kind == FAIL and not self.plain_frames:
+            kind = RAISE  # no handler tells the two apart
         pops = 0
         for frame in reversed(self.frames):
             if frame.kind == "finally":
                 pops += 1  # leaving a finally body abandons the way it was entered
             elif frame.kind == "try":
-                if kind == RAISE and frame.dispatch is not None:
-                    return Edge(frame.dispatch, pops)
+                if kind in (RAISE, FAIL) and frame.dispatch is not None:
+                    plain = frame.plain if kind == FAIL else None
+                    return Edge(plain or frame.dispatch, pops)
                 if frame.final is not None:
                     return Edge(frame.final, pops, kind)
             elif kind == BREAK and frame.brk is not None:
                 return Edge(frame.brk, pops)
             elif kind == CONTINUE and frame.cont is not None:
                 return Edge(frame.cont, pops)
-        return Edge(self.exit_raise if kind == RAISE else self.exit_return, pops)
+        return Edge(self.exit_raise if kind in (RAISE, FAIL) else self.exit_return, pops)
 
     def _router(self, after: Block) -> dict[str, list[Edge]]:
         """Where each tag goes once a `finally`/`with` exit ends (frames as outside it)."""
         routes = {NORMAL: [Edge(after)], RETURN: [self._jump(RETURN)], RAISE: [self._jump(RAISE)]}
+        routes[FAIL] = [self._jump(FAIL)]
         if any(frame.kind == "loop" for frame in self.frames):
             routes[BREAK] = [self._jump(BREAK)]
             routes[CONTINUE] = [self._jump(CONTINUE)]
@@ -300,10 +333,10 @@ class _Builder:
             self.current = failed
             if node.msg is not None:
                 self._expr(node.msg)
-            self._goto(self._jump(RAISE))
+            self._goto(self._jump(FAIL))
             self.current = passed
         elif isinstance(node, cst.Import | cst.ImportFrom):
-            self._emit(Event(RAISES, node, tuple(self.loops)))
+            self._emit(Event(RAISES, node, tuple(self.loops)), cancels=False)
             self._emit(Event(ASSIGN, node, targets=tuple(_imported_names(node))))
         elif isinstance(node, cst.If):
             self._if(node)
@@ -381,7 +414,8 @@ class _Builder:
     def _for(self, node: cst.For) -> None:
         self._expr(node.iter)
         head = self._start()
-        self._emit(Event(RAISES, node, tuple(self.loops)))  # the iterator's next item
+        # The iterator's next item; awaited in `async for`.
+        self._emit(Event(RAISES, node, tuple(self.loops)), cancels=node.asynchronous is not None)
         after = self._new()
         exhausted = self._new()
         self._link(head, exhausted)
@@ -399,13 +433,18 @@ class _Builder:
             final = self._new()
             self.frames.append(_Frame("try", final=final))
         dispatch: Block | None = None
+        plain: Block | None = None
         if node.handlers:
             dispatch = self._new()
-            self.frames.append(_Frame("try", dispatch=dispatch))
+            if any(self._cancellation_only(handler.type) for handler in node.handlers):
+                plain = self._new()
+                self.plain_frames += 1
+            self.frames.append(_Frame("try", dispatch=dispatch, plain=plain))
         self._start()
         self._suite(node.body)
         if dispatch is not None:
             self.frames.pop()
+            self.plain_frames -= plain is not None
         done = Edge(final, 0, NORMAL) if final is not None else Edge(after)
         # `else` runs only when the body completed, outside its handlers' reach.
         self._start()
@@ -413,7 +452,7 @@ class _Builder:
             self._suite(node.orelse.body)
         self._goto(done)
         if dispatch is not None:
-            self._handlers(node, dispatch, done)
+            self._handlers(node, dispatch, plain, done)
         if final is not None and node.finalbody is not None:
             self.frames.pop()
             self.frames.append(_Frame("finally"))
@@ -424,10 +463,16 @@ class _Builder:
             router.router = self._router(after)
         self.current = after
 
-    def _handlers(self, node: cst.Try | cst.TryStar, dispatch: Block, done: Edge) -> None:
+    def _handlers(
+        self, node: cst.Try | cst.TryStar, dispatch: Block, plain: Block | None, done: Edge
+    ) -> None:
+        """Each handler, entered from `dispatch`, and from `plain` (exceptions that are no
+        cancellation) unless it catches cancellation classes only."""
         catches_all = False
         for handler in node.handlers:
             self.current = self._join(dispatch)
+            if plain is not None and not self._cancellation_only(handler.type):
+                self._link(plain, self.current)
             if handler.name is not None:
                 self._assign([handler.name.name], None, handler)
             self._suite(handler.body)
@@ -435,6 +480,20 @@ class _Builder:
             catches_all = catches_all or self._catches_all(handler.type)
         if not catches_all:
             dispatch.succ.append(self._jump(RAISE))
+            if plain is not None:
+                plain.succ.append(self._jump(FAIL))
+
+    def _cancellation_only(self, kind: cst.BaseExpression | None) -> bool:
+        """`except CancelledError`, `except (CancelledError, trio.Cancelled)`: every class
+        named is a cancellation class, and none catches everything."""
+        if kind is None:
+            return False
+        classes = [e.value for e in kind.elements] if isinstance(kind, cst.Tuple) else [kind]
+        return all(
+            self.lookup.kind_of(cls) == catalog.CANCELLED_CLASS_KIND
+            or self.resolve(cls) in _CANCELLATION_ONLY
+            for cls in classes
+        )
 
     def _catches_all(self, kind: cst.BaseExpression | None) -> bool:
         if kind is None:
@@ -452,7 +511,8 @@ class _Builder:
         how = "async with" if node.asynchronous is not None else "with"
         # Entering `suppress(...)` or `nullcontext()` cannot fail either.
         quiet = isinstance(item.item, cst.Call) and self._cannot_raise(item.item)
-        self._emit(Event(ENTER, item, tuple(self.loops), how=how, owner=node, quiet=quiet))
+        entered = Event(ENTER, item, tuple(self.loops), how=how, owner=node, quiet=quiet)
+        self._emit(entered, cancels=node.asynchronous is not None)
         if item.asname is not None:
             self._assign([item.asname.name], None, item)
         leave = self._new()
@@ -471,7 +531,10 @@ class _Builder:
             # `suppress(Exception)` swallows everything; `suppress(KeyError)` only some.
             if any(self._catches_all(arg.value) for arg in call.args):
                 router.router[RAISE] = []
+                router.router[FAIL] = []
             router.router[RAISE].append(Edge(after))
+            if not all(self._cancellation_only(arg.value) for arg in call.args):
+                router.router[FAIL].append(Edge(after))
         self.current = after
 
     def _match(self, node: cst.Match) -> None:
@@ -567,17 +630,22 @@ class _Builder:
                 self._expr(arg.value)
             ending = self._ending(expr)
             quiet = ending == "process" or self._cannot_raise(expr)
-            self._emit(Event(CALL, expr, tuple(self.loops), quiet=quiet))
+            cancels = id(expr) in self.awaited or self._raises_cancellation(expr)
+            self._emit(Event(CALL, expr, tuple(self.loops), quiet=quiet), cancels)
             if ending == "process":
                 self.current = self._new()
-            elif ending == "raise":
+            elif ending == "raise" or self.lookup.never_returns(expr):
                 self._goto(self._jump(RAISE))
         elif isinstance(expr, cst.Attribute):
             self._expr(expr.value)
         elif isinstance(expr, cst.Await):
+            if isinstance(expr.expression, cst.Call):
+                self.awaited.add(id(expr.expression))
             self._expr(expr.expression)
             if not isinstance(expr.expression, cst.Call):  # an awaited call raised at the call
                 self._emit(Event(RAISES, expr, tuple(self.loops)))
+            elif self.lookup.never_returns(expr):
+                self._goto(self._jump(RAISE))
         elif isinstance(expr, cst.Yield):
             if isinstance(expr.value, cst.From):
                 self._expr(expr.value.item)
@@ -627,6 +695,13 @@ class _Builder:
             for child in _expression_children(expr):
                 self._expr(child)
 
+    def _raises_cancellation(self, call: cst.Call) -> bool:
+        """`fut.result()`: a plain call that may raise a cancellation."""
+        func = call.func
+        return isinstance(func, cst.Attribute) and (
+            func.attr.value in catalog.CANCELLATION_RAISING_METHODS
+        )
+
     def _cannot_raise(self, call: cst.Call) -> bool:
         func = call.func
         name = func.attr.value if isinstance(func, cst.Attribute) else dotted_name(func)
@@ -665,7 +740,8 @@ class _Builder:
     ) -> None:
         """A comprehension clause as a loop (no LOOP_BACK: it is no statement loop)."""
         head = self._start()
-        self._emit(Event(RAISES, clause, tuple(self.loops)))
+        waits = clause.asynchronous is not None
+        self._emit(Event(RAISES, clause, tuple(self.loops)), cancels=waits)
         after = self._join(head)
         self._start()
         self.loops.append(clause)

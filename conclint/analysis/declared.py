@@ -21,7 +21,11 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field, fields, replace
 from typing import TypeVar
 
+from conclint.analysis import acquires, blocking_summary, exit_summaries, lifecycle, task_tops
+from conclint.analysis.catalog import SHIPPED
 from conclint.analysis.names import canonical
+from conclint.analysis.own_nodes import own_nodes
+from conclint.catalog import Catalog
 
 Ref = str
 NONE: Ref = "none"
@@ -50,6 +54,31 @@ class FunctionFacts:
     # iterates (the absolute name of the callable or name, "-" for anything else), "" for
     # a `while` or an `async for` (which may never run out).
     loops: tuple[str, ...] = ()
+    # Methods: what they do to the attributes of `self`, and what a constructor keeps of
+    # its arguments (`lifecycle.py`).
+    stops: tuple[str, ...] = ()
+    calls_self: tuple[str, ...] = ()
+    keeps: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # How it may end (`exit_summaries.py`): annotated `NoReturn`/`Never`; every path raises;
+    # the calls the other paths end in (it never returns when none of those does); the
+    # parameters (`position:name`) whose cancellation every path raises again.
+    annotated_no_return: bool = False
+    always_raises: bool = False
+    ends_in: tuple[Ref, ...] = ()
+    reraises: tuple[str, ...] = ()
+    # Plain sync defs (`blocking_summary.py`): the blocking call it makes itself, or the
+    # calls that may run other code of the project.
+    blocking_call: tuple[str, ...] = ()
+    helper_calls: tuple[str, ...] = ()
+    # Locks (`acquires.py`): given back on every path; held in the `with` block of a
+    # generator context manager.
+    releases: tuple[Ref, ...] = ()
+    holds: tuple[Ref, ...] = ()
+    # Task tops (`task_tops.py`): the coroutine functions it hands straight to an asyncio
+    # task spawner; its module names it (private, a coroutine function) only in defs and
+    # such spawns.
+    spawns: tuple[str, ...] = ()
+    only_spawned: bool = False
 
 
 @dataclass(frozen=True)
@@ -60,6 +89,10 @@ class ClassFacts:
     # Attribute -> every value or annotation it is given (class body, `self.x = ...` in
     # methods, properties); an unknown value makes the whole attribute unknown ("").
     attributes: dict[str, tuple[Ref, ...]] = field(default_factory=dict)
+    # Locks an instance holds from `__enter__` to `__exit__`; how each call assigned to an
+    # attribute made it (`acquires.py`).
+    holds: tuple[Ref, ...] = ()
+    made: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -69,6 +102,8 @@ class Declarations:
     classes: dict[str, ClassFacts] = field(default_factory=dict)
     functions: dict[str, FunctionFacts] = field(default_factory=dict)
     globals: dict[str, tuple[Ref, ...]] = field(default_factory=dict)
+    # Global -> how each call assigned to it made it (`acquires.note_made`).
+    made: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def declarations(
@@ -78,12 +113,19 @@ def declarations(
     typing_forms: tuple[Collection[str], Collection[str]],
     keeping_decorators: Collection[str],
     lines: list[str],
+    known: Catalog = SHIPPED,
+    blocking: blocking_summary.Summariser | None = None,
+    spawns: task_tops.Finder | None = None,
 ) -> Declarations:
     """The declarations of `tree` (module `module`; `lines` of its source, or none where
     it holds no `yield` and no `:=`); `names` maps the module's top-level names to
     absolute ones, `typing_forms` are the annotations that wrap one type (`Optional`)
-    and that join several (`Union`), as absolute names."""
+    and that join several (`Union`), as absolute names; `known` is the run's catalog."""
     reader = _Reader(module, names, typing_forms, keeping_decorators, lines)
+    reader.exit_names = exit_summaries.exit_names(known)
+    reader.lock_words = acquires.lock_words(known)
+    reader.blocking = blocking
+    reader.spawns = spawns
     found = Declarations()
     for statement in top_level(tree.body):
         if isinstance(statement, ast.ClassDef):
@@ -94,6 +136,7 @@ def declarations(
             for target, ref in reader.assigned(statement, {}):
                 if isinstance(target, ast.Name):
                     _add(found.globals, target.id, ref)
+                    acquires.note_made(found.made, target.id, statement.value, reader)
     for name in reader.rebound_globals & found.globals.keys():
         _add(found.globals, name, UNKNOWN)  # `global x` then `x = ...` in a function
     return found
@@ -135,6 +178,10 @@ class _Reader:
         self.lines = lines
         # Module globals that some function rebinds (`global x`).
         self.rebound_globals: set[str] = set()
+        self.exit_names = exit_summaries.exit_names(SHIPPED)
+        self.lock_words = acquires.lock_words(SHIPPED)
+        self.blocking: blocking_summary.Summariser | None = None
+        self.spawns: task_tops.Finder | None = None
 
     # Names and annotations -------------------------------------------------------
 
@@ -243,7 +290,18 @@ class _Reader:
         loops: tuple[str, ...] = ()
         if is_async and body.generator and not wrapped:
             loops = tuple(self._iterated(loop) for loop in body.loops)
-        return FunctionFacts(is_async, coroutine, wrapped, returns, loops)
+        facts = FunctionFacts(is_async, coroutine, wrapped, returns, loops)
+        facts = exit_summaries.summarised(
+            facts, function, body, owner, decorators, self.absolute, self.exit_names
+        )
+        if self.blocking is not None:
+            facts = self.blocking.summarised(facts, function, owner, body, self)
+        facts = acquires.summarised(
+            facts, function, body, owner, decorators, self.absolute, self.module, self.lock_words
+        )
+        if self.spawns is not None:
+            facts = self.spawns.summarised(facts, function, owner, body, self)
+        return facts
 
     def _iterated(self, loop: ast.stmt) -> str:
         """What a loop of an async generator runs over (see `FunctionFacts.loops`)."""
@@ -344,12 +402,17 @@ class _Reader:
                     for ref in returns or (UNKNOWN,):
                         _add(found.attributes, statement.name, ref)
                 else:
-                    found.methods[statement.name] = self.function_facts(statement, owner, body)
+                    facts = self.function_facts(statement, owner, body)
+                    found.methods[statement.name] = lifecycle.summarised(
+                        facts, statement, body, self.absolute, _plain_scan
+                    )
             elif isinstance(statement, ast.Assign | ast.AnnAssign):
                 for target, ref in self.assigned(statement, {}, owner):
                     if isinstance(target, ast.Name):
                         _add(found.attributes, target.id, ref)
-        return found
+                        acquires.note_made(found.made, target.id, statement.value, self)
+        holds = acquires.class_holds(node, found, _plain_scan, self.module, self.lock_words)
+        return replace(found, holds=holds) if holds else found
 
     def _self_assignments(
         self,
@@ -388,6 +451,8 @@ class _Reader:
                 else:
                     ref = self.value(node.value, local, owner)
                 _add(found.attributes, target.attr, ref)
+                if target in targets and not isinstance(node, ast.AugAssign):
+                    acquires.note_made(found.made, target.attr, node.value, self)
 
 
 def _is_accessor(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
@@ -414,6 +479,9 @@ class _Body:
     returns: list[ast.Return] = field(default_factory=list)
     assignments: list[ast.Assign | ast.AnnAssign | ast.AugAssign] = field(default_factory=list)
     loops: list[ast.stmt] = field(default_factory=list)
+    # Expression statements, `with` and `if` statements and nested defs (for `lifecycle.py`
+    # and `blocking_summary.py`).
+    effects: list[ast.stmt] = field(default_factory=list)
     # Name -> how many statements bind it (a name bound in ways not followed counts twice).
     bound: dict[str, int] = field(default_factory=dict)
     generator: bool = False
@@ -440,8 +508,11 @@ def _scan(
             for target in _flat(targets):
                 if isinstance(target, ast.Name):
                     found.bind(target.id)
+        elif kind is ast.Expr:
+            found.effects.append(node)
         elif kind in _NESTED:
             found.bind(node.name)  # type: ignore[attr-defined]
+            found.effects.append(node)
         elif kind is ast.Import or kind is ast.ImportFrom:
             for alias in node.names:  # type: ignore[attr-defined]
                 found.bind((alias.asname or alias.name).partition(".")[0])
@@ -458,6 +529,8 @@ def _scan(
         elif kind in _COMPOUND:  # the other simple statements bind nothing followed here
             if kind in _LOOPS:
                 found.loops.append(node)
+            elif kind is ast.With or kind is ast.AsyncWith or kind is ast.If:
+                found.effects.append(node)
             for target in _flat(_bound_by(node)):
                 if isinstance(target, ast.Name):
                     found.bind(target.id)
@@ -470,12 +543,17 @@ def _scan(
                     found.bind(handler.name)
                 stack.extend(reversed(handler.body))
     if may_yield or may_walrus:
-        for inner in _own_nodes(function.body):
+        for inner in own_nodes(function.body):
             if isinstance(inner, ast.Yield | ast.YieldFrom):
                 found.generator = True
             elif isinstance(inner, ast.NamedExpr) and isinstance(inner.target, ast.Name):
                 found.bind(inner.target.id, 2)
     return found
+
+
+def _plain_scan(function: ast.FunctionDef | ast.AsyncFunctionDef) -> _Body:
+    """The statements of a def nested in a method (its yields and walruses left out)."""
+    return _scan(function, False, False)
 
 
 _NESTED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
@@ -511,17 +589,6 @@ def _names_in(node: ast.AST) -> Iterator[str]:
             yield inner.rest
 
 
-def _own_nodes(body: list[ast.stmt]) -> Iterator[ast.AST]:
-    """Every node of a function's own body: nested defs, classes and lambdas left out."""
-    stack: list[ast.AST] = list(reversed(body))
-    while stack:
-        node = stack.pop()
-        yield node
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
-            continue
-        stack.extend(reversed(list(ast.iter_child_nodes(node))))
-
-
 # As JSON, for the cache (which checks every value it reads back) --------------------
 
 
@@ -538,6 +605,7 @@ def to_json(found: Declarations) -> dict[str, object]:
         },
         "functions": {name: _facts_json(f) for name, f in found.functions.items()},
         "globals": found.globals,
+        "made": found.made,
     }
 
 
@@ -559,7 +627,8 @@ def from_json(raw: object) -> Declarations:
         name: _facts_from_json(FunctionFacts, value)
         for name, value in _table(table["functions"]).items()
     }
-    return Declarations(classes, functions, _refs_table(table["globals"]))
+    made = _refs_table(table.get("made", {}))
+    return Declarations(classes, functions, _refs_table(table["globals"]), made)
 
 
 def _class_from_json(raw: object) -> ClassFacts:

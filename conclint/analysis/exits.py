@@ -5,7 +5,8 @@
 `"continue"`. An empty answer means every path raises (or never ends), which
 is what "this handler always re-raises" needs. The walk visits statements
 only, never expressions, and does not enter nested functions or classes.
-Callers may say which calls never return and which `if` tests they can
+Callers may say which calls never return (given the value of an expression
+statement: a call, or an awaited one) and which `if` tests they can
 decide (True/False/None for unknown), so that impossible branches are skipped,
 and which `for` iterables surely have an item (the body then runs at least once).
 
@@ -25,7 +26,7 @@ import libcst as cst
 
 from conclint.analysis import catalog
 from conclint.analysis.context import FileContext
-from conclint.analysis.scopes import scope_body
+from conclint.analysis.scopes import ScopeNode, scope_body
 
 FALLTHROUGH = "fallthrough"
 RETURN = "return"
@@ -36,8 +37,9 @@ YIELD = "yield"
 
 Exits = frozenset[str]
 Statements = Sequence[cst.BaseStatement | cst.BaseSmallStatement]
-# Says whether a call never returns normally (`sys.exit(...)`); the caller resolves names.
-NoReturn = Callable[[cst.Call], bool]
+# Says whether the value of an expression statement never returns normally (`sys.exit(...)`,
+# `await self._fail(exc)`); the caller resolves names.
+NoReturn = Callable[[cst.BaseExpression], bool]
 # The value of an `if` test where the caller knows it, else None.
 Decide = Callable[[cst.BaseExpression], bool | None]
 # Says whether a `raise` statement raises again what the block handles (`raise`, `raise exc`).
@@ -70,19 +72,92 @@ def always_raises(body: Statements, no_return: NoReturn | None = None) -> bool:
     return not completions(body, no_return)
 
 
-def never_returns(call: cst.Call, context: FileContext) -> bool:
-    """`sys.exit(...)`, or a function or method of this module that always raises."""
-    if context.qualname(call.func) in catalog.NO_RETURN_CALLS:
+def never_returns(
+    value: cst.BaseExpression,
+    context: FileContext,
+    chain: Sequence[ScopeNode] | None = None,
+    caught_as: str | None = None,
+) -> bool:
+    """`value` is a call that never comes back (awaited, for a coroutine function): one the
+    catalog says never returns (`sys.exit(...)`), or one of a project function or method
+    (`project_never_returns`). `chain` is where the call is (the context's)."""
+    call = value.expression if isinstance(value, cst.Await) else value
+    if not isinstance(call, cst.Call):
+        return False
+    scopes = context.chain if chain is None else chain
+    if context.names.resolve(call.func, scopes) in context.catalog.functions_with("never-returns"):
         return True
-    function = _local_function(call.func, context)
+    return project_never_returns(value, context, scopes, caught_as)
+
+
+def project_never_returns(
+    value: cst.BaseExpression,
+    context: FileContext,
+    chain: Sequence[ScopeNode] | None = None,
+    caught_as: str | None = None,
+) -> bool:
+    """`value` is a call of a project function or method (of this module, another one, a
+    base class) that never returns, as `ProjectTypes` says: awaited, for a coroutine
+    function. With `caught_as`, also one given the exception that name holds (a
+    cancellation) of a helper that raises it again (`reraise(exc)`)."""
+    awaited = isinstance(value, cst.Await)
+    call = value.expression if isinstance(value, cst.Await) else value
+    if not isinstance(call, cst.Call) or not isinstance(call.func, cst.Attribute | cst.Name):
+        return False
+    func = call.func
+    spelled = func.attr.value if isinstance(func, cst.Attribute) else func.value
+    scopes = context.chain if chain is None else chain
+    model = context.model()
+    found = context.bindings.callee(func, scopes) if spelled in model.ending_names() else None
+    if found is None:
+        return _nested_raises(func, awaited, context, scopes)
+    name = found[0]
+    dispatched = (
+        isinstance(func, cst.Attribute) and context.bindings.qualified(func, scopes) is None
+    )
+    if model.never_returns(name, awaited=awaited, dispatched=dispatched):
+        return True
+    if caught_as is None or not (dispatched or isinstance(func, cst.Name)):
+        return False  # `Class.method(self, exc)` passes its receiver: positions differ
+    given = _argument(call, caught_as)
+    return given is not None and model.reraises(name, given, awaited=awaited, dispatched=dispatched)
+
+
+def _argument(call: cst.Call, name: str) -> int | str | None:
+    """Where `call` passes the variable `name`: its position or keyword."""
+    for position, arg in enumerate(call.args):
+        if arg.star:
+            return None  # positions after `*args` are unknown
+        if isinstance(arg.value, cst.Name) and arg.value.value == name:
+            return arg.keyword.value if arg.keyword is not None else position
+    return None
+
+
+def _nested_raises(
+    func: cst.BaseExpression, awaited: bool, context: FileContext, chain: Sequence[ScopeNode]
+) -> bool:
+    """A sync function defined inside a function (which the project model does not know),
+    or one of a module the model cannot name, whose every path raises: a local `def`, or a
+    method of the class for `self.method`."""
+    if awaited or (
+        context.module_name is not None and not _bound_in_function(func, context, chain)
+    ):
+        return False
+    function = _local_function(func, context, chain)
     if function is None:
         return False
-    if function.returns is not None:
-        returns = context.qualname(function.returns.annotation)
-        if returns in catalog.NO_RETURN_TYPES:
-            return True
+    returns = function.returns
+    if returns and context.names.resolve(returns.annotation, chain) in catalog.NO_RETURN_TYPES:
+        return True
     # One level only: the helper's own calls are not followed.
     return always_raises(scope_body(function))
+
+
+def _bound_in_function(
+    func: cst.BaseExpression, context: FileContext, chain: Sequence[ScopeNode]
+) -> bool:
+    found = context.names.lookup(func.value, chain) if isinstance(func, cst.Name) else None
+    return found is not None and isinstance(chain[found[0]], cst.FunctionDef)
 
 
 def has_items(iterable: cst.BaseExpression, context: FileContext) -> bool:
@@ -123,13 +198,15 @@ def _integer(expr: cst.BaseExpression) -> int | None:
     return -value if negative else value
 
 
-def _local_function(func: cst.BaseExpression, context: FileContext) -> cst.FunctionDef | None:
+def _local_function(
+    func: cst.BaseExpression, context: FileContext, chain: Sequence[ScopeNode]
+) -> cst.FunctionDef | None:
     """The `def` a plain name or a `self.method` denotes in this module, if just one."""
     if isinstance(func, cst.Name):
-        found = context.names.lookup(func.value, context.chain)
+        found = context.names.lookup(func.value, chain)
         bindings = found[1] if found is not None else []
     elif isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
-        owner = context.bindings.class_of_receiver(func.value, context.chain)
+        owner = context.bindings.class_of_receiver(func.value, chain)
         table = context.names.table(owner) if owner is not None else None
         bindings = table.bindings.get(func.attr.value, []) if table is not None else []
     else:
@@ -276,7 +353,7 @@ class _Walker:
         return frozenset(exits)
 
     def _never_returns(self, value: cst.BaseExpression) -> bool:
-        return self.no_return is not None and isinstance(value, cst.Call) and self.no_return(value)
+        return self.no_return is not None and self.no_return(value)
 
 
 def _is_yield(node: cst.BaseStatement | cst.BaseSmallStatement) -> bool:

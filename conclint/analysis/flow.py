@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING, ClassVar, Generic, TypeVar
 
 import libcst as cst
 
-from conclint.analysis import cfg
+from conclint.analysis import cfg, exits
 from conclint.analysis.cfg import Block, Edge, Event, Graph
 from conclint.analysis.scopes import ScopeNode, dotted_name
 
@@ -239,6 +239,9 @@ class _ScopeLookup:
 
     def kind_of(self, expr: cst.BaseExpression) -> str | None:
         return self.context.bindings.kind_of(expr, self.chain)
+
+    def never_returns(self, value: cst.Call | cst.Await) -> bool:
+        return exits.project_never_returns(value, self.context, self.chain)
 
 
 class _GaveUp(Exception):

@@ -7,6 +7,10 @@ expression is handed over and which arguments it will be called with.
 
 `work_of(call, context)` names what a spawn runs.
 
+`released_by(call, context, keys)` says which of the locks a function holds a call
+gives back through the project's summaries (`acquires.py`): it runs a function that
+releases it on every path, or hands it one, to a task or a thread.
+
 `CallableResults(context).may_return_callable(function, chain)` says whether
 a `def` of the module might return something callable (a nested def, a
 lambda, `functools.partial(...)`, a bound method, a parameter, ...). Only a
@@ -16,15 +20,15 @@ answers False, so a rule that needs "returns no callable" never guesses.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import libcst as cst
 
-from conclint.analysis import catalog
+from conclint.analysis import acquires, catalog
 from conclint.analysis.context import FileContext
 from conclint.analysis.coroutines import CoroutineFunctions
-from conclint.analysis.scopes import Binding, ScopeNode, iter_statements, scope_body
+from conclint.analysis.scopes import Binding, ScopeNode, dotted_name, iter_statements, scope_body
 
 _MAX_DEPTH = 3
 # Plain values and operators that never evaluate to a callable.
@@ -108,6 +112,50 @@ def work_of(call: cst.Call, context: FileContext) -> cst.BaseExpression | None:
     if work is None and call.args and call.args[0].keyword is None:
         work = call.args[0].value
     return work.func if isinstance(work, cst.Call) else work
+
+
+def released_by(call: cst.Call, context: FileContext, keys: Collection[str]) -> str | None:
+    """The one of `keys` (locks held here, by dotted name) that `call` gives back: it
+    calls a project function that releases it on every path (`self._release_slot()`,
+    `give_back(sem)`; `create_task(self._work(item))` hands the coroutine on), or hands a
+    thread or a loop one (`Thread(target=work, args=(sem,))`)."""
+    handoff = find_handoff(call, context)
+    if handoff is not None and not isinstance(handoff.function, cst.Call):
+        func = handoff.function
+        args: Sequence[cst.Arg] = [cst.Arg(value) for value in handoff.arguments]
+    else:
+        func, args = call.func, call.args
+    target = acquires.target_of(context, func)
+    if target is None or target.facts is None or not target.facts.releases:
+        return None
+    for ref in target.facts.releases:
+        how, _, what = ref.partition(":")
+        key: str | None = None
+        if how == acquires.ATTRIBUTE and target.receiver is not None:
+            receiver = dotted_name(target.receiver)
+            key = f"{receiver}.{what.rpartition(':')[2]}" if receiver else None
+        elif how == acquires.PARAMETER and target.maps:
+            position, _, name = what.partition(":")
+            given = acquires.argument(args, position, name)
+            key = dotted_name(given) if given is not None else None
+        elif how == acquires.GLOBAL:
+            key = next((each for each in keys if _global_named(context, each) == what), None)
+        if key in keys:
+            return key
+    return None
+
+
+def _global_named(context: FileContext, key: str) -> str | None:
+    """The absolute name of the module global a key spells (`LOCK`, `locks.LOCK`)."""
+    found = context.names.lookup(key.partition(".")[0], context.chain)
+    if found is None or found[0] != 0:
+        return None
+    if "." not in key and all(binding.how == "assign" for binding in found[1]):
+        return f"{context.module_name}.{key}" if context.module_name else None
+    expr: cst.BaseExpression = cst.Name(key.partition(".")[0])
+    for part in key.split(".")[1:]:
+        expr = cst.Attribute(expr, cst.Name(part))
+    return context.qualname(expr)
 
 
 def _argument(

@@ -10,7 +10,10 @@ Two flow analyses over `flow.py`:
   does not also call `task_done()` (a batch collected to be marked later).
 - `Locks` (CCL403): per lock key, the `acquire()` calls not yet released on
   this path. `if lock.acquire(timeout=1):` and `ok = lock.acquire(False)` ...
-  `if not ok:` drop the acquire on the branch where it failed.
+  `if not ok:` drop the acquire on the branch where it failed. A call that gives
+  a held lock back through a project function's summary (`self._release()`,
+  `tg.create_task(self._work(item))` where `_work` releases in `finally`;
+  `handoff.released_by`) releases it too.
 
 `unpaired` turns either result into the starts (takes, acquires) that some
 path carries, still open, to an exit of the scope or to the end of an
@@ -33,6 +36,7 @@ import libcst as cst
 
 from conclint.analysis import catalog, cfg
 from conclint.analysis.flow import FactAnalysis, touches
+from conclint.analysis.handoff import released_by
 from conclint.analysis.scopes import dotted_name
 
 if TYPE_CHECKING:
@@ -204,9 +208,15 @@ class Locks(_KindedAnalysis, FactAnalysis[Held, PairOp]):
     key = "locks"
 
     def prepare(self, graph: cfg.Graph) -> None:
-        # Names bound to an acquire's result (`ok = lock.acquire(False)`).
+        # Names bound to an acquire's result (`ok = lock.acquire(False)`), and the locks
+        # acquired in the scope (which a call may give back).
+        self._acquired: set[str] = set()
         for block in graph.blocks:
             for event in block.events:
+                if event.kind == cfg.CALL and isinstance(event.node, cst.Call):
+                    lock = self._lock_call(event.node)
+                    if lock is not None and lock.action == ACQUIRE:
+                        self._acquired.add(lock.key)
                 if event.kind == cfg.ASSIGN and len(event.targets) == 1:
                     value = event.value
                     lock = self._lock_call(value) if isinstance(value, cst.Call) else None
@@ -216,7 +226,12 @@ class Locks(_KindedAnalysis, FactAnalysis[Held, PairOp]):
     def classify(self, event: cfg.Event) -> PairOp | None:
         node = event.node
         if event.kind == cfg.CALL and isinstance(node, cst.Call):
-            return self._lock_call(node)
+            found = self._lock_call(node)
+            if found is None and self._acquired:
+                given_back = released_by(node, self.context, self._acquired)
+                if given_back is not None:
+                    return PairOp(RELEASE, given_back)
+            return found
         if event.kind == cfg.ASSUME and not event.truth:
             lock = self._lock_call(node) if isinstance(node, cst.Call) else None
             if lock is not None and lock.action == ACQUIRE:
@@ -341,12 +356,19 @@ def unpaired(
 
 
 def identity(context: FileContext, receiver: cst.BaseExpression) -> tuple[str, str]:
-    """Which object a receiver is, for matching across functions: by class attribute,
-    module global, or ("local", name) for anything bound in a function."""
+    """Which object a receiver is, for matching across functions: by class attribute
+    (`self.x`, or `obj.x` of an instance of a project class: the class of the project's
+    MRO that assigns `x`), module global, or ("local", name) for anything else."""
     if isinstance(receiver, cst.Attribute) and isinstance(receiver.value, cst.Name):
-        owner = context.bindings.class_of_receiver(receiver.value, context.chain)
-        if owner is not None:
-            return ("attribute", f"{id(owner)}.{receiver.attr.value}")
+        attribute = receiver.attr.value
+        bindings = context.bindings
+        owner = bindings.class_of_receiver(receiver.value, context.chain)
+        cls = bindings.class_name(owner) if owner is not None else None
+        if owner is not None and cls is None:
+            return ("attribute", f"{id(owner)}.{attribute}")
+        cls = cls or bindings.instance_of(receiver.value, context.chain)
+        if cls is not None:
+            return ("attribute", f"{context.model().attribute_home(cls, attribute)}.{attribute}")
     if isinstance(receiver, cst.Name):
         found = context.names.lookup(receiver.value, context.chain)
         if found is not None and found[0] == 0:

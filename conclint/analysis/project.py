@@ -12,31 +12,25 @@ Module names come from the path: the chain of directories holding
 from __future__ import annotations
 
 import ast
-import builtins
 import hashlib
 import json
 import os
 import re
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
-from conclint.analysis import catalog
+from conclint.analysis import blocking_summary, catalog, task_tops
 from conclint.analysis.declared import Declarations, declarations, from_json, to_json, top_level
-from conclint.analysis.names import absolute_import, canonical
+from conclint.analysis.names import absolute_import
 from conclint.analysis.nesting import SyntaxProblem as SyntaxProblem  # cache.py's
 from conclint.analysis.nesting import parse_python, too_large
 from conclint.analysis.types import ProjectTypes
 from conclint.catalog import Catalog, typing_forms
 
-_BUILTINS = frozenset(dir(builtins))
 _LINE_ENDS = re.compile(r"\r\n?|\n")
-# Calls whose arguments run on a worker thread, by last name (`ast` resolves no imports).
-_OFFLOADS = frozenset(
-    name.rpartition(".")[2] for name in catalog.THREAD_OFFLOADS | catalog.THREAD_OFFLOAD_METHODS
-)
 
 
 @dataclass(frozen=True)
@@ -48,10 +42,9 @@ class ModuleFacts:
     endless: tuple[str, ...] = ()
     # Re-exports of a package `__init__`: local name -> absolute target.
     reexports: tuple[tuple[str, str], ...] = ()
-    # Module-level sync functions that make a blocking call: (name, call as shown).
+    # Sync functions and methods that make a blocking call themselves: (`name` or
+    # `Class.name`, the call as shown). Their summaries are in `declared`.
     blocking: tuple[tuple[str, str], ...] = ()
-    # Calls the module-level sync functions make: (name, absolute callee).
-    calls: tuple[tuple[str, str], ...] = ()
     # Python's opinion of the file, (line, column, message) of its syntax error, or None
     # when it parses (or nests too deeply, or is too large, to ask): where it parses, the
     # lint pass needs no parse of its own for the verdict; where it does not, LibCST's
@@ -64,6 +57,9 @@ class ModuleFacts:
     # sorted keys: what the cache keeps and the project's digest is made of, decoded only
     # where the model asks about the module (a run of cached results asks about none).
     declared_json: str = "{}"
+    # What its declarations refer to, for the pre-filter (`ProjectIndex.reaches`): names
+    # of its own top-level package, and the catalog's classes and factories.
+    mentions: tuple[str, ...] = ()
 
     @cached_property
     def declared(self) -> Declarations:
@@ -89,6 +85,9 @@ class _Declared(Mapping[str, Declarations]):
     def __getitem__(self, module: str) -> Declarations:
         return self.facts[module].declared
 
+    def __contains__(self, module: object) -> bool:
+        return module in self.facts  # without decoding the module (Mapping's would)
+
     def __iter__(self) -> Iterator[str]:
         return iter(self.facts)
 
@@ -100,8 +99,9 @@ class _Declared(Mapping[str, Declarations]):
 class ProjectIndex:
     async_functions: frozenset[str] = frozenset()
     endless: frozenset[str] = frozenset()
-    # Sync helper -> how calling it blocks: (`read_file()`, `open()`), the helper excluded.
-    blocking: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
+    # Sync functions and methods that make a blocking call themselves (the pre-filter's
+    # question; how others reach one, `ProjectTypes.blocking_chain` answers).
+    blocking: frozenset[str] = field(default=frozenset(), compare=False)
     digest: str = field(default="", compare=False)
     # Path -> syntax error (or None) of every file the index parsed.
     syntax: dict[str, SyntaxProblem | None] = field(default_factory=dict, compare=False)
@@ -180,6 +180,52 @@ class ProjectIndex:
             by_package.setdefault(name.partition(".")[0], set()).add(name.rpartition(".")[2])
         return {package: frozenset(names) for package, names in by_package.items()}
 
+    def reaches(self, names: Iterable[str]) -> frozenset[str]:
+        """The top-level modules of the catalog classes that the project modules holding
+        `names` (absolute: modules, or names in them) may give values of, directly or
+        through other project modules: a file importing `app.pools.make_pool` may hold an
+        executor without importing `concurrent.futures` itself."""
+        found: set[str] = set()
+        for name in names:
+            module = self._module_holding(name)
+            if module is not None:
+                found |= self._reach[module]
+        return frozenset(found)
+
+    def _module_holding(self, name: str) -> str | None:
+        """The indexed module `name` is, or is a name of (`app.db.Client` -> `app.db`)."""
+        for _ in range(3):
+            if name in self.declared:
+                return name
+            name = name.rpartition(".")[0]
+            if not name:
+                return None
+        return None
+
+    @cached_property
+    def _reach(self) -> dict[str, frozenset[str]]:
+        """Module -> `reaches` of its own names, to a fixpoint over the modules they name."""
+        direct: dict[str, set[str]] = {}
+        edges: dict[str, set[str]] = {}
+        for module, facts in self.declared.facts.items():
+            direct[module] = set()
+            edges[module] = set()
+            for name in facts.mentions:
+                holder = self._module_holding(self.aliases.get(name, name))
+                if holder is not None:
+                    edges[module].add(holder)
+                elif name.partition(".")[0] not in self._packages:
+                    direct[module].add(name.partition(".")[0])
+        changed = True
+        while changed:
+            changed = False
+            for module, targets in edges.items():
+                before = len(direct[module])
+                for target in targets:
+                    direct[module] |= direct.get(target, set())
+                changed = changed or len(direct[module]) != before
+        return {module: frozenset(found) for module, found in direct.items()}
+
     @cached_property
     def _packages(self) -> frozenset[str]:
         return frozenset(module.partition(".")[0] for module in self.declared)
@@ -215,27 +261,20 @@ class ProjectIndex:
         async_functions: set[str] = set()
         endless: set[str] = set()
         aliases: dict[str, str] = {}
-        blocking: dict[str, tuple[str, ...]] = {}
-        calls: dict[str, list[str]] = {}
+        blocking: set[str] = set()
         by_module: dict[str, ModuleFacts] = {}
         for module, fact in facts:
             by_module[module] = fact
             async_functions.update(f"{module}.{name}" for name in fact.async_functions)
             endless.update(f"{module}.{name}" for name in fact.endless)
             aliases.update((f"{module}.{local}", target) for local, target in fact.reexports)
-            blocking.update((f"{module}.{name}", (shown,)) for name, shown in fact.blocking)
-            for name, callee in fact.calls:
-                calls.setdefault(f"{module}.{name}", []).append(callee)
-        _follow_helpers(blocking, calls, aliases)
+            blocking.update(f"{module}.{name}" for name, _ in fact.blocking)
         for alias, target in aliases.items():  # one level of re-export
             if target in async_functions:
                 async_functions.add(alias)
             if target in endless:
                 endless.add(alias)
-            if target in blocking:
-                blocking[alias] = blocking[target]
         text = [*sorted(async_functions), "--", *sorted(endless), "--"]
-        text.extend(f"{name}={'>'.join(chain)}" for name, chain in sorted(blocking.items()))
         # In a form that does not depend on the order of keys (the cache sorts them).
         text.extend(f"{module}:{by_module[module].declared_json}" for module in sorted(by_module))
         text.extend(f"{alias}>{target}" for alias, target in sorted(aliases.items()))
@@ -243,40 +282,17 @@ class ProjectIndex:
         return cls(
             frozenset(async_functions),
             frozenset(endless),
-            blocking,
+            frozenset(blocking),
             digest,
             declared=_Declared(by_module),
             aliases=aliases,
         )
 
 
-# Helpers followed from the caller's helper to the blocking call, that helper included.
-_MAX_HELPERS = 3
-
-
 def _targets(refs: Iterable[str]) -> tuple[str, ...]:
     """The names references point at: `call:app.make` -> `app.make`, `attr:app.C:x` ->
     `app.C.x`."""
     return tuple(ref.partition(":")[2].replace(":", ".") for ref in refs if ":" in ref)
-
-
-def _follow_helpers(
-    blocking: dict[str, tuple[str, ...]], calls: dict[str, list[str]], aliases: dict[str, str]
-) -> None:
-    """Extend `blocking` to helpers that reach a blocking call through other helpers."""
-    for _ in range(_MAX_HELPERS - 1):
-        found: dict[str, tuple[str, ...]] = {}
-        for helper, callees in calls.items():
-            if helper in blocking:
-                continue
-            for callee in callees:
-                chain = blocking.get(aliases.get(callee, callee))
-                if chain is not None and len(chain) < _MAX_HELPERS:
-                    found[helper] = (f"{callee.rpartition('.')[2]}()", *chain)
-                    break
-        if not found:
-            return
-        blocking.update(found)
 
 
 def module_name(path: str) -> str | None:
@@ -331,11 +347,15 @@ def facts_of(source: str, path: str, known: Catalog = catalog.SHIPPED) -> Module
         return ModuleFacts()  # no other module can name what it defines
     package = package_of(path, module)
     names = _top_level_names(tree, module, package)
-    helpers, calls = _helper_facts(tree, module, names, index_blocking(known))
     # Lines as `ast` numbers them (not `str.splitlines`), where a function may yield.
     lines = _LINE_ENDS.split(source) if "yield" in source or ":=" in source else []
     keeping = known.functions_with("keeps-coroutine")
-    declared = declarations(tree, module, names, typing_forms(known), keeping, lines)
+    summariser = blocking_summary.Summariser(source, names, known)
+    spawns = task_tops.Finder(source, known)
+    declared = declarations(
+        tree, module, names, typing_forms(known), keeping, lines, known, summariser, spawns
+    )
+    declared = spawns.noted(declared, tree)
     async_functions: list[str] = []
     endless: list[str] = []
     for node in top_level(tree.body):
@@ -364,44 +384,41 @@ def facts_of(source: str, path: str, known: Catalog = catalog.SHIPPED) -> Module
                         reexports.append((local, f"{origin}.{alias.name}"))
     return ModuleFacts.of(
         declared,
+        mentions=_mentions(declared, module.partition(".")[0], known),
         async_functions=tuple(async_functions),
         endless=tuple(endless),
         reexports=tuple(reexports),
-        blocking=helpers,
-        calls=calls,
+        blocking=blocking_summary.direct(
+            [("", declared.functions)]
+            + [(f"{name}.", facts.methods) for name, facts in declared.classes.items()]
+        ),
     )
 
 
-def _helper_facts(
-    tree: ast.Module, module: str | None, names: dict[str, str], known: Collection[str]
-) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]:
-    """For each plain module-level sync def: its first blocking call, and its calls.
+def _mentions(declared: Declarations, package: str, known: Catalog) -> tuple[str, ...]:
+    """The names `declared` refers to that say what its values may be: those of the
+    module's own package (followed by `ProjectIndex.reaches`) and the catalog's."""
+    refs: set[str] = set()
+    for function in declared.functions.values():
+        refs.update(function.returns)
+    for values in declared.globals.values():
+        refs.update(values)
+    for facts in declared.classes.values():
+        refs.update(f"type:{base}" for base in facts.bases if base)
+        for method in facts.methods.values():
+            refs.update(method.returns)
+        for values in facts.attributes.values():
+            refs.update(values)
+    found = set()
+    for ref in refs:
+        target = ref.partition(":")[2].partition(":")[0]  # `attr:C:a`: the class C
+        if target.partition(".")[0] == package or _is_catalog_class(target, known):
+            found.add(target)
+    return tuple(sorted(found))
 
-    Names are resolved through the module's top-level imports and defs only
-    (what another module can import); a def that is decorated, a generator, or
-    that rebinds the called name locally is left out: calling it may not run it.
-    """
-    if module is None:
-        return (), ()
-    blocking: list[tuple[str, str]] = []
-    calls: list[tuple[str, str]] = []
-    for node in tree.body:
-        if not isinstance(node, ast.FunctionDef) or node.decorator_list:
-            continue
-        scanned = _scan_body(node)
-        if scanned is None:
-            continue  # a generator: calling it runs nothing
-        own_calls, local = scanned
-        local.update(arg.arg for arg in ast.walk(node.args) if isinstance(arg, ast.arg))
-        for call in own_calls:
-            callee = _resolve(call.func, names, local)
-            if callee is None:
-                continue
-            if callee in known:
-                blocking.append((node.name, f"{callee.removeprefix('builtins.')}()"))
-                break
-            calls.append((node.name, callee))
-    return tuple(blocking), tuple(calls)
+
+def _is_catalog_class(name: str, known: Catalog) -> bool:
+    return name in known.constructors or name in known.kinds or name in known.annotation_kinds
 
 
 def _top_level_names(tree: ast.Module, module: str, package: str | None) -> dict[str, str]:
@@ -434,59 +451,6 @@ def _top_level_names(tree: ast.Module, module: str, package: str | None) -> dict
     return names
 
 
-def _resolve(func: ast.expr, names: dict[str, str], local: set[str]) -> str | None:
-    parts: list[str] = []
-    while isinstance(func, ast.Attribute):
-        parts.append(func.attr)
-        func = func.value
-    if not isinstance(func, ast.Name) or func.id in local:
-        return None
-    base = names.get(func.id)
-    if base is None:
-        base = f"builtins.{func.id}" if func.id in _BUILTINS else None
-    return canonical(".".join([base, *reversed(parts)])) if base else None
-
-
-def _scan_body(
-    function: ast.FunctionDef | ast.AsyncFunctionDef,
-) -> tuple[list[ast.Call], set[str]] | None:
-    """One walk over a def's own body (nested defs, classes and lambdas left out):
-    its calls in source order, except those in the arguments of thread offloads (they
-    run on another thread), and the names it binds; None when it is a generator."""
-    calls: list[ast.Call] = []
-    bound: set[str] = set()
-    stack: list[tuple[ast.AST, bool]] = [(node, False) for node in reversed(function.body)]
-    while stack:
-        node, offloaded = stack.pop()
-        kind = type(node)
-        if kind in _NESTED_SCOPES:
-            bound.add(node.name)  # type: ignore[attr-defined]
-            continue
-        if kind is ast.Lambda:
-            continue
-        if kind is ast.Yield or kind is ast.YieldFrom:
-            return None
-        if kind is ast.Name:
-            if type(node.ctx) is ast.Store:  # type: ignore[attr-defined]
-                bound.add(node.id)  # type: ignore[attr-defined]
-            continue
-        if kind is ast.alias:
-            bound.add((node.asname or node.name).partition(".")[0])  # type: ignore[attr-defined]
-            continue
-        children = [(child, offloaded) for child in ast.iter_child_nodes(node)]
-        if kind is ast.Call and not offloaded:
-            calls.append(node)  # type: ignore[arg-type]
-            func = node.func  # type: ignore[attr-defined]
-            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-            if name in _OFFLOADS:
-                children = [(child, child is not func) for child, _ in children]
-        stack.extend(reversed(children))
-    return calls, bound
-
-
-_NESTED_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-
-
 def _loops_forever(function: ast.AsyncFunctionDef) -> bool:
     """The body's last statement is `while True:` (or `while 1:`) with no break or return."""
     if not function.body:
@@ -512,12 +476,3 @@ def _exits(node: ast.AST) -> bool:
         inner = nested_loop or isinstance(current, ast.For | ast.While | ast.AsyncFor)
         stack.extend((child, inner) for child in ast.iter_child_nodes(current))
     return False
-
-
-@lru_cache(maxsize=16)
-def index_blocking(known: Catalog) -> frozenset[str]:
-    """The functions of `known` that block whatever their arguments: what the index pass
-    looks for in helpers (`ast` sees no kinds, so methods are left to the lint pass)."""
-    return frozenset(
-        name for name in known.functions_with("blocking") if known.functions[name].unless is None
-    )

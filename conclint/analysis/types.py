@@ -11,9 +11,12 @@ only after such a base, or not found, is unknown. Unknown is an answer, never a 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from functools import cached_property
 
+from conclint.analysis import acquires, blocking_summary, lifecycle, task_tops
 from conclint.analysis.declared import NONE, ClassFacts, Declarations, FunctionFacts, Ref
+from conclint.analysis.exit_summaries import AWAITED
 from conclint.catalog import Catalog
 
 # How many references are followed for one answer (a factory returning a factory's
@@ -30,9 +33,18 @@ class ProjectTypes:
         self.modules = modules
         # Re-exports of packages: `app.Client` -> `app.client.Client`.
         self.aliases = aliases
+        self.known = known
         self.constructors = known.constructors
         self.annotations = known.annotation_kinds
         self._resolved: dict[tuple[Ref, int], str | None] = {}
+        # Class -> its method resolution order (made when first asked).
+        self._orders: dict[str, list[tuple[str, ClassFacts | None]]] = {}
+        # Exits: the catalog's calls that never return; what is known of references.
+        self.no_return_calls = known.functions_with("never-returns")
+        self._ending: dict[tuple[Ref, int], bool] = {}
+        self._ending_names: frozenset[str] | None = None
+        # Class -> the project classes that name it as a base (made when first asked).
+        self._derived: dict[str, list[str]] | None = None
 
     # Looking things up by absolute name -------------------------------------------
 
@@ -64,9 +76,56 @@ class ProjectTypes:
         return found[1] if found is not None else None
 
     def mro(self, name: str) -> list[tuple[str, ClassFacts | None]]:
-        """`name` and its bases in method resolution order (depth first, left to right,
-        each once, as Python's for single inheritance); a base that is not a project class
-        comes with no facts: it may define anything."""
+        """`name` and its bases in method resolution order (Python's C3 linearization, so
+        `class C(B1, B2)` where `B2` derives from `B1`'s base finds `B2` first); a base that
+        is not a project class comes with no facts: it may define anything."""
+        real = self.real_name(name)
+        found = self._orders.get(real)
+        if found is None:
+            order = self._linearized(real, set())
+            found = self._orders[real] = (
+                [(each, self.class_facts(each) if each else None) for each in order]
+                if order is not None
+                else self._depth_first(real)
+            )
+        return found
+
+    def _linearized(self, name: str, visiting: set[str]) -> list[str] | None:
+        """C3 of `name` (None for a hierarchy Python would refuse, or a cycle)."""
+        facts = self.class_facts(name) if name else None
+        if facts is None:
+            return [name]
+        if name in visiting:
+            return None
+        visiting.add(name)
+        bases = [self.real_name(base) if base else "" for base in facts.bases]
+        sequences = []
+        for base in bases:
+            found = self._linearized(base, visiting)
+            if found is None:
+                return None
+            sequences.append(found)
+        visiting.discard(name)
+        sequences.append(bases)
+        order = [name]
+        while sequences := [sequence for sequence in sequences if sequence]:
+            head = next(
+                (
+                    candidate[0]
+                    for candidate in sequences
+                    if not any(candidate[0] in other[1:] for other in sequences)
+                ),
+                None,
+            )
+            if head is None:
+                return None
+            order.append(head)
+            sequences = [
+                sequence[1:] if sequence[0] == head else sequence for sequence in sequences
+            ]
+        return order
+
+    def _depth_first(self, name: str) -> list[tuple[str, ClassFacts | None]]:
         order: list[tuple[str, ClassFacts | None]] = []
         seen: set[str] = set()
         stack = [self.real_name(name)]
@@ -173,6 +232,374 @@ class ProjectTypes:
         if not found:
             return NONE
         return found.pop() if len(found) == 1 else None
+
+    # Exits (`exit_summaries.py`): which project functions never return -----------------
+
+    def never_returns(self, name: str, *, awaited: bool, dispatched: bool) -> bool:
+        """Calling the project function `name` (`app.errors.fail`, or a method by its
+        class, `app.client.Client.fail`) never returns: awaited, for a coroutine function.
+        `dispatched`: the method is called on an instance, which may be of a project
+        subclass that overrides it."""
+        owner, _, method = name.rpartition(".")
+        how = f"method:{owner}:{method}" if dispatched else f"call:{name}"
+        return self._ends((AWAITED if awaited else "") + how, 0)
+
+    def reraises(self, name: str, argument: int | str, *, awaited: bool, dispatched: bool) -> bool:
+        """Calling `name` (as `never_returns` does) with a cancellation as `argument` (a
+        position as the caller passes it, or a keyword) raises it again, or never returns."""
+        if self.never_returns(name, awaited=awaited, dispatched=dispatched):
+            return True
+        owner, _, method = name.rpartition(".")
+        versions = self._versions(owner, method) if dispatched else None
+        if versions is None:
+            facts = self.function_facts(name)
+            versions = [facts] if facts is not None else []
+        part = 0 if isinstance(argument, int) else 2
+        given = str(argument)
+        return bool(versions) and all(
+            self._facts_end(facts, awaited, 0)
+            or (
+                _callable(facts, awaited)
+                and any(entry.partition(":")[part] == given for entry in facts.reraises)
+            )
+            for facts in versions
+        )
+
+    def ending_names(self) -> frozenset[str]:
+        """The last names of the project's functions and methods that may never return:
+        what a call must spell to be asked about."""
+        if self._ending_names is None:
+            found: set[str] = set()
+            for declared in self.modules.values():
+                tables = [declared.functions, *(c.methods for c in declared.classes.values())]
+                for table in tables:
+                    found.update(name for name, facts in table.items() if _may_end(facts))
+            self._ending_names = frozenset(found)
+        return self._ending_names
+
+    def _ends(self, ref: Ref, depth: int) -> bool:
+        if depth > _MAX_DEPTH:
+            return False
+        key = (ref, depth)
+        found = self._ending.get(key)
+        if found is None:
+            self._ending[key] = False  # a call that leads back to itself is unknown
+            found = self._ending[key] = self._never_returns(ref, depth)
+        return found
+
+    def _never_returns(self, ref: Ref, depth: int) -> bool:
+        awaited = ref.startswith(AWAITED)
+        how, _, what = ref.removeprefix(AWAITED).partition(":")
+        if how == "call":
+            name = self.real_name(what)
+            if name in self.no_return_calls:
+                return True
+            facts = self.function_facts(name)
+            return facts is not None and self._facts_end(facts, awaited, depth)
+        if how != "method":
+            return False
+        owner, _, method = what.partition(":")
+        versions = self._versions(owner, method)
+        return bool(versions) and all(
+            self._facts_end(facts, awaited, depth) for facts in versions or ()
+        )
+
+    def _facts_end(self, facts: FunctionFacts, awaited: bool, depth: int) -> bool:
+        if not _callable(facts, awaited):
+            return False
+        if facts.annotated_no_return or facts.always_raises:
+            return True
+        return bool(facts.ends_in) and all(self._ends(ref, depth + 1) for ref in facts.ends_in)
+
+    def _versions(self, owner: str, method: str) -> list[FunctionFacts] | None:
+        """The methods that calling `method` on an instance of `owner` may run: the one it
+        finds, and the overrides of project subclasses, unless the one it finds is
+        annotated `NoReturn` (a promise that overrides keep, as type checkers say).
+        None when unknown (an attribute of that name, a base outside the project)."""
+        found = self.method(owner, method)
+        if found is None:
+            return None
+        facts = found[1]
+        if facts.annotated_no_return:
+            return [facts]
+        versions = [facts]
+        for derived in self.subclasses(self.real_name(owner)):
+            derived_facts = self.class_facts(derived)
+            if derived_facts is None or method in derived_facts.attributes:
+                return None
+            override = derived_facts.methods.get(method)
+            if override is not None:
+                versions.append(override)
+        return versions
+
+    # Class lifecycle (`lifecycle.py`): teardown methods, what they stop, what
+    # constructors keep ----------------------------------------------------------------
+
+    def teardowns(self, owner: str, names: Iterable[str]) -> tuple[tuple[str, ...], bool]:
+        """The methods among `names` that instances of `owner` have, and whether that is
+        all of them (False when a base outside the project, or an attribute of that name,
+        may give it others)."""
+        order = self.mro(owner)
+        found: list[str] = []
+        complete = True
+        for name in names:
+            where = _defined_at(order, name, 0)
+            if where is None:
+                complete = False
+            elif where >= 0:
+                found.append(name)
+        return tuple(found), complete
+
+    def stopped_by(self, owner: str, methods: Iterable[str], attribute: str) -> bool | None:
+        """Whether running `methods` on an instance of `owner` stops, joins, cancels or hands
+        on its `attribute` (`lifecycle.py`'s `stops`), directly or through the methods they
+        call on `self` and `super()`; None when that cannot be known."""
+        order = self.mro(owner)
+        stack = [(name, 0) for name in methods]
+        seen: set[tuple[str, int]] = set()
+        unknown = False
+        while stack:
+            name, start = stack.pop()
+            where = _defined_at(order, name, start)
+            if where is None:
+                unknown = True
+            if where is None or where < 0 or (name, where) in seen:
+                continue
+            seen.add((name, where))
+            facts = order[where][1]
+            assert facts is not None
+            method = facts.methods[name]
+            if attribute in method.stops:
+                return True
+            unknown = unknown or lifecycle.ANY in method.stops
+            # Its own methods handed to a call may run (`loop.call_soon(self._stop)`).
+            stack.extend((ref, 0) for ref in method.stops if _is_method(order, ref))
+            for call in method.calls_self:
+                cls, _, called = call.rpartition(lifecycle.SUPER)
+                if lifecycle.SUPER not in call:
+                    stack.append((call, 0))
+                elif not cls:
+                    stack.append((called, where + 1))
+                else:
+                    index = _index_of(order, self.real_name(cls))  # `Base.close(self)`
+                    unknown = unknown or index < 0
+                    if index >= 0:
+                        stack.append((called, index))
+        return None if unknown else False
+
+    def callbacks(self, owner: str) -> tuple[str, ...]:
+        """The methods of `owner` that its methods hand to a call (`Thread(target=self._run)`,
+        `loop.call_soon(self._flush)`): they may run at any time, on teardown too. All of
+        them when a method hands `self` itself to a call (`transport.set_protocol(self)`):
+        the callee may call any."""
+        order = self.mro(owner)
+        methods = [m for _, facts in order if facts is not None for m in facts.methods.values()]
+        if any(self._hands_self(order, method) for method in methods):
+            names = {name for _, facts in order if facts is not None for name in facts.methods}
+        else:
+            names = {name for m in methods for name in m.stops if _is_method(order, name)}
+        return tuple(sorted(names))
+
+    def _hands_self(
+        self, order: list[tuple[str, ClassFacts | None]], method: FunctionFacts
+    ) -> bool:
+        """The method hands `self` to a call: `register(self)`, or `helpers.run(self)` (a
+        call through a name with `self` first that is no class of the MRO)."""
+        if lifecycle.ANY in method.stops:
+            return True
+        named = (call.rpartition(lifecycle.SUPER)[0] for call in method.calls_self)
+        return any(cls and _index_of(order, self.real_name(cls)) < 0 for cls in named)
+
+    def subclasses(self, owner: str) -> list[str]:
+        """The project's classes derived from `owner`, at any depth."""
+        if self._derived is None:
+            derived: dict[str, list[str]] = {}
+            for module, declared in self.modules.items():
+                for local, facts in declared.classes.items():
+                    for base in facts.bases:
+                        derived.setdefault(self.real_name(base), []).append(f"{module}.{local}")
+            self._derived = derived
+        found: list[str] = []
+        stack = [self.real_name(owner)]
+        while stack:
+            for child in self._derived.get(stack.pop(), ()):
+                if child not in found:
+                    found.append(child)
+                    stack.append(child)
+        return found
+
+    def stopped_anywhere(self, owner: str, attribute: str) -> bool:
+        """Some method of `owner`, of a project base of it or of a project class derived from
+        it, stops, joins, cancels or hands on its `attribute`."""
+        known = [facts for _, facts in self.mro(owner) if facts is not None]
+        if any(attribute in m.stops for facts in known for m in facts.methods.values()):
+            return True
+        # Only now the classes derived from it (finding them reads every module).
+        derived = [facts for name in self.subclasses(owner) if (facts := self.class_facts(name))]
+        return any(attribute in m.stops for facts in derived for m in facts.methods.values())
+
+    def takes_ownership(
+        self, owner: str, argument: int | str, names: Iterable[str], start: str | None = None
+    ) -> bool | None:
+        """Whether the `__init__` that `super().__init__(...)` runs in a method of `owner`
+        (or `start.__init__(self, ...)`) takes ownership of `argument` (a position, or a
+        keyword): keeps it on `self`, itself or through the `__init__` of a base, in an
+        attribute that a teardown method of `owner` (of `names`) stops. None when unknown
+        (a base outside the project, an argument also handed elsewhere)."""
+        order = self.mro(owner)
+        first = 1 if start is None else _index_of(order, self.real_name(start))
+        teardowns, complete = self.teardowns(owner, names)
+        for _ in range(_MAX_DEPTH):
+            where = _defined_at(order, lifecycle.CONSTRUCTOR, first) if first >= 0 else None
+            if where is None or where < 0:
+                return None if where is None else False
+            facts = order[where][1]
+            assert facts is not None
+            kept = facts.methods[lifecycle.CONSTRUCTOR].keeps
+            part = 0 if isinstance(argument, int) else 2
+            places = next(
+                (to for key, to in kept.items() if key.partition(":")[part] == str(argument)), ()
+            )
+            if lifecycle.ELSEWHERE in places:
+                return None
+            attributes = [place for place in places if lifecycle.SUPER not in place]
+            if attributes and not teardowns:
+                # No teardown: kept like an attribute the class made, stopped anywhere or not.
+                if any(self.stopped_anywhere(owner, each) for each in attributes):
+                    return None
+            elif attributes:
+                stops = {self.stopped_by(owner, teardowns, each) for each in attributes}
+                if True in stops:
+                    return True
+                if None in stops or not complete:
+                    return None
+            forwarded = next((place for place in places if lifecycle.SUPER in place), None)
+            if forwarded is None:
+                return False
+            cls, _, given = forwarded.partition(lifecycle.SUPER)
+            argument = int(given) if given.isdigit() else given
+            first = _index_of(order, self.real_name(cls)) if cls else where + 1
+        return None
+
+    # Blocking summaries (`blocking_summary.py`): how calling a sync helper blocks -----
+
+    def blocking_chain(
+        self, name: str, depth: int = blocking_summary.MAX_HELPERS
+    ) -> tuple[str, ...] | None:
+        """How calling the project function `name` (or a method spelled through its class,
+        `app.db.Store.load`) reaches a blocking call: the calls after it, at most `depth`
+        (`("read()", "open()")`); None when it does not, or when that is unknown."""
+        return self._blocking.of_function(name, depth)
+
+    def method_blocking_chain(
+        self, owner: str, method: str, depth: int = blocking_summary.MAX_HELPERS
+    ) -> tuple[str, ...] | None:
+        """As `blocking_chain`, for calling `method` on an instance of the project class
+        `owner` (the class the receiver is known to be decides, as for a type checker)."""
+        return self._blocking.of_method(owner, method, depth)
+
+    @cached_property
+    def _blocking(self) -> blocking_summary.Chains:
+        return blocking_summary.Chains(self)
+
+    # Locks (`acquires.py`): what entering an instance holds, how a semaphore was made ---
+
+    def class_holds(self, owner: str) -> tuple[Ref, ...]:
+        """The locks an instance of the project class `owner` holds while a `with` (or
+        `async with`) block runs: those of the class that defines both its entry and exit
+        methods, first along the MRO (none when a base outside the project comes first)."""
+        order = self.mro(owner)
+        found: list[Ref] = []
+        for enter, leave in acquires.ENTRIES:
+            where = _defined_at(order, enter, 0)
+            if where is not None and where >= 0 and _defined_at(order, leave, 0) == where:
+                facts = order[where][1]
+                assert facts is not None
+                found.extend(facts.holds)
+        return tuple(dict.fromkeys(found))
+
+    def attribute_home(self, owner: str, attribute: str) -> str:
+        """The class whose instances' `attribute` the code of `owner` and of its project
+        bases shares: the last one along the project's MRO that assigns it (`owner`
+        itself when none is known to)."""
+        found = owner
+        for name, facts in self.mro(owner):
+            if facts is None:
+                break
+            if attribute in facts.attributes:
+                found = name
+        return found
+
+    def releases_along_mro(self, owner: str, attribute: str) -> bool:
+        """Some method of `owner` or of a project base gives back the lock in its
+        `attribute` on every path (`ack()`, `_done()`, `__exit__`)."""
+        return any(
+            ref.partition(acquires.ALTERNATIVE)[0].rpartition(":")[2] == attribute
+            and ref.startswith(f"{acquires.ATTRIBUTE}:")
+            for _, facts in self.mro(owner)
+            if facts is not None
+            for method in facts.methods.values()
+            for ref in method.releases
+        )
+
+    def global_counts_events(self, name: str) -> bool | None:
+        """Whether the module global `name` was made only by calls that start a semaphore
+        at zero or give it its release bound; None when it is no global of the project."""
+        module, _, local = self.real_name(name).rpartition(".")
+        declared = self.modules.get(module)
+        if declared is None or local not in declared.globals:
+            return None
+        return acquires.counts_events(declared.made.get(local, ()))
+
+    def attribute_counts_events(self, owner: str, attribute: str) -> bool | None:
+        """As `global_counts_events`, for `attribute` of instances of the class `owner`."""
+        found = self._member(owner, attribute)
+        if found is None or attribute in found[1].methods:
+            return None
+        return acquires.counts_events(found[1].made.get(attribute, ()))
+
+    # Task tops (`task_tops.py`): coroutine functions only ever run as a task's top -------
+
+    def task_top(self, name: str, owner: str | None = None) -> bool:
+        """Whether the private coroutine function `name` (absolute; with `owner`, a class's
+        absolute name, the name of one of its methods) runs only as the top of an asyncio
+        task the project spawns."""
+        return self._tops.is_top(name, owner)
+
+    @cached_property
+    def _tops(self) -> task_tops.Tops:
+        return task_tops.Tops(self)
+
+
+def _index_of(order: list[tuple[str, ClassFacts | None]], name: str) -> int:
+    return next((index for index, (each, _) in enumerate(order) if each == name), -1)
+
+
+def _is_method(order: list[tuple[str, ClassFacts | None]], name: str) -> bool:
+    where = _defined_at(order, name, 0)
+    return where is not None and where >= 0
+
+
+def _defined_at(order: list[tuple[str, ClassFacts | None]], name: str, start: int) -> int | None:
+    """Where in `order` (from `start` on) the method `name` is defined: its index, -1 when
+    no class defines it, None when a base outside the project, or an attribute of that
+    name, comes first."""
+    for index in range(start, len(order)):
+        facts = order[index][1]
+        if facts is None or name in facts.attributes:
+            return None
+        if name in facts.methods:
+            return index
+    return -1
+
+
+def _callable(facts: FunctionFacts, awaited: bool) -> bool:
+    """Calling the function runs its body (awaited, for a coroutine function)."""
+    return not facts.wrapped and (not facts.is_async or (awaited and facts.coroutine))
+
+
+def _may_end(facts: FunctionFacts) -> bool:
+    return facts.annotated_no_return or facts.always_raises or bool(facts.ends_in or facts.reraises)
 
 
 def _answer(resolved: str | None) -> str | None:

@@ -106,6 +106,10 @@ METHOD_ROLES = frozenset(
         "close",  # closes or shuts it down
         "shutdown",  # stops an executor's workers
         "spawn",  # starts a task or job from the call's arguments
+        # Starts an asyncio task from the coroutine it is given: that coroutine is the task's
+        # top, which may end normally on the task's own cancellation (trio's and anyio's
+        # tasks must re-raise it).
+        "ends-on-cancel",
         "starts",  # starts the object itself (thread.start())
         "offload",  # runs its callable argument on a worker thread
         "formats",  # turns its arguments into text (a logger's methods)
@@ -118,6 +122,9 @@ METHOD_ROLES = frozenset(
         "join",  # waits until its work is done (thread, process, future, a queue's items)
         "cancel",  # asks it to stop (task.cancel())
         "cancel-state",  # reads or undoes a cancellation under way (Task.cancelling/uncancel)
+        # May raise the cancellation of the future it reads (`fut.result()` of a cancelled
+        # future): a plain call that a handler of the cancellation can receive.
+        "raises-cancellation",
         "queues",  # spawns into a pool's backlog: what grows is the backlog, not what runs
         "cleanup",  # ends it for good, as leaving `with` does: what messages say to call
         "is-set",  # tells whether an event is set
@@ -132,6 +139,9 @@ METHOD_ROLES = frozenset(
         # `status-keyword` names the argument it passes the task's status object under.
         "waits-started",
         "started",  # the task status method that reports the start (`task_status.started()`)
+        # Its coroutine holds no cleanup: cancelled, it ends at its next step with nothing
+        # left to run or to fail (a queue's `get`, an event's `wait`).
+        "no-cleanup",
     }
 )
 
@@ -139,6 +149,10 @@ FUNCTION_ROLES = frozenset(
     {
         "coroutine",  # a coroutine function
         "spawn",  # starts a task from a coroutine: its result must be kept
+        # Starts an asyncio task from the coroutine it is given: that coroutine is the task's
+        # top, which may end normally on the task's own cancellation (trio's and anyio's
+        # tasks must re-raise it).
+        "ends-on-cancel",
         "blocking",
         "offload",
         "waits",  # waits for the work it is given (gather, wait, as_completed)
@@ -155,6 +169,9 @@ FUNCTION_ROLES = frozenset(
         "closes-fd",  # closes the descriptor given as its first argument
         "cancel-settles",  # a cancel() of what it makes ends it, as a join() does
         "reaps",  # awaiting it waits for the tasks given as arguments, cancelled ones too
+        # Awaiting it awaits the awaitable given as its first argument and raises what that
+        # raises, a cancellation too (`asyncio.shield(task)`).
+        "passes-awaitable",
         "leaves-pending",  # returns (done, pending), maybe before all is done (`return-when`)
         # Hands back the awaitables it is given as they finish (`as_completed`): a loop over
         # it that is left early leaves the others running.
@@ -186,6 +203,7 @@ FUNCTION_ROLES = frozenset(
         # Awaiting it in cleanup is meant to work under cancellation: it finishes at once
         # when cancelled, or is no cancel point (`trio.aclose_forcefully`).
         "safe-in-cleanup",
+        "no-cleanup",  # its coroutine holds no cleanup (`asyncio.sleep`), as for methods
     }
 )
 
@@ -197,6 +215,9 @@ NAME_ROLES = frozenset(
         "catch-all",  # a handler of it counts as catching every failure of ordinary work
         "not-cancellation",  # an exception class a cancellation is never an instance of
         "no-return-type",  # a return annotation saying the function never returns
+        # Raised by a method left for subclasses to define (`NotImplementedError`): that the
+        # method raises says nothing of what the subclasses' methods do.
+        "placeholder",
         # Raised by a non-blocking call that would have to wait: code that handles it expects
         # the calls of its `try` not to block (`BlockingIOError`).
         "would-block",

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import libcst as cst
 
 from conclint import fixes
-from conclint.analysis import catalog, cfg, pairing
+from conclint.analysis import acquires, catalog, cfg, pairing
 from conclint.analysis.context import FileContext
 from conclint.analysis.flow import ScopeAnalyses, analyse
 from conclint.analysis.scopes import dotted_name
@@ -70,10 +70,12 @@ class AcquireWithoutRelease(ScopeAnalyses, Rule):
 
     def __init__(self, context: FileContext) -> None:
         super().__init__(context)
-        # Last names of everything released in the module (`executor._idle_semaphore`).
-        self._released: set[str] = set()
+        # Last names of what is released on an object of unknown class (`executor._sem`
+        # of a parameter `executor`): it may be any object's, owned ones included.
+        self._released_somewhere: set[str] = set()
         # Acquires in functions that never release: fine if some other function does.
-        self._handed_over: list[tuple[cst.Call, tuple[str, str], str]] = []
+        # (call, identity, kind, scope id, whether the class or a base releases it).
+        self._handed_over: list[tuple[cst.Call, tuple[str, str], str, int, bool]] = []
         # Identity of a receiver -> ids of the functions that release it.
         self._releasers: dict[tuple[str, str], set[int]] = {}
         # Attribute acquires held on success: (call, key, identity, scope id, reason, kind).
@@ -102,10 +104,11 @@ class AcquireWithoutRelease(ScopeAnalyses, Rule):
         if found[1] in catalog.ACQUIRE_METHODS:
             self.mark_scope()
         else:
-            self._released.add(found[0].rpartition(".")[2])
             assert isinstance(node.func, cst.Attribute)
             identity = pairing.identity(self.context, node.func.value)
             self._releasers.setdefault(identity, set()).add(id(self.context.function))
+            if identity[0] == "local" and "." in identity[1]:
+                self._released_somewhere.add(identity[1].rpartition(".")[2])
 
     def check_scope(self, scope: cst.FunctionDef | cst.Module) -> None:
         result = analyse(self.context, scope, pairing.Locks(self.context))
@@ -116,7 +119,9 @@ class AcquireWithoutRelease(ScopeAnalyses, Rule):
             assert isinstance(call.func, cst.Attribute)
             identity = pairing.identity(self.context, call.func.value)
             if key not in found.ended:
-                self._handed_over.append((call, identity, kind))
+                if not self._entered(scope, call.func.value):
+                    released = self._released_by_class(call.func.value)
+                    self._handed_over.append((call, identity, kind, id(scope), released))
             elif identity[0] == "attribute" and cfg.RAISE not in reasons:
                 # Released here only on failure and held on success: maybe a pool's slot.
                 self._kept.append((call, key, identity, id(scope), found.reason(call), kind))
@@ -171,18 +176,50 @@ class AcquireWithoutRelease(ScopeAnalyses, Rule):
         )
         return fixes.Proposal(f"Use `{with_} {receiver}:`", edits)
 
+    def _entered(self, scope: cst.FunctionDef | cst.Module, lock: cst.BaseExpression) -> bool:
+        """`self.x.acquire()` in `__enter__` (`__aenter__`) of a class whose summary says
+        its instances hold `x` until `__exit__` gives it back (`acquires.py`)."""
+        if not isinstance(scope, cst.FunctionDef) or not isinstance(lock, cst.Attribute):
+            return False
+        entries = {enter for enter, _ in acquires.ENTRIES}
+        if scope.name.value not in entries or not isinstance(lock.value, cst.Name):
+            return False
+        owner = self.context.bindings.class_of_receiver(lock.value, self.context.chain)
+        cls = self.context.bindings.class_name(owner) if owner is not None else None
+        if cls is None:
+            return False
+        held = self.context.model().class_holds(cls)
+        return any(
+            ref.partition(acquires.ALTERNATIVE)[0].rpartition(":")[2] == lock.attr.value
+            for ref in held
+        )
+
+    def _released_by_class(self, lock: cst.BaseExpression) -> bool:
+        """`self.x`, where a method of the class or of a project base (another module's
+        too) gives `x` back on every path (an `ack()`, a `_done()`)."""
+        if not isinstance(lock, cst.Attribute) or not isinstance(lock.value, cst.Name):
+            return False
+        cls = acquires.receiver_class(self.context, lock.value)
+        return cls is not None and self.context.model().releases_along_mro(cls, lock.attr.value)
+
     def finish(self) -> None:
         for call, key, identity, scope, reason, kind in self._kept:
             # Another method releases it (a connection pool returning its slot): handed over.
             if not self._releasers.get(identity, set()) - {scope}:
                 self._report(call, key, reason, kind)
-        for call, identity, kind in self._handed_over:
+        for call, identity, kind, scope, by_class in self._handed_over:
             # A local may be released by whoever it was handed to, a public attribute by any
-            # holder of the object; a split acquire/release API (`__enter__`/`__exit__`, a
-            # worker releasing `executor._sem`) releases it elsewhere, under the same name.
+            # holder of the object; a split acquire/release API (a worker releasing
+            # `self._sem`, an `ack()` of the class or a base) releases it elsewhere, and so
+            # may code releasing the same name on an object of unknown class.
             how, name = identity
             target = name.rpartition(".")[2]
             owned = how == "global" or (how == "attribute" and target.startswith("_"))
-            if owned and target not in self._released:
+            elsewhere = (
+                by_class
+                or bool(self._releasers.get(identity, set()) - {scope})
+                or target in self._released_somewhere
+            )
+            if owned and not elsewhere:
                 assert isinstance(call.func, cst.Attribute)
                 self._report(call, dotted_name(call.func.value) or name, _NEVER, kind)

@@ -136,12 +136,19 @@ class Rule(cst.BatchableCSTVisitor):
 
     @classmethod
     def may_fire(cls, source: Source, settings: Settings) -> bool:
-        """The pre-filter's question: a necessary condition for a finding, never a guess."""
-        if cls.imports and not source.imports_any(cls.imports | settings.configured_modules()):
+        """The pre-filter's question: a necessary condition for a finding, never a guess.
+        An object the rule is about may also come from a project module the file imports
+        (`make_pool()`): then the file need not import or spell what makes it (the makers
+        of `method_needles`), only the methods."""
+        modules = cls.imports | settings.configured_modules()
+        from_project = bool(cls.imports) and source.imports_from_project(modules)
+        if cls.imports and not (source.imports_any(modules) or from_project):
             return False
         if cls.async_only and not source.has_async_def:
             return False
         makers, methods = cls.method_needles
+        if from_project and makers and source.has_any(methods):
+            return True
         return source.has_any(cls.needles_for(settings)) or (
             source.has_any(makers) and source.has_any(methods)
         )

@@ -1,15 +1,22 @@
-"""CCL604: a coroutine calls a sync helper of the module that makes a blocking call."""
+"""CCL604: a coroutine calls a sync helper (a function or a method) that makes a blocking call.
+
+Helpers of the file are followed in the file (the lint pass sees everything around each
+call); helpers of other modules, and methods of objects whose class the project model
+knows (`self.store.save()`, `client.fetch()` with `client: Client`, a base class's
+method), through the index's blocking summaries (`blocking_summary.py`).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
 
 from conclint.analysis.blocking import BlockingCall, BlockingCallScan, asks_not_to_block
-from conclint.analysis.callees import module_functions, plain_decorators
+from conclint.analysis.callees import Callee, module_functions, plain_decorators
 from conclint.analysis.context import FileContext
-from conclint.analysis.scopes import ScopeNode, dotted_name
+from conclint.analysis.scopes import ScopeNode, dotted_name, identifier
 from conclint.config import Settings
 from conclint.prefilter import Source
 from conclint.rules.base import Rule
@@ -33,7 +40,7 @@ class _Summary:
 class BlockingCallViaHelper(BlockingCallScan, Rule):
     code = "CCL604"
     name = "blocking-call-via-helper"
-    summary = "A coroutine calls a sync helper of the module that blocks the event loop"
+    summary = "A coroutine calls a sync function or method that blocks the event loop"
     message = (
         "`{chain}` blocks the event loop; run `{helper}` with `await asyncio.to_thread(...)` "
         "or make it async"
@@ -108,14 +115,65 @@ class BlockingCallViaHelper(BlockingCallScan, Rule):
     def _via_project(
         self, call: cst.Call, chain: tuple[ScopeNode, ...], depth: int
     ) -> list[str] | None:
-        """Project mode: a helper imported from another linted module that blocks."""
-        imported = self.context.names.resolve(call.func, chain)
+        """A helper the project model knows: a function imported from another module, or
+        a method of a project class called on an instance of it."""
+        func = call.func
+        # An import, or a class of this file (`Settings.from_base()`, inherited).
+        imported = self.context.bindings.qualified(func, chain)
         if imported in self.context.catalog.functions_with("blocking"):
             return None  # a blocking call of the catalog (`os.makedirs`) is CCL601's finding
-        found = self.context.project.blocking.get(imported or "")
-        if found is None or len(found) > depth:
+        found: Sequence[str] | None = None
+        if imported is not None:
+            found = self.context.model().blocking_chain(imported, depth)
+        if found is None and isinstance(func, cst.Attribute):
+            method = identifier(func.attr.value)
+            owner = self._receiver_class(func.value, method, chain)
+            callees = self._defined_here(owner, method) if owner is not None else None
+            if callees is not None:
+                # A class of this file: its method is read with all the file shows.
+                tails = [
+                    self._blocking_chain(function, scope, depth) for function, scope in callees
+                ]
+                found = tails[0] if tails and None not in tails else None
+            elif owner is not None:
+                found = self.context.model().method_blocking_chain(owner, method, depth)
+        if found is None:
             return None
-        return [f"{dotted_name(call.func)}()", *found]
+        return [f"{_spelled(func)}()", *found]
+
+    def _defined_here(self, owner: str, method: str) -> list[Callee] | None:
+        """The `def`s of `method` when the file's own top-level class `owner` defines it
+        (not inherits it); None otherwise."""
+        module, _, name = owner.rpartition(".")
+        if module != self.context.module_name:
+            return None
+        names = self.context.names
+        found = names.table(self.context.module).bindings.get(name)
+        if not found or len(found) != 1 or not isinstance(found[0].node, cst.ClassDef):
+            return None
+        node = found[0].node
+        members = names.table(node).bindings.get(method)
+        if not members or any(member.how != "def" for member in members):
+            return None
+        scope = self.context.bindings.chains.get(id(node), (self.context.module, node))
+        return [(m.node, scope) for m in members if isinstance(m.node, cst.FunctionDef)]
+
+    def _receiver_class(
+        self, receiver: cst.BaseExpression, method: str, chain: tuple[ScopeNode, ...]
+    ) -> str | None:
+        """The project class of the object a method is called on, as the model knows it:
+        `self` of a class that does not bind the method itself (a base class's), or an
+        instance (`self.store`, `client: Client`, `Store()`)."""
+        bindings = self.context.bindings
+        if isinstance(receiver, cst.Name):
+            owner = bindings.class_of_receiver(receiver, chain)
+            if owner is not None:
+                if method in self.context.names.table(owner).bindings:
+                    return None  # the class's own, which the file shows (or replaces)
+                if method in bindings.assigned_attributes(owner):
+                    return None  # `self.method = ...` somewhere in the class
+                return bindings.class_name(owner)
+        return bindings.instance_of(receiver, chain)
 
     def _blocking_chain(
         self, function: cst.FunctionDef, scope: tuple[ScopeNode, ...], depth: int
@@ -147,7 +205,16 @@ class BlockingCallViaHelper(BlockingCallScan, Rule):
 
 
 def _may_be_helper(func: cst.BaseExpression) -> bool:
-    """`helper(...)`, `self.helper(...)`, `cls.helper(...)`, `Class.helper(...)`."""
-    return isinstance(func, cst.Name) or (
-        isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name)
-    )
+    """`helper(...)`, `self.helper(...)`, `Class.helper(...)`, `self.store.save(...)`, ..."""
+    return isinstance(func, cst.Name | cst.Attribute)
+
+
+def _spelled(func: cst.BaseExpression) -> str:
+    """How a message names what is called: `self.store.save`, `open_store().save`."""
+    dotted = dotted_name(func)
+    if dotted is not None or not isinstance(func, cst.Attribute):
+        return dotted or ""
+    receiver = func.value
+    if isinstance(receiver, cst.Call):
+        return f"{_spelled(receiver.func)}().{func.attr.value}"
+    return func.attr.value

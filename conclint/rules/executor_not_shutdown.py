@@ -8,10 +8,10 @@ import libcst as cst
 
 from conclint.analysis import catalog
 from conclint.analysis.scopes import dotted_name
+from conclint.analysis.teardown import Teardown, owned_by_constructor, teardown_of
 from conclint.analysis.uses import (
     ARG,
     ATTR,
-    BIND,
     ITER,
     KEPT,
     METHOD,
@@ -34,7 +34,7 @@ class ExecutorNotShutdown(SingleAssignments, Rule):
     code = "CCL104"
     name = "executor-not-shutdown"
     summary = "An executor or process pool is created outside `with` and never shut down"
-    message = "{what} is never shut down, so its workers leak; use `with` or {cleanup} in `finally`"
+    message = "{what} is never shut down{where}, so its workers leak; {fix}"
     needles = catalog.kind_words(catalog.EXECUTOR_KINDS)
     imports = catalog.kind_modules(catalog.EXECUTOR_KINDS)
     tags = ("concurrent.futures", "multiprocessing")
@@ -68,32 +68,60 @@ class ExecutorNotShutdown(SingleAssignments, Rule):
             owner = self.context.bindings.class_of_receiver(target.value, self.context.chain)
             if owner is None:
                 return
-            # Kept on the instance: some method (or anyone holding it) must shut it down.
-            uses = uses_in(self.context, self.context.module).of_attribute(target.attr.value)
-            if not self._settled(of_instances(uses, owner)):
-                self._report(value, f"`{dotted_name(target)}`")
+            # Kept on the instance: its teardown (or anyone holding it) must shut it down.
+            attribute = target.attr.value
+            uses = uses_in(self.context, self.context.module).of_attribute(attribute)
+            mine = of_instances(uses, owner)
+            if self._settled(mine):
+                return
+            by_self = any(_shuts_down(use) and use.owner is not None for use in mine)
+            teardown = teardown_of(self.context, owner, attribute, by_self)
+            kept_on = f"`{dotted_name(target)}`"
+            if teardown is None and not by_self:
+                self._report(value, kept_on)
+            elif teardown is not None and teardown.stops is False:
+                self._report(value, kept_on, teardown)
 
     def _settled(self, uses: Iterable[Use]) -> bool:
-        """Some use shuts the executor down or hands it to an owner that outlives the function."""
+        """Some use shuts the executor down or hands it to an owner that outlives the function
+        (a shutdown through `self` is the class's teardown's to answer)."""
         for use in uses:
-            if use.how == BIND:
-                continue
-            if use.how in (METHOD, ATTR) and use.attr in catalog.EXECUTOR_SHUTDOWN_METHODS:
-                return True
-            if use.how in _HANDED_ON or (use.how == ARG and _retains(use.call)):
+            if _shuts_down(use):
+                settles = use.how == ATTR or use.owner is None
+            else:
+                settles = use.how in _HANDED_ON or (
+                    use.how == ARG and use.call is not None and self._kept_by(use.call, use.node)
+                )
+            if settles:
                 return True
         return False
+
+    def _kept_by(self, call: cst.Call, argument: cst.BaseExpression) -> bool:
+        """The call keeps `argument`: a container or a constructor, or a base class's
+        `__init__` that may take ownership of it."""
+        return _retains(call) or owned_by_constructor(self.context, call, argument)
 
     def _is_executor(self, call: cst.Call) -> bool:
         made = self.context.bindings.constructors.get(callee(self.context, call) or "")
         return made in catalog.EXECUTOR_KINDS
 
-    def _report(self, call: cst.Call, kept_on: str | None = None) -> None:
+    def _report(
+        self, call: cst.Call, kept_on: str | None = None, teardown: Teardown | None = None
+    ) -> None:
         made_by = callee(self.context, call) or ""
         what = f"`{dotted_name(call.func) or made_by.rpartition('.')[2]}(...)`"
         kind = self.context.bindings.constructors.get(made_by, "")
         cleanup = " and ".join(f"`{name}()`" for name in sorted(catalog.CLEANUP_METHODS[kind]))
-        self.report(call, what=f"{what} kept on {kept_on}" if kept_on else what, cleanup=cleanup)
+        self.report(
+            call,
+            what=f"{what} kept on {kept_on}" if kept_on else what,
+            where=f" in {teardown.shown()}" if teardown else "",
+            fix=f"call {cleanup} there" if teardown else f"use `with` or {cleanup} in `finally`",
+        )
+
+
+def _shuts_down(use: Use) -> bool:
+    return use.how in (METHOD, ATTR) and use.attr in catalog.EXECUTOR_SHUTDOWN_METHODS
 
 
 def _retains(call: cst.Call | None) -> bool:

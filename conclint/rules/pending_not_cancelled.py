@@ -3,12 +3,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+
 import libcst as cst
 
 from conclint.analysis import catalog
 from conclint.analysis.coroutines import CoroutineFunctions
-from conclint.analysis.exits import BREAK, RAISE_OTHER, RETURN, completions
-from conclint.analysis.scopes import dotted_name
+from conclint.analysis.exits import (
+    BREAK,
+    RAISE_OTHER,
+    RETURN,
+    always_raises,
+    completions,
+    never_returns,
+)
+from conclint.analysis.scopes import dotted_name, scope_body
 from conclint.analysis.uses import (
     ARG,
     ATTR,
@@ -101,9 +110,9 @@ class PendingNotCancelled(Rule):
             return
         pending = target.elements[1].value
         if isinstance(pending, cst.Name):
-            self._check(call, None if pending.value == "_" else pending.value)
+            self._check(call, None if pending.value == "_" else pending.value, node)
 
-    def _check(self, call: cst.Call, pending: str | None) -> None:
+    def _check(self, call: cst.Call, pending: str | None, wait: cst.Assign | None = None) -> None:
         """`pending` is the local bound to the pending set; None when it is thrown away."""
         function = self.context.function
         if function is None:
@@ -122,6 +131,8 @@ class PendingNotCancelled(Rule):
                 return  # a global or closure variable outlives the call
             if not all(self._only_looks(use_of) for use_of in uses.of(pending)):
                 return
+            if wait is not None and self._fails_unless_empty(wait, pending, function):
+                return  # `assert not pending`: on the path that goes on, nothing is pending
         if call.args and not self._tasks_dropped(call.args[0].value, call, uses):
             return
         self.report(call, call=callee, when=f"with `{mode}`")
@@ -145,6 +156,60 @@ class PendingNotCancelled(Rule):
         if timeout is not None and value is not None and not unset:
             return f"{timeout.keyword}="
         return None
+
+    def _fails_unless_empty(
+        self, wait: cst.Assign, pending: str, function: cst.FunctionDef | cst.Lambda
+    ) -> bool:
+        """The statement right after the wait fails when `pending` holds a task:
+        `assert not pending`, or `if pending:` whose block always raises."""
+        after = _statement_after(scope_body(function), wait)
+        if isinstance(after, cst.SimpleStatementLine):
+            after = after.body[0]
+        if isinstance(after, cst.Assert):
+            return self._tests_empty(after.test, pending) is True
+        if isinstance(after, cst.If) and self._tests_empty(after.test, pending) is False:
+            return always_raises(after.body.body, lambda value: never_returns(value, self.context))
+        return False
+
+    def _tests_empty(self, test: cst.BaseExpression, pending: str) -> bool | None:
+        """True when `test` holds exactly if the set `pending` is empty (`not pending`,
+        `len(pending) == 0`), False when exactly if it is not (`pending`, `len(pending)`),
+        None for anything else."""
+        if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+            inner = self._tests_empty(test.expression, pending)
+            return None if inner is None else not inner
+        if self._is_pending(test, pending) or self._size_of(test, pending):
+            return False
+        if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
+            return None
+        compared = test.comparisons[0]
+        operands = (test.left, compared.comparator)
+        sized = [operand for operand in operands if self._size_of(operand, pending)]
+        zero = [o for o in operands if isinstance(o, cst.Integer) and o.evaluated_value == 0]
+        if len(sized) != 1 or len(zero) != 1:
+            return None
+        operator = compared.operator
+        if isinstance(operator, cst.Equal):
+            return True
+        if isinstance(operator, cst.NotEqual) or (
+            isinstance(operator, cst.GreaterThan) and test.left is sized[0]
+        ):
+            return False
+        return None
+
+    def _is_pending(self, expr: cst.BaseExpression, pending: str) -> bool:
+        return isinstance(expr, cst.Name) and expr.value == pending
+
+    def _size_of(self, expr: cst.BaseExpression, pending: str) -> bool:
+        """`len(pending)` or `bool(pending)`."""
+        return (
+            isinstance(expr, cst.Call)
+            and len(expr.args) == 1
+            and expr.args[0].keyword is None
+            and not expr.args[0].star
+            and self._is_pending(expr.args[0].value, pending)
+            and self.context.qualname(expr.func) in _LOOKING_CALLS
+        )
 
     def _only_looks(self, use: Use) -> bool:
         """The use reads the set's size or truth, nothing that would stop or reap the tasks."""
@@ -225,6 +290,57 @@ def _given(call: cst.Call, argument: Argument | None) -> cst.BaseExpression | No
     if argument.position is None or any(arg.star for arg in positional[: argument.position + 1]):
         return None
     return positional[argument.position].value if argument.position < len(positional) else None
+
+
+Block = Sequence[cst.BaseStatement | cst.BaseSmallStatement]
+
+
+def _statement_after(body: Block, small: cst.BaseSmallStatement) -> cst.CSTNode | None:
+    """The statement that runs right after `small` in its own block, wherever in `body`
+    (nested blocks included, nested scopes not) it is; None at the end of its block."""
+    found = _find(body, small)
+    return found[0] if found else None
+
+
+def _find(body: Block, small: cst.BaseSmallStatement) -> list[cst.CSTNode | None]:
+    """[what follows `small` in its block, or None]; [] when `body` does not hold it."""
+    for index, statement in enumerate(body):
+        line = statement.body if isinstance(statement, cst.SimpleStatementLine) else [statement]
+        position = next((i for i, one in enumerate(line) if one is small), None)
+        if position is not None:
+            rest = [*line[position + 1 :], *body[index + 1 : index + 2]]
+            return [rest[0] if rest else None]
+        for block in _blocks(statement):
+            found = _find(block, small)
+            if found:
+                return found
+    return []
+
+
+def _blocks(statement: cst.CSTNode) -> Iterator[Block]:
+    """The blocks of a compound statement, in source order; none for a nested scope."""
+    if isinstance(statement, cst.If):
+        yield statement.body.body
+        if isinstance(statement.orelse, cst.If):
+            yield [statement.orelse]
+        elif statement.orelse is not None:
+            yield statement.orelse.body.body
+    elif isinstance(statement, cst.For | cst.While):
+        yield statement.body.body
+        if statement.orelse is not None:
+            yield statement.orelse.body.body
+    elif isinstance(statement, cst.With):
+        yield statement.body.body
+    elif isinstance(statement, cst.Try | cst.TryStar):
+        yield statement.body.body
+        for handler in statement.handlers:
+            yield handler.body.body
+        for tail in (statement.orelse, statement.finalbody):
+            if tail is not None:
+                yield tail.body.body
+    elif isinstance(statement, cst.Match):
+        for case in statement.cases:
+            yield case.body.body
 
 
 def _awaited_call(value: cst.BaseExpression) -> cst.Call | None:

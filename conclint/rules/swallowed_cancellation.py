@@ -12,8 +12,11 @@ from conclint import fixes
 from conclint.analysis import catalog
 from conclint.analysis.cancellation import (
     Handler,
+    awaits_task,
     cancellation_handlers,
     caught_cancellation,
+    ends_own_task,
+    handle,
     is_cancellation_test,
     may_be_cancelled,
     only_reaps,
@@ -24,11 +27,14 @@ from conclint.analysis.context import FileContext
 from conclint.analysis.exits import (
     BREAK,
     CONTINUE,
+    FALLTHROUGH,
     RAISE_OTHER,
     RETURN,
     YIELD,
     Decide,
+    Statements,
     completions,
+    handler_name,
     has_items,
     never_returns,
 )
@@ -132,6 +138,9 @@ class SwallowedCancellation(Rule):
         self._open: list[_Open] = []
         # id of function -> spellings of the receivers of `.cancel()` calls seen so far in it.
         self._cancelled: dict[int, set[str]] = {}
+        # id of a `try` -> the receivers cancelled before its handlers (before the `try` or in
+        # its body, not in an earlier handler).
+        self._cancelled_before: dict[int, set[str]] = {}
         # (loop variable, iterated collection) of the `for` loops being visited.
         self._loops: list[tuple[str | None, str | None]] = []
 
@@ -172,11 +181,15 @@ class SwallowedCancellation(Rule):
     def _enter(self, node: Handler) -> None:
         if not self.context.in_async_function or not self._tries:
             return
+        # What the first handler of the `try` sees cancelled: not what an earlier handler
+        # cancels, which runs instead of this one.
+        self._cancelled_before.setdefault(id(self._tries[-1]), self._cancelled_here())
         # A later `except BaseException:` or bare `except:` never sees the cancellation.
         if node not in cancellation_handlers(self._tries[-1], self.context):
             return
         body = self._tries[-1].body
-        if self._only_reaps(body.body) or not may_be_cancelled(body):
+        cancelled = self._cancelled_before[id(self._tries[-1])]
+        if only_reaps(body.body, cancelled, self.context) or not may_be_cancelled(body):
             return
         caught = caught_cancellation(node.type, self.context)
         caught_as = (
@@ -194,13 +207,15 @@ class SwallowedCancellation(Rule):
 
         exits = completions(
             node.body.body,
-            self._never_returns,
+            lambda value: never_returns(value, self.context, caught_as=caught_as),
             self._decider(caught_as),
             reraises=judge,
             has_items=lambda iterable: has_items(iterable, self.context),
             yields=True,
         )
-        if not exits:
+        if FALLTHROUGH in exits and self._reraised_after(self._tries[-1]):
+            exits -= {FALLTHROUGH}
+        if not exits or ends_own_task(self._tries[-1], exits, self.context):
             return
         how, effect, fix = next(
             ((how, effect, fix) for way, how, effect, fix in _WAYS if way in exits), _FALLS_THROUGH
@@ -211,12 +226,45 @@ class SwallowedCancellation(Rule):
         # Name the handler as written when that is short (`except STOP_SIGNALS`).
         spelled = dotted_name(node.type) if node.type is not None else None
         construct = f"except{star} {spelled or caught}" if caught else "except:"
-        certain = node.type is not None and self._names_cancellation_only(node.type)
+        # Appending `raise` where the `try` awaits a task would re-raise the task's own
+        # cancellation, which the handler may be there to take.
+        certain = (
+            node.type is not None
+            and self._names_cancellation_only(node.type)
+            and not awaits_task(body, self.context)
+        )
         function = self.context.function
         way = (how, effect, fix)
         found = _Open(node, function, construct, way, caught_as, certain)
         found.last = isinstance(function, cst.FunctionDef) and _ends(self._tries[-1], function)
         self._open.append(found)
+
+    def _reraised_after(self, node: cst.Try | cst.TryStar) -> bool:
+        """The `try` sits in the body of an enclosing handler of the cancellation (through
+        `if` and `with` blocks), and every path from its end to the end of that handler
+        raises again what that handler caught: falling through a handler of the `try`
+        lets the enclosing handler's `raise` re-raise the cancellation."""
+        if not self._handlers:
+            return False
+        outer = self._handlers[-1]
+        if caught_cancellation(outer.type, self.context) is None:
+            return False
+        rests = _rests_after(outer.body.body, node)
+        if rests is None:
+            return False
+        caught_as = handler_name(outer)
+        for rest in rests:
+            exits = completions(
+                rest,
+                lambda value: never_returns(value, self.context, caught_as=caught_as),
+                self._decider(caught_as),
+                reraises=lambda raised: reraises(raised, caught_as, self.context, self._handlers),
+                has_items=lambda iterable: has_items(iterable, self.context),
+                yields=True,
+            )
+            if exits != {FALLTHROUGH}:
+                return not exits  # every path raises (again), or some path leaves otherwise
+        return False  # the enclosing handler falls through too
 
     def _names_cancellation_only(self, caught: cst.BaseExpression) -> bool:
         """`except CancelledError` or `except (CancelledError, trio.Cancelled)`: every class
@@ -253,7 +301,7 @@ class SwallowedCancellation(Rule):
         function = self.context.function
         if func.attr.value in catalog.CANCEL_METHODS and function is not None:
             cancelled = self._cancelled.setdefault(id(function), set())
-            receiver = dotted_name(func.value)
+            receiver = handle(func.value)
             cancelled.add(receiver or "")
             # `for t in tasks: t.cancel()` cancels `tasks`, reaped by `gather(*tasks)`.
             cancelled.update(c for v, c in self._loops if c is not None and v == receiver)
@@ -304,18 +352,47 @@ class SwallowedCancellation(Rule):
                 self.report(call, construct=f"suppress({caught})", how=how, effect=_LOST, fix=fix)
 
     def _only_reaps(self, body: Sequence[cst.CSTNode]) -> bool:
-        function = self.context.function
-        cancelled = self._cancelled.get(id(function), set()) if function is not None else set()
-        return only_reaps(body, cancelled, self.context)
+        return only_reaps(body, self._cancelled_here(), self.context)
 
-    def _never_returns(self, call: cst.Call) -> bool:
-        return never_returns(call, self.context)
+    def _cancelled_here(self) -> set[str]:
+        """The task handles cancelled so far in the function being visited."""
+        function = self.context.function
+        return set(self._cancelled.get(id(function), ())) if function is not None else set()
 
     def _decider(self, caught_as: str | None) -> Decide | None:
         """`if isinstance(exc, Exception): return` cannot be taken by a cancellation."""
         if caught_as is None:
             return None
         return lambda test: is_cancellation_test(test, caught_as, self.context)
+
+
+def _rests_after(body: Statements, target: cst.CSTNode) -> list[Statements] | None:
+    """The statements that run after `target` once it completes, block by block from the
+    innermost out, when `target` sits in `body` itself or in its `if` and `with` blocks;
+    None when it is elsewhere (a loop, a nested `try`, another function)."""
+    for position, statement in enumerate(body):
+        after = body[position + 1 :]
+        if statement is target:
+            return [after]
+        for inner in _plain_blocks(statement):
+            found = _rests_after(inner, target)
+            if found is not None:
+                return [*found, after]
+    return None
+
+
+def _plain_blocks(statement: cst.CSTNode) -> list[Statements]:
+    """The blocks of an `if` (its `elif`s and `else`) or a `with`: left at their end, control
+    goes on after the statement."""
+    if isinstance(statement, cst.With):
+        return [statement.body.body] if isinstance(statement.body, cst.IndentedBlock) else []
+    blocks: list[Statements] = []
+    node: cst.If | cst.Else | None = statement if isinstance(statement, cst.If) else None
+    while node is not None:
+        if isinstance(node.body, cst.IndentedBlock):
+            blocks.append(node.body.body)
+        node = node.orelse if isinstance(node, cst.If) else None
+    return blocks
 
 
 def _spelled(raised: cst.Raise) -> str:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from conclint.analysis import catalog
+from conclint.analysis.acquires import held_by
 from conclint.analysis.context import FileContext
 from conclint.analysis.scopes import dotted_name
 from conclint.rules.base import Rule
@@ -22,6 +23,8 @@ class _Held:
     # What ends the region: the `with`/`if` node, or the depth of the block it was acquired in.
     owner: int
     reported: bool = False
+    # The call or object that took it for the code (`self._locked()`), if not the code.
+    through: str = ""
 
 
 class SyncLockAcrossAwait(Rule):
@@ -29,8 +32,8 @@ class SyncLockAcrossAwait(Rule):
     name = "sync-lock-across-await"
     summary = "A threading lock is held across an `await`, which can deadlock the event loop"
     message = (
-        "`{what}` while holding `{lock}` (a `{kind}`): another task that takes it blocks the "
-        "whole event loop; use `{fix}` or release it before suspending"
+        "`{what}` while {holding} (a `{kind}`): another task that takes it blocks the whole "
+        "event loop; use `{fix}` or release it before suspending"
     )
     # Regions count only inside `async def`.
     needles = ("async",)
@@ -50,6 +53,19 @@ class SyncLockAcrossAwait(Rule):
             scope = id(self.context.chain[-1])
             self._held.append(_Held(dotted_name(lock) or "lock", kind, scope, owner))
 
+    def _hold_through(self, item: cst.BaseExpression, owner: int) -> None:
+        """`with self._locked():`, `with Guard(lock):`: the locks a project context
+        manager takes for the block, as its summary says (`acquires.py`)."""
+        if not self.context.in_async_function or not isinstance(
+            item, cst.Call | cst.Name | cst.Attribute
+        ):
+            return
+        scope = id(self.context.chain[-1])
+        for held in held_by(self.context, item):
+            if held.kind in catalog.SYNC_LOCK_KINDS:
+                entry = _Held(held.shown, held.kind, scope, owner, through=held.through)
+                self._held.append(entry)
+
     def _drop(self, owner: int) -> None:
         self._held = [held for held in self._held if held.owner != owner]
 
@@ -60,16 +76,20 @@ class SyncLockAcrossAwait(Rule):
             return
         inner = held[-1]
         fix = catalog.ASYNC_ALTERNATIVES[inner.kind]
-        self.report(node, what=what, lock=inner.lock, kind=inner.kind, fix=fix)
+        holding = f"holding `{inner.lock}`"
+        if inner.through:
+            holding = f"`{inner.through}` holds `{inner.lock}`"
+        self.report(node, what=what, holding=holding, kind=inner.kind, fix=fix)
         for entry in held:
             entry.reported = True  # one finding per region is enough to fix it
 
     # Regions: `with lock:`, `if lock.acquire(...):`, and `lock.acquire()` up to `lock.release()`.
 
     def visit_With_body(self, node: cst.With) -> None:
-        if node.asynchronous is None:
-            for item in node.items:
+        for item in node.items:
+            if node.asynchronous is None:
                 self._hold(item.item, id(node))
+            self._hold_through(item.item, id(node))
 
     def leave_With_body(self, node: cst.With) -> None:
         self._drop(id(node))

@@ -9,6 +9,7 @@ import libcst as cst
 from conclint.analysis import catalog
 from conclint.analysis.exits import completions
 from conclint.analysis.scopes import dotted_name, iter_statements, scope_body
+from conclint.analysis.teardown import teardown_of
 from conclint.analysis.uses import (
     ARG,
     ATTR,
@@ -34,8 +35,8 @@ class TaskNeverCancelled(SingleAssignments, Rule):
     name = "task-never-cancelled"
     summary = "A task that loops forever is kept but never cancelled or awaited"
     message = (
-        "task `{target}` runs endless `{coroutine}()` and nothing cancels or awaits it; "
-        "cancel it on close"
+        "task `{target}` runs endless `{coroutine}()` and nothing{where} cancels or awaits it; "
+        "cancel it {when}"
     )
     needles = catalog.TASK_SPAWN_WORDS
     imports = catalog.TASK_SPAWN_MODULES
@@ -54,18 +55,28 @@ class TaskNeverCancelled(SingleAssignments, Rule):
         if coroutine is None:
             return
         module_uses = uses_in(self.context, self.context.module)
-        uses: Sequence[Use]
+        shown = {"target": dotted_name(target), "coroutine": coroutine}
         if isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name):
             owner = self.context.bindings.class_of_receiver(target.value, self.context.chain)
             if owner is None:
                 return
-            uses = of_instances(module_uses.of_attribute(target.attr.value), owner)
-        elif isinstance(target, cst.Name) and self._is_global(target.value):
-            uses = module_uses.of(target.value)
-        else:
-            return  # a local: CCL101 and CCL204 look after those
-        if not _settled(uses):
-            self.report(statement, target=dotted_name(target), coroutine=coroutine)
+            attribute = target.attr.value
+            uses = of_instances(module_uses.of_attribute(attribute), owner)
+            if _settled(uses, by_self=False):
+                return
+            by_self = _settled(uses, by_self=True)
+            teardown = teardown_of(self.context, owner, attribute, by_self)
+            if teardown is None and not by_self:
+                self.report(statement, **shown, where="", when="on close")
+            elif teardown is not None and teardown.stops is False:
+                self.report(statement, **shown, where=f" in {teardown.shown()}", when="there")
+        elif (
+            isinstance(target, cst.Name)
+            and self._is_global(target.value)
+            and not _settled(module_uses.of(target.value), by_self=True)
+        ):
+            self.report(statement, **shown, where="", when="on close")
+        # A local: CCL101 and CCL204 look after those.
 
     def _is_global(self, name: str) -> bool:
         function = self.context.function
@@ -75,6 +86,12 @@ class TaskNeverCancelled(SingleAssignments, Rule):
             return False
         found = self.context.names.lookup(name, self.context.chain)
         return found is None or found[0] == 0  # `global name`, not `nonlocal name`
+
+    def _inherited_endless(self, owner: cst.ClassDef, method: str) -> bool:
+        """`self.method` is an endless coroutine the class inherits from a project base."""
+        name = self.context.bindings.class_name(owner)
+        found = self.context.model().method(name, method) if name is not None else None
+        return found is not None and f"{found[0]}.{method}" in self.context.project.endless
 
     def _endless_coroutine(self, arg: cst.BaseExpression) -> str | None:
         """The name of the `async def` that `arg` calls, when it can only end by cancellation."""
@@ -91,6 +108,8 @@ class TaskNeverCancelled(SingleAssignments, Rule):
                     for s in scope_body(owner)
                     if isinstance(s, cst.FunctionDef) and s.name.value == func.attr.value
                 ]
+                if not candidates and self._inherited_endless(owner, func.attr.value):
+                    return dotted_name(func)
         elif isinstance(func, cst.Name):
             found = self.context.names.lookup(func.value, chain)
             if found is not None and found[0] == 0:
@@ -120,9 +139,15 @@ def _loops_forever(function: cst.FunctionDef) -> bool:
     )
 
 
-def _settled(uses: Sequence[Use]) -> bool:
-    """Some use cancels, awaits or passes the task on (a `bind` is not a use of the old task)."""
+def _settled(uses: Sequence[Use], by_self: bool) -> bool:
+    """Some use cancels, awaits or passes the task on (a `bind` is not a use of the old task);
+    a cancel through `self` counts only `by_self` (else it is the teardown's to answer)."""
     return any(
-        use.how in _SETTLING or (use.how in (METHOD, ATTR) and use.attr in catalog.CANCEL_METHODS)
+        use.how in _SETTLING
+        or (
+            use.how in (METHOD, ATTR)
+            and use.attr in catalog.CANCEL_METHODS
+            and (by_self or use.how == ATTR or use.owner is None)
+        )
         for use in uses
     )

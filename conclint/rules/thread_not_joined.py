@@ -8,6 +8,7 @@ import libcst as cst
 
 from conclint.analysis import catalog
 from conclint.analysis.scopes import ScopeNode, dotted_name, iter_statements, scope_body
+from conclint.analysis.teardown import Teardown, teardown_of
 from conclint.analysis.uses import (
     ARG,
     ATTR,
@@ -21,6 +22,7 @@ from conclint.analysis.uses import (
     callee,
     keyword,
     local_bindings,
+    of_instances,
     uses_in,
 )
 from conclint.rules.base import Rule, SingleAssignments
@@ -41,10 +43,7 @@ class ThreadNotJoined(SingleAssignments, Rule):
     code = "CCL103"
     name = "thread-not-joined"
     summary = "A non-daemon thread is started and never joined nor kept"
-    message = (
-        "thread `{callee}(...)` is started but never joined or kept, so it outlives the function; "
-        "`{join}()` it"
-    )
+    message = "thread `{callee}(...)` {problem}; `{join}()` it{there}"
     needles = catalog.kind_words(catalog.THREAD_KINDS)
     imports = catalog.kind_modules(catalog.THREAD_KINDS)
     tags = ("threading",)
@@ -64,6 +63,8 @@ class ThreadNotJoined(SingleAssignments, Rule):
     def assigned(
         self, statement: cst.CSTNode, target: cst.BaseExpression, value: cst.BaseExpression
     ) -> None:
+        if isinstance(target, cst.Attribute) and isinstance(value, cst.Call):
+            self._kept_on_attribute(target, value)
         if not isinstance(target, cst.Name) or not isinstance(value, cst.Call):
             return
         cls = self._thread_class(value)
@@ -73,28 +74,115 @@ class ThreadNotJoined(SingleAssignments, Rule):
         function = self.context.function
         assert function is not None
         start = daemon = None
+        kept_in = None  # `self._threads.append(t)`: the class and the collection keeping it
         for use in uses_in(self.context, function).of(target.value):
             if use.how == BIND:
                 continue
+            collection = self._collection(use) if kept_in is None else None
+            if collection is not None:
+                kept_in = collection
+                continue
             if use.nested or use.how in _HANDED_ON:
                 return
-            if use.how in (METHOD, ATTR) and (
-                use.attr in self._methods(catalog.JOINS, cls)
-                or (use.attr in catalog.CANCEL_METHODS and cls in catalog.TIMER_CLASSES)
-            ):
+            if use.how in (METHOD, ATTR) and self._ends(use.attr, cls):
                 return
             starts = self._methods(catalog.START_METHODS, cls)
             if use.how == METHOD and use.attr in starts and start is None:
                 start = use.order
             if daemon is None and self._makes_daemon(use, cls):
                 daemon = use.order
-        if start is not None and (daemon is None or daemon > start):
+        if start is None or (daemon is not None and daemon < start):
+            return
+        if kept_in is None:
             self._report(value, cls)
+            return
+        owner, holder = kept_in
+        teardown = self._collection_teardown(owner, holder.attr.value)
+        if teardown is not None:
+            self._report(value, cls, f"in `{dotted_name(holder)}`", teardown)
 
-    def _report(self, call: cst.Call, cls: str) -> None:
+    def _collection(self, use: Use) -> tuple[cst.ClassDef, cst.Attribute] | None:
+        """For `self._threads.append(t)`: the class, and the attribute keeping the thread."""
+        call = use.call
+        if use.how != ARG or use.nested or call is None:
+            return None
+        func = call.func
+        if not isinstance(func, cst.Attribute) or func.attr.value not in catalog.RETAINING_CALLS:
+            return None
+        holder = func.value
+        if not isinstance(holder, cst.Attribute) or not isinstance(holder.value, cst.Name):
+            return None
+        if not any(arg.value is use.node and not arg.keyword for arg in call.args):
+            return None
+        owner = self.context.bindings.class_of_receiver(holder.value, self.context.chain)
+        return (owner, holder) if owner is not None else None
+
+    def _collection_teardown(self, owner: cst.ClassDef, attribute: str) -> Teardown | None:
+        """The teardown of `owner`, when it never joins the threads of its collection
+        `attribute` and nothing else in the module may (the collection handed on)."""
+        uses = uses_in(self.context, self.context.module).of_attribute(attribute)
+        by_self = False
+        for use in of_instances(uses, owner):
+            if use.how == BIND:
+                continue
+            if use.owner is None or use.how in KEPT:
+                return None  # reachable from elsewhere: someone else may join them
+            by_self = by_self or use.how in _HANDED_ON
+        teardown = teardown_of(self.context, owner, attribute, by_self)
+        return teardown if teardown is not None and teardown.stops is False else None
+
+    def _kept_on_attribute(self, target: cst.Attribute, value: cst.Call) -> None:
+        """`self._t = Thread(...)`, started: the teardown of the class must join it."""
+        if not isinstance(target.value, cst.Name):
+            return
+        owner = self.context.bindings.class_of_receiver(target.value, self.context.chain)
+        cls = self._thread_class(value) if owner is not None else None
+        if owner is None or cls is None:
+            return
+        attribute = target.attr.value
+        uses = uses_in(self.context, self.context.module).of_attribute(attribute)
+        started = joined_by_self = False
+        for use in of_instances(uses, owner):
+            if use.how == BIND:
+                continue
+            if use.how in (METHOD, ATTR) and self._ends(use.attr, cls):
+                if use.how == ATTR or use.owner is None:
+                    return  # joined through another reference, or its `join` handed on
+                joined_by_self = True
+            elif use.how in _HANDED_ON or self._makes_daemon(use, cls):
+                return
+            elif use.how == METHOD and use.attr in self._methods(catalog.START_METHODS, cls):
+                started = True
+        if not started:
+            return
+        teardown = teardown_of(self.context, owner, attribute, joined_by_self)
+        if teardown is not None and teardown.stops is False:
+            self._report(value, cls, f"on `{dotted_name(target)}`", teardown)
+
+    def _ends(self, method: str | None, cls: str) -> bool:
+        """`join()`, or `cancel()` of a timer (which then ends by itself)."""
+        return method in self._methods(catalog.JOINS, cls) or (
+            method in catalog.CANCEL_METHODS and cls in catalog.TIMER_CLASSES
+        )
+
+    def _report(
+        self,
+        call: cst.Call,
+        cls: str,
+        kept_on: str | None = None,
+        teardown: Teardown | None = None,
+    ) -> None:
         joins = sorted(self._methods(catalog.JOINS, cls))
         shown = dotted_name(call.func) or cls.rpartition(".")[2]
-        self.report(call, callee=shown, join=joins[0])
+        if kept_on is None or teardown is None:
+            problem = "is started but never joined or kept, so it outlives the function"
+            there = ""
+        else:
+            problem = (
+                f"kept {kept_on} is never joined in {teardown.shown()}, so it outlives its owner"
+            )
+            there = " there"
+        self.report(call, callee=shown, join=joins[0], problem=problem, there=there)
 
     def _thread_class(self, call: cst.Call) -> str | None:
         """`threading.Thread`/`Timer` for a non-daemon thread constructor call, else None."""

@@ -11,6 +11,7 @@ from conclint.analysis.context import FileContext
 from conclint.analysis.handoff import own_function, work_of
 from conclint.analysis.limits import LimitedFunctions
 from conclint.analysis.loops import Loops, OpenLoop
+from conclint.analysis.scopes import dotted_name
 from conclint.rules.base import Rule
 
 # The fact noted on a loop whose body limits or paces what it starts.
@@ -33,6 +34,8 @@ class _Spawn:
     call: cst.Call
     label: str
     handle: str | None  # the name the task/thread/future is kept in, if any
+    # The object whose method the work is (`worker` of `create_task(worker.run())`).
+    runs_on: str | None
 
 
 class UnboundedSpawn(Rule):
@@ -69,15 +72,17 @@ class UnboundedSpawn(Rule):
         label = self._spawn_label(node) if loop is not None else None
         if loop is None or label is None or id(node) in self._awaited:
             return
-        if self._limited_by_structure(node, loop):
+        work = work_of(node, self.context)
+        if self._limited_by_structure(node, loop, work):
             return
         handle = self._targets.get(id(node))
         func = node.func
         # `t.start()` starts the thread `t` itself: that is its handle.
         if isinstance(func, cst.Attribute) and func.attr.value in _STARTS:
-            handle = func.value.value if isinstance(func.value, cst.Name) else handle
+            handle = dotted_name(func.value) or handle
+        runs_on = dotted_name(work.value) if isinstance(work, cst.Attribute) else None
         self.loops.remember(node)
-        self._spawns.setdefault(id(loop.node), []).append(_Spawn(node, label, handle))
+        self._spawns.setdefault(id(loop.node), []).append(_Spawn(node, label, handle, runs_on))
 
     def _spawn_label(self, call: cst.Call) -> str | None:
         func = call.func
@@ -90,7 +95,9 @@ class UnboundedSpawn(Rule):
                 return _spelled(func)
         return _spelled(func) if self.context.is_task_spawn(call) else None
 
-    def _limited_by_structure(self, call: cst.Call, loop: OpenLoop) -> bool:
+    def _limited_by_structure(
+        self, call: cst.Call, loop: OpenLoop, work: cst.BaseExpression | None
+    ) -> bool:
         """`async with TaskGroup() as tg:` inside the loop, or a limiter inside the work."""
         func = call.func
         if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
@@ -99,7 +106,6 @@ class UnboundedSpawn(Rule):
             for binding in found[1] if found else ():
                 if binding.how == "with" and self._withs.get(id(binding.node), -1) >= depth:
                     return True  # the block waits for its work before the loop goes on
-        work = work_of(call, self.context)
         function = own_function(work, self.context, self.context.chain) if work else None
         return function is not None and self.limited.takes_limiter(*function)
 
@@ -115,8 +121,8 @@ class UnboundedSpawn(Rule):
                 self.context.kind_of(func.value) or "", ()
             ):
                 self.loops.note(GUARD)  # a full queue makes the producer wait
-            elif method in catalog.JOIN_METHODS and isinstance(func.value, cst.Name):
-                self.loops.note(f"joined:{func.value.value}")
+            elif method in catalog.JOIN_METHODS and (joined := dotted_name(func.value)):
+                self.loops.note(f"joined:{joined}")
         callee = self.context.qualname(func)
         if callee in catalog.WAITING_CALLS or callee in catalog.PACING_CALLS:
             self.loops.note(GUARD)
@@ -125,9 +131,16 @@ class UnboundedSpawn(Rule):
         if not self.loops.open:
             return
         awaited = node.expression
-        if isinstance(awaited, cst.Name):
-            self.loops.note(f"joined:{awaited.value}")
+        if isinstance(awaited, cst.Name | cst.Attribute) and (joined := dotted_name(awaited)):
+            self.loops.note(f"joined:{joined}")  # `await task`, `await self._task`
         elif isinstance(awaited, cst.Call):
+            func = awaited.func
+            if (
+                isinstance(func, cst.Attribute)
+                and func.attr.value in self.context.settings.teardown_methods
+                and (owner := dotted_name(func.value))
+            ):
+                self.loops.note(f"ended:{owner}")  # `await worker.close()`
             # `await loop.run_in_executor(...)`, `await wait_for(create_task(...), 5)`: the
             # loop waits for the work before it goes on.
             self._awaited.add(id(awaited))
@@ -144,6 +157,9 @@ class UnboundedSpawn(Rule):
 
     def visit_With(self, node: cst.With) -> None:
         self._withs[id(node)] = len(self.loops.open)
+        for item in node.items:
+            if item.asname is not None:
+                self._bound(item.asname.name)
         chain = self.context.chain
         if self.loops.open and any(self.limited.is_limiter(i.item, chain) for i in node.items):
             self.loops.note(GUARD)
@@ -153,8 +169,27 @@ class UnboundedSpawn(Rule):
 
     def visit_Assign(self, node: cst.Assign) -> None:
         target = node.targets[-1].target
-        if isinstance(target, cst.Name) and isinstance(node.value, cst.Call):
-            self._targets[id(node.value)] = target.value
+        handle = dotted_name(target) if isinstance(target, cst.Name | cst.Attribute) else None
+        if handle and isinstance(node.value, cst.Call):
+            self._targets[id(node.value)] = handle
+        for each in node.targets:
+            self._bound(each.target)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self._bound(node.target)
+
+    def visit_For(self, node: cst.For) -> None:
+        self._bound(node.target)  # on the loops around it; a loop's own target in loop_done
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        self._bound(node.target)
+
+    def _bound(self, target: cst.BaseExpression) -> None:
+        """`worker = ...` in a loop: `await worker.close()` may end another object than
+        the one whose work was started."""
+        if self.loops.open:
+            for name in _targets(target):
+                self.loops.note(f"bound:{name}")
 
     # Verdict -------------------------------------------------------------------
 
@@ -165,8 +200,31 @@ class UnboundedSpawn(Rule):
         for spawn in spawns:
             if self.loops.runs_once(spawn.call):
                 continue  # `create_task(...)` then `break`: started once, not per turn
-            if spawn.handle is None or f"joined:{spawn.handle}" not in loop.facts:
-                self.report(spawn.call, spawn=spawn.label, **_effect(spawn.call))
+            if spawn.handle is not None and f"joined:{spawn.handle}" in loop.facts:
+                continue  # `await task` before the next turn
+            if self._ended(spawn, loop):
+                continue
+            self.report(spawn.call, spawn=spawn.label, **_effect(spawn.call))
+
+    def _ended(self, spawn: _Spawn, loop: OpenLoop) -> bool:
+        """The loop awaits a teardown method (`close()`, `stop()`) of the object whose method
+        the work is, and that name holds the same object on every turn: what was started
+        before is ended before the loop goes on."""
+        owner = spawn.runs_on
+        if owner is None or f"ended:{owner}" not in loop.facts:
+            return False
+        parts = owner.split(".")
+        prefixes = {".".join(parts[:end]) for end in range(1, len(parts) + 1)}
+        own = set(_targets(loop.node.target)) if isinstance(loop.node, cst.For) else set()
+        return not any(f"bound:{name}" in loop.facts or name in own for name in prefixes)
+
+
+def _targets(target: cst.BaseExpression) -> list[str]:
+    """The dotted names an assignment target binds (`a`, `self.worker`, `a, *rest`)."""
+    if isinstance(target, cst.Tuple | cst.List):
+        return [name for element in target.elements for name in _targets(element.value)]
+    name = dotted_name(target) if isinstance(target, cst.Name | cst.Attribute) else None
+    return [name] if name else []
 
 
 def _effect(call: cst.Call) -> dict[str, str]:

@@ -21,7 +21,7 @@ from conclint.analysis.exits import (
     has_items,
     never_returns,
 )
-from conclint.analysis.scopes import ScopeNode, scope_body
+from conclint.analysis.scopes import scope_body
 from conclint.config import Settings
 
 
@@ -176,20 +176,20 @@ def test_decide_skips_branches_known_not_taken() -> None:
 
 
 def _probe_call(source: str) -> tuple[cst.Call, FileContext]:
-    module = cst.parse_module(textwrap.dedent(source))
-    context = FileContext("example.py", module, Settings())
-    chain: list[ScopeNode] = [module]
+    text = textwrap.dedent(source)
+    module = cst.parse_module(text)
+    # The source lets the project model know the module (as the engine passes it).
+    context = FileContext("example.py", module, Settings(), source=text)
     scopes: list[cst.CSTNode] = list(module.body)
     probe: cst.FunctionDef | None = None
     while probe is None:
         node = scopes.pop(0)
         if isinstance(node, cst.ClassDef):
-            chain.append(node)
+            context.enter(node)  # as the traversal does: the class's chain is recorded
             scopes = list(scope_body(node))
         elif isinstance(node, cst.FunctionDef) and node.name.value == "probe":
             probe = node
-    chain.append(probe)
-    context.chain = chain
+    context.enter(probe)
     statement = scope_body(probe)[-1]
     assert isinstance(statement, cst.SimpleStatementLine)
     expr = statement.body[0]
@@ -288,8 +288,8 @@ def _probe_call(source: str) -> tuple[cst.Call, FileContext]:
             def probe():
                 fail()
             """,
-            False,
-            id="one-level-only",
+            True,
+            id="ends-in-a-helper-that-never-returns",
         ),
         pytest.param(
             """

@@ -10,8 +10,8 @@ import libcst as cst
 import pytest
 
 from conclint import registry
-from conclint.analysis.walk import TRIVIA, Walker, children, descendants, layout
 from conclint.analysis.tracking import hook_names
+from conclint.analysis.walk import TRIVIA, Walker, children, descendants, layout
 from tests.conftest import fixture_files
 
 Event = tuple[str, str, int]

@@ -1,0 +1,345 @@
+"""Which coroutine functions of the project run only as the top of an asyncio task that
+the project spawns (`self._reader = asyncio.create_task(self._read_loop())`).
+
+Ending such a coroutine on its own cancellation is how its owner stops the task, so CCL203
+asks the model about them. Only private names (`_read_loop`) count: a public coroutine
+function may be awaited by code outside the project, where its cancellation must go on.
+
+The index pass (`declared.py`) gives each function and method of a module:
+- `spawns`: the coroutine functions whose call it hands straight to a spawner of the
+  catalog's role `ends-on-cancel` (`asyncio.create_task(...)`, `loop.create_task(...)`,
+  `asyncio.ensure_future(...)`), as references: `app.jobs._run` (a function, or a method
+  spelled through its class), `_read_loop@self` (a method of the instance's own class),
+  `_pump@attr:app.c.Client:_conn` (a method of what an expression holds: `Ref`s of
+  `declared.py`). A reference is marked `?` first when the module also names the function
+  otherwise (not only in defs and in such spawns);
+- `only_spawned` (a coroutine function with a private name): its module names it only in
+  its `def`s and in spawns of the kind above.
+
+The module's text is searched once for the spawners' names and the candidates' names;
+expressions are walked only in the functions whose lines hold a spawner's name. A name in a
+comment, a docstring or among other words of a string is not counted; a string that is the
+name alone is (`getattr(self, "_run")` may call it). A module that neither defines nor
+spawns a function but names it is not seen: a private name is taken to stay in its module
+and the modules that spawn it.
+
+`Tops` answers for the model (`ProjectTypes.task_top`).
+"""
+
+from __future__ import annotations
+
+import ast
+import bisect
+import re
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from conclint.catalog import Catalog
+
+if TYPE_CHECKING:
+    from conclint.analysis.declared import Declarations, FunctionFacts, _Body, _Reader
+    from conclint.analysis.types import ProjectTypes
+
+SELF = "self"
+# Marks a spawn whose module also names the function otherwise.
+ALSO_NAMED = "?"
+# How deep a statement's expression is looked into (`self._tasks.add(create_task(f()))`).
+_DEPTH = 4
+_TRIPLE_QUOTES = re.compile(r'"""|\'\'\'')
+
+
+def private(name: str) -> bool:
+    """`_read_loop`, `__pump`: not `__aenter__`, whose callers are Python's."""
+    return name.startswith("_") and not (name.startswith("__") and name.endswith("__"))
+
+
+class Finder:
+    """The spawns of one module's functions and the names of its candidates, from its text."""
+
+    def __init__(self, source: str, known: Catalog) -> None:
+        self.source = source
+        self.functions = known.functions_with("ends-on-cancel")
+        self.methods = known.methods_with("ends-on-cancel")
+        words = {name.rpartition(".")[2] for name in self.functions} | set(self.methods)
+        pattern = _alternatives(words) if words else None
+        self.lines: list[int] = []
+        if pattern is not None and any(word in source for word in words):
+            self.lines = _lines_of(source, (m.start() for m in re.finditer(pattern, source)))
+        # Callee name -> how many spawns of the module name it.
+        self.spawned: dict[str, int] = {}
+
+    def summarised(
+        self,
+        facts: FunctionFacts,
+        function: ast.FunctionDef | ast.AsyncFunctionDef,
+        owner: str | None,
+        body: _Body,
+        reader: _Reader,
+    ) -> FunctionFacts:
+        """`facts` with the spawns the function's own statements make."""
+        start = bisect.bisect_left(self.lines, function.lineno)
+        end = function.end_lineno or function.lineno
+        if start == len(self.lines) or self.lines[start] > end:
+            return facts
+        receiver = _receiver(function) if owner is not None else None
+        calls = [call for value in _values(body) for call in _calls(value, _DEPTH)]
+        found: list[str] = []
+        local: dict[str, str] | None = None
+        for call in calls:
+            callee = self._spawned(call, reader)
+            if callee is None:
+                continue
+            func = callee.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if not private(name):
+                continue
+            ref = reader.absolute(func)
+            if ref is None and isinstance(func, ast.Attribute):
+                if isinstance(func.value, ast.Name) and func.value.id == receiver:
+                    ref = f"{name}@{SELF}"
+                else:
+                    if local is None:
+                        local = reader.locals(function, owner, body)
+                    held = reader.value(func.value, local, owner)
+                    ref = f"{name}@{held}" if held and not held.startswith("self:") else None
+            if ref is not None:
+                found.append(ref)
+                self.spawned[name] = self.spawned.get(name, 0) + 1
+        return replace(facts, spawns=tuple(found)) if found else facts
+
+    def _spawned(self, call: ast.Call, reader: _Reader) -> ast.Call | None:
+        """`F(...)` of `asyncio.create_task(F(...))` or `loop.create_task(F(...))`."""
+        func = call.func
+        name = reader.absolute(func)
+        if name is not None:
+            if name not in self.functions:
+                return None
+        elif not isinstance(func, ast.Attribute) or func.attr not in self.methods:
+            return None
+        if not call.args or isinstance(call.args[0], ast.Starred):
+            return None
+        first = call.args[0]
+        return first if isinstance(first, ast.Call) else None
+
+    def noted(self, declared: Declarations, tree: ast.Module) -> Declarations:
+        """`declared` (of `tree`) with `only_spawned` set on the private coroutine functions
+        its module names only in defs, imports and spawns, and the spawns of names it also
+        names otherwise marked."""
+        defined = {
+            name
+            for functions in _function_tables(declared)
+            for name, facts in functions.items()
+            if facts.coroutine and private(name)
+        }
+        candidates = defined | set(self.spawned)
+        if not candidates:
+            return declared
+        from conclint.analysis.declared import top_level  # which imports this module
+
+        imports = [
+            (node.lineno, node.end_lineno or node.lineno)
+            for node in top_level(tree.body)
+            if isinstance(node, ast.Import | ast.ImportFrom)
+        ]
+        named = self._named_otherwise(candidates, imports)
+        for functions in _function_tables(declared):
+            for name, facts in list(functions.items()):
+                changed = facts
+                if name in defined and name not in named:
+                    changed = replace(changed, only_spawned=True)
+                if facts.spawns and named:
+                    spawns = tuple(
+                        ALSO_NAMED + ref if _named(ref) in named else ref for ref in facts.spawns
+                    )
+                    changed = replace(changed, spawns=spawns)
+                if changed is not facts:
+                    functions[name] = changed
+        return declared
+
+    def _named_otherwise(self, candidates: set[str], imports: list[tuple[int, int]]) -> set[str]:
+        """The candidates the module's code names other than in defs, top-level imports
+        (lines, first and last) and counted spawns."""
+        source = self.source
+        quotes = [m.start() for m in _TRIPLE_QUOTES.finditer(source)]
+        pattern = _alternatives(candidates)
+        counts: dict[str, int] = {}
+        line, last = 1, 0
+        for match in re.finditer(pattern, source):
+            at = match.start()
+            line += source.count("\n", last, at)
+            last = at
+            if any(first <= line <= end for first, end in imports):
+                continue
+            if bisect.bisect_left(quotes, at) % 2 or _in_comment(source, at):
+                continue  # inside a docstring, or a comment
+            name = match.group(1)
+            if _in_text(source, at, len(name)):
+                continue  # a word of a message (`"_run can only be called..."`)
+            if re.search(r"\bdef\s+$", source[max(0, at - 12) : at]):
+                continue  # its own `def`
+            counts[name] = counts.get(name, 0) + 1
+        return {name for name, count in counts.items() if count > self.spawned.get(name, 0)}
+
+
+def _alternatives(names: set[str]) -> str:
+    """A pattern matching any of `names` as a whole word, as its group 1."""
+    return r"\b(" + "|".join(sorted(map(re.escape, names))) + r")\b"
+
+
+def _lines_of(source: str, offsets: Iterator[int]) -> list[int]:
+    """The 1-based lines of increasing offsets into `source`, each once."""
+    lines: list[int] = []
+    line, last = 1, 0
+    for at in offsets:
+        line += source.count("\n", last, at)
+        last = at
+        if not lines or lines[-1] != line:
+            lines.append(line)
+    return lines
+
+
+def _in_comment(source: str, at: int) -> bool:
+    """A `#` before `at` on its line, outside quotes (as far as counting them tells)."""
+    start = source.rfind("\n", 0, at) + 1
+    before = source[start:at]
+    hash_at = before.find("#")
+    while hash_at != -1:
+        head = before[:hash_at]
+        if head.count('"') % 2 == 0 and head.count("'") % 2 == 0:
+            return True
+        hash_at = before.find("#", hash_at + 1)
+    return False
+
+
+def _in_text(source: str, at: int, size: int) -> bool:
+    """The name at `at` is inside a one-line string, with other text: not the string
+    that is the name alone (`getattr(self, "_run")`)."""
+    start = source.rfind("\n", 0, at) + 1
+    before = source[start:at]
+    for quote in "\"'":
+        if before.count(quote) % 2:
+            return source[at - 1 : at + size + 1] != quote + source[at : at + size] + quote
+    return False
+
+
+def _named(ref: str) -> str:
+    """The function's own name in a spawn reference."""
+    return ref.partition("@")[0].rpartition(".")[2]
+
+
+def _function_tables(declared: Declarations) -> Iterator[dict[str, FunctionFacts]]:
+    yield declared.functions
+    for facts in declared.classes.values():
+        yield facts.methods
+
+
+def _receiver(function: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
+    params = [*function.args.posonlyargs, *function.args.args]
+    return params[0].arg if params else None
+
+
+def _values(body: _Body) -> Iterator[ast.expr]:
+    """The expressions the function's statements evaluate at their top."""
+    for statement in body.effects:
+        if isinstance(statement, ast.Expr):
+            yield statement.value
+    for assignment in body.assignments:
+        if assignment.value is not None:
+            yield assignment.value
+    for returned in body.returns:
+        if returned.value is not None:
+            yield returned.value
+
+
+def _calls(expr: ast.expr, depth: int) -> Iterator[ast.Call]:
+    """The calls in `expr`, a few levels deep: receivers, arguments, awaited values,
+    elements and comprehensions."""
+    if depth <= 0:
+        return
+    if isinstance(expr, ast.Call):
+        yield expr
+        if isinstance(expr.func, ast.Attribute):
+            yield from _calls(expr.func.value, depth - 1)
+        for arg in expr.args:
+            yield from _calls(arg.value if isinstance(arg, ast.Starred) else arg, depth - 1)
+        for keyword in expr.keywords:
+            yield from _calls(keyword.value, depth - 1)
+    elif isinstance(expr, ast.Await) and not isinstance(expr.value, ast.Call):
+        yield from _calls(expr.value, depth)  # `await create_task(f())` waits for `f()`
+    elif isinstance(expr, ast.Await):
+        call = expr.value
+        assert isinstance(call, ast.Call)
+        for arg in call.args:
+            yield from _calls(arg.value if isinstance(arg, ast.Starred) else arg, depth - 1)
+    elif isinstance(expr, ast.Tuple | ast.List | ast.Set):
+        for element in expr.elts:
+            yield from _calls(element, depth - 1)
+    elif isinstance(expr, ast.ListComp | ast.SetComp | ast.GeneratorExp):
+        yield from _calls(expr.elt, depth - 1)
+
+
+# The model's answer --------------------------------------------------------------------
+
+
+class Tops:
+    """Which coroutine functions of the project are only ever the top of a task it
+    spawns (made when first asked, from every module's spawns)."""
+
+    def __init__(self, types: ProjectTypes) -> None:
+        self.types = types
+        # Name -> (reference, class of the spawning method or None) of its spawns, and of
+        # those whose module also names the function otherwise.
+        self.spawns: dict[str, list[tuple[str, str | None]]] = {}
+        self.also_named: dict[str, list[tuple[str, str | None]]] = {}
+        for module, declared in types.modules.items():
+            tables: list[tuple[str | None, dict[str, FunctionFacts]]] = [(None, declared.functions)]
+            tables += [(f"{module}.{name}", c.methods) for name, c in declared.classes.items()]
+            for owner, functions in tables:
+                for facts in functions.values():
+                    for ref in facts.spawns:
+                        table = self.spawns
+                        if ref.startswith(ALSO_NAMED):
+                            ref, table = ref[len(ALSO_NAMED) :], self.also_named
+                        table.setdefault(_named(ref), []).append((ref, owner))
+
+    def is_top(self, name: str, owner: str | None) -> bool:
+        """`name` is a function's absolute name (`app.jobs._run`), or with `owner` (a class's
+        absolute name) the name of one of its methods."""
+        local = name.rpartition(".")[2]
+        if not private(local):
+            return False
+        if owner is None:
+            facts = self.types.function_facts(name)
+        else:
+            found = self.types.class_facts(owner)
+            facts = found.methods.get(local) if found is not None else None
+        if facts is None or not facts.coroutine or not facts.only_spawned:
+            return False
+        named = self.also_named.get(local, ())
+        if any(self._runs(ref, spawner, name, owner) for ref, spawner in named):
+            return False
+        spawns = self.spawns.get(local, ())
+        return any(self._runs(ref, spawner, name, owner) for ref, spawner in spawns)
+
+    def _runs(self, ref: str, spawner: str | None, name: str, owner: str | None) -> bool:
+        """The spawn `ref` (made in a method of `spawner`) may run the function."""
+        local, _, held = ref.partition("@")
+        if not held:
+            if owner is None:
+                return self.types.real_name(local) == self.types.real_name(name)
+            return self.types.real_name(local) == f"{self.types.real_name(owner)}.{name}"
+        if owner is None:
+            return False
+        receiver = spawner if held == SELF else self.types.resolve(held)
+        return receiver is not None and self._related(receiver, owner)
+
+    def _related(self, receiver: str, owner: str) -> bool:
+        """A method of `owner` may run for an instance known to be a `receiver`: one is the
+        other's class or base."""
+        if not self.types.is_class(receiver):
+            return False
+        receiver, owner = self.types.real_name(receiver), self.types.real_name(owner)
+        return owner in {cls for cls, _ in self.types.mro(receiver)} or receiver in {
+            cls for cls, _ in self.types.mro(owner)
+        }

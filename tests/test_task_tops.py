@@ -1,0 +1,226 @@
+"""The project model's task tops (`task_tops.py`): which coroutine functions run only as
+the top of an asyncio task the project spawns, and what CCL203 makes of them; and the
+autofix of CCL203 where the `try` awaits a task."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+from conclint.analysis.catalog import SHIPPED
+from conclint.analysis.declared import from_json, to_json
+from conclint.analysis.project import ProjectIndex, facts_of, module_name
+from conclint.analysis.types import ProjectTypes
+from conclint.config import Settings
+from conclint.engine import lint_source
+
+PUMPS = '''\
+"""Pumps; `_pump` is also named in this docstring."""
+
+import asyncio
+
+
+async def _pump(queue):
+    # _pump ends when its task is cancelled
+    try:
+        await queue.get()
+    except asyncio.CancelledError:
+        return
+
+
+async def _relay(queue):
+    try:
+        await queue.get()
+    except asyncio.CancelledError:
+        return
+
+
+async def _quoted(queue):
+    try:
+        await queue.get()
+    except asyncio.CancelledError:
+        return
+
+
+async def _named(queue):
+    try:
+        await queue.get()
+    except asyncio.CancelledError:
+        return
+
+
+async def public(queue):
+    try:
+        await queue.get()
+    except asyncio.CancelledError:
+        return
+
+
+def start_all(queue):
+    asyncio.create_task(_quoted(queue))
+    asyncio.create_task(_named(queue))
+    asyncio.create_task(public(queue))
+    assert queue, "_quoted needs a queue"
+    return getattr(asyncio, "_named")
+
+
+class Feed:
+    def __init__(self, reader: asyncio.StreamReader) -> None:
+        self.reader = reader
+
+    async def _drain(self):
+        try:
+            await self.reader.read()
+        except asyncio.CancelledError:
+            return
+
+    async def _direct(self):
+        try:
+            await self.reader.read()
+        except asyncio.CancelledError:
+            return
+
+    async def direct_once(self):
+        await self._direct()
+
+    def start(self):
+        self.task = asyncio.get_running_loop().create_task(self._direct())
+'''
+
+RUNNER = """\
+import asyncio
+
+from app.pumps import Feed, _pump, _relay
+
+
+class Runner:
+    def __init__(self, feed: Feed, queue) -> None:
+        self.feed = feed
+        self.queue = queue
+
+    def start(self):
+        self.tasks = [
+            asyncio.create_task(_pump(self.queue)),
+            asyncio.ensure_future(_relay(self.queue)),
+            asyncio.create_task(self.feed._drain()),
+        ]
+
+    async def once(self):
+        await _relay(self.queue)
+"""
+
+
+def _index(tmp_path: Path, **modules: str) -> tuple[ProjectIndex, dict[str, Path]]:
+    package = tmp_path / "app"
+    package.mkdir()
+    (package / "__init__.py").write_text("", encoding="utf-8")
+    paths = {}
+    for name, source in modules.items():
+        path = package / f"{name}.py"
+        path.write_text(source, encoding="utf-8")
+        paths[name] = path
+    index = ProjectIndex.from_facts(
+        (module_name(str(path)) or "", facts_of(path.read_text(encoding="utf-8"), str(path)))
+        for path in package.glob("*.py")
+    )
+    return index, paths
+
+
+def _model(tmp_path: Path) -> ProjectTypes:
+    return _index(tmp_path, pumps=PUMPS, runner=RUNNER)[0].types(SHIPPED)
+
+
+def test_the_index_records_spawns_and_functions_named_only_in_spawns(tmp_path: Path) -> None:
+    pumps = facts_of(PUMPS, str(tmp_path / "pumps.py")).declared
+    runner = facts_of(RUNNER, str(tmp_path / "runner.py")).declared
+    # Comments and docstrings do not name `_pump`; a message does not name `_quoted`;
+    # a string that is the name alone names `_named`.
+    only = {name for name, f in pumps.functions.items() if f.only_spawned}
+    assert only == {"_pump", "_relay", "_quoted"}
+    assert pumps.functions["start_all"].spawns == ("pumps._quoted", "?pumps._named")
+    methods = pumps.classes["Feed"].methods
+    assert methods["_drain"].only_spawned and not methods["_direct"].only_spawned
+    assert methods["start"].spawns == ("?_direct@self",)
+    # `_relay` is also awaited in the spawning module: its spawn is marked.
+    assert runner.classes["Runner"].methods["start"].spawns == (
+        "app.pumps._pump",
+        "?app.pumps._relay",
+        "_drain@attr:runner.Runner:feed",
+    )
+    # The summaries survive the cache's JSON.
+    assert from_json(json.loads(json.dumps(to_json(runner)))) == runner
+
+
+def test_tops_across_modules(tmp_path: Path) -> None:
+    model = _model(tmp_path)
+    assert model.task_top("app.pumps._pump")
+    assert model.task_top("app.pumps._quoted")
+    assert not model.task_top("app.pumps._relay")  # also awaited by `Runner.once`
+    assert not model.task_top("app.pumps._named")  # `getattr(..., "_named")`
+    assert not model.task_top("app.pumps.public")  # public: callers outside may await it
+    assert model.task_top("_drain", "app.pumps.Feed")  # through `self.feed: Feed`
+    assert not model.task_top("_direct", "app.pumps.Feed")  # also awaited directly
+
+
+def test_ccl203_spares_the_tops_only(tmp_path: Path) -> None:
+    index, paths = _index(tmp_path, pumps=PUMPS, runner=RUNNER)
+    source = paths["pumps"].read_text(encoding="utf-8")
+    found = lint_source(source, str(paths["pumps"]), Settings(select=("CCL203",)), project=index)
+    # Each `async def` -> the line of its `except` clause.
+    handlers: dict[str, int] = {}
+    name = ""
+    for number, line in enumerate(source.splitlines(), start=1):
+        if line.lstrip().startswith("async def"):
+            name = line.split("(")[0].split()[-1]
+        elif line.lstrip().startswith("except"):
+            handlers[name] = number
+    assert len(handlers) == 7
+    reported = {d.line for d in found.diagnostics}
+    spared = {"_pump", "_quoted", "_drain"}
+    assert reported == {line for name, line in handlers.items() if name not in spared}
+
+
+def _fix_of(source: str) -> list[object]:
+    found = lint_source(textwrap.dedent(source), "mod.py", Settings(select=("CCL203",)))
+    return [d.fix for d in found.diagnostics]
+
+
+def test_no_fix_where_the_try_awaits_a_task() -> None:
+    # Appending `raise` would pass the task's own cancellation on as the function's.
+    assert _fix_of(
+        """
+        import asyncio
+
+        async def stop(task, queue):
+            task.cancel()
+            try:
+                await task
+                await queue.join()
+            except asyncio.CancelledError:
+                pass
+        """
+    ) == [None]
+    assert _fix_of(
+        """
+        import asyncio
+
+        async def stop(consumers, pid):
+            try:
+                await asyncio.wait_for(consumers[pid], 5)
+            except asyncio.CancelledError:
+                pass
+        """
+    ) == [None]
+    # Awaiting what a call returns: the cancellation is the function's.
+    assert _fix_of(
+        """
+        import asyncio
+
+        async def serve(queue):
+            try:
+                await queue.get()
+            except asyncio.CancelledError:
+                pass
+        """
+    ) != [None]
