@@ -42,7 +42,7 @@ _TAG = (
     "# This file is a cache directory tag created by conclint.\n"
 )
 _GITIGNORE = "*\n"
-_FORMAT = 8
+_FORMAT = 9
 # Store files of other settings kept per project (a pre-commit hook and a full run, say).
 _SETTINGS_KEPT = 4
 # Snapshots kept in a store (see `Store.snapshot`): the projects of a few runs.
@@ -420,6 +420,8 @@ def _facts_to_json(facts: ModuleFacts) -> dict[str, object]:
         "syntax": facts.syntax_error,
         "declared": facts.declared_json,
         "mentions": facts.mentions,
+        "ending": facts.ending,
+        "bases": facts.bases,
     }
 
 
@@ -434,6 +436,8 @@ def _facts_from_json(raw: object) -> ModuleFacts:
         _syntax_problem(raw["syntax"]),
         declared_json=_string(raw["declared"]),
         mentions=_strings(raw["mentions"]),
+        ending=_strings(raw["ending"]),
+        bases=_pairs(raw["bases"]),
     )
 
 

@@ -27,7 +27,7 @@ from conclint.analysis.declared import Declarations, declarations, from_json, to
 from conclint.analysis.names import absolute_import
 from conclint.analysis.nesting import SyntaxProblem as SyntaxProblem  # cache.py's
 from conclint.analysis.nesting import parse_python, too_large
-from conclint.analysis.types import ProjectTypes
+from conclint.analysis.types import Outline, ProjectTypes, ending_names
 from conclint.catalog import Catalog, typing_forms
 
 _LINE_ENDS = re.compile(r"\r\n?|\n")
@@ -60,6 +60,11 @@ class ModuleFacts:
     # What its declarations refer to, for the pre-filter (`ProjectIndex.reaches`): names
     # of its own top-level package, and the catalog's classes and factories.
     mentions: tuple[str, ...] = ()
+    # For the model's questions about every module, answered without decoding them: the
+    # last names of its functions and methods that may never return, and (class, base)
+    # of each of its classes' bases, absolute.
+    ending: tuple[str, ...] = ()
+    bases: tuple[tuple[str, str], ...] = ()
 
     @cached_property
     def declared(self) -> Declarations:
@@ -115,8 +120,20 @@ class ProjectIndex:
         """What the project's calls, globals and attributes are, under `known`."""
         found = self._types.get(known)
         if found is None:
-            found = self._types[known] = ProjectTypes(self.declared, self.aliases, known)
+            found = self._types[known] = ProjectTypes(
+                self.declared, self.aliases, known, self._outline
+            )
         return found
+
+    @cached_property
+    def _outline(self) -> Outline:
+        facts = self.declared.facts.items()
+        return Outline(
+            frozenset(name for _, fact in facts for name in fact.ending),
+            tuple(
+                (f"{module}.{local}", base) for module, fact in facts for local, base in fact.bases
+            ),
+        )
 
     def with_module(self, module: str, facts: ModuleFacts) -> ProjectIndex:
         """This index, knowing `module` too (a file linted on its own knows itself)."""
@@ -385,6 +402,13 @@ def facts_of(source: str, path: str, known: Catalog = catalog.SHIPPED) -> Module
     return ModuleFacts.of(
         declared,
         mentions=_mentions(declared, module.partition(".")[0], known),
+        ending=ending_names(declared),
+        bases=tuple(
+            (local, base)
+            for local, facts in declared.classes.items()
+            for base in facts.bases
+            if base
+        ),
         async_functions=tuple(async_functions),
         endless=tuple(endless),
         reexports=tuple(reexports),

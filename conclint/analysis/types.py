@@ -12,6 +12,7 @@ only after such a base, or not found, is unknown. Unknown is an answer, never a 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from functools import cached_property
 
 from conclint.analysis import acquires, blocking_summary, lifecycle, task_tops
@@ -24,13 +25,34 @@ from conclint.catalog import Catalog
 _MAX_DEPTH = 6
 
 
+@dataclass(frozen=True)
+class Outline:
+    """What the model asks of every module, kept by the index so that asking decodes none:
+    the last names of functions and methods that may never return, and (class, base) for
+    every base of every class (absolute names)."""
+
+    ending_names: frozenset[str]
+    bases: tuple[tuple[str, str], ...]
+
+
+def ending_names(declared: Declarations) -> tuple[str, ...]:
+    """The last names of a module's functions and methods that may never return."""
+    tables = [declared.functions, *(facts.methods for facts in declared.classes.values())]
+    return tuple(sorted({name for table in tables for name, f in table.items() if _may_end(f)}))
+
+
 class ProjectTypes:
     """Types of the project's calls, globals and attributes, resolved when asked."""
 
     def __init__(
-        self, modules: Mapping[str, Declarations], aliases: Mapping[str, str], known: Catalog
+        self,
+        modules: Mapping[str, Declarations],
+        aliases: Mapping[str, str],
+        known: Catalog,
+        outline: Outline | None = None,
     ) -> None:
         self.modules = modules
+        self.outline = outline
         # Re-exports of packages: `app.Client` -> `app.client.Client`.
         self.aliases = aliases
         self.known = known
@@ -269,12 +291,12 @@ class ProjectTypes:
         """The last names of the project's functions and methods that may never return:
         what a call must spell to be asked about."""
         if self._ending_names is None:
-            found: set[str] = set()
-            for declared in self.modules.values():
-                tables = [declared.functions, *(c.methods for c in declared.classes.values())]
-                for table in tables:
-                    found.update(name for name, facts in table.items() if _may_end(facts))
-            self._ending_names = frozenset(found)
+            if self.outline is not None:
+                self._ending_names = self.outline.ending_names
+            else:
+                self._ending_names = frozenset(
+                    name for declared in self.modules.values() for name in ending_names(declared)
+                )
         return self._ending_names
 
     def _ends(self, ref: Ref, depth: int) -> bool:
@@ -413,11 +435,10 @@ class ProjectTypes:
     def subclasses(self, owner: str) -> list[str]:
         """The project's classes derived from `owner`, at any depth."""
         if self._derived is None:
+            bases = self.outline.bases if self.outline is not None else self._bases()
             derived: dict[str, list[str]] = {}
-            for module, declared in self.modules.items():
-                for local, facts in declared.classes.items():
-                    for base in facts.bases:
-                        derived.setdefault(self.real_name(base), []).append(f"{module}.{local}")
+            for name, base in bases:
+                derived.setdefault(self.real_name(base), []).append(name)
             self._derived = derived
         found: list[str] = []
         stack = [self.real_name(owner)]
@@ -427,6 +448,15 @@ class ProjectTypes:
                     found.append(child)
                     stack.append(child)
         return found
+
+    def _bases(self) -> list[tuple[str, str]]:
+        return [
+            (f"{module}.{local}", base)
+            for module, declared in self.modules.items()
+            for local, facts in declared.classes.items()
+            for base in facts.bases
+            if base
+        ]
 
     def stopped_anywhere(self, owner: str, attribute: str) -> bool:
         """Some method of `owner`, of a project base of it or of a project class derived from
