@@ -48,3 +48,24 @@ def hook_names(visitor: type) -> tuple[str, ...]:
         and callable(getattr(visitor, name))
         and not getattr(getattr(visitor, name), "_is_no_op", False)
     )
+
+
+class Tries(Tracker[object]):
+    """The `try` statements enclosing the current node, innermost last (`open`): for the
+    rules about handlers, which ask which `try` a handler belongs to."""
+
+    def __init__(self, context: FileContext) -> None:
+        super().__init__(context)
+        self.open: list[cst.Try | cst.TryStar] = []
+
+    def visit_Try(self, node: cst.Try) -> None:
+        self.open.append(node)
+
+    def leave_Try(self, original_node: cst.Try) -> None:
+        self.open.pop()
+
+    def visit_TryStar(self, node: cst.TryStar) -> None:
+        self.open.append(node)
+
+    def leave_TryStar(self, original_node: cst.TryStar) -> None:
+        self.open.pop()

@@ -11,6 +11,7 @@ from conclint.analysis.cancellation import caught_cancellation
 from conclint.analysis.context import FileContext
 from conclint.analysis.scopes import dotted_name
 from conclint.analysis.timeouts import entered_kind, is_false
+from conclint.analysis.tracking import Tries
 from conclint.analysis.uses import keyword
 from conclint.analysis.walk import descendants
 from conclint.rules.base import Rule
@@ -72,7 +73,8 @@ class AwaitInCleanup(Rule):
     def __init__(self, context: FileContext) -> None:
         super().__init__(context)
         self._regions: list[_Region] = []
-        self._tries: list[cst.Try | cst.TryStar] = []
+        # The enclosing `try` statements, innermost last (shared with other rules).
+        self._tries = context.tracker(Tries).open
         self._branches: list[tuple[int, int]] = []
         # Findings per `async def`, kept until it is known which library its code uses, and
         # those of the functions that run on trio or anyio if the file uses one of them.
@@ -148,18 +150,6 @@ class AwaitInCleanup(Rule):
         fields = {"what": what, "where": self._where(region), "problem": problem, "fix": _FIX}
         function = self.context.function
         self._found.setdefault(id(function), []).append((node, fields))
-
-    def visit_Try(self, node: cst.Try) -> None:
-        self._tries.append(node)
-
-    def leave_Try(self, original_node: cst.Try) -> None:
-        self._tries.pop()
-
-    def visit_TryStar(self, node: cst.TryStar) -> None:
-        self._tries.append(node)
-
-    def leave_TryStar(self, original_node: cst.TryStar) -> None:
-        self._tries.pop()
 
     def visit_Finally(self, node: cst.Finally) -> None:
         if self.context.in_async_function:

@@ -39,6 +39,7 @@ from conclint.analysis.exits import (
     never_returns,
 )
 from conclint.analysis.scopes import ScopeNode, dotted_name
+from conclint.analysis.tracking import Tries
 from conclint.rules.base import Rule
 
 _LOST = "loses the cancellation"
@@ -132,7 +133,8 @@ class SwallowedCancellation(Rule):
 
     def __init__(self, context: FileContext) -> None:
         super().__init__(context)
-        self._tries: list[cst.Try | cst.TryStar] = []
+        # The enclosing `try` statements, innermost last (shared with other rules).
+        self._tries = context.tracker(Tries).open
         # Every handler whose body is being visited, innermost last.
         self._handlers: list[Handler] = []
         self._open: list[_Open] = []
@@ -149,18 +151,6 @@ class SwallowedCancellation(Rule):
 
     def leave_For(self, original_node: cst.For) -> None:
         self._loops.pop()
-
-    def visit_Try(self, node: cst.Try) -> None:
-        self._tries.append(node)
-
-    def leave_Try(self, original_node: cst.Try) -> None:
-        self._tries.pop()
-
-    def visit_TryStar(self, node: cst.TryStar) -> None:
-        self._tries.append(node)
-
-    def leave_TryStar(self, original_node: cst.TryStar) -> None:
-        self._tries.pop()
 
     def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
         self._enter(node)
