@@ -50,7 +50,18 @@ DEFAULT_EXCLUDES: tuple[str, ...] = (
 BLOCKING_RULES = ("CCL601", "CCL602", "CCL604", "CCL605")
 DEFAULT_PER_FILE_IGNORES: tuple[tuple[str, tuple[str, ...], str], ...] = tuple(
     (glob, BLOCKING_RULES, "")
-    for glob in ("tests/", "test_*.py", "*_test.py", "conftest.py", "examples/", "docs/")
+    for glob in (
+        "tests/",
+        "test_*.py",
+        "*_test.py",
+        "conftest.py",
+        # A library's test support (`litestar.testing`, `daphne.testing`): helpers that
+        # drive the library from a test, where blocking is the point.
+        "testing/",
+        "testing.py",
+        "examples/",
+        "docs/",
+    )
 )
 
 _DOTTED_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")

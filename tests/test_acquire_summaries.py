@@ -19,6 +19,7 @@ from tests.test_model import model
 LOCKS = """\
 import asyncio
 import contextlib
+import queue
 import threading
 from contextlib import contextmanager
 from threading import Semaphore as Slots
@@ -31,6 +32,11 @@ COUNTED = threading.Semaphore(value=0)
 LIMITED = Slots(4)
 MIXED = threading.Semaphore(0)
 BOUNDED = asyncio.Semaphore(2)
+JOBS = queue.Queue()
+NO_LIMIT = asyncio.Queue(maxsize=0)
+ANY_SIZE = queue.Queue(-1)
+SIMPLE = queue.SimpleQueue()
+SIZED = queue.Queue(8)
 
 
 def reset() -> None:
@@ -277,6 +283,10 @@ def test_how_globals_and_attributes_were_made(tmp_path: Path) -> None:
     assert found.made["COUNTED"] == ("zero",)  # by keyword
     assert found.made["LIMITED"] == ("other",)  # an import alias of the class
     assert found.made["LOCK"] == ("other",)
+    # A queue made without a bound, or with one of 0 or less, never fills up.
+    for unbounded in ("JOBS", "NO_LIMIT", "ANY_SIZE", "SIMPLE"):
+        assert found.made[unbounded] == ("unbounded",), unbounded
+    assert found.made["SIZED"] == ("other",)
     made = found.classes["Guard"].made
     assert made["_ready"] == ("zero",)
     assert made["_slots"] == ("zero",)  # annotated: the value still says how
@@ -313,14 +323,15 @@ def test_the_model_across_modules(tmp_path: Path) -> None:
     assert types.class_holds("app.locks.Guard") == ("attr:app.locks.Guard:_lock|param:0:lock",)
     assert types.class_holds("app.user.Child") == types.class_holds("app.locks.Guard")
     assert types.class_holds("app.user.Reopened") == ()  # its own `__exit__` releases nothing
-    assert types.global_counts_events("app.locks.READY") is True
-    assert types.global_counts_events("app.locks.LIMITED") is False
-    assert types.global_counts_events("app.locks.BOUNDED") is False
-    assert types.global_counts_events("app.locks.nothing") is None
-    assert types.attribute_counts_events("app.user.Child", "_ready") is True
-    assert types.attribute_counts_events("app.user.Child", "_bounded") is True
-    assert types.attribute_counts_events("app.user.Child", "_plain") is False
-    assert types.attribute_counts_events("app.user.Made", "_plain") is True  # its own
+    assert types.global_made("app.locks.READY") == ("zero",)
+    assert types.global_made("app.locks.LIMITED") == ("other",)
+    assert types.global_made("app.locks.BOUNDED") == ("other",)
+    assert types.global_made("app.locks.JOBS") == ("unbounded",)
+    assert types.global_made("app.locks.nothing") is None
+    assert types.attribute_made("app.user.Child", "_ready") == ("zero",)
+    assert types.attribute_made("app.user.Child", "_bounded") == ("bounded",)
+    assert types.attribute_made("app.user.Child", "_plain") == ("other",)
+    assert types.attribute_made("app.user.Made", "_plain") == ("zero",)  # its own
     assert types.releases_along_mro("app.user.Child", "_plain")  # `Guard.ack()`
     assert not types.releases_along_mro("app.user.Child", "_ready")
     assert types.attribute_home("app.user.Child", "_plain") == "app.locks.Guard"

@@ -163,6 +163,8 @@ def test_by_default_the_blocking_rules_are_for_shipped_code(tmp_path: Path) -> N
         "pkg/test_io.py",
         "pkg/io_test.py",
         "conftest.py",
+        "pkg/testing.py",
+        "pkg/testing/client.py",
         "examples/demo.py",
         "docs/snippets/quickstart.py",
     ]

@@ -20,7 +20,9 @@ context manager) or a name (`__enter__`, `__aenter__`) selects.
   statements and keeps, which `__exit__` (`__aexit__`) of the same class releases.
 - `ClassFacts.made`, `Declarations.made`: how attributes and module globals were made,
   one mark per call assigned to them: `zero` (a semaphore made with a starting count of
-  0: it counts events), `bounded` (given its release bound, `max_value=`), `other`.
+  0: it counts events), `bounded` (given its release bound, `max_value=`), `unbounded`
+  (a queue made without a bound, or with one of 0 or less: `queue.Queue()`, whose `put()`
+  never waits), `other`.
 
 A lock is named by a reference (`declared.Ref`):
 - `attr:C:x`      the attribute `x` of the instance (`self.x` in a method of C);
@@ -40,14 +42,14 @@ import ast
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 import libcst as cst
 
 from conclint.analysis.own_nodes import own_nodes
 from conclint.analysis.scopes import dotted_name
 from conclint.catalog import Catalog
-from conclint.catalog.schema import Argument
+from conclint.catalog.schema import Argument, Bound
 
 if TYPE_CHECKING:
     from conclint.analysis.context import FileContext
@@ -60,6 +62,7 @@ ALTERNATIVE = "|"
 # How a global or an attribute was made (`made`).
 ZERO = "zero"
 BOUNDED = "bounded"
+UNBOUNDED = "unbounded"
 OTHER = "other"
 ENTRIES = (("__enter__", "__exit__"), ("__aenter__", "__aexit__"))
 _METHOD_DECORATORS = frozenset({"staticmethod", "classmethod"})
@@ -74,23 +77,35 @@ class LockWords:
     release: frozenset[str]
     # Decorators that make a context manager of a generator.
     contexts: frozenset[str]
-    # Constructor -> where it takes its starting count, and its release bound's keyword.
-    counts: Mapping[str, tuple[Argument | None, str | None]]
+    # Constructor -> how to read what it makes.
+    makers: Mapping[str, Making]
+
+
+@dataclass(frozen=True)
+class Making:
+    """Where a constructor takes its starting count and its capacity (False: what it makes
+    has none), and the keyword of its release bound."""
+
+    count: Argument | None
+    release_bound: str | None
+    capacity: Bound | Literal[False] | None
 
 
 @lru_cache(maxsize=16)
 def lock_words(known: Catalog) -> LockWords:
-    counts = {
-        name: (kind.initial_count, kind.release_bound)
+    makers = {
+        name: Making(kind.initial_count, kind.release_bound, kind.bound)
         for kind in known.kinds.values()
-        if kind.initial_count is not None or kind.release_bound is not None
+        if kind.initial_count is not None
+        or kind.release_bound is not None
+        or kind.bound is not None
         for name in (*kind.classes, *kind.factories)
     }
     return LockWords(
         known.methods_with("acquire"),
         known.methods_with("release"),
         known.functions_with("generator-context"),
-        counts,
+        makers,
     )
 
 
@@ -511,18 +526,22 @@ def note_made(
     if not isinstance(value, ast.Call):
         return
     func = value.func.value if isinstance(value.func, ast.Subscript) else value.func
-    how = reader.lock_words.counts.get(reader.absolute(func) or "")
+    how = reader.lock_words.makers.get(reader.absolute(func) or "")
     mark = OTHER
     if how is not None:
-        count, bound = how
+        bound = how.release_bound
         if bound is not None and any(keyword.arg == bound for keyword in value.keywords):
             mark = BOUNDED
-        elif count is not None and _is_zero(_argument(value, count)):
+        elif how.count is not None and _is_zero(_argument(value, how.count)):
             mark = ZERO
+        elif how.capacity is False or (
+            how.capacity is not None and _no_capacity(_argument(value, how.capacity))
+        ):
+            mark = UNBOUNDED
     table[name] = (*table.get(name, ()), mark)
 
 
-def _argument(call: ast.Call, where: Argument) -> ast.expr | None:
+def _argument(call: ast.Call, where: Argument | Bound) -> ast.expr | None:
     for keyword in call.keywords:
         if keyword.arg == where.keyword:
             return keyword.value
@@ -539,6 +558,23 @@ def _is_zero(expr: ast.expr | None) -> bool:
         and type(expr.value) is int  # not `False`
         and expr.value == 0
     )
+
+
+def _no_capacity(expr: ast.expr | None) -> bool:
+    """No capacity given, or one that means none: `None`, or an integer of 0 or less."""
+    if expr is None:
+        return True
+    if isinstance(expr, ast.UnaryOp) and isinstance(expr.op, ast.USub):
+        expr = expr.operand  # `-1`: a negative maxsize is no bound either
+        return isinstance(expr, ast.Constant) and type(expr.value) is int
+    return isinstance(expr, ast.Constant) and (
+        expr.value is None or (type(expr.value) is int and expr.value <= 0)
+    )
+
+
+def never_full(marks: tuple[str, ...]) -> bool:
+    """Made only by calls that give it no capacity: a fill never waits for room."""
+    return bool(marks) and all(mark == UNBOUNDED for mark in marks)
 
 
 def counts_events(marks: tuple[str, ...]) -> bool:
@@ -698,14 +734,21 @@ def made_to_count(context: FileContext, receiver: cst.BaseExpression) -> bool | 
     """Whether the semaphore `receiver` holds was made to count events or with its release
     bound (every call it is given starts at zero or passes the bound); None when the model
     does not say how it was made (a local: the caller asks the module's bindings)."""
+    marks = made(context, receiver)
+    return None if marks is None else counts_events(marks)
+
+
+def made(context: FileContext, receiver: cst.BaseExpression) -> tuple[str, ...] | None:
+    """How the global or attribute `receiver` names was made, as the model says (`made`
+    marks); None for a local, a parameter or what the model does not know."""
     model = context.model()
     bindings = context.bindings
     if isinstance(receiver, cst.Attribute):
         cls = receiver_class(context, receiver.value)
         if cls is not None:
-            return model.attribute_counts_events(cls, receiver.attr.value)
+            return model.attribute_made(cls, receiver.attr.value)
         name = bindings.qualified(receiver, context.chain)
-        return model.global_counts_events(name) if name else None
+        return model.global_made(name) if name else None
     if isinstance(receiver, cst.Name):
         found = context.names.lookup(receiver.value, context.chain)
         if found is None or found[0] != 0:
@@ -713,5 +756,5 @@ def made_to_count(context: FileContext, receiver: cst.BaseExpression) -> bool | 
         name = bindings.qualified(receiver, context.chain)
         if name is None and context.module_name is not None:
             name = f"{context.module_name}.{receiver.value}"
-        return model.global_counts_events(name) if name else None
+        return model.global_made(name) if name else None
     return None

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from conclint.analysis import catalog
+from conclint.analysis import acquires, catalog
 from conclint.analysis.context import FileContext
 from conclint.analysis.derived import derived_kind
 from conclint.analysis.scopes import dotted_name
@@ -108,6 +108,8 @@ def _blocking_method(
         return None
     if _non_blocking_form(node, method):
         return None
+    if attr in catalog.WAITING_FILLS.get(kind, ()) and _never_full(receiver, context):
+        return None  # `put()` waits only for room, and an unbounded queue always has some
     if method.unless is not None and _does_not_block(node, method.unless, context, wrapper):
         return None
     if (
@@ -119,6 +121,43 @@ def _blocking_method(
     spelled = dotted_name(receiver)
     shown = f"{spelled or kind}.{attr}()"
     return BlockingCall(shown, context.catalog.kinds[kind].remedy or "", kind, spelled)
+
+
+def _never_full(receiver: cst.BaseExpression, context: FileContext) -> bool:
+    """Was the queue made without a bound (`queue.Queue()`, `maxsize=0`)? The model says
+    of a global or an attribute; of a name of this function, every value it is given."""
+    marks = acquires.made(context, receiver)
+    if marks is not None:
+        return acquires.never_full(marks)
+    values = context.bindings.values_of(receiver, context.chain)
+    return bool(values) and all(
+        isinstance(value, cst.Call) and _no_capacity(value, context) for value in values
+    )
+
+
+def _no_capacity(call: cst.Call, context: FileContext) -> bool:
+    """A queue's constructor called with no capacity, or one that means none (0 or less,
+    None)."""
+    constructor = context.qualname(call.func)
+    if constructor not in catalog.QUEUE_BOUNDS:
+        return False
+    bound = catalog.QUEUE_BOUNDS[constructor]
+    if bound is None:
+        return True  # a kind that cannot be bounded
+    keyword, position = bound
+    for index, arg in enumerate(call.args):
+        if arg.star:
+            return False
+        if (arg.keyword is None and index == position) or (
+            arg.keyword is not None and arg.keyword.value == keyword
+        ):
+            value = arg.value
+            if isinstance(value, cst.UnaryOperation) and isinstance(value.operator, cst.Minus):
+                return isinstance(value.expression, cst.Integer)
+            if isinstance(value, cst.Integer):
+                return value.evaluated_value <= 0
+            return isinstance(value, cst.Name) and value.value == "None"
+    return True
 
 
 def _opened_here(receiver: cst.BaseExpression, context: FileContext, depth: int = 0) -> bool:

@@ -572,21 +572,21 @@ class ProjectTypes:
             for ref in method.releases
         )
 
-    def global_counts_events(self, name: str) -> bool | None:
-        """Whether the module global `name` was made only by calls that start a semaphore
-        at zero or give it its release bound; None when it is no global of the project."""
+    def global_made(self, name: str) -> tuple[str, ...] | None:
+        """How the module global `name` was made: a mark (`acquires.note_made`) per call
+        assigned to it; None when it is no global of the project."""
         module, _, local = self.real_name(name).rpartition(".")
         declared = self.modules.get(module)
         if declared is None or local not in declared.globals:
             return None
-        return acquires.counts_events(declared.made.get(local, ()))
+        return declared.made.get(local, ())
 
-    def attribute_counts_events(self, owner: str, attribute: str) -> bool | None:
-        """As `global_counts_events`, for `attribute` of instances of the class `owner`."""
+    def attribute_made(self, owner: str, attribute: str) -> tuple[str, ...] | None:
+        """As `global_made`, for `attribute` of instances of the class `owner`."""
         found = self._member(owner, attribute)
         if found is None or attribute in found[1].methods:
             return None
-        return acquires.counts_events(found[1].made.get(attribute, ()))
+        return found[1].made.get(attribute, ())
 
     # Task tops (`task_tops.py`): coroutine functions only ever run as a task's top -------
 

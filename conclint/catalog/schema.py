@@ -106,9 +106,10 @@ METHOD_ROLES = frozenset(
         "close",  # closes or shuts it down
         "shutdown",  # stops an executor's workers
         "spawn",  # starts a task or job from the call's arguments
-        # Starts an asyncio task from the coroutine it is given: that coroutine is the task's
-        # top, which may end normally on the task's own cancellation (trio's and anyio's
-        # tasks must re-raise it).
+        # Starts an asyncio task from the coroutine it is given (`create_task`, or a loop
+        # runner's main task: `asyncio.run`, `run_until_complete`): that coroutine is the
+        # task's top, which may end normally on the task's own cancellation (trio's and
+        # anyio's tasks must re-raise it).
         "ends-on-cancel",
         "starts",  # starts the object itself (thread.start())
         "offload",  # runs its callable argument on a worker thread
@@ -149,9 +150,10 @@ FUNCTION_ROLES = frozenset(
     {
         "coroutine",  # a coroutine function
         "spawn",  # starts a task from a coroutine: its result must be kept
-        # Starts an asyncio task from the coroutine it is given: that coroutine is the task's
-        # top, which may end normally on the task's own cancellation (trio's and anyio's
-        # tasks must re-raise it).
+        # Starts an asyncio task from the coroutine it is given (`create_task`, or a loop
+        # runner's main task: `asyncio.run`, `run_until_complete`): that coroutine is the
+        # task's top, which may end normally on the task's own cancellation (trio's and
+        # anyio's tasks must re-raise it).
         "ends-on-cancel",
         "blocking",
         "offload",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import libcst as cst
 
@@ -82,6 +82,12 @@ class AcquireWithoutRelease(ScopeAnalyses, Rule):
         self._kept: list[tuple[cst.Call, str, tuple[str, str], int, str, str]] = []
         # id of an acquire written as a statement -> (its block, its index there).
         self._blocks: dict[int, tuple[Sequence[cst.BaseStatement], int]] = {}
+        # The `with` blocks being visited: their function, what they hold, and which of
+        # those the block has given back for a while (`lock.release()`, then later
+        # `lock.acquire()`: the `with` releases it again on the way out).
+        self._withs: list[tuple[int, frozenset[str], set[str]]] = []
+        # ids of such acquires, which the `with` pairs.
+        self._retaken: set[int] = set()
 
     def visit_Module(self, node: cst.Module) -> None:
         self._note_block(node.body)
@@ -97,13 +103,32 @@ class AcquireWithoutRelease(ScopeAnalyses, Rule):
             if call is not None and pairing.receiver_key(call, catalog.ACQUIRE_METHODS):
                 self._blocks[id(call)] = (body, index)
 
+    def visit_With(self, node: cst.With) -> None:
+        held = frozenset(filter(None, (dotted_name(item.item) for item in node.items)))
+        self._withs.append((id(self.context.function), held, set()))
+
+    def leave_With(self, original_node: cst.With) -> None:
+        self._withs.pop()
+
+    def _holding(self, key: str) -> Iterator[set[str]]:
+        """What the enclosing `with` blocks of this function that hold `key` gave back."""
+        function = id(self.context.function)
+        for owner, held, given_back in self._withs:
+            if owner == function and key in held:
+                yield given_back
+
     def visit_Call(self, node: cst.Call) -> None:
         found = pairing.receiver_key(node, _LOCK_METHODS)
         if found is None:
             return
-        if found[1] in catalog.ACQUIRE_METHODS:
+        key, method = found
+        if method in catalog.ACQUIRE_METHODS:
             self.mark_scope()
+            if any(key in given_back for given_back in self._holding(key)):
+                self._retaken.add(id(node))
         else:
+            for given_back in self._holding(key):
+                given_back.add(key)
             assert isinstance(node.func, cst.Attribute)
             identity = pairing.identity(self.context, node.func.value)
             self._releasers.setdefault(identity, set()).add(id(self.context.function))
@@ -116,6 +141,8 @@ class AcquireWithoutRelease(ScopeAnalyses, Rule):
             result.at_events(), pairing.ACQUIRE, pairing.RELEASE, pairing.held_calls
         )
         for call, (key, kind, reasons) in found.found.items():
+            if id(call) in self._retaken:
+                continue
             assert isinstance(call.func, cst.Attribute)
             identity = pairing.identity(self.context, call.func.value)
             if key not in found.ended:
