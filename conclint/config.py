@@ -18,6 +18,7 @@ import pathspec
 
 from conclint.catalog import Catalog, CatalogError, extended, load
 from conclint.files import MAX_SOURCE_BYTES, read_regular_file
+from conclint.options import Option, OptionValue
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -100,18 +101,9 @@ class Settings:
     extra_blocking_calls: tuple[str, ...] = ()
     extra_queue_factories: tuple[str, ...] = ()
     extra_lock_factories: tuple[str, ...] = ()
-    # Rule options (documented on the rule pages that use them).
-    unbounded_queue_strict: bool = False
-    # The methods that tear an object down: what it keeps on `self` must be stopped there
-    # (CCL103, CCL104, CCL201).
-    teardown_methods: tuple[str, ...] = (
-        "close",
-        "stop",
-        "shutdown",
-        "aclose",
-        "__exit__",
-        "__aexit__",
-    )
+    # The values the configuration gives the options rules declare (`options.Option`), by
+    # key, sorted; `option()` gives the default of the others.
+    options: tuple[tuple[str, OptionValue], ...] = ()
     # Where the configuration came from: the directory of its file (excludes and the
     # cache directory are relative to it), the file, and the files it extends in order.
     root: str = field(default=".", compare=False)
@@ -164,6 +156,13 @@ class Settings:
         """Top-level modules the user's catalog entries name (the pre-filter's gates)."""
         return self.catalog().added_modules
 
+    def option(self, declared: Option) -> Any:
+        """The value of an option a rule declares: the configuration's, or its default."""
+        for key, value in self.options:
+            if key == declared.key:
+                return value
+        return declared.default
+
     def options_key(self) -> tuple[Any, ...]:
         """Everything that changes what a file produces (for the cache key)."""
         return tuple(getattr(self, f.name) for f in fields(self) if f.name not in _NOT_RESULTS)
@@ -202,9 +201,14 @@ _KEYS: dict[str, tuple[str, str]] = {
     "extra-blocking-calls": ("extra_blocking_calls", "names"),
     "extra-queue-factories": ("extra_queue_factories", "names"),
     "extra-lock-factories": ("extra_lock_factories", "names"),
-    "unbounded-queue-strict": ("unbounded_queue_strict", "bool"),
-    "teardown-methods": ("teardown_methods", "identifiers"),
 }
+
+
+def declared_options() -> dict[str, Option]:
+    """The options the rules (and the model they share) declare, by key."""
+    from conclint.registry import RULES  # the rules import this module
+
+    return {option.key: option for rule in RULES for option in rule.options}
 
 
 def find_config_file(start: Path) -> Path | None:
@@ -342,7 +346,9 @@ def _merged(base: dict[str, Any], layer: dict[str, Any]) -> dict[str, Any]:
     base's, the `extend-*` lists add up, and the rule selection is layered."""
     merged = {**base}
     for key, value in layer.items():
-        if key in _ACCUMULATED:
+        if key == "options":  # each option's value replaces the base's
+            merged[key] = tuple(sorted({**dict(base.get(key, ())), **dict(value)}.items()))
+        elif key in _ACCUMULATED:
             merged[key] = base.get(key, ()) + value
         elif key not in _SELECTION:
             merged[key] = value
@@ -425,9 +431,14 @@ def parse_table(
 ) -> dict[str, Any]:
     """Validate a `[tool.conclint]` table into `Settings` field values."""
     values: dict[str, Any] = {}
+    options = declared_options()
+    chosen: dict[str, OptionValue] = {}
     for key, value in table.items():
+        if key in options:
+            chosen[key] = _convert(value, options[key].kind, f"{where}: '{key}'", known_codes)
+            continue
         if key not in _KEYS:
-            hint = difflib.get_close_matches(key, list(_KEYS), n=1)
+            hint = difflib.get_close_matches(key, [*_KEYS, *options], n=1)
             suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
             raise ConfigError(f"{where}: unknown key '{key}'{suggestion}")
         name, kind = _KEYS[key]
@@ -438,6 +449,8 @@ def parse_table(
             values.update(_catalog_table(value, f"{where.removesuffix(']')}.{key}]"))
         else:
             values[name] = _convert(value, kind, f"{where}: '{key}'", known_codes)
+    if chosen:
+        values["options"] = tuple(sorted(chosen.items()))
     return values
 
 
@@ -769,4 +782,7 @@ def settings_table(settings: Settings) -> dict[str, Any]:
     for key, name in _CATALOG_KEYS.items():
         value = getattr(settings, name)
         table[f"catalog.{key}"] = dict(value) if key == "like" else list(value)
+    for key, option in sorted(declared_options().items()):
+        value = settings.option(option)
+        table[key] = list(value) if isinstance(value, tuple) else value
     return table

@@ -354,3 +354,33 @@ def test_an_older_key_that_clashes_with_the_table_is_a_config_error(tmp_path: Pa
     )
     with pytest.raises(ConfigError, match=r"app\.make is already kind asyncio\.Queue"):
         load_settings(config, KNOWN)
+
+
+def test_options_the_rules_declare_are_read_and_layered(tmp_path: Path) -> None:
+    from conclint.analysis.teardown import TEARDOWN_METHODS
+    from conclint.rules.unbounded_queue import STRICT
+
+    codes = registry.known_codes()
+    base = tmp_path / "pyproject.toml"
+    base.write_text('[tool.conclint]\nteardown-methods = ["dispose"]\n', encoding="utf-8")
+    child = tmp_path / "sub" / "pyproject.toml"
+    child.parent.mkdir()
+    child.write_text(
+        '[tool.conclint]\nextend = "../pyproject.toml"\nunbounded-queue-strict = true\n',
+        encoding="utf-8",
+    )
+    settings = load_settings(child, codes)
+    assert settings.option(TEARDOWN_METHODS) == ("dispose",)  # from the file it extends
+    assert settings.option(STRICT) is True
+    assert load_settings(base, codes).option(STRICT) is False  # the default
+    assert Settings().option(TEARDOWN_METHODS) == TEARDOWN_METHODS.default
+    child.write_text(
+        '[tool.conclint]\nextend = "../pyproject.toml"\nteardown-methods = ["end"]\n',
+        encoding="utf-8",
+    )
+    assert load_settings(child, codes).option(TEARDOWN_METHODS) == ("end",)
+    # Changed options change the cache key; a bad value is the user's error.
+    assert load_settings(child, codes).options_key() != load_settings(base, codes).options_key()
+    base.write_text('[tool.conclint]\nunbounded-queue-strict = "yes"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="'unbounded-queue-strict' must be true or false"):
+        load_settings(base, codes)

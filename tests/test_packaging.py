@@ -3,6 +3,7 @@ README's settings, pre-commit snippet and per-file-ignores, each tried for real.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from conclint.config import _KEYS, DEFAULT_PER_FILE_IGNORES
+from conclint.config import _KEYS, DEFAULT_PER_FILE_IGNORES, declared_options
 from tests.conftest import ROOT
 from tests.test_cli import run
 from tests.test_precommit import GIT, _snapshot
@@ -94,7 +95,14 @@ def test_changelog_has_the_unreleased_changes_and_the_current_version() -> None:
 def test_readme_lists_every_setting() -> None:
     settings = subsection(README, "Settings")
     documented = set(re.findall(r"^\| `([a-z-]+)` \|", settings, flags=re.MULTILINE))
-    assert documented == set(_KEYS), "document every [tool.conclint] key in the README"
+    options = declared_options()
+    assert documented == {*_KEYS, *options}, "document every [tool.conclint] key in the README"
+    # The options the rules declare, as they declare them.
+    for key, option in options.items():
+        default = json.dumps(
+            list(option.default) if isinstance(option.default, tuple) else option.default
+        )
+        assert f"| `{key}` | `{default}` | {option.help} |" in settings, key
 
 
 # The README: a pre-commit snippet that works as written, pinned the way it says ----------------

@@ -1,8 +1,9 @@
 """Whether the teardown methods of a class stop what it keeps on `self` (CCL103, CCL104,
 CCL201), and whether a constructor takes ownership of an argument.
 
-A class's teardown methods are those of the `teardown-methods` setting (`close`, `stop`,
-`shutdown`, `aclose`, `__exit__`, `__aexit__`) that it defines or inherits from a project
+A class's teardown methods are those of the `teardown-methods` option (`close`, `stop`,
+`shutdown`, `aclose`, `__exit__`, `__aexit__`), which the rules that ask declare, that it
+defines or inherits from a project
 class. What they stop comes from the project model (`lifecycle.py`'s summaries, asked
 through `types.ProjectTypes`), so a base class in another module counts: `close()` calling
 `self._cleanup()` or `super().close()` stops what those stop. Where the model cannot tell
@@ -20,6 +21,15 @@ import libcst as cst
 from conclint.analysis.context import FileContext
 from conclint.analysis.lifecycle import CONSTRUCTOR
 from conclint.analysis.scopes import dotted_name
+from conclint.options import Option
+
+TEARDOWN_METHODS = Option(
+    "teardown-methods",
+    "identifiers",
+    ("close", "stop", "shutdown", "aclose", "__exit__", "__aexit__"),
+    "methods that tear an object down: threads, executors and endless tasks it keeps on"
+    " `self` must be stopped there (CCL103, CCL104, CCL201)",
+)
 
 
 @dataclass(frozen=True)
@@ -45,7 +55,7 @@ def teardown_of(
     if name is None:
         return None  # a class nested in a function: not in the model
     model = context.model()
-    names = context.settings.teardown_methods
+    names = context.settings.option(TEARDOWN_METHODS)
     methods, complete = model.teardowns(name, names)
     if not methods:
         return None
@@ -91,7 +101,7 @@ def owned_by_constructor(context: FileContext, call: cst.Call, value: cst.BaseEx
             argument = given.keyword.value if given.keyword is not None else position
     if argument is None:
         return False
-    names = context.settings.teardown_methods
+    names = context.settings.option(TEARDOWN_METHODS)
     return context.model().takes_ownership(name, argument, names, start) is not False
 
 

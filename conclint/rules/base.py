@@ -15,6 +15,7 @@ from conclint.analysis.tracking import Tracker, hook_names
 from conclint.config import Settings
 from conclint.diagnostics import Severity
 from conclint.fixes import Proposal
+from conclint.options import Option
 from conclint.prefilter import Source
 
 _CODE = re.compile(r"^CCL[1-9]\d{2}$")
@@ -99,6 +100,9 @@ class Rule(cst.BatchableCSTVisitor):
     # The shared trackers the rule listens to (`analysis/tracking.py`): each tells the rule
     # what it finds through the methods of its listener protocol, which the rule defines.
     uses: ClassVar[tuple[type[Tracker[Any]], ...]] = ()
+    # The options of `[tool.conclint]` it reads (`settings.option(...)`), documented under
+    # `## Options` on its page; the configuration accepts those the rules declare.
+    options: ClassVar[tuple[Option, ...]] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

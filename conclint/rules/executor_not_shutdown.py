@@ -8,7 +8,12 @@ import libcst as cst
 
 from conclint.analysis import catalog
 from conclint.analysis.scopes import dotted_name
-from conclint.analysis.teardown import Teardown, owned_by_constructor, teardown_of
+from conclint.analysis.teardown import (
+    TEARDOWN_METHODS,
+    Teardown,
+    owned_by_constructor,
+    teardown_of,
+)
 from conclint.analysis.uses import (
     ARG,
     ATTR,
@@ -38,6 +43,7 @@ class ExecutorNotShutdown(SingleAssignments, Rule):
     needles = catalog.kind_words(catalog.EXECUTOR_KINDS)
     imports = catalog.kind_modules(catalog.EXECUTOR_KINDS)
     tags = ("concurrent.futures", "multiprocessing")
+    options = (TEARDOWN_METHODS,)
 
     def visit_Call(self, node: cst.Call) -> None:
         # `ProcessPoolExecutor().map(...)`: the executor is unreachable once the call returns.

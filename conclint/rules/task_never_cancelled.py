@@ -9,7 +9,7 @@ import libcst as cst
 from conclint.analysis import catalog
 from conclint.analysis.exits import completions
 from conclint.analysis.scopes import dotted_name, iter_statements, scope_body
-from conclint.analysis.teardown import teardown_of
+from conclint.analysis.teardown import TEARDOWN_METHODS, teardown_of
 from conclint.analysis.uses import (
     ARG,
     ATTR,
@@ -41,6 +41,7 @@ class TaskNeverCancelled(SingleAssignments, Rule):
     needles = catalog.TASK_SPAWN_WORDS
     imports = catalog.TASK_SPAWN_MODULES
     tags = ("asyncio", "task", "cancellation")
+    options = (TEARDOWN_METHODS,)
 
     def assigned(
         self, statement: cst.CSTNode, target: cst.BaseExpression, value: cst.BaseExpression

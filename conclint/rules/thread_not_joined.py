@@ -8,7 +8,7 @@ import libcst as cst
 
 from conclint.analysis import catalog
 from conclint.analysis.scopes import ScopeNode, dotted_name, iter_statements, scope_body
-from conclint.analysis.teardown import Teardown, teardown_of
+from conclint.analysis.teardown import TEARDOWN_METHODS, Teardown, teardown_of
 from conclint.analysis.uses import (
     ARG,
     ATTR,
@@ -47,6 +47,7 @@ class ThreadNotJoined(SingleAssignments, Rule):
     needles = catalog.kind_words(catalog.THREAD_KINDS)
     imports = catalog.kind_modules(catalog.THREAD_KINDS)
     tags = ("threading",)
+    options = (TEARDOWN_METHODS,)
 
     def visit_Call(self, node: cst.Call) -> None:
         # `Thread(...).start()` in one expression: nobody can ever join it.

@@ -13,12 +13,21 @@ from conclint.analysis.places import Flow, Place, argument_flows, place_of, spre
 from conclint.analysis.scopes import dotted_name
 from conclint.catalog import top_modules
 from conclint.diagnostics import Severity
+from conclint.options import Option
 from conclint.rules.base import Finding, Rule
 
 # What a queue built without a bound lacks, as the message says it: the bound (`maxsize`)
 # and what to do about it.
 _Missing = tuple[str, str]
 _BOUNDED: _Missing = ("", "")
+
+
+STRICT = Option(
+    "unbounded-queue-strict",
+    "bool",
+    False,
+    "CCL501 also reports unbounded queues not filled by an endless loop (as notes)",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +48,7 @@ class UnboundedQueue(Rule):
     needles = catalog.words(catalog.QUEUE_BOUNDS)
     imports = top_modules(catalog.QUEUE_BOUNDS)
     tags = ("asyncio", "queue", "memory")
+    options = (STRICT,)
     uses = (Loops,)
 
     def __init__(self, context: FileContext) -> None:
@@ -162,7 +172,7 @@ class UnboundedQueue(Rule):
         # A size check in the producer bounds every queue handed to it.
         unchecked = {p: how for p, how in self._filled.items() if p not in self._checked}
         filled = spread(unchecked, self._flows)
-        strict = self.context.settings.unbounded_queue_strict
+        strict = self.context.settings.option(STRICT)
         for queue in self._queues:
             if queue.place in self._bounded or queue.place in self._checked:
                 continue

@@ -12,6 +12,7 @@ from conclint.analysis.handoff import own_function, work_of
 from conclint.analysis.limits import LimitedFunctions
 from conclint.analysis.loops import Loops, OpenLoop
 from conclint.analysis.scopes import dotted_name
+from conclint.analysis.teardown import TEARDOWN_METHODS
 from conclint.rules.base import Rule
 
 # The fact noted on a loop whose body limits or paces what it starts.
@@ -51,6 +52,7 @@ class UnboundedSpawn(Rule):
     method_needles = catalog.method_needles(_SPAWNING)
     imports = catalog.TASK_SPAWN_MODULES | catalog.kind_modules(_SPAWNING)
     tags = ("asyncio", "threading", "memory")
+    options = (TEARDOWN_METHODS,)
     uses = (Loops,)
 
     def __init__(self, context: FileContext) -> None:
@@ -137,7 +139,7 @@ class UnboundedSpawn(Rule):
             func = awaited.func
             if (
                 isinstance(func, cst.Attribute)
-                and func.attr.value in self.context.settings.teardown_methods
+                and func.attr.value in self.context.settings.option(TEARDOWN_METHODS)
                 and (owner := dotted_name(func.value))
             ):
                 self.loops.note(f"ended:{owner}")  # `await worker.close()`
