@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import libcst as cst
 
@@ -12,18 +12,13 @@ from conclint.analysis import acquires, catalog
 from conclint.analysis.context import FileContext
 from conclint.analysis.derived import derived_kind
 from conclint.analysis.scopes import dotted_name
+from conclint.analysis.tracking import Tracker
 from conclint.catalog import Catalog, Method
 from conclint.catalog.schema import Argument, Unless
 
 if TYPE_CHECKING:
     from conclint.config import Settings
     from conclint.prefilter import Source
-    from conclint.rules.base import Rule
-
-    _RuleBase = Rule
-else:
-    # At run time the mixin sits before `Rule` in the rule's bases.
-    _RuleBase = object
 
 _OFFLOAD_NAMES = frozenset(
     name.rpartition(".")[2] for name in catalog.THREAD_OFFLOADS | catalog.THREAD_OFFLOAD_METHODS
@@ -295,34 +290,51 @@ def _non_blocking_form(node: cst.Call, method: Method) -> bool:
     )
 
 
-class BlockingCallScan(_RuleBase):
-    """Mixin for rules about blocking calls: says how each call blocks, given the code around it.
+def may_block(source: Source, settings: Settings) -> bool:
+    """The pre-filter's second way in for the blocking rules: a builtin that blocks
+    (`open`) needs no import, so a file with `async def` that spells one may hold one."""
+    if not source.has_async_def:
+        return False
+    added = catalog.words(_builtins(settings.catalog().added_functions_with("blocking")))
+    return source.has_any((*catalog.BLOCKING_BUILTINS, *added))
 
-    For every call it calls `self.saw_call(call, found)`. `found` says how the
-    call blocks the thread it runs on, or is None: when it does not, when it is
-    in the arguments of a thread offload, in a non-blocking form, a socket call
-    the code expects not to block (`setblocking(False)` above, a `try` that
-    handles `BlockingIOError`), the result of a future known to be done, or
-    when `scans()` declines the function being visited. A rule that also
-    defines one of the visit/leave methods below must call `super()`.
-    """
 
-    # A blocking call needs an import of one of these modules, or a builtin (`open`).
-    imports = catalog.BLOCKING_MODULES
-
-    @classmethod
-    def may_fire(cls, source: Source, settings: Settings) -> bool:
-        if super().may_fire(source, settings):
-            return True
-        # Builtins need no import: spelling one is enough.
-        added = settings.catalog().added_functions_with("blocking")
-        spelled = (*catalog.BLOCKING_BUILTINS, *catalog.words(_builtins(added)))
-        return source.has_async_def and source.has_any(spelled)
+class Offloads(Tracker[object]):
+    """The calls being visited whose arguments run on a worker thread
+    (`asyncio.to_thread(...)`, `loop.run_in_executor(...)`), innermost last (`open`)."""
 
     def __init__(self, context: FileContext) -> None:
         super().__init__(context)
-        # Offload calls being visited: their arguments run on a worker thread.
-        self._offloads: list[cst.Call] = []
+        self.open: list[cst.Call] = []
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if is_thread_offload(node, self.context):
+            self.open.append(node)
+
+    def leave_Call(self, original_node: cst.Call) -> None:
+        if self.open and self.open[-1] is original_node:
+            self.open.pop()
+
+
+class BlockingListener(Protocol):
+    def blocking_call(self, node: cst.Call, found: BlockingCall) -> None: ...
+
+
+class BlockingCalls(Tracker[BlockingListener]):
+    """The calls directly in `async def` (and, when a listener asks, in sync functions)
+    that block the thread they run on, given the code around them; each is told to the
+    listeners (`blocking_call(call, found)`).
+
+    A call is not told when it does not block: when it is in the arguments of a thread
+    offload, in a non-blocking form, a socket call the code expects not to block
+    (`setblocking(False)` above, a `try` that handles `BlockingIOError`), or the result
+    of a future known to be done. Lambdas, and sync defs unless asked for, are not
+    scanned.
+    """
+
+    def __init__(self, context: FileContext) -> None:
+        super().__init__(context)
+        self.offloads = context.tracker(Offloads)
         # `if`/ternary nodes whose test calls `x.done()`, with the (receiver, method) so guarded.
         self._done_guards: list[tuple[cst.CSTNode, frozenset[tuple[str, str]]]] = []
         # Sockets (by spelling) switched to non-blocking mode somewhere above.
@@ -334,21 +346,22 @@ class BlockingCallScan(_RuleBase):
         # Arguments (by id) of the calls some blocking calls may be written inside, with
         # the name of that call (`trio.wrap_file(os.fdopen(fd))`).
         self._inside: dict[int, str] = {}
+        self._sync_too = False
 
-    def scans(self) -> bool:
-        """True when the calls of the function being visited are to be checked."""
-        raise NotImplementedError
+    def in_sync_functions_too(self) -> None:
+        self._sync_too = True
 
-    def saw_call(self, node: cst.Call, found: BlockingCall | None) -> None:
-        raise NotImplementedError
-
-    @property
-    def offloaded(self) -> bool:
-        """True inside an offload call such as `asyncio.to_thread(...)`."""
-        return bool(self._offloads)
+    def _scans(self) -> bool:
+        function = self.context.function
+        return isinstance(function, cst.FunctionDef) and (
+            self._sync_too or function.asynchronous is not None
+        )
 
     def visit_Call(self, node: cst.Call) -> None:
-        self.saw_call(node, self._how_blocks(node))
+        found = self._how_blocks(node)
+        if found is not None:
+            for listener in self.listeners:
+                listener.blocking_call(node, found)
 
     def _how_blocks(self, node: cst.Call) -> BlockingCall | None:
         func = node.func
@@ -357,10 +370,7 @@ class BlockingCallScan(_RuleBase):
             if literal_off(first):
                 self._non_blocking_sockets.add(dotted_name(func.value) or "")
             return None
-        if is_thread_offload(node, self.context):
-            self._offloads.append(node)
-            return None
-        if self._offloads or not self.scans():
+        if self.offloads.open or not self._scans():
             return None
         # A bare name may be an import alias (`from asyncio import wrap_future as wait`).
         if (
@@ -379,10 +389,6 @@ class BlockingCallScan(_RuleBase):
             return None
         return found
 
-    def leave_Call(self, original_node: cst.Call) -> None:
-        if self._offloads and self._offloads[-1] is original_node:
-            self._offloads.pop()
-
     def _exempt(self, kind: str | None, receiver: str | None) -> bool:
         """What the code around the call shows: the socket or the future cannot block here."""
         if kind is not None and "non-blocking-mode" in self.context.catalog.kinds[kind].traits:
@@ -396,7 +402,7 @@ class BlockingCallScan(_RuleBase):
         return False
 
     def visit_Try(self, node: cst.Try) -> None:
-        if not self.scans():
+        if not self._scans():
             return
         for handler in node.handlers:
             caught = handler.type
@@ -428,7 +434,7 @@ class BlockingCallScan(_RuleBase):
         self._pop_guard(original_node)
 
     def _push_guard(self, node: cst.CSTNode, test: cst.BaseExpression) -> None:
-        if self.scans():
+        if self._scans():
             checks = frozenset(done_checks(test))
             if checks:
                 self._done_guards.append((node, checks))

@@ -7,8 +7,11 @@ from dataclasses import dataclass
 import libcst as cst
 
 from conclint import fixes
-from conclint.analysis.blocking import BlockingCall, BlockingCallScan
+from conclint.analysis import catalog
+from conclint.analysis.blocking import BlockingCall, BlockingCalls, may_block
 from conclint.analysis.context import FileContext
+from conclint.config import Settings
+from conclint.prefilter import Source
 from conclint.rules.base import Rule
 
 
@@ -24,15 +27,22 @@ class _Awaitable:
     importable: dict[str, bool]
 
 
-class BlockingCallInAsync(BlockingCallScan, Rule):
+class BlockingCallInAsync(Rule):
     code = "CCL601"
     name = "blocking-call-in-async"
     summary = "A blocking call inside `async def` stalls every task on the event loop"
     message = "`{call}` blocks the event loop; {remedy}"
     needles = ("async",)
     async_only = True
+    # A blocking call needs an import of one of these modules, or a builtin (`open`).
+    imports = catalog.BLOCKING_MODULES
     tags = ("asyncio", "blocking")
     fixable = True
+    uses = (BlockingCalls,)
+
+    @classmethod
+    def may_fire(cls, source: Source, settings: Settings) -> bool:
+        return super().may_fire(source, settings) or may_block(source, settings)
 
     def __init__(self, context: FileContext) -> None:
         super().__init__(context)
@@ -43,10 +53,6 @@ class BlockingCallInAsync(BlockingCallScan, Rule):
         self._own = _top(context.module_name or "")
         self._imported: set[str] = {self._own} - {""}
         self._awaitable: list[_Awaitable] = []
-
-    def scans(self) -> bool:
-        # Nested sync defs and lambdas run wherever they are called: not on the loop here.
-        return self.context.in_async_function
 
     def visit_Expr(self, node: cst.Expr) -> None:
         self._statements.add(id(node.value))
@@ -59,9 +65,9 @@ class BlockingCallInAsync(BlockingCallScan, Rule):
         if not node.relative and node.module is not None:
             self._imported.add(_top(node.module))
 
-    def saw_call(self, node: cst.Call, found: BlockingCall | None) -> None:
-        if found is None:
-            return
+    def blocking_call(self, node: cst.Call, found: BlockingCall) -> None:
+        if not self.context.in_async_function:
+            return  # a sync def's call, told for CCL604
         awaitable = self._awaitable_form(node, found)
         if awaitable is None:
             self.report(node, call=found.shown, remedy=found.remedy)

@@ -13,7 +13,14 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from conclint.analysis.blocking import BlockingCall, BlockingCallScan, asks_not_to_block
+from conclint.analysis import catalog
+from conclint.analysis.blocking import (
+    BlockingCall,
+    BlockingCalls,
+    Offloads,
+    asks_not_to_block,
+    may_block,
+)
 from conclint.analysis.callees import Callee, module_functions, plain_decorators
 from conclint.analysis.context import FileContext
 from conclint.analysis.scopes import ScopeNode, dotted_name, identifier
@@ -37,7 +44,7 @@ class _Summary:
     generator: bool = False
 
 
-class BlockingCallViaHelper(BlockingCallScan, Rule):
+class BlockingCallViaHelper(Rule):
     code = "CCL604"
     name = "blocking-call-via-helper"
     summary = "A coroutine calls a sync function or method that blocks the event loop"
@@ -47,17 +54,22 @@ class BlockingCallViaHelper(BlockingCallScan, Rule):
     )
     needles = ("async",)
     async_only = True
+    imports = catalog.BLOCKING_MODULES
     tags = ("asyncio", "blocking")
+    uses = (BlockingCalls, Offloads)
 
     @classmethod
     def may_fire(cls, source: Source, settings: Settings) -> bool:
         # A helper imported from another linted module may block whatever this file imports.
         if source.project.blocking and source.has_async_def:
             return True
-        return super().may_fire(source, settings)
+        return super().may_fire(source, settings) or may_block(source, settings)
 
     def __init__(self, context: FileContext) -> None:
         super().__init__(context)
+        # Blocking calls in sync defs too: what makes a helper block.
+        context.tracker(BlockingCalls).in_sync_functions_too()
+        self.offloads = context.tracker(Offloads)
         # Every sync `def` of the file by id, summarised during the traversal.
         self._summaries: dict[int, _Summary] = {}
         # Calls of possible helpers made directly in an `async def`.
@@ -65,11 +77,12 @@ class BlockingCallViaHelper(BlockingCallScan, Rule):
         # Chains already worked out, by (id of the def, helpers still to follow).
         self._chains: dict[tuple[int, int], list[str] | None] = {}
 
-    def scans(self) -> bool:
+    def blocking_call(self, node: cst.Call, found: BlockingCall) -> None:
         # Blocking calls directly in `async def` are CCL601's; here only sync defs count,
-        # and each only until its first blocking call.
+        # and each by its first blocking call, which the message names.
         summary = self._summaries.get(id(self.context.function))
-        return summary is not None and summary.blocking is None
+        if summary is not None and summary.blocking is None:
+            summary.blocking = found.shown
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         if node.asynchronous is None:
@@ -81,14 +94,12 @@ class BlockingCallViaHelper(BlockingCallScan, Rule):
         if summary is not None:
             summary.generator = True
 
-    def saw_call(self, node: cst.Call, found: BlockingCall | None) -> None:
+    def visit_Call(self, node: cst.Call) -> None:
         function = self.context.function
-        if self.offloaded or not isinstance(function, cst.FunctionDef):
+        if self.offloads.open or not isinstance(function, cst.FunctionDef):
             return  # runs on a worker thread, in a lambda, or at import time
         summary = self._summaries.get(id(function))  # None in an `async def`
-        if summary is not None and found is not None:
-            summary.blocking = found.shown  # the first one, which the message names
-        elif (summary is None or summary.blocking is None) and _may_be_helper(node.func):
+        if (summary is None or summary.blocking is None) and _may_be_helper(node.func):
             site = (node, tuple(self.context.chain))
             (summary.calls if summary is not None else self._from_async).append(site)
 
