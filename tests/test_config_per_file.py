@@ -23,8 +23,9 @@ async def main() -> None:
     asyncio.create_task(asyncio.sleep(1))
 """
 
-# cfg/ ignores CCL101 in all its files; the root config, which edge/ extends, names
-# edge's files from the root, and edge's own globs name them from edge/.
+# cfg/ ignores CCL101 in all its files (and lints its tests with every rule); the root
+# config, which edge/ extends, names edge's files from the root, and edge's own globs
+# name them from edge/.
 ROOT_CONFIG = """\
 [tool.conclint]
 extend-exclude = ["edge/pkg/gen_*.py"]
@@ -36,6 +37,7 @@ CFG_CONFIG = """\
 [tool.conclint]
 ignore = ["CCL101"]
 extend-exclude = ["src/skip.py"]
+per-file-ignores = {}
 """
 EDGE_CONFIG = """\
 [tool.conclint]

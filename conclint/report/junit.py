@@ -44,7 +44,8 @@ def _suite(result: FileResult) -> ET.Element:
     path = _xml(result.path)
     suite = ET.Element("testsuite", name=path)
     # JUnit's class of a test: the file without its suffix, as ruff writes it.
-    classname = _xml(str(PurePath(result.path).with_suffix(""))) if result.path else path
+    file = PurePath(result.path)
+    classname = _xml(str(file.with_suffix("") if file.name else file)) if result.path else path
     for d in result.diagnostics:
         suite.append(_case(d, classname, path, error=result.failed))
     return suite

@@ -56,7 +56,7 @@ class BlockingCallViaHelper(Rule):
     async_only = True
     imports = catalog.BLOCKING_MODULES
     tags = ("asyncio", "blocking")
-    uses = (BlockingCalls, Offloads)
+    uses = (BlockingCalls,)
 
     @classmethod
     def may_fire(cls, source: Source, settings: Settings) -> bool:
@@ -69,6 +69,7 @@ class BlockingCallViaHelper(Rule):
         super().__init__(context)
         # Blocking calls in sync defs too: what makes a helper block.
         context.tracker(BlockingCalls).in_sync_functions_too()
+        # Asked, not listened to (a listener held by what it holds would outlive the file).
         self.offloads = context.tracker(Offloads)
         # Every sync `def` of the file by id, summarised during the traversal.
         self._summaries: dict[int, _Summary] = {}
