@@ -82,16 +82,22 @@ Suppressions = dict[int, "frozenset[str] | None"]
 def parse_suppressions(lines: Sequence[str], *, include_noqa: bool = True) -> Suppressions:
     """Map 1-based line numbers to the codes their comments suppress.
 
-    `lines` are the file's lines, with or without their endings. `include_noqa=False`
-    reads only `# conclint: ignore[...]`, for front ends (flake8) that apply `# noqa`
-    themselves.
+    `lines` are the file's lines, with or without their endings. A noqa comment that
+    names a peer's code (`# noqa: ASYNC230`, written for ruff or flake8-async) also
+    suppresses the conclint rule that reports the same bug there (`Rule.peers`).
+    `include_noqa=False` reads only `# conclint: ignore[...]` and those peer codes, for
+    front ends (flake8) that apply `# noqa` themselves.
     """
     text = [line.rstrip("\r\n") for line in lines]
     found: Suppressions = {}
-    if include_noqa:
-        if exempts_file(text):
-            return dict.fromkeys(range(1, len(text) + 1), None)
-        found = _noqa_codes(text)
+    if include_noqa and exempts_file(text):
+        return dict.fromkeys(range(1, len(text) + 1), None)
+    for number, codes in _noqa_codes(text).items():
+        ours = _covered_by_peers(codes)
+        if include_noqa:
+            found[number] = None if codes is None else codes | ours
+        elif ours:
+            found[number] = ours
     for number, line in enumerate(text, start=1):
         match = _IGNORE.search(line) if "#" in line else None
         if match is None:
@@ -100,6 +106,16 @@ def parse_suppressions(lines: Sequence[str], *, include_noqa: bool = True) -> Su
         previous = found.get(number, frozenset())
         found[number] = None if previous is None else previous | codes
     return found
+
+
+def _covered_by_peers(codes: frozenset[str] | None) -> frozenset[str]:
+    """The conclint codes whose findings the peers' codes among `codes` stand for."""
+    if not codes:
+        return frozenset()
+    from conclint.registry import peer_codes  # the rules import this module
+
+    covered = peer_codes()
+    return frozenset().union(*(covered.get(code, ()) for code in codes))
 
 
 def exempts_file(lines: Sequence[str]) -> bool:

@@ -91,6 +91,16 @@ def known_codes() -> tuple[str, ...]:
     return tuple(code for code, _, _ in TOOL_CODES) + tuple(rule.code for rule in RULES)
 
 
+@cache
+def peer_codes() -> dict[str, frozenset[str]]:
+    """A peer's code (ruff's, flake8-async's) -> the rules that report the same bug."""
+    found: dict[str, set[str]] = {}
+    for rule in RULES:
+        for peer in rule.peers:
+            found.setdefault(peer, set()).add(rule.code)
+    return {peer: frozenset(codes) for peer, codes in found.items()}
+
+
 def by_code(code: str) -> type[Rule] | None:
     return next((rule for rule in RULES if rule.code == code.upper()), None)
 

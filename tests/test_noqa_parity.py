@@ -193,3 +193,26 @@ def test_flake8s_noqa_comments_are_left_to_flake8() -> None:
     lines = ["# flake8: noqa", "a  # noqa", "b  # conclint: ignore[CCL101]"]
     assert parse_suppressions(lines, include_noqa=False) == {3: frozenset({"CCL101"})}
     assert parse_suppressions(lines) == {1: None, 2: None, 3: None}
+
+
+def test_a_peers_code_silences_the_rule_for_the_same_bug() -> None:
+    lines = [
+        "time.sleep(1)  # noqa: ASYNC251",
+        "open(path)  # noqa: E501,ASYNC230",
+        "asyncio.create_task(work())  # noqa: RUF006",
+        "time.sleep(1)  # noqa: ASYNC100",  # another rule's peer
+        "time.sleep(1)  # noqa: async251",  # codes match case-sensitively, as flake8's
+    ]
+    found = parse_suppressions(lines)
+    assert found[1] == frozenset({"ASYNC251", "CCL601"})
+    assert found[2] == frozenset({"E501", "ASYNC230", "CCL601"})
+    assert found[3] == frozenset({"RUF006", "CCL101"})
+    assert found[4] == frozenset({"ASYNC100", "CCL205"})
+    assert found[5] == frozenset({"async251"})
+    # Under flake8, which applies noqa comments itself, the plugin applies the peers'.
+    assert parse_suppressions(lines, include_noqa=False) == {
+        1: frozenset({"CCL601"}),
+        2: frozenset({"CCL601"}),
+        3: frozenset({"CCL101"}),
+        4: frozenset({"CCL205"}),
+    }

@@ -157,3 +157,14 @@ def test_the_parser_reads_the_table_as_documented() -> None:
 
 def test_the_readme_is_where_the_table_is_read(root: Path) -> None:
     assert (root / "README.md").read_text(encoding="utf-8").count(START) == 1
+
+
+_NOQA_CODE = re.compile(r"^(?:ASYNC\d{3}|RUF\d{3}|PL[CERW]\d{4})$")
+
+
+@pytest.mark.parametrize("rule", registry.RULES, ids=lambda rule: rule.code)
+def test_a_rule_takes_the_noqa_codes_of_its_peer_checks(rule: type[registry.Rule]) -> None:
+    """`Rule.peers`, which a noqa comment may name for the rule, are the table's codes of
+    ruff's and flake8-async's checks for that rule, all of them and no others."""
+    table = {name for row in rows() if row.conclint == rule.code for name in row.names}
+    assert set(rule.peers) == {name for name in table if _NOQA_CODE.match(name)}

@@ -48,6 +48,7 @@ class AsyncBusyLoop(Rule):
     # The loop must sit in `async def`; "async" is shared with other rules, so it costs nothing.
     needles = ("async",)
     async_only = True
+    peers = ("ASYNC913",)
     tags = ("asyncio", "blocking")
     uses = (Loops,)
 

@@ -68,6 +68,7 @@ class AwaitInCleanup(Rule):
     imports = catalog.LEVEL_CANCELLATION_MODULES
     async_only = True
     preview = True
+    peers = ("ASYNC102", "ASYNC120")
     tags = ("trio", "anyio", "cancellation")
 
     def __init__(self, context: FileContext) -> None:

@@ -100,6 +100,9 @@ class Rule(cst.BatchableCSTVisitor):
     # The shared trackers the rule listens to (`analysis/tracking.py`): each tells the rule
     # what it finds through the methods of its listener protocol, which the rule defines.
     uses: ClassVar[tuple[type[Tracker[Any]], ...]] = ()
+    # The codes of ruff's and flake8-async's checks for the same bug (`ASYNC230`): a noqa
+    # comment naming one suppresses this rule's finding on its line, as it did the peer's.
+    peers: ClassVar[tuple[str, ...]] = ()
     # The options of `[tool.conclint]` it reads (`settings.option(...)`), documented under
     # `## Options` on its page; the configuration accepts those the rules declare.
     options: ClassVar[tuple[Option, ...]] = ()

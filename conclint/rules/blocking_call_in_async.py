@@ -36,6 +36,21 @@ class BlockingCallInAsync(Rule):
     async_only = True
     # A blocking call needs an import of one of these modules, or a builtin (`open`).
     imports = catalog.BLOCKING_MODULES
+    peers = (
+        "ASYNC200",
+        "ASYNC210",
+        "ASYNC211",
+        "ASYNC212",
+        "ASYNC220",
+        "ASYNC221",
+        "ASYNC222",
+        "ASYNC230",
+        "ASYNC231",
+        "ASYNC232",
+        "ASYNC240",
+        "ASYNC250",
+        "ASYNC251",
+    )
     tags = ("asyncio", "blocking")
     fixable = True
     uses = (BlockingCalls,)

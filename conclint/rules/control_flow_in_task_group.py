@@ -34,6 +34,7 @@ class ControlFlowInTaskGroup(Rule):
     needles = catalog.kind_words(catalog.TASK_GROUP_KINDS)
     imports = catalog.kind_modules(catalog.TASK_GROUP_KINDS)
     async_only = True
+    peers = ("ASYNC121",)
     tags = ("asyncio", "trio", "anyio", "task-group")
 
     def __init__(self, context: FileContext) -> None:

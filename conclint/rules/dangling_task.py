@@ -20,6 +20,7 @@ class DanglingTask(Rule):
     message = "task from `{callee}(...)` is {how}: {consequence}"
     needles = catalog.TASK_SPAWN_WORDS
     imports = catalog.TASK_SPAWN_MODULES
+    peers = ("ASYNC300", "RUF006")
     tags = ("asyncio", "task")
     uses = (Discards,)
 

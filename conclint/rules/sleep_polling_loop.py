@@ -47,6 +47,7 @@ class SleepPollingLoop(Rule):
     async_only = True
     # Common and harmless in tests (waiting for a server to start): opt in.
     preview = True
+    peers = ("ASYNC110",)
     tags = ("asyncio", "event")
 
     def visit_While(self, node: cst.While) -> None:

@@ -52,6 +52,7 @@ class StartSoonInAenter(Rule):
     needles = catalog.words(_COMMON_METHODS)
     method_needles = catalog.method_needles(catalog.START_SOON_METHODS)
     async_only = True
+    peers = ("ASYNC113",)
     tags = ("trio", "anyio")
 
     def __init__(self, context: FileContext) -> None:

@@ -128,6 +128,7 @@ class SwallowedCancellation(Rule):
     message = "`{construct}` can {how}, which {effect}; {fix}"
     needles = ("async",)
     async_only = True
+    peers = ("ASYNC103", "ASYNC104")
     tags = ("asyncio", "trio", "anyio", "cancellation")
     fixable = True
 

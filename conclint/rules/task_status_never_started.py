@@ -38,6 +38,7 @@ class TaskStatusNeverStarted(ScopeAnalyses, Rule):
         catalog.STARTED_METHODS
     )
     async_only = True
+    peers = ("ASYNC128",)
     tags = ("trio", "anyio")
 
     def __init__(self, context: FileContext) -> None:

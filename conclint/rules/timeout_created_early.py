@@ -21,6 +21,7 @@ class TimeoutCreatedEarly(Rule):
     )
     needles = catalog.words(catalog.RELATIVE_DEADLINES)
     imports = catalog.RELATIVE_DEADLINE_MODULES
+    peers = ("ASYNC122",)
     tags = ("asyncio", "trio", "anyio", "timeout")
 
     def __init__(self, context: FileContext) -> None:

@@ -49,6 +49,7 @@ class TimeoutWithoutAwait(Rule):
     )
     needles = catalog.kind_words(catalog.CANCEL_SCOPE_KINDS)
     imports = catalog.kind_modules(catalog.CANCEL_SCOPE_KINDS)
+    peers = ("ASYNC100",)
     tags = ("asyncio", "trio", "anyio", "timeout")
 
     def __init__(self, context: FileContext) -> None:

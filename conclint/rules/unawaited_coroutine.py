@@ -27,6 +27,7 @@ class UnawaitedCoroutine(Rule):
     # catalog (`asyncio.sleep`, `trio.sleep`) or a method of a kind that has some.
     needles = ("async", *catalog.words(catalog.ASYNCIO_COROUTINES))
     method_needles = catalog.method_needles(catalog.COROUTINE_METHODS)
+    peers = ("ASYNC105",)
     tags = ("asyncio", "coroutine")
     uses = (Discards,)
     fixable = True

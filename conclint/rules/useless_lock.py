@@ -22,6 +22,7 @@ class UselessLock(Rule):
     )
     needles = catalog.words(catalog.LOCK_CLASSES)
     imports = catalog.kind_modules(catalog.LOCK_KINDS)
+    peers = ("PLW2101",)
     tags = ("lock",)
 
     def visit_With(self, node: cst.With) -> None:

@@ -37,6 +37,7 @@ class YieldInAsyncContext(Rule):
     summary = "A generator yields inside `with`/`async with`: the block stays open for its consumer"
     message = "`yield` inside `{construct}` in {generator} `{function}()`: {problem}; {fix}"
     needles = ("yield",)
+    peers = ("ASYNC101", "ASYNC119")
     tags = ("asyncio", "trio", "anyio", "generator")
 
     @classmethod
