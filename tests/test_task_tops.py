@@ -181,6 +181,62 @@ def test_ccl203_spares_the_tops_only(tmp_path: Path) -> None:
     assert reported == {line for name, line in handlers.items() if name not in spared}
 
 
+UTIL = """\
+import asyncio
+
+
+def create_task(coro):
+    return asyncio.get_running_loop().create_task(coro)
+
+
+def later(delay, target, *args):
+    return asyncio.ensure_future(target(*args))
+
+
+def keep(coro, into):
+    into.append(coro)
+"""
+
+CONSUMER = """\
+import asyncio
+
+from app.util import create_task, keep, later
+
+
+class Consumer:
+    def start(self):
+        self._fetcher = create_task(self._fetch_routine())
+        self._pinger = later(1.0, self._ping)
+        keep(self._audit(), [])
+        self._late = later(self._shifted, None)
+
+    async def _fetch_routine(self):
+        await asyncio.sleep(1)
+
+    async def _ping(self):
+        await asyncio.sleep(1)
+
+    async def _audit(self):
+        await asyncio.sleep(1)
+
+    async def _shifted(self):
+        await asyncio.sleep(1)
+"""
+
+
+def test_tops_through_the_projects_own_spawners(tmp_path: Path) -> None:
+    index, _ = _index(tmp_path, util=UTIL, consumer=CONSUMER)
+    util = index.declared["app.util"].functions
+    assert util["create_task"].spawns_argument == ("0",)  # the coroutine it is given
+    assert util["later"].spawns_argument == ("1()",)  # the function it calls
+    assert util["keep"].spawns_argument == ()
+    model = index.types(SHIPPED)
+    assert model.task_top("_fetch_routine", "app.consumer.Consumer")
+    assert model.task_top("_ping", "app.consumer.Consumer")
+    assert not model.task_top("_audit", "app.consumer.Consumer")  # `keep` starts no task
+    assert not model.task_top("_shifted", "app.consumer.Consumer")  # not the argument it calls
+
+
 def _fix_of(source: str) -> list[object]:
     found = lint_source(textwrap.dedent(source), "mod.py", Settings(select=("CCL203",)))
     return [d.fix for d in found.diagnostics]

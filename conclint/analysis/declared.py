@@ -79,6 +79,9 @@ class FunctionFacts:
     # such spawns.
     spawns: tuple[str, ...] = ()
     only_spawned: bool = False
+    # A spawner of the project's (`task_tops.py`): where it takes what it hands to an
+    # asyncio task spawner ("0": the coroutine at argument 0, "0()": the callable it calls).
+    spawns_argument: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

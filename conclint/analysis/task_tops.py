@@ -13,11 +13,20 @@ The index pass (`declared.py`) gives each function and method of a module:
   `_pump@attr:app.c.Client:_conn` (a method of what an expression holds: `Ref`s of
   `declared.py`). A reference is marked `?` first when the module also names the function
   otherwise (not only in defs and in such spawns);
+  A private function handed to another function of the project (`util.create_task(
+  self._run())`, `self.start_background_task(self._run)`) is a spawn through it:
+  `_run@self~app.util.create_task#0`, `_run@self~start_background_task@self#0()`, which
+  counts only if that function is a spawner (below);
+- `spawns_argument`: of a function that hands what it is given to such a spawner, where
+  it takes it: "0" for the coroutine it is given first (`create_task(coro)`), "0()" for
+  the function it calls (`ensure_future(target(*args))`); the receiver of a method is
+  not counted;
 - `only_spawned` (a coroutine function with a private name): its module names it only in
-  its `def`s and in spawns of the kind above.
+  its `def`s and in spawns of the kinds above.
 
-The module's text is searched once for the spawners' names and the candidates' names;
-expressions are walked only in the functions whose lines hold a spawner's name. A name in a
+The module's text is searched once for the spawners' names, private names handed to a
+call, and the candidates' names; expressions are walked only in the functions whose lines
+hold one of the first two. A name in a
 comment, a docstring or among other words of a string is not counted; a string that is the
 name alone is (`getattr(self, "_run")` may call it). A module that neither defines nor
 spawns a function but names it is not seen: a private name is taken to stay in its module
@@ -42,11 +51,17 @@ if TYPE_CHECKING:
     from conclint.analysis.types import ProjectTypes
 
 SELF = "self"
+# A spawn through a function of the project that may be a spawner: `ref~helper#0` (the
+# call of `ref` is its argument 0) or `ref~helper#0()` (`ref` itself, which it calls).
+VIA = "~"
+AT = "#"
+CALLED = "()"
 # Marks a spawn whose module also names the function otherwise.
 ALSO_NAMED = "?"
 # How deep a statement's expression is looked into (`self._tasks.add(create_task(f()))`).
 _DEPTH = 4
 _TRIPLE_QUOTES = re.compile(r'"""|\'\'\'')
+_PRIVATE_ASYNC_DEF = re.compile(r"async\s+def\s+(_[^\W_]\w*)")
 
 
 def private(name: str) -> bool:
@@ -63,9 +78,17 @@ class Finder:
         self.methods = known.methods_with("ends-on-cancel")
         words = {name.rpartition(".")[2] for name in self.functions} | set(self.methods)
         pattern = _alternatives(words) if words else None
-        self.lines: list[int] = []
+        offsets: list[int] = []
         if pattern is not None and any(word in source for word in words):
-            self.lines = _lines_of(source, (m.start() for m in re.finditer(pattern, source)))
+            offsets = [m.start() for m in re.finditer(pattern, source)]
+        # A private coroutine function of the module handed to another call
+        # (`create_task(self._run())`, `self.start_background_task(self._run)`): maybe to
+        # a spawner of the project's own.
+        privates = set(_PRIVATE_ASYNC_DEF.findall(source)) if "async" in source else set()
+        if privates:
+            passed = re.compile(rf"[(,]\s*(?:\w+\.)*{_alternatives(privates)}\s*[(),]")
+            offsets += [m.start() for m in passed.finditer(source)]
+        self.lines = _lines_of(source, iter(sorted(offsets)))
         # Callee name -> how many spawns of the module name it.
         self.spawned: dict[str, int] = {}
 
@@ -85,15 +108,15 @@ class Finder:
         receiver = _receiver(function) if owner is not None else None
         calls = [call for value in _values(body) for call in _calls(value, _DEPTH)]
         found: list[str] = []
+        handed: list[str] = []
         local: dict[str, str] | None = None
-        for call in calls:
-            callee = self._spawned(call, reader)
-            if callee is None:
-                continue
-            func = callee.func
+
+        def target(func: ast.expr) -> str | None:
+            """The reference of the private function `func` names, as spawns name it."""
+            nonlocal local
             name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
             if not private(name):
-                continue
+                return None
             ref = reader.absolute(func)
             if ref is None and isinstance(func, ast.Attribute):
                 if isinstance(func.value, ast.Name) and func.value.id == receiver:
@@ -104,12 +127,54 @@ class Finder:
                     held = reader.value(func.value, local, owner)
                     ref = f"{name}@{held}" if held and not held.startswith("self:") else None
             if ref is not None:
-                found.append(ref)
                 self.spawned[name] = self.spawned.get(name, 0) + 1
-        return replace(facts, spawns=tuple(found)) if found else facts
+            return ref
 
-    def _spawned(self, call: ast.Call, reader: _Reader) -> ast.Call | None:
-        """`F(...)` of `asyncio.create_task(F(...))` or `loop.create_task(F(...))`."""
+        for call in calls:
+            first = self._spawned(call, reader)
+            if first is not None:
+                if isinstance(first, ast.Call) and (ref := target(first.func)) is not None:
+                    found.append(ref)
+                handed.extend(_argument_spawned(first, function, owner))
+                continue
+            if not any(_private_callee(arg) for arg in call.args):
+                continue
+            helper = self._helper(call, receiver, reader)
+            for position, arg in enumerate(call.args):
+                if helper is None or isinstance(arg, ast.Starred):
+                    break
+                if not _private_callee(arg):
+                    continue
+                called = isinstance(arg, ast.Call)
+                how = f"{position}{'' if called else CALLED}"
+                func = arg.func if isinstance(arg, ast.Call) else arg
+                if (ref := target(func)) is not None:
+                    found.append(f"{ref}{VIA}{helper}{AT}{how}")
+        if found:
+            facts = replace(facts, spawns=tuple(found))
+        if handed:
+            facts = replace(facts, spawns_argument=tuple(dict.fromkeys(handed)))
+        return facts
+
+    def _helper(self, call: ast.Call, receiver: str | None, reader: _Reader) -> str | None:
+        """How a spawn names the callee of `call`, which may be a spawner of the project's:
+        a function (`app.util.create_task`) or a method of the instance's own class
+        (`start_background_task@self`)."""
+        func = call.func
+        name = reader.absolute(func)
+        if name is not None:
+            return name
+        if (
+            isinstance(func, ast.Attribute)
+            and isinstance(func.value, ast.Name)
+            and func.value.id == receiver
+        ):
+            return f"{func.attr}@{SELF}"
+        return None
+
+    def _spawned(self, call: ast.Call, reader: _Reader) -> ast.expr | None:
+        """`F(...)` of `asyncio.create_task(F(...))` or `loop.create_task(F(...))` (or
+        `coro` of `create_task(coro)`): what an asyncio task spawner is handed."""
         func = call.func
         name = reader.absolute(func)
         if name is not None:
@@ -119,8 +184,7 @@ class Finder:
             return None
         if not call.args or isinstance(call.args[0], ast.Starred):
             return None
-        first = call.args[0]
-        return first if isinstance(first, ast.Call) else None
+        return call.args[0]
 
     def noted(self, declared: Declarations, tree: ast.Module) -> Declarations:
         """`declared` (of `tree`) with `only_spawned` set on the private coroutine functions
@@ -223,9 +287,39 @@ def _in_text(source: str, at: int, size: int) -> bool:
     return False
 
 
+def _private_callee(arg: ast.expr) -> bool:
+    """`self._run()`, `_run()`, `self._run`, `_run`: a private function, or its call."""
+    func = arg.func if isinstance(arg, ast.Call) else arg
+    if isinstance(func, ast.Attribute):
+        return private(func.attr)
+    return isinstance(func, ast.Name) and private(func.id)
+
+
 def _named(ref: str) -> str:
     """The function's own name in a spawn reference."""
-    return ref.partition("@")[0].rpartition(".")[2]
+    return ref.partition(VIA)[0].partition("@")[0].rpartition(".")[2]
+
+
+def _argument_spawned(
+    handed: ast.expr, function: ast.FunctionDef | ast.AsyncFunctionDef, owner: str | None
+) -> list[str]:
+    """Where `function` takes what it hands to a spawner: `["0"]` for `create_task(coro)`
+    with `coro` its first parameter (the receiver of a method not counted), `["0()"]` for
+    `ensure_future(target(*args))`; empty when it is no parameter."""
+    called = isinstance(handed, ast.Call)
+    name = handed.func if isinstance(handed, ast.Call) else handed
+    if not isinstance(name, ast.Name):
+        return []
+    params = [arg.arg for arg in (*function.args.posonlyargs, *function.args.args)]
+    static = any(
+        isinstance(decorator, ast.Name) and decorator.id == "staticmethod"
+        for decorator in function.decorator_list
+    )
+    if owner is not None and not static:
+        params = params[1:]
+    if name.id not in params:
+        return []
+    return [f"{params.index(name.id)}{CALLED if called else ''}"]
 
 
 def _function_tables(declared: Declarations) -> Iterator[dict[str, FunctionFacts]]:
@@ -292,6 +386,9 @@ class Tops:
         # those whose module also names the function otherwise.
         self.spawns: dict[str, list[tuple[str, str | None]]] = {}
         self.also_named: dict[str, list[tuple[str, str | None]]] = {}
+        # Name -> the spawns through a function of the project that may be a spawner:
+        # (reference, class of the spawning method or None, that function, the argument).
+        self.via: dict[str, list[tuple[str, str | None, str, str]]] = {}
         for module, declared in types.modules.items():
             tables: list[tuple[str | None, dict[str, FunctionFacts]]] = [(None, declared.functions)]
             tables += [(f"{module}.{name}", c.methods) for name, c in declared.classes.items()]
@@ -301,7 +398,13 @@ class Tops:
                         table = self.spawns
                         if ref.startswith(ALSO_NAMED):
                             ref, table = ref[len(ALSO_NAMED) :], self.also_named
-                        table.setdefault(_named(ref), []).append((ref, owner))
+                        ref, _, through = ref.partition(VIA)
+                        if through and table is self.spawns:
+                            helper, _, argument = through.rpartition(AT)
+                            entry = (ref, owner, helper, argument)
+                            self.via.setdefault(_named(ref), []).append(entry)
+                        else:
+                            table.setdefault(_named(ref), []).append((ref, owner))
 
     def is_top(self, name: str, owner: str | None) -> bool:
         """`name` is a function's absolute name (`app.jobs._run`), or with `owner` (a class's
@@ -319,8 +422,25 @@ class Tops:
         named = self.also_named.get(local, ())
         if any(self._runs(ref, spawner, name, owner) for ref, spawner in named):
             return False
+        # Handed to functions of the project: each must be a spawner, or it is named otherwise.
+        via = [entry for entry in self.via.get(local, ()) if self._runs(*entry[:2], name, owner)]
+        if not all(
+            self._spawns_argument(helper, argument, spawner) for _, spawner, helper, argument in via
+        ):
+            return False
         spawns = self.spawns.get(local, ())
-        return any(self._runs(ref, spawner, name, owner) for ref, spawner in spawns)
+        return bool(via) or any(self._runs(ref, spawner, name, owner) for ref, spawner in spawns)
+
+    def _spawns_argument(self, helper: str, argument: str, spawner: str | None) -> bool:
+        """The project function `helper` (`start@self`: a method of the spawning class
+        `spawner`) hands that argument to an asyncio task spawner."""
+        function, _, held = helper.partition("@")
+        if not held:
+            facts = self.types.function_facts(function)
+        else:
+            found = self.types.method(spawner, function) if spawner is not None else None
+            facts = found[1] if found is not None else None
+        return facts is not None and argument in facts.spawns_argument
 
     def _runs(self, ref: str, spawner: str | None, name: str, owner: str | None) -> bool:
         """The spawn `ref` (made in a method of `spawner`) may run the function."""
