@@ -50,6 +50,14 @@ def canonical(qualified: str) -> str:
             head, _, tail = rest.partition(".")
             if head in submodules and tail:
                 return prefix + tail
+            # A submodule further down (`anyio._core._eventloop`).
+            for submodule in submodules:
+                if (
+                    "." in submodule
+                    and rest.startswith(submodule + ".")
+                    and len(rest) > len(submodule) + 1
+                ):
+                    return prefix + rest[len(submodule) + 1 :]
     return qualified
 
 

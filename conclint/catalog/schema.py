@@ -6,7 +6,8 @@ A data file (`data/*.toml`, one per library or family of libraries) holds:
     modules = ["asyncio"]          # top-level modules it describes
     concurrency = true             # its objects are tasks, threads, queues, locks...
     # Package -> its submodules whose names it re-exports (`asyncio.tasks.sleep` is
-    # `asyncio.sleep`); each package is one of `modules` or inside one.
+    # `asyncio.sleep`), named below it (`_core._eventloop`); each package is one of
+    # `modules` or inside one.
     reexports = { "asyncio" = ["tasks", "queues"] }
 
     [kinds."asyncio.Queue"]        # a kind: what an object is
@@ -417,10 +418,7 @@ def _reexports(raw: object, modules: tuple[str, ...], where: _Where) -> dict[str
         where.dotted(package, label)
         if package.partition(".")[0] not in modules:
             raise where.error(f"{label}: {package} is not in the library's modules")
-        names = where.names(submodules, f"{label} {package}")
-        if not all(name.isidentifier() for name in names):
-            raise where.error(f"{label} {package}: give the submodules' own names, undotted")
-        found[package] = frozenset(names)
+        found[package] = frozenset(where.names(submodules, f"{label} {package}"))
     return found
 
 
