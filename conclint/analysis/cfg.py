@@ -174,8 +174,42 @@ def build(scope: ScopeNode, lookup: Lookup) -> Graph:
 
 
 def rebinds(targets: Iterable[str], key: str) -> bool:
-    """Does assigning `targets` (ASSIGN keys) re-bind `key`? `self` re-binds `self._q` too."""
+    """Does assigning `targets` (ASSIGN keys) re-bind `key`? `self` re-binds `self._q` too,
+    and `x` the flag of `x is None`."""
+    key = key.removesuffix(IS_NONE)
     return any(key == target or key.startswith(target + ".") for target in targets)
+
+
+# The flag of a name being None (`x is None`), beside the flag of its truth (`x`).
+IS_NONE = " is None"
+
+
+def flag_test(test: cst.CSTNode) -> tuple[str, bool] | None:
+    """The flag a test reads, and whether the test is true when the flag is: `x` and
+    `self.x` (their truth), `x is None`, `x is not None` (the flag of `x is None`, read
+    the other way round)."""
+    if isinstance(test, cst.Name | cst.Attribute):
+        key = dotted_name(test)
+        return (key, True) if key is not None else None
+    if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
+        return None
+    (comparison,) = test.comparisons
+    compared = comparison.comparator
+    if not (isinstance(compared, cst.Name) and compared.value == "None"):
+        return None
+    key = dotted_name(test.left) if isinstance(test.left, cst.Name | cst.Attribute) else None
+    if key is None or not isinstance(comparison.operator, cst.Is | cst.IsNot):
+        return None
+    return key + IS_NONE, isinstance(comparison.operator, cst.Is)
+
+
+def literal_is_none(value: cst.CSTNode) -> bool | None:
+    """Whether the literal `value` is None; None when it is no literal."""
+    if isinstance(value, cst.Name):
+        return value.value == "None" if value.value in _CONSTANTS else None
+    if isinstance(value, cst.Integer | cst.Float | cst.SimpleString | cst.ConcatenatedString):
+        return False
+    return None
 
 
 def constant_truth(expr: cst.CSTNode) -> bool | None:
@@ -576,6 +610,8 @@ class _Builder:
         plain = len(targets) == 1 and isinstance(targets[0], cst.Name | cst.Attribute)
         if plain and value is not None and constant_truth(value) is not None:
             self.constant_keys.update(keys)
+        if plain and value is not None and literal_is_none(value) is not None:
+            self.constant_keys.update(key + IS_NONE for key in keys)
         self._emit(Event(ASSIGN, node, tuple(self.loops), tuple(keys), value if plain else None))
 
     def _target(self, target: cst.BaseExpression, keys: list[str]) -> None:
@@ -612,9 +648,9 @@ class _Builder:
             right_held, failed = self._branch(test.right)
             return self._join(left_held, right_held), failed
         self._expr(test)
-        key = dotted_name(test) if isinstance(test, cst.Name | cst.Attribute) else None
-        if key is not None:
-            self.tested[key] = self.tested.get(key, 0) + 1
+        flag = flag_test(test)
+        if flag is not None:
+            self.tested[flag[0]] = self.tested.get(flag[0], 0) + 1
         source = self.current
         held, failed = self._join(source), self._join(source)
         held.events.append(Event(ASSUME, test, tuple(self.loops), truth=True))

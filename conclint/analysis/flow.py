@@ -17,7 +17,8 @@ may-analysis with bounded disjunction).
 
 - *Flags* are boolean constants assigned to names and attributes
   (`self._closed = True`) and truths learned from branch tests (`if not
-  closed:`); a branch that contradicts them is infeasible and dropped.
+  closed:`), and whether a name assigned literals is None (`stage = None`,
+  `if stage is None:`); a branch that contradicts them is infeasible and dropped.
   Constant tests (`while True:`) are decided the same way. Calls are assumed
   not to change flags (a method that sets `self._closed` is not followed).
 - *Tags* say how a path entered the `finally` bodies it is in (see `cfg.py`).
@@ -47,7 +48,7 @@ import libcst as cst
 
 from conclint.analysis import cfg, exits
 from conclint.analysis.cfg import Block, Edge, Event, Graph
-from conclint.analysis.scopes import ScopeNode, dotted_name
+from conclint.analysis.scopes import ScopeNode
 
 if TYPE_CHECKING:
     from conclint.analysis.context import FileContext
@@ -116,10 +117,12 @@ _Path = tuple[S, Flags, tuple[str, ...]]
 class _Step:
     event: Event
     op: object | None
-    # ASSIGN: the flag it sets, if any; ASSUME: the constant truth of the test, or its flag key.
-    sets: tuple[str, bool] | None = None
+    # ASSIGN: the flags it sets; ASSUME: the constant truth of the test, or its flag key
+    # and whether the test is true when the flag is (False: `x is not None`).
+    sets: tuple[tuple[str, bool], ...] = ()
     constant: bool | None = None
     flag: str | None = None
+    polarity: bool = True
 
 
 class FlowResult(Generic[S, Op]):
@@ -258,13 +261,14 @@ def _advance(analysis: Analysis[S, Op], step: _Step, path: _Path[S]) -> _Path[S]
             if step.constant != truth:
                 return None
         elif step.flag is not None:
+            truth = truth if step.polarity else not truth
             if (step.flag, not truth) in flags:
                 return None
             flags = flags | {(step.flag, truth)}
     elif event.kind == cfg.ASSIGN and (flags or step.sets):
         flags = _rebind(flags, event.targets)
-        if step.sets is not None:
-            flags = flags | {step.sets}
+        if step.sets:
+            flags = flags | set(step.sets)
     if step.op is not None:
         state = analysis.transfer(state, event, step.op)  # type: ignore[arg-type]
     return state, flags, tags
@@ -273,6 +277,21 @@ def _advance(analysis: Analysis[S, Op], step: _Step, path: _Path[S]) -> _Path[S]
 def touches(targets: Iterable[str], keys: Iterable[str]) -> bool:
     """Does re-binding `targets` end something known about one of `keys`?"""
     return any(cfg.rebinds(targets, key) for key in keys)
+
+
+def _flags_set(event: Event, flag_keys: frozenset[str]) -> tuple[tuple[str, bool], ...]:
+    """The flags an assignment of a constant sets: its truth, and whether it is None."""
+    if len(event.targets) != 1 or event.value is None:
+        return ()
+    (target,) = event.targets
+    found = []
+    truth = cfg.constant_truth(event.value)
+    if truth is not None and target in flag_keys:
+        found.append((target, truth))
+    is_none = cfg.literal_is_none(event.value)
+    if is_none is not None and target + cfg.IS_NONE in flag_keys:
+        found.append((target + cfg.IS_NONE, is_none))
+    return tuple(found)
 
 
 def _rebind(flags: Flags, targets: Sequence[str]) -> Flags:
@@ -300,21 +319,13 @@ class _Solver(Generic[S, Op]):
             op = self.analysis.classify(event)
             if event.kind == cfg.ASSUME:
                 constant = cfg.constant_truth(event.node)
-                key = (
-                    dotted_name(event.node)
-                    if isinstance(event.node, cst.Name | cst.Attribute)
-                    else None
-                )
-                flag = key if key in flag_keys else None
+                tested = cfg.flag_test(event.node)
+                flag, polarity = tested if tested and tested[0] in flag_keys else (None, True)
                 if op is not None or constant is not None or flag is not None:
-                    steps.append(_Step(event, op, constant=constant, flag=flag))
+                    steps.append(_Step(event, op, constant=constant, flag=flag, polarity=polarity))
             elif event.kind == cfg.ASSIGN:
-                sets = None
-                if len(event.targets) == 1 and event.value is not None:
-                    truth = cfg.constant_truth(event.value)
-                    if truth is not None and event.targets[0] in flag_keys:
-                        sets = (event.targets[0], truth)
-                if op is not None or sets is not None or touches(event.targets, flag_keys):
+                sets = _flags_set(event, flag_keys)
+                if op is not None or sets or touches(event.targets, flag_keys):
                     steps.append(_Step(event, op, sets=sets))
             elif op is not None or event.raises:
                 if op is None and steps and steps[-1].op is None and steps[-1].event.raises:
