@@ -220,3 +220,58 @@ def test_declarations_survive_the_cache(tmp_path: Path) -> None:
     assert fresh.digest == cached.digest
     with pytest.raises(TypeError):
         from_json({"classes": {}, "functions": {"f": [1, 2, 3, []]}, "globals": {}})
+
+
+PUMPS = """\
+import abc
+import typing
+from typing import Generic, TypeVar
+
+import somewhere
+
+T = TypeVar("T")
+
+
+class Base:
+    async def post(self, item):
+        self.items.append(item)
+
+    async def send(self, item):
+        await self.queue.put(item)
+
+
+class Pump(Generic[T], Base):
+    pass
+
+
+class Checked(abc.ABC, Base):
+    pass
+
+
+class Typed(typing.Protocol, Base):
+    pass
+
+
+class Foreign(somewhere.Base, Base):
+    pass
+
+
+class Loud(Checked):
+    async def post(self, item):
+        await self.queue.put(item)
+"""
+
+
+def test_empty_bases_hide_nothing_and_coroutines_that_never_suspend(tmp_path: Path) -> None:
+    """`typing.Generic`, `abc.ABC` and `typing.Protocol` give a class no methods, so the
+    methods of the project bases after them are found; a base outside the project may
+    define anything. A coroutine method that awaits nothing never suspends, unless an
+    override in a subclass does."""
+    types = model(tmp_path, pumps=PUMPS)
+    for known in ("Pump", "Checked", "Typed"):
+        assert types.method(f"app.pumps.{known}", "post") is not None, known
+    assert types.method("app.pumps.Foreign", "post") is None  # `somewhere.Base` comes first
+    assert types.never_suspends("post", "app.pumps.Pump")
+    assert not types.never_suspends("send", "app.pumps.Pump")
+    assert not types.never_suspends("post", "app.pumps.Checked")  # `Loud` overrides it
+    assert not types.never_suspends("post", "app.pumps.Foreign")

@@ -79,6 +79,9 @@ class FunctionFacts:
     # such spawns.
     spawns: tuple[str, ...] = ()
     only_spawned: bool = False
+    # A coroutine function whose body never awaits (`task_tops.py`: spells no `await`,
+    # `async for` or `async with`): a task of it runs to its end in its first step.
+    never_suspends: bool = False
     # A spawner of the project's (`task_tops.py`): where it takes what it hands to an
     # asyncio task spawner ("0": the coroutine at argument 0, "0()": the callable it calls).
     spawns_argument: tuple[str, ...] = ()

@@ -21,6 +21,8 @@ The index pass (`declared.py`) gives each function and method of a module:
   it takes it: "0" for the coroutine it is given first (`create_task(coro)`), "0()" for
   the function it calls (`ensure_future(target(*args))`); the receiver of a method is
   not counted;
+- `never_suspends`: a coroutine function whose body spells no `await` and no `async`
+  (`async for`, `async with`, even in a comment): a task of it ends in its first step;
 - `only_spawned` (a coroutine function with a private name): its module names it only in
   its `def`s and in spawns of the kinds above.
 
@@ -61,6 +63,7 @@ ALSO_NAMED = "?"
 # How deep a statement's expression is looked into (`self._tasks.add(create_task(f()))`).
 _DEPTH = 4
 _TRIPLE_QUOTES = re.compile(r'"""|\'\'\'')
+_SUSPENDS = re.compile(r"await|async")
 _PRIVATE_ASYNC_DEF = re.compile(r"async\s+def\s+(_[^\W_]\w*)")
 
 
@@ -89,6 +92,13 @@ class Finder:
             passed = re.compile(rf"[(,]\s*(?:\w+\.)*{_alternatives(privates)}\s*[(),]")
             offsets += [m.start() for m in passed.finditer(source)]
         self.lines = _lines_of(source, iter(sorted(offsets)))
+        # The lines that spell `await` or `async` (in code, a comment or a string): a
+        # coroutine function whose body holds none never suspends.
+        self.suspending = (
+            _lines_of(source, (m.start() for m in _SUSPENDS.finditer(source)))
+            if "async" in source
+            else []
+        )
         # Callee name -> how many spawns of the module name it.
         self.spawned: dict[str, int] = {}
 
@@ -100,7 +110,14 @@ class Finder:
         body: _Body,
         reader: _Reader,
     ) -> FunctionFacts:
-        """`facts` with the spawns the function's own statements make."""
+        """`facts` with the spawns the function's own statements make, and whether it is a
+        coroutine function that never suspends."""
+        if facts.coroutine:
+            after = bisect.bisect_left(self.suspending, function.body[0].lineno)
+            if after == len(self.suspending) or self.suspending[after] > (
+                function.end_lineno or function.lineno
+            ):
+                facts = replace(facts, never_suspends=True)
         start = bisect.bisect_left(self.lines, function.lineno)
         end = function.end_lineno or function.lineno
         if start == len(self.lines) or self.lines[start] > end:

@@ -67,6 +67,8 @@ class ProjectTypes:
         self._ending_names: frozenset[str] | None = None
         # Class -> the project classes that name it as a base (made when first asked).
         self._derived: dict[str, list[str]] | None = None
+        # Bases outside the project known to give their subclasses no methods.
+        self.empty_bases = known.names_with("empty-base")
 
     # Looking things up by absolute name -------------------------------------------
 
@@ -106,11 +108,18 @@ class ProjectTypes:
         if found is None:
             order = self._linearized(real, set())
             found = self._orders[real] = (
-                [(each, self.class_facts(each) if each else None) for each in order]
+                [(each, self._facts_in_mro(each)) for each in order]
                 if order is not None
                 else self._depth_first(real)
             )
         return found
+
+    def _facts_in_mro(self, name: str) -> ClassFacts | None:
+        """A class of the project, one that gives nothing (`typing.Generic`: no facts to
+        know), or one that may define anything (None)."""
+        if name in self.empty_bases:
+            return _NOTHING
+        return self.class_facts(name) if name else None
 
     def _linearized(self, name: str, visiting: set[str]) -> list[str] | None:
         """C3 of `name` (None for a hierarchy Python would refuse, or a cycle)."""
@@ -156,7 +165,7 @@ class ProjectTypes:
             if current in seen:
                 continue
             seen.add(current)
-            facts = self.class_facts(current) if current else None
+            facts = self._facts_in_mro(current)
             order.append((current, facts))
             if facts is not None:
                 bases = [self.real_name(base) if base else "" for base in facts.bases]
@@ -588,6 +597,18 @@ class ProjectTypes:
             return None
         return found[1].made.get(attribute, ())
 
+    def never_suspends(self, name: str | None, owner: str | None = None) -> bool:
+        """Whether the coroutine function `name` (absolute; with `owner`, a class's absolute
+        name, the name of one of its methods, whichever override an instance runs) never
+        suspends: a task of it ends in its first step."""
+        if name is None:
+            return False
+        if owner is None:
+            facts = self.function_facts(name)
+            return facts is not None and facts.never_suspends
+        versions = self._versions(owner, name)
+        return bool(versions) and all(facts.never_suspends for facts in versions or ())
+
     # Task tops (`task_tops.py`): coroutine functions only ever run as a task's top -------
 
     def task_top(self, name: str, owner: str | None = None) -> bool:
@@ -599,6 +620,10 @@ class ProjectTypes:
     @cached_property
     def _tops(self) -> task_tops.Tops:
         return task_tops.Tops(self)
+
+
+# What an empty base gives its subclasses.
+_NOTHING = ClassFacts()
 
 
 def _index_of(order: list[tuple[str, ClassFacts | None]], name: str) -> int:

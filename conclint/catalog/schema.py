@@ -224,6 +224,9 @@ NAME_ROLES = frozenset(
         # Raised by a non-blocking call that would have to wait: code that handles it expects
         # the calls of its `try` not to block (`BlockingIOError`).
         "would-block",
+        # A base class that gives its subclasses no method of their own (`typing.Generic`):
+        # the project's classes derived from it are known whole.
+        "empty-base",
         "type-wrapper",  # an annotation `W[X, ...]` that means its first argument (`Optional`)
         "type-union",  # an annotation `U[X, Y, ...]` that means one of its arguments (`Union`)
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from conclint.analysis import catalog
+from conclint.analysis.acquires import receiver_class
 from conclint.analysis.discards import AS_CONTEXT, IN_GENERATOR, Discards
 from conclint.analysis.scopes import dotted_name
 from conclint.rules.base import Rule
@@ -33,7 +34,26 @@ class DanglingTask(Rule):
         last = func.attr.value if isinstance(func, cst.Attribute) else ""
         # No dotted name: a spawn method of `get_loop().create_task`.
         consequence = _NEVER_RUN if IN_GENERATOR in how else _LOST
+        if consequence == _LOST and self._ends_at_once(call):
+            return
         self.report(call, callee=dotted_name(func) or last, how=how, consequence=consequence)
+
+    def _ends_at_once(self, call: cst.Call) -> bool:
+        """The task runs a coroutine function of the project that never suspends
+        (`create_task(self._post(message))` where `_post` awaits nothing): it ends in its
+        first step, so nothing can collect it mid-run."""
+        first = call.args[0].value if call.args and not call.args[0].star else None
+        if not isinstance(first, cst.Call):
+            return False
+        model = self.context.model()
+        func = first.func
+        name = self.context.bindings.qualified(func, self.context.chain)
+        if name is not None:
+            return model.never_suspends(name)
+        if isinstance(func, cst.Attribute):
+            owner = receiver_class(self.context, func.value)
+            return owner is not None and model.never_suspends(func.attr.value, owner)
+        return False
 
     def _configured(self) -> frozenset[str]:
         """The spawners of the user's catalog entries, not shipped ones."""
