@@ -327,7 +327,10 @@ def test_changed_settings_give_changed_results(project: Path) -> None:
     assert "CCL101" not in run("--select", "CCL2", "pkg", cwd=project).stdout
     assert run("--select", "CCL1", "pkg", cwd=project).stdout.count("CCL101") == 10
     (project / "pkg" / "spawn.py").write_text(
-        "import app\n\n\nasync def main() -> None:\n    app.spawn(main())\n", encoding="utf-8"
+        "import app\n\n\nasync def main() -> None:\n"
+        "    app.spawn(main())\n"
+        "    await app.settle()\n",
+        encoding="utf-8",
     )
     assert "pkg/spawn.py" not in run("pkg", cwd=project).stdout
     (project / "pyproject.toml").write_text(

@@ -260,7 +260,7 @@ def test_extra_spawners_are_matched_through_imports() -> None:
     import app.tasks as tasks
 
     async def job():
-        pass
+        await tasks.idle()
 
     def start():
         spawn(job())

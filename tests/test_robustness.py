@@ -36,6 +36,7 @@ import asyncio
 
 async def main() -> None:
     asyncio.create_task(main())
+    await asyncio.sleep(1)
 """
 
 

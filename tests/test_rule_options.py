@@ -22,7 +22,7 @@ def load_thumbnail(key: str) -> bytes:
 
 
 async def refresh(key: str) -> None:
-    return None
+    await refresh(key)
 
 
 async def handle(key: str) -> bytes:

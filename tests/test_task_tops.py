@@ -280,3 +280,14 @@ def test_no_fix_where_the_try_awaits_a_task() -> None:
                 pass
         """
     ) != [None]
+
+
+def test_never_suspends_counts_lines_as_python_does() -> None:
+    """Old Mac line ends (`\\r`) and Windows ones count as line breaks, as `ast` counts
+    them: the `await` on the last line belongs to the function above it."""
+    for newline in ("\n", "\r\n", "\r"):
+        lines = ["import asyncio", "", "async def quiet():", "    print(1)", ""]
+        lines += ["async def main():", "    asyncio.create_task(main())", "    await quiet()"]
+        declared = facts_of(newline.join(lines) + newline, "m.py").declared
+        assert declared.functions["quiet"].never_suspends, repr(newline)
+        assert not declared.functions["main"].never_suspends, repr(newline)

@@ -46,6 +46,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Protocol
 
 from conclint.analysis import catalog
+from conclint.analysis.lines import line_breaks
 from conclint.analysis.names import canonical
 from conclint.catalog import Catalog
 
@@ -218,7 +219,7 @@ def _spelled_lines(source: str, names: Mapping[str, str], known: Catalog) -> lis
     offsets.sort()
     lines, line, previous = [], 1, 0
     for offset in offsets:
-        line += _line_breaks(source, previous, offset)
+        line += line_breaks(source, previous, offset)
         previous = offset
         lines.append(line)
     return lines
@@ -265,14 +266,6 @@ def _builtin_blocking(known: Catalog) -> tuple[str, ...]:
             if "." not in name[9:] and name.startswith("builtins.")
         )
     )
-
-
-def _line_breaks(source: str, start: int, end: int) -> int:
-    """Line breaks between two offsets, as `ast` counts them (`\\r\\n`, `\\r`, `\\n`)."""
-    newlines = source.count("\n", start, end)
-    if "\r" not in source:
-        return newlines
-    return newlines + source.count("\r", start, end) - source.count("\r\n", start, end)
 
 
 class _Calls:

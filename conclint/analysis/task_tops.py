@@ -46,6 +46,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from conclint.analysis.lines import line_breaks
 from conclint.catalog import Catalog
 
 if TYPE_CHECKING:
@@ -248,7 +249,7 @@ class Finder:
         line, last = 1, 0
         for match in re.finditer(pattern, source):
             at = match.start()
-            line += source.count("\n", last, at)
+            line += line_breaks(source, last, at)
             last = at
             if any(first <= line <= end for first, end in imports):
                 continue
@@ -273,7 +274,7 @@ def _lines_of(source: str, offsets: Iterator[int]) -> list[int]:
     lines: list[int] = []
     line, last = 1, 0
     for at in offsets:
-        line += source.count("\n", last, at)
+        line += line_breaks(source, last, at)
         last = at
         if not lines or lines[-1] != line:
             lines.append(line)
