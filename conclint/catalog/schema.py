@@ -207,6 +207,9 @@ FUNCTION_ROLES = frozenset(
         # when cancelled, or is no cancel point (`trio.aclose_forcefully`).
         "safe-in-cleanup",
         "no-cleanup",  # its coroutine holds no cleanup (`asyncio.sleep`), as for methods
+        # A context manager whose block must raise (`pytest.raises`): a call written in it
+        # is expected to fail before it returns anything.
+        "expects-raise",
     }
 )
 

@@ -48,13 +48,31 @@ class UnawaitedCoroutine(Rule):
         super().__init__(context)
         self.coroutines = CoroutineFunctions(context)
         self._reported: set[int] = set()
+        # The blocks that must raise being visited (`with pytest.raises(TypeError):`), with
+        # their function (ids): a call there fails before making a coroutine.
+        self._expecting: list[tuple[int, int]] = []
 
     def discarded(self, call: cst.Call, how: str) -> None:
         self._check(call, how)
 
+    def visit_With(self, node: cst.With) -> None:
+        if any(
+            isinstance(item.item, cst.Call)
+            and self.context.qualname(item.item.func)
+            in self.context.catalog.functions_with("expects-raise")
+            for item in node.items
+        ):
+            self._expecting.append((id(node), id(self.context.function)))
+
+    def leave_With(self, original_node: cst.With) -> None:
+        if self._expecting and self._expecting[-1][0] == id(original_node):
+            self._expecting.pop()
+
     def _check(self, expr: cst.BaseExpression, how: str) -> None:
         if not isinstance(expr, cst.Call) or id(expr) in self._reported:
             return
+        if self._expecting and self._expecting[-1][1] == id(self.context.function):
+            return  # the test says the call raises: no coroutine is made
         callee = self.coroutines.callee(expr)
         if callee is not None:
             self._reported.add(id(expr))
