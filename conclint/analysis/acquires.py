@@ -48,6 +48,7 @@ import libcst as cst
 
 from conclint.analysis.own_nodes import own_nodes
 from conclint.analysis.scopes import dotted_name
+from conclint.analysis.signature import signature
 from conclint.catalog import Catalog
 from conclint.catalog.schema import Argument, Bound
 
@@ -171,21 +172,12 @@ class _Names:
         self.bound = body.bound
         self.absolute = absolute
         self.module = module
-        args = function.args
-        positional = [*args.posonlyargs, *args.args]
         static = any(name.rpartition(".")[2] == "staticmethod" for name in decorators)
-        self.receiver = positional[0].arg if owner is not None and positional else None
-        shift = 1 if self.receiver is not None and not static else 0
-        if static:
-            self.receiver = None
-        self.params: dict[str, int] = {
-            param.arg: index - shift for index, param in enumerate(positional)
-        }
-        self.params.update((param.arg, -1) for param in args.kwonlyargs)
-        if self.receiver is not None:
-            self.params.pop(self.receiver, None)
-        # `*args`, `**kwargs`: which argument is where is not shown.
-        self.packed = {param.arg for param in (args.vararg, args.kwarg) if param is not None}
+        found = signature(function, owner is not None, static)
+        self.receiver = found.receiver
+        self.params: dict[str, int] = {name: index for index, name in enumerate(found.positional)}
+        self.params.update((name, -1) for name in found.keyword_only)
+        self.packed = found.packed
 
     def ref(self, expr: ast.expr) -> Ref:
         if isinstance(expr, ast.Attribute):

@@ -359,7 +359,7 @@ class _Reader:
             if ref:
                 local[param.arg] = ref
         receiver = params[0].arg if params and owner is not None else None
-        if receiver is not None and not self._is_static(function):
+        if receiver is not None and not self.is_static(function):
             local[receiver] = f"self:{owner}"
         for given in (*params, args.vararg, args.kwarg):
             if given is not None and body.bound.get(given.arg):
@@ -376,7 +376,7 @@ class _Reader:
         """`object` as a base adds nothing to the MRO that the project would not know."""
         return isinstance(base, ast.Name) and base.id == "object" and base.id not in self.names
 
-    def _is_static(self, function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    def is_static(self, function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
         return any(
             self._decorator(d).rpartition(".")[2] == "staticmethod" for d in function.decorator_list
         )

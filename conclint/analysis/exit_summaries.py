@@ -29,6 +29,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Protocol
 
+from conclint.analysis.signature import signature
 from conclint.catalog import Catalog
 
 if TYPE_CHECKING:
@@ -209,19 +210,12 @@ class _Reader:
         self.owner = owner
         self.absolute = absolute
         self.names = names
-        args = function.args
-        positional = [*args.posonlyargs, *args.args]
         # The receiver of a method, and the parameters as its callers pass them.
-        self.receiver: str | None = None
-        if owner is not None and not static and positional:
-            self.receiver = positional.pop(0).arg
-        self.parameters = {
-            param.arg: f"{index}:{param.arg}" for index, param in enumerate(positional)
-        }
-        self.parameters.update((param.arg, f":{param.arg}") for param in args.kwonlyargs)
-        self.local = {
-            param.arg for param in (*positional, *args.kwonlyargs, args.vararg, args.kwarg) if param
-        }
+        found = signature(function, owner is not None, static)
+        self.receiver = found.receiver
+        self.parameters = {name: f"{index}:{name}" for index, name in enumerate(found.positional)}
+        self.parameters.update((name, f":{name}") for name in found.keyword_only)
+        self.local = {*found.positional, *found.keyword_only, *found.packed}
         self.assumed: str | None = None
         # Parameters an `if` tests with `isinstance(...)`: worth asking the re-raise question of.
         self.tested: set[str] = set()

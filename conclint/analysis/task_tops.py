@@ -47,6 +47,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from conclint.analysis.lines import line_breaks
+from conclint.analysis.signature import signature
 from conclint.catalog import Catalog
 
 if TYPE_CHECKING:
@@ -123,7 +124,7 @@ class Finder:
         end = function.end_lineno or function.lineno
         if start == len(self.lines) or self.lines[start] > end:
             return facts
-        receiver = _receiver(function) if owner is not None else None
+        receiver = signature(function, owner is not None, reader.is_static(function)).receiver
         calls = [call for value in _values(body) for call in _calls(value, _DEPTH)]
         found: list[str] = []
         handed: list[str] = []
@@ -153,7 +154,7 @@ class Finder:
             if first is not None:
                 if isinstance(first, ast.Call) and (ref := target(first.func)) is not None:
                     found.append(ref)
-                handed.extend(_argument_spawned(first, function, owner))
+                handed.extend(_argument_spawned(first, function, owner, reader))
                 continue
             if not any(_private_callee(arg) for arg in call.args):
                 continue
@@ -319,7 +320,10 @@ def _named(ref: str) -> str:
 
 
 def _argument_spawned(
-    handed: ast.expr, function: ast.FunctionDef | ast.AsyncFunctionDef, owner: str | None
+    handed: ast.expr,
+    function: ast.FunctionDef | ast.AsyncFunctionDef,
+    owner: str | None,
+    reader: _Reader,
 ) -> list[str]:
     """Where `function` takes what it hands to a spawner: `["0"]` for `create_task(coro)`
     with `coro` its first parameter (the receiver of a method not counted), `["0()"]` for
@@ -328,13 +332,7 @@ def _argument_spawned(
     name = handed.func if isinstance(handed, ast.Call) else handed
     if not isinstance(name, ast.Name):
         return []
-    params = [arg.arg for arg in (*function.args.posonlyargs, *function.args.args)]
-    static = any(
-        isinstance(decorator, ast.Name) and decorator.id == "staticmethod"
-        for decorator in function.decorator_list
-    )
-    if owner is not None and not static:
-        params = params[1:]
+    params = signature(function, owner is not None, reader.is_static(function)).positional
     if name.id not in params:
         return []
     return [f"{params.index(name.id)}{CALLED if called else ''}"]
@@ -344,11 +342,6 @@ def _function_tables(declared: Declarations) -> Iterator[dict[str, FunctionFacts
     yield declared.functions
     for facts in declared.classes.values():
         yield facts.methods
-
-
-def _receiver(function: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
-    params = [*function.args.posonlyargs, *function.args.args]
-    return params[0].arg if params else None
 
 
 def _values(body: _Body) -> Iterator[ast.expr]:
