@@ -54,7 +54,11 @@ USES: dict[str, set[tuple[str, str, str]]] = {
         ("Functions", "role", "generator-context"),
     },
     "CCL109": {("Kinds", "a method of role", "started")},
-    "CCL203": {("Names", "role", "cancellation"), ("Kinds", "trait", "cancellation-class")},
+    "CCL203": {
+        ("Names", "role", "cancellation"),
+        ("Kinds", "trait", "cancellation-class"),
+        ("Functions", "role", "checkpoint"),
+    },
     "CCL204": {("Functions", "role", "no-cleanup"), ("Methods", "role", "no-cleanup")},
     "CCL301": {("Methods", "role", "close"), ("Functions", "role", "closes-fd")},
     "CCL302": {("Methods", "role", "send"), ("Methods", "role", "close")},

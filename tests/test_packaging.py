@@ -165,7 +165,7 @@ async def broken() -> None:
 
 
 def test_readme_shows_the_default_per_file_ignores() -> None:
-    table = tomllib.loads(fenced(subsection(README, "Tests, examples and docs"), "toml"))
+    table = tomllib.loads(fenced(subsection(README, "Tests, examples, docs and commands"), "toml"))
     shown = table["tool"]["conclint"]["per-file-ignores"]
     assert shown == {glob: list(codes) for glob, codes, _ in DEFAULT_PER_FILE_IGNORES}
 
@@ -219,3 +219,37 @@ def test_by_default_most_rules_are_for_shipped_code(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     assert reported() == ["src/pkg/testsuite.py"]
+
+
+COMMAND = """\
+import asyncio
+import time
+
+
+async def main() -> None:
+    time.sleep(1)
+    asyncio.create_task(asyncio.sleep(1))
+    try:
+        await asyncio.sleep(10)
+    except asyncio.CancelledError:
+        print("interrupted")
+"""
+
+
+def test_by_default_commands_may_block_and_end_on_ctrl_c(tmp_path: Path) -> None:
+    commands = ["pkg/cli.py", "pkg/cli/run.py", "pkg/__main__.py"]
+    for name in [*commands, "pkg/client.py"]:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(COMMAND, encoding="utf-8")
+    (tmp_path / "pyproject.toml").write_text("[tool.conclint]\n", encoding="utf-8")
+    done = run("--no-cache", "--output-format", "json", ".", cwd=tmp_path)
+    assert done.returncode == 1, done.stderr
+    found = {(Path(f["path"]).as_posix(), f["code"]) for f in json.loads(done.stdout)}
+    # The dropped task is reported everywhere; blocking and the swallowed Ctrl-C only
+    # outside the commands.
+    assert found == {
+        *((name, "CCL101") for name in commands),
+        ("pkg/client.py", "CCL101"),
+        ("pkg/client.py", "CCL601"),
+        ("pkg/client.py", "CCL203"),
+    }

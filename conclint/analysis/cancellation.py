@@ -23,6 +23,7 @@ from conclint.analysis.exits import (
 )
 from conclint.analysis.names import canonical
 from conclint.analysis.scopes import ScopeNode, dotted_name, iter_statements, scope_body
+from conclint.analysis.timeouts import shielded
 from conclint.analysis.walk import descendants
 
 # Exception classes that a cancellation is never an instance of.
@@ -49,6 +50,16 @@ def _caught(expr: cst.BaseExpression | None, context: FileContext) -> list[str]:
     return found
 
 
+def checkpoint(value: cst.BaseExpression, context: FileContext) -> bool:
+    """`await trio.aclose_forcefully(stream)`: a function that always checks for
+    cancellation, of a library whose cancellation is level-triggered. Awaited in a handler
+    of a cancellation, it runs under that library, whose scope is still cancelled: it
+    raises the cancellation again and does not return."""
+    if not isinstance(value, cst.Await) or not isinstance(value.expression, cst.Call):
+        return False
+    return context.qualname(value.expression.func) in catalog.CHECKPOINTS
+
+
 Handler = cst.ExceptHandler | cst.ExceptStarHandler
 # What a bare `except:` and `except BaseException` catch as cancellation: they catch it
 # only because they catch everything.
@@ -58,14 +69,25 @@ _BROAD = frozenset({"", *(name.removeprefix("builtins.") for name in catalog.CAT
 def may_be_cancelled(body: cst.BaseSuite) -> bool:
     """The block can receive the task's cancellation: it suspends somewhere (`await`,
     `async for`, `async with`, or a `yield`, where a context manager's generator gets what
-    its block raised). A block that never suspends can only catch a `CancelledError`
-    raised by its own calls (`future.result()` of a cancelled future). A `...` statement
-    in it stands for code left out, which may suspend."""
+    its block raised) outside a shielded cancel scope (`with trio.CancelScope(shield=True)`,
+    which only its own cancellation enters, and which takes that back at its end). A block
+    that never suspends can only catch a `CancelledError` raised by its own calls
+    (`future.result()` of a cancelled future). A `...` statement in it stands for code left
+    out, which may suspend."""
     return any(
         isinstance(node, cst.Await | cst.Yield)
         or (isinstance(node, cst.For | cst.With | cst.CompFor) and node.asynchronous is not None)
         or (isinstance(node, cst.Expr) and isinstance(node.value, cst.Ellipsis))
-        for node in descendants(body, prune=_is_scope)
+        for node in descendants(body, prune=lambda node: _is_scope(node) or _shields(node))
+    )
+
+
+def _shields(node: cst.CSTNode) -> bool:
+    """A plain `with` that enters a scope with `shield=True`."""
+    return (
+        isinstance(node, cst.With)
+        and node.asynchronous is None
+        and any(shielded(item) for item in node.items)
     )
 
 
@@ -365,10 +387,10 @@ def ends_own_task(
     """A handler of `node` with these `exits` ends the coroutine of an asyncio task that
     the project spawns and stops by cancelling it: the function being visited runs only as
     that task's top (`task_top`), the handler leaves it by `return`, or by falling through
-    or `break` when nothing after it but the rest of the function's `finally` and `with`
-    cleanup runs, none of it waiting (no `await`, `async for`/`async with`, `raise`), and no
-    cancel scope or task group of the task encloses the `try` (whose cancellation it could
-    be). Falling through into the next iteration of a loop does not end it."""
+    or `break` when what runs after it on the way out is cleanup (it may await, but raises
+    nothing and runs no `while` or `async for` that may go on), and no cancel scope or
+    task group of the task encloses the `try` (whose cancellation it could be). Falling
+    through into the next iteration of a loop does not end it."""
     function = context.function
     if not exits <= _ENDING_EXITS or not isinstance(function, cst.FunctionDef):
         return False
@@ -437,9 +459,10 @@ def _blocks(
 
 def _runs_to_end(levels: list[_Level], at: int) -> bool:
     """Once the statement at `levels[at]` completes, control reaches the end of the
-    function (or a `return`) through statements that do not wait or raise, and no loop
-    goes round again. A level's `kind` is how its block is left: a loop body goes round,
-    a `try` body goes on into its `else`."""
+    function (or a `return`) through statements that may wait for cleanup but raise
+    nothing and start no work that may go on (`while`, `async for`), and no loop goes round
+    again. A level's `kind` is how its block is left: a loop body goes round, a `try` body
+    goes on into its `else`."""
     for depth in range(at, -1, -1):
         level = levels[depth]
         rests = [level.statements[level.at + 1 :]]
@@ -453,7 +476,7 @@ def _runs_to_end(levels: list[_Level], at: int) -> bool:
                 if orelse is not None and isinstance(orelse.body, cst.IndentedBlock):
                     rests.insert(0, orelse.body.body)
         for rest in rests:
-            if any(_waits_or_raises(statement) for statement in rest):
+            if any(_goes_on_or_raises(statement) for statement in rest):
                 return False
             exits = completions(rest)
             if exits & {BREAK, CONTINUE}:
@@ -463,10 +486,12 @@ def _runs_to_end(levels: list[_Level], at: int) -> bool:
     return True
 
 
-def _waits_or_raises(statement: cst.CSTNode) -> bool:
+def _goes_on_or_raises(statement: cst.CSTNode) -> bool:
+    """A `raise`, a `yield`, or a loop that may go on waiting (`while`, `async for`): not
+    the end of the task's work, as an `await` of cleanup is."""
     return any(
-        isinstance(node, cst.Await | cst.Yield | cst.Raise)
-        or (isinstance(node, cst.For | cst.With | cst.CompFor) and node.asynchronous is not None)
+        isinstance(node, cst.Yield | cst.Raise | cst.While)
+        or (isinstance(node, cst.For | cst.CompFor) and node.asynchronous is not None)
         for node in (statement, *descendants(statement, prune=_is_scope))
     )
 
@@ -487,9 +512,9 @@ _SCOPE_KINDS = catalog.CANCEL_SCOPE_KINDS | catalog.TASK_GROUP_KINDS
 
 
 def task_top(function: cst.FunctionDef, context: FileContext) -> bool:
-    """`function` runs only as the top of an asyncio task the project spawns: a method or
-    function with a private name, as the project model says (`ProjectTypes.task_top`), or
-    a nested function whose enclosing function names it only to spawn it."""
+    """`function` runs only as the top of an asyncio task the project spawns: a function
+    with a private name or a method, as the project model says (`ProjectTypes.task_top`),
+    or a nested function whose enclosing function names it only to spawn it."""
     chain = context.chain
     where = next((i for i, node in enumerate(chain) if node is function), 0)
     if where == 0:
@@ -499,12 +524,16 @@ def task_top(function: cst.FunctionDef, context: FileContext) -> bool:
     if isinstance(parent, cst.FunctionDef):
         return _spawned_locally(parent, function, context)
     module = context.module_name
-    if module is None or not task_tops.private(name):
+    if module is None:
         return False
     if isinstance(parent, cst.ClassDef):
         owner = context.bindings.class_name(parent)
         return owner is not None and context.model().task_top(name, owner)
-    return isinstance(parent, cst.Module) and context.model().task_top(f"{module}.{name}")
+    return (
+        isinstance(parent, cst.Module)
+        and task_tops.private(name)
+        and context.model().task_top(f"{module}.{name}")
+    )
 
 
 def _spawned_locally(
@@ -526,8 +555,8 @@ def _spawned_locally(
         elif isinstance(node, cst.Await):
             awaited.add(id(node.expression))
             waits.add(handle(node.expression) or "")
-        elif isinstance(node, cst.Call) and _spawns_top(node, context) and id(node) not in awaited:
-            first = node.args[0].value
+        elif isinstance(node, cst.Call) and id(node) not in awaited:
+            first = _spawned_top(node, context)
             if isinstance(first, cst.Call) and isinstance(first.func, cst.Name):
                 spawned.add(id(first.func))
         elif (
@@ -536,28 +565,38 @@ def _spawned_locally(
             and node.func.attr.value in catalog.CANCEL_METHODS
         ):
             cancels.add(handle(node.func.value) or "")
-    if (waits - cancels) & _handles_of(parent, spawned):
+    if (waits - cancels) & _handles_of(parent, spawned, context):
         return False
     return bool(named) and all(id(node) in spawned for node in named)
 
 
-def _handles_of(parent: cst.FunctionDef, spawned: set[int]) -> set[str]:
+def _handles_of(parent: cst.FunctionDef, spawned: set[int], context: FileContext) -> set[str]:
     """The local names the spawns of `spawned` callees are bound to (`t = create_task(f())`)."""
     found: set[str] = set()
     for node in descendants(parent.body):
-        if isinstance(node, cst.Assign) and isinstance(node.value, cst.Call) and node.value.args:
-            first = node.value.args[0].value
+        if isinstance(node, cst.Assign) and isinstance(node.value, cst.Call):
+            first = _spawned_top(node.value, context)
             if isinstance(first, cst.Call) and id(first.func) in spawned:
                 found.update(handle(target.target) or "" for target in node.targets)
     return found - {""}
 
 
-def _spawns_top(call: cst.Call, context: FileContext) -> bool:
-    """`asyncio.create_task(...)`, `loop.create_task(...)`: an asyncio task spawner given
-    a coroutine as its first argument."""
-    if not call.args or call.args[0].keyword is not None or call.args[0].star:
-        return False
-    func = call.func
+def _spawned_top(call: cst.Call, context: FileContext) -> cst.BaseExpression | None:
+    """What an asyncio task spawner is handed as its coroutine: `F()` of
+    `asyncio.create_task(F())` or `loop.create_task(F())`, also through a call that calls
+    the spawner it is given with the arguments that follow
+    (`functools.partial(asyncio.run_coroutine_threadsafe, F(), loop=loop)`)."""
+    args = [arg for arg in call.args if arg.keyword is None]
+    if not _is_top_spawner(call.func, context):
+        if len(args) < 2 or not _is_top_spawner(args[0].value, context):
+            return None
+        args = args[1:]
+    if not args or args[0].star:
+        return None
+    return args[0].value
+
+
+def _is_top_spawner(func: cst.BaseExpression, context: FileContext) -> bool:
     if context.qualname(func) in catalog.TOP_SPAWNERS:
         return True
     return isinstance(func, cst.Attribute) and func.attr.value in catalog.TOP_SPAWN_METHODS

@@ -132,6 +132,7 @@ TASK_KINDS = _CATALOG.kinds_with("task")
 # CCL203: cancellation -------------------------------------------------------------------
 
 CANCELLATION_EXCEPTIONS = _CATALOG.names_with("cancellation")
+CHECKPOINTS = _CATALOG.functions_with("checkpoint")
 # Exception classes a cancellation is never an instance of (besides the builtin ones).
 NOT_CANCELLATION = _CATALOG.names_with("not-cancellation")
 # Awaiting these waits for the tasks given to them, as `await task` does.

@@ -2,8 +2,9 @@
 the project spawns (`self._reader = asyncio.create_task(self._read_loop())`).
 
 Ending such a coroutine on its own cancellation is how its owner stops the task, so CCL203
-asks the model about them. Only private names (`_read_loop`) count: a public coroutine
-function may be awaited by code outside the project, where its cancellation must go on.
+asks the model about them. Private names (`_read_loop`) count, and public methods that their
+own module spawns (`self._task = loop.create_task(self.run_asgi(app))`); a public function of
+a module may be awaited by code outside the project, where its cancellation must go on.
 
 The index pass (`declared.py`) gives each function and method of a module:
 - `spawns`: the coroutine functions whose call it hands straight to a spawner of the
@@ -23,8 +24,9 @@ The index pass (`declared.py`) gives each function and method of a module:
   not counted;
 - `never_suspends`: a coroutine function whose body spells no `await` and no `async`
   (`async for`, `async with`, even in a comment): a task of it ends in its first step;
-- `only_spawned` (a coroutine function with a private name): its module names it only in
-  its `def`s and in spawns of the kinds above.
+- `only_spawned` (a coroutine function with a private name, or a coroutine method its
+  module spawns straight): its module names it only in its `def`s and in spawns of the
+  kinds above.
 
 The module's text is searched once for the spawners' names, private names handed to a
 call, and the candidates' names; expressions are walked only in the functions whose lines
@@ -71,7 +73,11 @@ _PRIVATE_ASYNC_DEF = re.compile(r"async\s+def\s+(_[^\W_]\w*)")
 
 def private(name: str) -> bool:
     """`_read_loop`, `__pump`: not `__aenter__`, whose callers are Python's."""
-    return name.startswith("_") and not (name.startswith("__") and name.endswith("__"))
+    return name.startswith("_") and not dunder(name)
+
+
+def dunder(name: str) -> bool:
+    return name.startswith("__") and name.endswith("__")
 
 
 class Finder:
@@ -129,12 +135,15 @@ class Finder:
         found: list[str] = []
         handed: list[str] = []
         local: dict[str, str] | None = None
+        nested: dict[str, dict[str, str]] | None = None
 
-        def target(func: ast.expr) -> str | None:
-            """The reference of the private function `func` names, as spawns name it."""
+        def target(func: ast.expr, method_ok: bool = False) -> str | None:
+            """The reference of the private function `func` names (or with `method_ok`, the
+            method, public or private, it names on an object), as spawns name it."""
             nonlocal local
             name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-            if not private(name):
+            method = method_ok and isinstance(func, ast.Attribute) and not dunder(name)
+            if not (private(name) or method):
                 return None
             ref = reader.absolute(func)
             if ref is None and isinstance(func, ast.Attribute):
@@ -152,12 +161,25 @@ class Finder:
         for call in calls:
             first = self._spawned(call, reader)
             if first is not None:
-                if isinstance(first, ast.Call) and (ref := target(first.func)) is not None:
+                if isinstance(first, ast.Call) and (ref := target(first.func, True)) is not None:
                     found.append(ref)
                 handed.extend(_argument_spawned(first, function, owner, reader))
                 continue
             if not any(_private_callee(arg) for arg in call.args):
                 continue
+            if isinstance(call.func, ast.Name):
+                if nested is None:
+                    nested = self._nested_spawners(function, receiver, reader)
+                if call.func.id in nested:
+                    # A spawner defined in the function itself: a spawn as its body makes it.
+                    takes = nested[call.func.id]
+                    for position, arg in enumerate(call.args):
+                        called = isinstance(arg, ast.Call)
+                        func = arg.func if isinstance(arg, ast.Call) else arg
+                        through = takes.get(f"{position}{'' if called else CALLED}")
+                        if through is not None and (ref := target(func, not through)):
+                            found.append(ref + through)
+                    continue
             helper = self._helper(call, receiver, reader)
             for position, arg in enumerate(call.args):
                 if helper is None or isinstance(arg, ast.Starred):
@@ -174,6 +196,37 @@ class Finder:
         if handed:
             facts = replace(facts, spawns_argument=tuple(dict.fromkeys(handed)))
         return facts
+
+    def _nested_spawners(
+        self,
+        function: ast.FunctionDef | ast.AsyncFunctionDef,
+        receiver: str | None,
+        reader: _Reader,
+    ) -> dict[str, dict[str, str]]:
+        """The functions defined in `function` that hand what they are given to a spawner:
+        name -> where they take it ("0", "0()") -> how a spawn through them is written
+        after the function's reference: "" for asyncio's spawner (`def start(coro):
+        loop.create_task(coro)`), `~helper#1` for a function of the project they hand it
+        to as its argument 1, which must be a spawner."""
+        found: dict[str, dict[str, str]] = {}
+        for node in ast.walk(function):
+            if node is function or not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            takes = found.setdefault(node.name, {})
+            params = signature(node, False, False).positional
+            for call in ast.walk(node):
+                if not isinstance(call, ast.Call):
+                    continue
+                if (first := self._spawned(call, reader)) is not None:
+                    takes.update(dict.fromkeys(_argument_spawned(first, node, None, reader), ""))
+                    continue
+                helper = self._helper(call, receiver, reader)
+                for position, arg in enumerate(call.args):
+                    if helper is not None and isinstance(arg, ast.Name) and arg.id in params:
+                        at = params.index(arg.id)
+                        for form in ("", CALLED):
+                            takes[f"{at}{form}"] = f"{VIA}{helper}{AT}{position}{form}"
+        return {name: takes for name, takes in found.items() if takes}
 
     def _helper(self, call: ast.Call, receiver: str | None, reader: _Reader) -> str | None:
         """How a spawn names the callee of `call`, which may be a spawner of the project's:
@@ -193,17 +246,23 @@ class Finder:
 
     def _spawned(self, call: ast.Call, reader: _Reader) -> ast.expr | None:
         """`F(...)` of `asyncio.create_task(F(...))` or `loop.create_task(F(...))` (or
-        `coro` of `create_task(coro)`): what an asyncio task spawner is handed."""
-        func = call.func
+        `coro` of `create_task(coro)`): what an asyncio task spawner is handed; also
+        through a call that calls the spawner it is given with the arguments that follow
+        (`contextvars.Context().run(loop.create_task, F(...))`, `functools.partial(...)`)."""
+        args = call.args
+        if not self._spawner(call.func, reader):
+            if len(args) < 2 or isinstance(args[0], ast.Call) or not self._spawner(args[0], reader):
+                return None
+            args = args[1:]
+        if not args or isinstance(args[0], ast.Starred):
+            return None
+        return args[0]
+
+    def _spawner(self, func: ast.expr, reader: _Reader) -> bool:
         name = reader.absolute(func)
         if name is not None:
-            if name not in self.functions:
-                return None
-        elif not isinstance(func, ast.Attribute) or func.attr not in self.methods:
-            return None
-        if not call.args or isinstance(call.args[0], ast.Starred):
-            return None
-        return call.args[0]
+            return name in self.functions
+        return isinstance(func, ast.Attribute) and func.attr in self.methods
 
     def noted(self, declared: Declarations, tree: ast.Module) -> Declarations:
         """`declared` (of `tree`) with `only_spawned` set on the private coroutine functions
@@ -214,6 +273,13 @@ class Finder:
             for functions in _function_tables(declared)
             for name, facts in functions.items()
             if facts.coroutine and private(name)
+        }
+        # A public coroutine method the module spawns straight.
+        defined |= {
+            name
+            for c in declared.classes.values()
+            for name, facts in c.methods.items()
+            if facts.coroutine and name in self.spawned and not dunder(name)
         }
         candidates = defined | set(self.spawned)
         if not candidates:
@@ -421,7 +487,7 @@ class Tops:
         """`name` is a function's absolute name (`app.jobs._run`), or with `owner` (a class's
         absolute name) the name of one of its methods."""
         local = name.rpartition(".")[2]
-        if not private(local):
+        if not private(local) and (owner is None or dunder(local)):
             return False
         if owner is None:
             facts = self.types.function_facts(name)

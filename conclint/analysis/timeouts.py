@@ -7,6 +7,7 @@ import libcst as cst
 from conclint.analysis import catalog
 from conclint.analysis.context import FileContext
 from conclint.analysis.scopes import dotted_name
+from conclint.analysis.uses import keyword
 
 
 def entered_kind(item: cst.WithItem, context: FileContext) -> str | None:
@@ -43,3 +44,17 @@ def is_false(expr: cst.BaseExpression) -> bool:
     if isinstance(expr, cst.Name):
         return expr.value in ("False", "None")
     return isinstance(expr, cst.Integer) and expr.evaluated_value == 0
+
+
+# The keywords (and attributes) that shield a scope, of every kind that has one.
+SHIELD_FLAGS = frozenset(catalog.SHIELD_FLAGS.values())
+
+
+def shielded(item: cst.WithItem) -> bool:
+    """Entered with `shield=True` (any value but a false literal). The keyword decides, not
+    the kind: a framework's own scope classes and wrappers of them take it too."""
+    call = item.item
+    if not isinstance(call, cst.Call):
+        return False
+    given = [keyword(call, flag) for flag in SHIELD_FLAGS]
+    return any(arg is not None and not is_false(arg.value) for arg in given)

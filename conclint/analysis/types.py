@@ -612,9 +612,9 @@ class ProjectTypes:
     # Task tops (`task_tops.py`): coroutine functions only ever run as a task's top -------
 
     def task_top(self, name: str, owner: str | None = None) -> bool:
-        """Whether the private coroutine function `name` (absolute; with `owner`, a class's
-        absolute name, the name of one of its methods) runs only as the top of an asyncio
-        task the project spawns."""
+        """Whether the coroutine function `name` (absolute; with `owner`, a class's absolute
+        name, the name of one of its methods) runs only as the top of an asyncio task the
+        project spawns."""
         return self._tops.is_top(name, owner)
 
     @cached_property

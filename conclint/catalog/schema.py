@@ -161,6 +161,10 @@ FUNCTION_ROLES = frozenset(
         "waits",  # waits for the work it is given (gather, wait, as_completed)
         "paces",  # sleeps
         "never-returns",  # raises SystemExit or ends the process
+        # Awaiting it always checks for cancellation, and its library's cancellation is
+        # level-triggered (trio's async functions): awaited in a handler of a cancellation,
+        # while the scope is still cancelled, it raises that again.
+        "checkpoint",
         "ends-process",  # ends the process on the spot: no `finally` runs
         "cannot-raise",
         "formats",  # turns its arguments into text

@@ -10,9 +10,8 @@ from conclint.analysis import catalog
 from conclint.analysis.cancellation import caught_cancellation
 from conclint.analysis.context import FileContext
 from conclint.analysis.scopes import dotted_name
-from conclint.analysis.timeouts import entered_kind, is_false
+from conclint.analysis.timeouts import SHIELD_FLAGS, entered_kind, is_false, shielded
 from conclint.analysis.tracking import Tries
-from conclint.analysis.uses import keyword
 from conclint.analysis.walk import descendants
 from conclint.rules.base import Rule
 
@@ -22,7 +21,6 @@ Branches = tuple[tuple[int, int], ...]
 # The method Python calls when an `async with` block ends.
 _AEXIT = "__aexit__"
 # The keywords and attributes that shield a cancel scope (`shield=True`).
-_SHIELD_FLAGS = frozenset(catalog.SHIELD_FLAGS.values())
 _FIX = "shield it with a timeout: `with move_on_after(seconds, shield=True):`"
 
 
@@ -211,7 +209,7 @@ class AwaitInCleanup(Rule):
             self._suspends(node, "async with", region)
         for item in node.items:
             name = _bound_name(item)
-            region.shields.append(_Shield(node, name, _shielded(item)))
+            region.shields.append(_Shield(node, name, shielded(item)))
             if name is not None:
                 region.entered.add(name)
 
@@ -227,7 +225,7 @@ class AwaitInCleanup(Rule):
         if region is None or len(node.targets) != 1:
             return
         target = node.targets[0].target
-        if not isinstance(target, cst.Attribute) or target.attr.value not in _SHIELD_FLAGS:
+        if not isinstance(target, cst.Attribute) or target.attr.value not in SHIELD_FLAGS:
             return
         owner = dotted_name(target.value) or ""
         shielded = not is_false(node.value)
@@ -334,13 +332,3 @@ def _may_precede(earlier: Branches, later: Branches) -> bool:
 
 def _bound_name(item: cst.WithItem) -> str | None:
     return dotted_name(item.asname.name) if item.asname is not None else None
-
-
-def _shielded(item: cst.WithItem) -> bool:
-    """Entered with `shield=True` (any value but a false literal). The keyword decides, not
-    the kind: a framework's own scope classes and wrappers of them take it too."""
-    call = item.item
-    if not isinstance(call, cst.Call):
-        return False
-    given = [keyword(call, flag) for flag in _SHIELD_FLAGS]
-    return any(arg is not None and not is_false(arg.value) for arg in given)

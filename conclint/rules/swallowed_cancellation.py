@@ -15,6 +15,7 @@ from conclint.analysis.cancellation import (
     awaits_task,
     cancellation_handlers,
     caught_cancellation,
+    checkpoint,
     ends_own_task,
     handle,
     is_cancellation_test,
@@ -196,9 +197,14 @@ class SwallowedCancellation(Rule):
                 raised_instead.append(raised)
             return again
 
+        def ends(value: cst.BaseExpression) -> bool:
+            return checkpoint(value, self.context) or never_returns(
+                value, self.context, caught_as=caught_as
+            )
+
         exits = completions(
             node.body.body,
-            lambda value: never_returns(value, self.context, caught_as=caught_as),
+            ends,
             self._decider(caught_as),
             reraises=judge,
             has_items=lambda iterable: has_items(iterable, self.context),
