@@ -343,6 +343,23 @@ class Bindings:
                 ]
         return []
 
+    def flag_values(
+        self, name: cst.Name, chain: Sequence[ScopeNode]
+    ) -> list[cst.BaseExpression | None]:
+        """`values_of` a name that holds bit flags, without its `x |= y` bindings, which
+        keep every flag it had (`FLAGS = AI_NUMERICHOST`, then `FLAGS |= AI_NUMERICSERV`)."""
+        found = self.names.lookup(name.value, chain)
+        if found is None:
+            return []
+        return [
+            self.bound_value(binding) if binding.how == "assign" else None
+            for binding in found[1]
+            if not (
+                isinstance(binding.node, cst.AugAssign)
+                and isinstance(binding.node.operator, cst.BitOrAssign)
+            )
+        ]
+
     @staticmethod
     def bound_value(binding: Binding) -> cst.BaseExpression | None:
         """The expression `binding` gives its name, when the code spells one: the value

@@ -215,7 +215,7 @@ def _names_one_of(
             if context.qualname(node) in names:
                 return True
             if isinstance(node, cst.Name) and depth == 0:  # one assignment is followed
-                values = context.bindings.values_of(node, context.chain)
+                values = context.bindings.flag_values(node, context.chain)
                 if values and all(
                     v is not None and _names_one_of(v, names, context, 1) for v in values
                 ):

@@ -69,6 +69,8 @@ _DEPTH = 4
 _TRIPLE_QUOTES = re.compile(r'"""|\'\'\'')
 _SUSPENDS = re.compile(r"await|async")
 _PRIVATE_ASYNC_DEF = re.compile(r"async\s+def\s+(_[^\W_]\w*)")
+# The name whose attribute the text just before a match spells (`utils.` of `utils._run`).
+_OWNER = re.compile(r"(?<![\w.])(\w+)\.\Z")
 
 
 def private(name: str) -> bool:
@@ -286,12 +288,17 @@ class Finder:
             return declared
         from conclint.analysis.declared import top_level  # which imports this module
 
-        imports = [
-            (node.lineno, node.end_lineno or node.lineno)
-            for node in top_level(tree.body)
-            if isinstance(node, ast.Import | ast.ImportFrom)
+        import_nodes = [
+            node for node in top_level(tree.body) if isinstance(node, ast.Import | ast.ImportFrom)
         ]
-        named = self._named_otherwise(candidates, imports)
+        imports = [(node.lineno, node.end_lineno or node.lineno) for node in import_nodes]
+        # Names bound by imports: `connect_utils._cancel(...)` is another module's.
+        imported = {
+            (alias.asname or alias.name).partition(".")[0]
+            for node in import_nodes
+            for alias in node.names
+        }
+        named = self._named_otherwise(candidates, imports, imported)
         for functions in _function_tables(declared):
             for name, facts in list(functions.items()):
                 changed = facts
@@ -306,9 +313,12 @@ class Finder:
                     functions[name] = changed
         return declared
 
-    def _named_otherwise(self, candidates: set[str], imports: list[tuple[int, int]]) -> set[str]:
+    def _named_otherwise(
+        self, candidates: set[str], imports: list[tuple[int, int]], imported: set[str]
+    ) -> set[str]:
         """The candidates the module's code names other than in defs, top-level imports
-        (lines, first and last) and counted spawns."""
+        (lines, first and last), attributes of what those import (`utils._run`) and
+        counted spawns."""
         source = self.source
         quotes = [m.start() for m in _TRIPLE_QUOTES.finditer(source)]
         pattern = _alternatives(candidates)
@@ -327,6 +337,9 @@ class Finder:
                 continue  # a word of a message (`"_run can only be called..."`)
             if re.search(r"\bdef\s+$", source[max(0, at - 12) : at]):
                 continue  # its own `def`
+            owner = _OWNER.search(source, max(0, at - 80), at)
+            if owner is not None and owner.group(1) in imported:
+                continue  # an attribute of an imported module or class
             counts[name] = counts.get(name, 0) + 1
         return {name for name, count in counts.items() if count > self.spawned.get(name, 0)}
 
