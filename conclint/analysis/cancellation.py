@@ -175,16 +175,25 @@ def _holds_another(expr: cst.BaseExpression, context: FileContext) -> bool:
     )
 
 
+# Marks a kept exception held in a collection: `errors[]` for `errors.append(exc)`.
+ITEM = "[]"
+
+
 def raised_later(kept: str, flag: bool, scope: ScopeNode) -> bool:
     """The function raises again what a handler kept: `raise kept` (an exception kept in a
-    variable), or for a `flag` set in the handler, a `raise` under an `if` that tests it
-    (`if cancelled: raise CancelledError`)."""
+    variable), `raise errors[0]` (kept in a collection: `errors[]`), or for a `flag` set in
+    the handler, a `raise` under an `if` that tests it (`if cancelled: raise
+    CancelledError`)."""
     for statement in iter_statements(scope_body(scope)):
         if isinstance(statement, cst.Raise) and not flag:
             exc = statement.exc
             if isinstance(exc, cst.Call) and isinstance(exc.func, cst.Attribute):
                 exc = exc.func.value  # `raise kept.with_traceback(tb)`
-            if dotted_name(exc) == kept:
+            if isinstance(exc, cst.Subscript):
+                exc, held = exc.value, ITEM
+            else:
+                held = ""
+            if exc is not None and (dotted_name(exc) or "") + held == kept:
                 return True
         if (
             flag

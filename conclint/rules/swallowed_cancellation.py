@@ -11,6 +11,7 @@ import libcst as cst
 from conclint import fixes
 from conclint.analysis import catalog
 from conclint.analysis.cancellation import (
+    ITEM,
     Handler,
     awaits_task,
     cancellation_handlers,
@@ -305,6 +306,22 @@ class SwallowedCancellation(Rule):
         elif func.attr.value in catalog.CANCEL_STATE_METHODS:
             # The handler reasons about whose cancellation it caught (`uncancel()`).
             self._mark_deliberate()
+        elif func.attr.value in catalog.COLLECTION_FILLS:
+            self._keep_in(node, func.value)
+
+    def _keep_in(self, call: cst.Call, receiver: cst.BaseExpression) -> None:
+        """`errors.append(exc)` in a handler: the caught exception kept in a local
+        collection, which the function may raise from later (`raise errors[0]`)."""
+        if not self._open or not isinstance(receiver, cst.Name) or not call.args:
+            return
+        handler = self._open[-1]
+        first = call.args[0].value
+        if (
+            handler.function is self.context.function
+            and isinstance(first, cst.Name)
+            and first.value == handler.caught_as
+        ):
+            handler.kept.append((receiver.value + ITEM, False))
 
     def visit_Assign(self, node: cst.Assign) -> None:
         # A flag or the exception kept in a local: re-raised after cleanup that must finish,
