@@ -52,12 +52,6 @@ from conclint.analysis.scopes import ScopeNode
 
 if TYPE_CHECKING:
     from conclint.analysis.context import FileContext
-    from conclint.rules.base import Rule
-
-    _RuleBase = Rule
-else:
-    # At run time the mixin sits before `Rule` in the rule's bases.
-    _RuleBase = object
 
 S = TypeVar("S", bound=Hashable)
 Op = TypeVar("Op")
@@ -194,42 +188,6 @@ def graph_of(
         cache[key] = found
     assert isinstance(found, Graph)
     return found
-
-
-class ScopeAnalyses(_RuleBase):
-    """Mixin for rules: `check_scope(scope)` for each function (and the module) marked in it.
-
-    A rule calls `mark_scope()` while visiting a node that makes the current
-    function worth analysing (a cheap syntactic test); when the traversal
-    leaves that function, `check_scope` runs with the context's chain still
-    ending at it. Code in class bodies and lambdas is not analysed. At the end
-    of the module `finish()` runs, for findings that need the whole module.
-    A rule that also defines `leave_FunctionDef`/`leave_Module` must call `super()`.
-    """
-
-    def __init__(self, context: FileContext) -> None:
-        super().__init__(context)
-        self._marked: set[int] = set()
-
-    def mark_scope(self) -> None:
-        scope = self.context.chain[-1]
-        if isinstance(scope, cst.FunctionDef | cst.Module):
-            self._marked.add(id(scope))
-
-    def check_scope(self, scope: cst.FunctionDef | cst.Module) -> None:
-        raise NotImplementedError
-
-    def finish(self) -> None:
-        """Called once the whole module has been visited."""
-
-    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        if id(original_node) in self._marked:
-            self.check_scope(original_node)
-
-    def leave_Module(self, original_node: cst.Module) -> None:
-        if id(original_node) in self._marked:
-            self.check_scope(original_node)
-        self.finish()
 
 
 @dataclass(frozen=True, slots=True)

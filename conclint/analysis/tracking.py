@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from functools import cache
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 import libcst as cst
 
@@ -69,3 +69,57 @@ class Tries(Tracker[object]):
 
     def leave_TryStar(self, original_node: cst.TryStar) -> None:
         self.open.pop()
+
+
+class ScopeListener(Protocol):
+    def check_scope(self, scope: cst.FunctionDef | cst.Module) -> None: ...
+
+
+class MarkedScopes(Tracker[ScopeListener]):
+    """Tells a listener when the traversal leaves a function (or the module) it marked
+    while inside it (`mark`: a cheap syntactic test found something there worth a flow
+    analysis), with the context's chain still ending at that scope. Code in class bodies
+    and lambdas is not marked. A listener's own `leave_Module` runs after the module's
+    `check_scope`: where findings that need the whole module belong."""
+
+    def __init__(self, context: FileContext) -> None:
+        super().__init__(context)
+        self._marked: dict[int, list[ScopeListener]] = {}
+
+    def mark(self, listener: ScopeListener) -> None:
+        scope = self.context.chain[-1]
+        if isinstance(scope, cst.FunctionDef | cst.Module):
+            marked = self._marked.setdefault(id(scope), [])
+            if not any(seen is listener for seen in marked):
+                marked.append(listener)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self._check(original_node)
+
+    def leave_Module(self, original_node: cst.Module) -> None:
+        self._check(original_node)
+
+    def _check(self, scope: cst.FunctionDef | cst.Module) -> None:
+        for listener in self._marked.pop(id(scope), ()):
+            listener.check_scope(scope)
+
+
+class AssignmentListener(Protocol):
+    def assigned(
+        self, statement: cst.CSTNode, target: cst.BaseExpression, value: cst.BaseExpression
+    ) -> None: ...
+
+
+class SingleAssignments(Tracker[AssignmentListener]):
+    """Tells its listeners what one target receives: `x = value` (a single target) and
+    `x: T = value`, for the rules about what a name or attribute holds."""
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if len(node.targets) == 1:
+            for listener in self.listeners:
+                listener.assigned(node, node.targets[0].target, node.value)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if node.value is not None:
+            for listener in self.listeners:
+                listener.assigned(node, node.target, node.value)

@@ -9,8 +9,9 @@ import libcst as cst
 from conclint import fixes
 from conclint.analysis import acquires, catalog, cfg, pairing
 from conclint.analysis.context import FileContext
-from conclint.analysis.flow import ScopeAnalyses, analyse
+from conclint.analysis.flow import analyse
 from conclint.analysis.scopes import dotted_name
+from conclint.analysis.tracking import MarkedScopes
 from conclint.analysis.walk import descendants
 from conclint.rules.base import Rule
 
@@ -55,8 +56,9 @@ def _stays(node: cst.CSTNode, receiver: str) -> bool:
     return True
 
 
-class AcquireWithoutRelease(ScopeAnalyses, Rule):
+class AcquireWithoutRelease(Rule):
     code = "CCL403"
+    uses = (MarkedScopes,)
     name = "acquire-without-release"
     summary = "A lock or semaphore is acquired and not released on every path"
     message = (
@@ -123,7 +125,7 @@ class AcquireWithoutRelease(ScopeAnalyses, Rule):
             return
         key, method = found
         if method in catalog.ACQUIRE_METHODS:
-            self.mark_scope()
+            self.context.tracker(MarkedScopes).mark(self)
             if any(key in given_back for given_back in self._holding(key)):
                 self._retaken.add(id(node))
         else:
@@ -229,7 +231,7 @@ class AcquireWithoutRelease(ScopeAnalyses, Rule):
         cls = acquires.receiver_class(self.context, lock.value)
         return cls is not None and self.context.model().releases_along_mro(cls, lock.attr.value)
 
-    def finish(self) -> None:
+    def leave_Module(self, original_node: cst.Module) -> None:
         for call, key, identity, scope, reason, kind in self._kept:
             # Another method releases it (a connection pool returning its slot): handed over.
             if not self._releasers.get(identity, set()) - {scope}:

@@ -32,24 +32,6 @@ FAMILIES = {
 }
 
 
-class SingleAssignments:
-    """Mixin for rules about what one name receives: calls `assigned(statement, target,
-    value)` for `x = value` (a single target) and `x: T = value`."""
-
-    def assigned(
-        self, statement: cst.CSTNode, target: cst.BaseExpression, value: cst.BaseExpression
-    ) -> None:
-        raise NotImplementedError
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        if len(node.targets) == 1:
-            self.assigned(node, node.targets[0].target, node.value)
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        if node.value is not None:
-            self.assigned(node, node.target, node.value)
-
-
 @dataclass(frozen=True, slots=True)
 class Finding:
     """What a rule reports: the node and the finished message. Positions come later."""

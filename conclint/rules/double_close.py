@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from conclint.analysis import catalog, closing
-from conclint.analysis.flow import ScopeAnalyses
+from conclint.analysis.tracking import MarkedScopes
 from conclint.config import Settings
 from conclint.prefilter import Source
 from conclint.rules.base import Rule
@@ -35,8 +35,9 @@ def _may_close_descriptor(source: Source) -> bool:
     return False
 
 
-class DoubleClose(ScopeAnalyses, Rule):
+class DoubleClose(Rule):
     code = "CCL301"
+    uses = (MarkedScopes,)
     name = "double-close"
     summary = "A queue, stream, channel or file descriptor is closed twice on one path"
     message = "{noun} `{target}` {verb} on line {line} was already {verb} {first}: {reason}"
@@ -50,7 +51,7 @@ class DoubleClose(ScopeAnalyses, Rule):
 
     def visit_Call(self, node: cst.Call) -> None:
         if closing.may_close_or_send(node):
-            self.mark_scope()
+            self.context.tracker(MarkedScopes).mark(self)
 
     def check_scope(self, scope: cst.FunctionDef | cst.Module) -> None:
         for event, op, first in closing.after_close(self.context, scope, closing.CLOSE):

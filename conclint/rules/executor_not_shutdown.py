@@ -14,6 +14,7 @@ from conclint.analysis.teardown import (
     owned_by_constructor,
     teardown_of,
 )
+from conclint.analysis.tracking import SingleAssignments
 from conclint.analysis.uses import (
     ARG,
     ATTR,
@@ -27,16 +28,17 @@ from conclint.analysis.uses import (
     of_instances,
     uses_in,
 )
-from conclint.rules.base import Rule, SingleAssignments
+from conclint.rules.base import Rule
 
 # Uses that end the workers or give the executor to an owner that outlives the use.
 _HANDED_ON = KEPT | {ITER, WITH}
 
 
-class ExecutorNotShutdown(SingleAssignments, Rule):
+class ExecutorNotShutdown(Rule):
     """An executor created outside `with` and never shut down leaks its workers."""
 
     code = "CCL104"
+    uses = (SingleAssignments,)
     name = "executor-not-shutdown"
     summary = "An executor or process pool is created outside `with` and never shut down"
     message = "{what} is never shut down{where}, so its workers leak; {fix}"

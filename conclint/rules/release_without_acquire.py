@@ -9,10 +9,11 @@ import libcst as cst
 from conclint.analysis import catalog, cfg, pairing
 from conclint.analysis.acquires import made_to_count
 from conclint.analysis.context import FileContext
-from conclint.analysis.flow import ScopeAnalyses, analyse
+from conclint.analysis.flow import analyse
 from conclint.analysis.handoff import bind_arguments, find_handoff, own_function
 from conclint.analysis.pairing import receiver_key
 from conclint.analysis.scopes import dotted_name
+from conclint.analysis.tracking import MarkedScopes
 from conclint.catalog.schema import Argument
 from conclint.rules.base import Rule
 
@@ -43,8 +44,9 @@ class _Frame:
     releases: list[_Release] = field(default_factory=list)
 
 
-class ReleaseWithoutAcquire(ScopeAnalyses, Rule):
+class ReleaseWithoutAcquire(Rule):
     code = "CCL405"
+    uses = (MarkedScopes,)
     name = "release-without-acquire"
     summary = "Semaphore.release() in a function that never acquires it"
     message = (
@@ -88,7 +90,7 @@ class ReleaseWithoutAcquire(ScopeAnalyses, Rule):
         if method in catalog.ACQUIRE_METHODS:
             frame.acquired.add(key)
             frame.taken.add(key)
-            self.mark_scope()
+            self.context.tracker(MarkedScopes).mark(self)
             return
         assert isinstance(node.func, cst.Attribute)
         receiver = node.func.value
@@ -180,14 +182,12 @@ class ReleaseWithoutAcquire(ScopeAnalyses, Rule):
             self._frames[-1].acquired.add(key)
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        super().leave_FunctionDef(original_node)
         self._close_frame()
 
     def leave_Lambda(self, original_node: cst.Lambda) -> None:
         self._close_frame()
 
     def leave_Module(self, original_node: cst.Module) -> None:
-        super().leave_Module(original_node)
         self._close_frame()
 
     def _close_frame(self) -> None:

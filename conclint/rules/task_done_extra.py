@@ -5,12 +5,14 @@ from __future__ import annotations
 import libcst as cst
 
 from conclint.analysis import catalog, pairing
-from conclint.analysis.flow import ScopeAnalyses, analyse
+from conclint.analysis.flow import analyse
+from conclint.analysis.tracking import MarkedScopes
 from conclint.rules.base import Rule
 
 
-class TaskDoneExtra(ScopeAnalyses, Rule):
+class TaskDoneExtra(Rule):
     code = "CCL402"
+    uses = (MarkedScopes,)
     name = "task-done-extra"
     summary = "task_done() is called twice for one item taken from a queue"
     message = (
@@ -23,7 +25,7 @@ class TaskDoneExtra(ScopeAnalyses, Rule):
 
     def visit_Call(self, node: cst.Call) -> None:
         if pairing.receiver_key(node, catalog.TASK_DONE_METHODS) is not None:
-            self.mark_scope()
+            self.context.tracker(MarkedScopes).mark(self)
 
     def check_scope(self, scope: cst.FunctionDef | cst.Module) -> None:
         result = analyse(self.context, scope, pairing.Takes(self.context))

@@ -6,16 +6,18 @@ import libcst as cst
 
 from conclint.analysis import catalog, pairing
 from conclint.analysis.context import FileContext
-from conclint.analysis.flow import ScopeAnalyses, analyse
+from conclint.analysis.flow import analyse
 from conclint.analysis.scopes import dotted_name
+from conclint.analysis.tracking import MarkedScopes
 from conclint.rules.base import Rule
 
 _Identity = tuple[str, str]
 _JOIN_NAMES = frozenset().union(*catalog.QUEUE_JOINS.values())
 
 
-class TaskDoneMissing(ScopeAnalyses, Rule):
+class TaskDoneMissing(Rule):
     code = "CCL401"
+    uses = (MarkedScopes,)
     name = "task-done-missing"
     summary = "An item taken from a joined queue can miss its task_done() call"
     message = (
@@ -36,7 +38,7 @@ class TaskDoneMissing(ScopeAnalyses, Rule):
         if found is None:
             return
         if found[1] in catalog.TASK_DONE_METHODS:
-            self.mark_scope()
+            self.context.tracker(MarkedScopes).mark(self)
         elif not node.args:  # `Queue.join()` takes no arguments, `Thread.join(timeout)` may
             assert isinstance(node.func, cst.Attribute)
             kind = self.context.kind_of(node.func.value)
@@ -55,7 +57,7 @@ class TaskDoneMissing(ScopeAnalyses, Rule):
             identity = pairing.identity(self.context, take.func.value)
             self._misses.append((take, kind, identity, found.reason(take)))
 
-    def finish(self) -> None:
+    def leave_Module(self, original_node: cst.Module) -> None:
         for take, kind, identity, reason in self._misses:
             if any(
                 joined_kind == kind and (joined == identity or "local" in (joined[0], identity[0]))

@@ -10,6 +10,7 @@ from conclint.analysis import catalog
 from conclint.analysis.exits import completions
 from conclint.analysis.scopes import dotted_name, iter_statements, scope_body
 from conclint.analysis.teardown import TEARDOWN_METHODS, teardown_of
+from conclint.analysis.tracking import SingleAssignments
 from conclint.analysis.uses import (
     ARG,
     ATTR,
@@ -22,16 +23,17 @@ from conclint.analysis.uses import (
     of_instances,
     uses_in,
 )
-from conclint.rules.base import Rule, SingleAssignments
+from conclint.rules.base import Rule
 
 # Uses that end the task or hand it to code that can: the task is not lost.
 _SETTLING = KEPT | {ARG, AWAIT, ITER, WITH}
 
 
-class TaskNeverCancelled(SingleAssignments, Rule):
+class TaskNeverCancelled(Rule):
     """An endless task kept on an object or module outlives its owner unless cancelled."""
 
     code = "CCL201"
+    uses = (SingleAssignments,)
     name = "task-never-cancelled"
     summary = "A task that loops forever is kept but never cancelled or awaited"
     message = (

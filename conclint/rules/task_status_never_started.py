@@ -8,10 +8,11 @@ import libcst as cst
 
 from conclint.analysis import catalog, cfg
 from conclint.analysis.context import FileContext
-from conclint.analysis.flow import FactAnalysis, ScopeAnalyses, analyse
+from conclint.analysis.flow import FactAnalysis, analyse
 from conclint.analysis.loops import is_forever
 from conclint.analysis.scopes import iter_statements, scope_body
 from conclint.analysis.startable import status_parameter
+from conclint.analysis.tracking import MarkedScopes
 from conclint.analysis.walk import children
 from conclint.rules.base import Rule
 
@@ -25,8 +26,9 @@ _CARRIERS = (cst.Call, cst.Assign, cst.AnnAssign, cst.AugAssign, cst.NamedExpr)
 _Carrier = cst.Call | cst.Assign | cst.AnnAssign | cst.AugAssign | cst.NamedExpr
 
 
-class TaskStatusNeverStarted(ScopeAnalyses, Rule):
+class TaskStatusNeverStarted(Rule):
     code = "CCL109"
+    uses = (MarkedScopes,)
     name = "task-status-never-started"
     summary = "A startable function can return without calling `task_status.started()`"
     message = (
@@ -51,7 +53,7 @@ class TaskStatusNeverStarted(ScopeAnalyses, Rule):
         status = status_parameter(self.context, node, self.context.chain[:-1])
         if status is not None:
             self._status[id(node)] = status
-            self.mark_scope()
+            self.context.tracker(MarkedScopes).mark(self)
 
     def check_scope(self, scope: cst.FunctionDef | cst.Module) -> None:
         status = self._status.get(id(scope))

@@ -9,6 +9,7 @@ import libcst as cst
 from conclint.analysis import catalog
 from conclint.analysis.scopes import ScopeNode, dotted_name, iter_statements, scope_body
 from conclint.analysis.teardown import TEARDOWN_METHODS, Teardown, teardown_of
+from conclint.analysis.tracking import SingleAssignments
 from conclint.analysis.uses import (
     ARG,
     ATTR,
@@ -25,7 +26,7 @@ from conclint.analysis.uses import (
     of_instances,
     uses_in,
 )
-from conclint.rules.base import Rule, SingleAssignments
+from conclint.rules.base import Rule
 
 # Uses after which the thread is reachable from elsewhere: someone else may join it.
 _HANDED_ON = KEPT | {ARG, ITER, WITH}
@@ -37,10 +38,11 @@ _DAEMON_FLAGS = frozenset(catalog.DAEMON_FLAGS.values())
 _DAEMONIZING = frozenset().union(*catalog.DAEMONIZING_METHODS.values())
 
 
-class ThreadNotJoined(SingleAssignments, Rule):
+class ThreadNotJoined(Rule):
     """A started non-daemon thread that nothing joins keeps running after its owner is gone."""
 
     code = "CCL103"
+    uses = (SingleAssignments,)
     name = "thread-not-joined"
     summary = "A non-daemon thread is started and never joined nor kept"
     message = "thread `{callee}(...)` {problem}; `{join}()` it{there}"

@@ -5,12 +5,13 @@ from __future__ import annotations
 import libcst as cst
 
 from conclint.analysis import catalog, closing
-from conclint.analysis.flow import ScopeAnalyses
+from conclint.analysis.tracking import MarkedScopes
 from conclint.rules.base import Rule
 
 
-class UseAfterClose(ScopeAnalyses, Rule):
+class UseAfterClose(Rule):
     code = "CCL302"
+    uses = (MarkedScopes,)
     name = "use-after-close"
     summary = "A put or send follows a close of the same queue, stream or channel"
     message = (
@@ -23,7 +24,7 @@ class UseAfterClose(ScopeAnalyses, Rule):
 
     def visit_Call(self, node: cst.Call) -> None:
         if closing.may_close_or_send(node):
-            self.mark_scope()
+            self.context.tracker(MarkedScopes).mark(self)
 
     def check_scope(self, scope: cst.FunctionDef | cst.Module) -> None:
         for event, op, first in closing.after_close(self.context, scope, closing.SEND):
