@@ -253,7 +253,7 @@ def test_what_a_generator_context_manager_holds(
     [
         ("worker", ("param:0:slots",)),  # in `finally`: on every way out
         ("worker_after_work", ()),  # an exception (a cancellation) skips it
-        ("release_first", ("param:0:slots", "param:-1:other")),
+        ("release_first", ("param:0:slots", "param:*:other")),
         ("release_late", ()),  # an early return skips it
         ("release_after_logging", ()),  # a call before it in `finally` may raise
         ("with_lock", ()),

@@ -27,7 +27,7 @@ context manager) or a name (`__enter__`, `__aenter__`) selects.
 A lock is named by a reference (`declared.Ref`):
 - `attr:C:x`      the attribute `x` of the instance (`self.x` in a method of C);
 - `global:m.N`    a module global, or a name the module imports;
-- `param:i:name`  the argument of a call at position `i` (-1: keyword only), the receiver
+- `param:i:name`  the argument of a call at position `i` ("*": keyword only), the receiver
   of a method not counted.
 A lock of `ClassFacts.holds` may name a second reference after `|`: the parameter of
 `__init__` stored in that attribute (`Guard(lock)` holds the `lock` it is given).
@@ -48,7 +48,7 @@ import libcst as cst
 
 from conclint.analysis.own_nodes import own_nodes
 from conclint.analysis.scopes import dotted_name
-from conclint.analysis.signature import signature
+from conclint.analysis.signature import KEYWORD, signature
 from conclint.catalog import Catalog
 from conclint.catalog.schema import Argument, Bound
 
@@ -173,11 +173,8 @@ class _Names:
         self.absolute = absolute
         self.module = module
         static = any(name.rpartition(".")[2] == "staticmethod" for name in decorators)
-        found = signature(function, owner is not None, static)
-        self.receiver = found.receiver
-        self.params: dict[str, int] = {name: index for index, name in enumerate(found.positional)}
-        self.params.update((name, -1) for name in found.keyword_only)
-        self.packed = found.packed
+        self.signature = signature(function, owner is not None, static)
+        self.receiver = self.signature.receiver
 
     def ref(self, expr: ast.expr) -> Ref:
         if isinstance(expr, ast.Attribute):
@@ -191,10 +188,11 @@ class _Names:
         if not isinstance(expr, ast.Name) or self.bound.get(expr.id):
             return ""  # bound in the function: where from is not followed
         name = expr.id
-        if name in self.params:
-            return f"{PARAMETER}:{self.params[name]}:{name}"
-        if name == self.receiver or name in self.packed:
-            return ""
+        where = self.signature.where(name)
+        if where is not None:
+            return f"{PARAMETER}:{where}:{name}"
+        if name in self.signature.names:
+            return ""  # the receiver, `*args`, `**kwargs`
         return f"{GLOBAL}:{self.absolute(expr) or f'{self.module}.{name}'}"
 
 
@@ -432,10 +430,9 @@ def _kept(
     """The attributes of `self` an `__enter__` takes among its top-level statements, with
     no branch or return before, and does not give back anywhere in its body (where it is
     given back on failure only is not followed: such an entry makes no summary)."""
-    params = [*method.args.posonlyargs, *method.args.args]
-    if not params:
+    receiver = signature(method, True, False).receiver
+    if receiver is None:
         return []
-    receiver = params[0].arg
     taken: list[Ref] = []
     statements = method.body
     for statement in statements:
@@ -476,12 +473,10 @@ def _with_parameter(
     attribute = ref.rpartition(":")[2]
     if init is None or len(facts.attributes.get(attribute, ())) != 1:
         return ref
-    params = [*init.args.posonlyargs, *init.args.args]
-    if len(params) < 2:
+    found = signature(init, True, False)
+    receiver = found.receiver
+    if receiver is None:
         return ref
-    receiver = params[0].arg
-    positions = {param.arg: index - 1 for index, param in enumerate(params)}
-    positions.update((param.arg, -1) for param in init.args.kwonlyargs)
     bound = scan(init).bound
     for statement in init.body:
         if (
@@ -495,11 +490,10 @@ def _with_parameter(
                 and target.attr == attribute
                 and isinstance(target.value, ast.Name)
                 and target.value.id == receiver
-                and value in positions
-                and value != receiver
+                and (where := found.where(value)) is not None
                 and not bound.get(value)
             ):
-                return f"{ref}{ALTERNATIVE}{PARAMETER}:{positions[value]}:{value}"
+                return f"{ref}{ALTERNATIVE}{PARAMETER}:{where}:{value}"
     return ref
 
 
@@ -635,9 +629,9 @@ def argument(args: Sequence[cst.Arg], ref_position: str, name: str) -> cst.BaseE
     for arg in args:
         if arg.keyword is not None and arg.keyword.value == name:
             return arg.value
-    position = int(ref_position)
-    if position < 0:
+    if ref_position == KEYWORD:
         return None
+    position = int(ref_position)
     positional = [arg for arg in args if arg.keyword is None]
     if any(arg.star for arg in positional[: position + 1]):
         return None  # `*args` hides which argument lands where

@@ -48,6 +48,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from conclint.analysis import catalog
 from conclint.analysis.lines import line_breaks
 from conclint.analysis.names import canonical
+from conclint.analysis.signature import signature
 from conclint.catalog import Catalog
 
 if TYPE_CHECKING:
@@ -286,18 +287,15 @@ class _Calls:
         self.bound = body.bound
         self.body = body
         self.reader = reader
-        args = function.args
-        params = [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]
-        self.params = {param.arg for param in params if param is not None}
-        self.annotated = {p.arg for p in params if p is not None and p.annotation is not None}
+        static = owner is not None and any(
+            _decorator(d, reader).endswith("staticmethod") for d in function.decorator_list
+        )
+        found = signature(function, owner is not None, static)
+        self.params = found.names
+        self.annotated = set(found.annotations)
         # The instance (or class) a method is called on: its first parameter, not rebound.
-        self.receiver: str | None = None
-        positional = [*args.posonlyargs, *args.args]
-        if owner is not None and positional and not self.bound.get(positional[0].arg):
-            static = any(
-                _decorator(d, reader).endswith("staticmethod") for d in function.decorator_list
-            )
-            self.receiver = None if static else positional[0].arg
+        receiver = found.receiver
+        self.receiver = receiver if receiver is not None and not self.bound.get(receiver) else None
         self._locals: dict[str, str] | None = None
 
     def local(self, name: str) -> bool:

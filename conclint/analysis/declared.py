@@ -25,6 +25,7 @@ from conclint.analysis import acquires, blocking_summary, exit_summaries, lifecy
 from conclint.analysis.catalog import SHIPPED
 from conclint.analysis.names import canonical
 from conclint.analysis.own_nodes import own_nodes
+from conclint.analysis.signature import signature
 from conclint.catalog import Catalog
 
 Ref = str
@@ -352,18 +353,16 @@ class _Reader:
         parameters, the receiver of a method, and names assigned once from a known
         value and bound nowhere else."""
         local: dict[str, Ref] = {}
-        args = function.args
-        params = [*args.posonlyargs, *args.args, *args.kwonlyargs]
-        for param in params:
-            ref = self.annotation(param.annotation)
+        found = signature(function, owner is not None, self.is_static(function))
+        for name, annotation in found.annotations.items():
+            ref = self.annotation(annotation)
             if ref:
-                local[param.arg] = ref
-        receiver = params[0].arg if params and owner is not None else None
-        if receiver is not None and not self.is_static(function):
-            local[receiver] = f"self:{owner}"
-        for given in (*params, args.vararg, args.kwarg):
-            if given is not None and body.bound.get(given.arg):
-                local.pop(given.arg, None)  # rebound in the body: not what it was given
+                local[name] = ref
+        if found.receiver is not None:
+            local[found.receiver] = f"self:{owner}"
+        for name in found.names:
+            if body.bound.get(name):
+                local.pop(name, None)  # rebound in the body: not what it was given
         for node in body.assignments:
             if isinstance(node, ast.AugAssign):
                 continue
@@ -428,11 +427,11 @@ class _Reader:
         body: _Body,
     ) -> None:
         """`self.x = value` and `self.x: T = value` anywhere in the method's own body."""
-        params = [*method.args.posonlyargs, *method.args.args]
-        if not params or not any(
+        receiver = signature(method, True, self.is_static(method)).receiver
+        if receiver is None or not any(
             isinstance(target, ast.Attribute)
             and isinstance(target.value, ast.Name)
-            and target.value.id == params[0].arg
+            and target.value.id == receiver
             for node in body.assignments
             for target in _flat(node.targets if isinstance(node, ast.Assign) else [node.target])
         ):

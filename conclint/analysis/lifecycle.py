@@ -30,6 +30,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from conclint.analysis import catalog
+from conclint.analysis.signature import signature
 
 if TYPE_CHECKING:
     from conclint.analysis.declared import FunctionFacts, _Body
@@ -66,10 +67,9 @@ def summarised(
     """`facts` of a method, with what it does to the attributes of `self`; `absolute`
     names what an expression spells through the module's imports, `scan` collects the
     statements of a function nested in the method (a callback that may stop something)."""
-    params = [*method.args.posonlyargs, *method.args.args]
-    if not params or _is_static(method):
+    receiver = signature(method, True, _is_static(method)).receiver
+    if receiver is None:
         return facts
-    receiver = params[0].arg
     reader = _Effects(receiver, absolute)
     reader.read(body, scan)
     keeps = {}
@@ -319,12 +319,10 @@ def _kept_arguments(
     """Where `__init__` keeps each of its parameters: `self.x = p` (or `p or default`,
     `p if ... else default`), `super().__init__(p)`, `Base.__init__(self, p)`; and "?" for
     those it also hands on otherwise (`handed_on`: passed to a call, copied, returned)."""
-    args = method.args
+    found = signature(method, True, False)
     keys = {
-        param.arg: f"{position}:{param.arg}"
-        for position, param in enumerate([*args.posonlyargs, *args.args][1:])
+        name: f"{found.where(name)}:{name}" for name in (*found.positional, *found.keyword_only)
     }
-    keys.update((param.arg, f"*:{param.arg}") for param in args.kwonlyargs)
     kept: dict[str, list[str]] = {}
     for assignment in body.assignments:
         if not isinstance(assignment, ast.Assign) or assignment.value is None:
