@@ -254,7 +254,8 @@ def handle(expr: cst.BaseExpression) -> str | None:
 def only_reaps(
     body: Sequence[cst.CSTNode], cancelled: AbstractSet[str], context: FileContext
 ) -> bool:
-    """The block only awaits (or cancels) tasks already cancelled, spelled as in `cancelled`."""
+    """The block only awaits (or cancels) tasks already cancelled, spelled as in `cancelled`,
+    and notes how that went in flags (`reaped = True`)."""
     return bool(body and cancelled) and all(_reaps(line, cancelled, context) for line in body)
 
 
@@ -264,6 +265,8 @@ def _reaps(statement: cst.CSTNode, cancelled: AbstractSet[str], context: FileCon
     value: cst.BaseExpression | None = None
     if isinstance(statement, cst.Expr | cst.Assign | cst.AnnAssign):
         value = statement.value
+    if isinstance(statement, cst.Assign) and _constant(value):
+        return True  # a flag: it neither waits nor raises
     if isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute):
         # `t.cancel()` inside the reaping block
         return value.func.attr.value in catalog.CANCEL_METHODS
@@ -271,6 +274,12 @@ def _reaps(statement: cst.CSTNode, cancelled: AbstractSet[str], context: FileCon
         return False
     tasks = reaped(value, context)
     return bool(tasks) and all(handle(task) in cancelled for task in tasks)
+
+
+def _constant(value: cst.BaseExpression | None) -> bool:
+    return isinstance(value, cst.Integer | cst.SimpleString) or (
+        isinstance(value, cst.Name) and value.value in ("True", "False", "None")
+    )
 
 
 def reaped(awaited: cst.Await, context: FileContext) -> list[cst.BaseExpression]:

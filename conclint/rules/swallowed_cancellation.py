@@ -42,6 +42,7 @@ from conclint.analysis.exits import (
 )
 from conclint.analysis.scopes import ScopeNode, dotted_name
 from conclint.analysis.tracking import Tries
+from conclint.analysis.walk import children, descendants
 from conclint.rules.base import Rule
 
 _LOST = "loses the cancellation"
@@ -211,7 +212,10 @@ class SwallowedCancellation(Rule):
             has_items=lambda iterable: has_items(iterable, self.context),
             yields=True,
         )
-        if FALLTHROUGH in exits and self._reraised_after(self._tries[-1]):
+        if FALLTHROUGH in exits and (
+            self._reraised_after(self._tries[-1])
+            or _reraised_by_finally(self._tries[-1], self._tries[:-1])
+        ):
             exits -= {FALLTHROUGH}
         if not exits or ends_own_task(self._tries[-1], exits, self.context):
             return
@@ -347,7 +351,9 @@ class SwallowedCancellation(Rule):
             if handler.function is function:
                 handler.deliberate = True
 
-    def visit_With(self, node: cst.With) -> None:
+    def leave_With(self, original_node: cst.With) -> None:
+        # At its end: a cancel in the block (`task.cancel(); await task`) has been seen.
+        node = original_node
         if not self.context.in_async_function:
             return
         for item in node.items:
@@ -360,7 +366,12 @@ class SwallowedCancellation(Rule):
                 filter(None, (caught_cancellation(arg.value, self.context) for arg in call.args)),
                 None,
             )
-            if caught and may_be_cancelled(node.body) and not self._only_reaps(node.body.body):
+            if (
+                caught
+                and may_be_cancelled(node.body)
+                and not self._only_reaps(node.body.body)
+                and not _reraised_by_finally(node, self._tries)
+            ):
                 fix = "suppress it only around awaiting a task you cancelled"
                 how = "exit its block without re-raising"
                 self.report(call, construct=f"suppress({caught})", how=how, effect=_LOST, fix=fix)
@@ -378,6 +389,44 @@ class SwallowedCancellation(Rule):
         if caught_as is None:
             return None
         return lambda test: is_cancellation_test(test, caught_as, self.context)
+
+
+def _reraised_by_finally(target: cst.CSTNode, tries: Sequence[cst.Try | cst.TryStar]) -> bool:
+    """`target` (a `try` or a `with`) sits in the `finally` of an enclosing `try` that is
+    only ever left by an exception: its body cannot finish normally (`while True:` with no
+    `break` or `return`) and it has no handler. That `finally` then runs with an exception
+    in flight, the cancellation that ended the body among them, which its end raises
+    again, unless a `return`, or a `break` or `continue` out of it, drops it: falling
+    through `target` re-raises it."""
+    for outer in reversed(tries):
+        final = outer.finalbody
+        if final is None or not any(node is target for node in descendants(final, prune=_is_scope)):
+            continue
+        return (
+            not outer.handlers
+            and outer.orelse is None
+            and not completions(outer.body.body)
+            and not _drops_exception(final)
+        )
+    return False
+
+
+def _drops_exception(block: cst.CSTNode, in_loop: bool = False) -> bool:
+    """A `return` in `block`, or a `break` or `continue` not inside a loop of its own."""
+    for node in children(block):
+        if _is_scope(node):
+            continue
+        if isinstance(node, cst.Return) or (
+            isinstance(node, cst.Break | cst.Continue) and not in_loop
+        ):
+            return True
+        if _drops_exception(node, in_loop or isinstance(node, cst.For | cst.While)):
+            return True
+    return False
+
+
+def _is_scope(node: cst.CSTNode) -> bool:
+    return isinstance(node, cst.FunctionDef | cst.ClassDef | cst.Lambda)
 
 
 def _rests_after(body: Statements, target: cst.CSTNode) -> list[Statements] | None:
