@@ -46,6 +46,7 @@ import bisect
 import re
 from collections.abc import Iterator
 from dataclasses import replace
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from conclint.analysis.lines import line_breaks
@@ -546,10 +547,18 @@ class Tops:
 
     def _related(self, receiver: str, owner: str) -> bool:
         """A method of `owner` may run for an instance known to be a `receiver`: one is the
-        other's class or base."""
+        other's class or base, or both are bases of a class of the project (a mixin that
+        defines the coroutine beside the base that spawns it)."""
         if not self.types.is_class(receiver):
             return False
         receiver, owner = self.types.real_name(receiver), self.types.real_name(owner)
-        return owner in {cls for cls, _ in self.types.mro(receiver)} or receiver in {
-            cls for cls, _ in self.types.mro(owner)
-        }
+        return any({receiver, owner} <= bases for bases in self._mros)
+
+    @cached_property
+    def _mros(self) -> list[set[str]]:
+        """The classes in the MRO of each class of the project, itself included."""
+        return [
+            {cls for cls, _ in self.types.mro(f"{module}.{name}")}
+            for module, declared in self.types.modules.items()
+            for name in declared.classes
+        ]
