@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Sequence
+
 import libcst as cst
 
 from conclint.analysis import catalog
@@ -27,6 +30,27 @@ class TimeoutCreatedEarly(Rule):
     def __init__(self, context: FileContext) -> None:
         super().__init__(context)
         self._reported: set[int] = set()
+        # Statement -> the one before it in its block.
+        self._before: dict[int, cst.CSTNode] = {}
+
+    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
+        self._note_order(node.body)
+
+    def visit_Module(self, node: cst.Module) -> None:
+        self._note_order(node.body)
+
+    def _note_order(self, body: Sequence[cst.CSTNode]) -> None:
+        for before, statement in itertools.pairwise(body):
+            self._before[id(statement)] = before
+
+    def _made_just_before(self, node: cst.With, value: cst.Call) -> bool:
+        """The timeout is made by the statement right before the `with`: nothing runs in
+        between to take time from it."""
+        before = self._before.get(id(node))
+        return isinstance(before, cst.SimpleStatementLine) and any(
+            isinstance(small, cst.Assign | cst.AnnAssign) and small.value is value
+            for small in before.body
+        )
 
     def visit_With(self, node: cst.With) -> None:
         for item in node.items:
@@ -39,6 +63,7 @@ class TimeoutCreatedEarly(Rule):
                     and id(value) not in self._reported
                     and not _no_deadline(value)
                     and self.context.qualname(value.func) in catalog.RELATIVE_DEADLINES
+                    and not self._made_just_before(node, value)
                 ):
                     self._reported.add(id(value))
                     line = self.context.line_of(node)
