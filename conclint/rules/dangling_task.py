@@ -34,14 +34,16 @@ class DanglingTask(Rule):
         last = func.attr.value if isinstance(func, cst.Attribute) else ""
         # No dotted name: a spawn method of `get_loop().create_task`.
         consequence = _NEVER_RUN if IN_GENERATOR in how else _LOST
-        if consequence == _LOST and self._ends_at_once(call):
+        if consequence == _LOST and self._loses_nothing(call):
             return
         self.report(call, callee=dotted_name(func) or last, how=how, consequence=consequence)
 
-    def _ends_at_once(self, call: cst.Call) -> bool:
+    def _loses_nothing(self, call: cst.Call) -> bool:
         """The task runs a coroutine function of the project that never suspends
         (`create_task(self._post(message))` where `_post` awaits nothing): it ends in its
-        first step, so nothing can collect it mid-run."""
+        first step, so nothing can collect it mid-run; or it only sleeps
+        (`run_coroutine_threadsafe(asyncio.sleep(0), loop)`, a wake-up): it can fail
+        in no way, and collected, it leaves nothing undone."""
         first = call.args[0].value if call.args and not call.args[0].star else None
         if not isinstance(first, cst.Call):
             return False
@@ -49,7 +51,7 @@ class DanglingTask(Rule):
         func = first.func
         name = self.context.bindings.qualified(func, self.context.chain)
         if name is not None:
-            return model.never_suspends(name)
+            return name in catalog.ASYNC_SLEEPS or model.never_suspends(name)
         if isinstance(func, cst.Attribute):
             owner = receiver_class(self.context, func.value)
             return owner is not None and model.never_suspends(func.attr.value, owner)
