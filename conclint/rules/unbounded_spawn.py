@@ -125,6 +125,8 @@ class UnboundedSpawn(Rule):
                 self.loops.note(GUARD)  # a full queue makes the producer wait
             elif method in catalog.JOIN_METHODS and (joined := dotted_name(func.value)):
                 self.loops.note(f"joined:{joined}")
+            elif method in catalog.CANCEL_METHODS and (cancelled := dotted_name(func.value)):
+                self.loops.note(f"joined:{cancelled}")  # each turn stops the work started
         callee = self.context.qualname(func)
         if callee in catalog.WAITING_CALLS or callee in catalog.PACING_CALLS:
             self.loops.note(GUARD)
@@ -203,7 +205,7 @@ class UnboundedSpawn(Rule):
             if self.loops.runs_once(spawn.call):
                 continue  # `create_task(...)` then `break`: started once, not per turn
             if spawn.handle is not None and f"joined:{spawn.handle}" in loop.facts:
-                continue  # `await task` before the next turn
+                continue  # `await task` or `task.cancel()` before the next turn
             if self._ended(spawn, loop):
                 continue
             self.report(spawn.call, spawn=spawn.label, **_effect(spawn.call))
