@@ -74,6 +74,15 @@ _NOQA_FILE = re.compile(r"\s*# flake8[:=]\s*noqa", re.IGNORECASE)
 # conclint's own comment, read on the physical line; its codes are case-insensitive.
 _IGNORE = re.compile(r"#\s*conclint:\s*ignore\[(?P<codes>[A-Z0-9,\s]*)\]", re.IGNORECASE)
 _CODE = re.compile(r"[A-Z]+[0-9]+", re.IGNORECASE)
+# ruff's line-level suppression comment: `#`, the word ruff and a colon (case-sensitive,
+# spaces allowed after `#` and the colon), then `ignore[`, rule codes or names separated by
+# commas, and `]`; at the start of a comment or after another one on its line
+# (`# noqa: E501  # ruff: ignore[...]`), and anything may follow.
+_RUFF_IGNORE = re.compile(r"#\s*ruff:\s*ignore\[(?P<rules>[^\]]*)\]")
+# Tokens that start no logical line.
+_LAYOUT = frozenset(
+    {tokenize.NL, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT, tokenize.ENDMARKER}
+)
 
 # `None` as the value means "every code".
 Suppressions = dict[int, "frozenset[str] | None"]
@@ -84,7 +93,9 @@ def parse_suppressions(lines: Sequence[str], *, include_noqa: bool = True) -> Su
 
     `lines` are the file's lines, with or without their endings. A noqa comment that
     names a peer's code (`# noqa: ASYNC230`, written for ruff or flake8-async) also
-    suppresses the conclint rule that reports the same bug there (`Rule.peers`).
+    suppresses the conclint rule that reports the same bug there (`Rule.peers`), and so
+    does ruff's `# ruff: ignore[...]` naming one (by code or by ruff's name for it), on
+    the lines ruff reads it for.
     `include_noqa=False` reads only `# conclint: ignore[...]` and those peer codes, for
     front ends (flake8) that apply `# noqa` themselves.
     """
@@ -98,6 +109,11 @@ def parse_suppressions(lines: Sequence[str], *, include_noqa: bool = True) -> Su
             found[number] = None if codes is None else codes | ours
         elif ours:
             found[number] = ours
+    for number, codes in _ruff_ignores(text).items():
+        ours = _covered_by_peers(codes)
+        previous = found.get(number, frozenset())
+        if ours and previous is not None:
+            found[number] = previous | ours
     for number, line in enumerate(text, start=1):
         match = _IGNORE.search(line) if "#" in line else None
         if match is None:
@@ -105,6 +121,45 @@ def parse_suppressions(lines: Sequence[str], *, include_noqa: bool = True) -> Su
         codes = frozenset(code.upper() for code in _CODE.findall(match.group("codes")))
         previous = found.get(number, frozenset())
         found[number] = None if previous is None else previous | codes
+    return found
+
+
+def _ruff_ignores(lines: list[str]) -> dict[int, frozenset[str]]:
+    """The codes each line's `# ruff: ignore[...]` comments name (a rule's name, where ruff
+    has one for a peer's code, read as that code), placed as ruff places them: a comment
+    after code covers its physical line; a comment on a line of its own (stacked with
+    others or not) covers the whole next logical line (a statement over several lines, or
+    a header)."""
+    if not any("ruff" in line and _RUFF_IGNORE.search(line) for line in lines):
+        return {}
+    from conclint.peer_names import RUFF_NAMES
+
+    found: dict[int, frozenset[str]] = {}
+    pending: set[str] = set()
+    first: int | None = None  # where the logical line being read starts
+    feed = iter([line + "\n" for line in lines])
+    try:
+        for token in tokenize.generate_tokens(lambda: next(feed, "")):
+            kind, line = token.type, token.start[0]
+            if kind == tokenize.COMMENT:
+                match = _RUFF_IGNORE.search(token.string)
+                if match is not None:
+                    named = {part.strip() for part in match.group("rules").split(",")}
+                    codes = {RUFF_NAMES.get(name, name) for name in named if name}
+                    if first is None:
+                        pending |= codes  # on a line of its own: for the next logical line
+                    else:
+                        found[line] = found.get(line, frozenset()) | codes
+            elif kind == tokenize.NEWLINE:
+                if first is not None and pending:
+                    for number in range(first, token.end[0] + 1):
+                        found[number] = found.get(number, frozenset()) | pending
+                    pending = set()
+                first = None
+            elif first is None and kind not in _LAYOUT:
+                first = line
+    except (tokenize.TokenError, SyntaxError):
+        return {}
     return found
 
 

@@ -216,3 +216,73 @@ def test_a_peers_code_silences_the_rule_for_the_same_bug() -> None:
         3: frozenset({"CCL101"}),
         4: frozenset({"CCL205"}),
     }
+
+
+RUFF_IGNORES = """\
+import asyncio
+
+
+async def work() -> None:
+    await asyncio.sleep(0)
+
+
+async def main() -> None:
+    asyncio.create_task(work())  # ruff: ignore[RUF006]
+    asyncio.create_task(work())  # ruff: ignore[asyncio-dangling-task]
+    # ruff: ignore[RUF006]
+    asyncio.create_task(
+        work()
+    )
+    # ruff: ignore[RUF006]
+    # stacked with a note
+    asyncio.create_task(work())
+    asyncio.create_task(work())  # Ruff: ignore[RUF006]
+    asyncio.create_task(work())  # noqa: E501  # ruff: ignore[RUF006]
+    asyncio.create_task(
+        work(),  # ruff: ignore[RUF006]
+    )
+    asyncio.create_task(work())  # ruff: ignore[F401]
+    text = "# ruff: ignore[RUF006]"
+    asyncio.create_task(work())
+"""
+
+
+def test_ruffs_ignore_comments_silence_the_rule_for_the_same_bug(tmp_path: Path) -> None:
+    # The lines real ruff still reports RUF006 on (its preview reads rule names) are the
+    # lines conclint still reports CCL101 on.
+    source = tmp_path / "tasks.py"
+    source.write_text(RUFF_IGNORES, encoding="utf-8")
+    ruff = [sys.executable, "-m", "ruff", "check", "--isolated", "--preview"]
+    done = subprocess.run(
+        [*ruff, "--select", "RUF006", "--output-format", "json", str(source)],
+        capture_output=True,
+        text=True,
+    )
+    by_ruff = sorted(finding["location"]["row"] for finding in json.loads(done.stdout))
+    ours = subprocess.run(
+        [sys.executable, "-m", "conclint", "check", "--isolated", "--no-cache"]
+        + ["--select", "CCL101", "--output-format", "json", str(source)],
+        capture_output=True,
+        text=True,
+    )
+    by_conclint = sorted(finding["line"] for finding in json.loads(ours.stdout))
+    assert by_ruff == by_conclint == [18, 20, 23, 25]
+
+
+def test_ruffs_names_of_the_peers_are_the_names_of_their_codes() -> None:
+    from conclint.peer_names import RUFF_NAMES
+    from conclint.registry import peer_codes
+
+    # Every peer's code that ruff implements, with the name ruff itself gives it.
+    done = subprocess.run(
+        [sys.executable, "-m", "ruff", "rule", "--all", "--output-format", "json"],
+        capture_output=True,
+        text=True,
+    )
+    by_ruff = {rule["name"]: rule["code"] for rule in json.loads(done.stdout)}
+    peers = set(peer_codes())
+    assert RUFF_NAMES == {name: code for name, code in by_ruff.items() if code in peers}
+    lines = [f"x()  # ruff: ignore[{name}]" for name in sorted(RUFF_NAMES)]
+    found = parse_suppressions(lines)
+    for number, name in enumerate(sorted(RUFF_NAMES), start=1):
+        assert found[number] == peer_codes()[RUFF_NAMES[name]], name
