@@ -18,7 +18,7 @@ import asyncio
 
 
 async def main() -> None:
-    asyncio.create_task(asyncio.sleep(1))
+    asyncio.create_task(asyncio.to_thread(print))
 """
 
 
@@ -91,7 +91,7 @@ def test_json_output_carries_positions(project: Path) -> None:
     assert done.returncode == 1
     [item] = json.loads(done.stdout)
     assert item["path"] == "pkg/buggy.py"
-    assert (item["line"], item["column"], item["end_line"], item["end_column"]) == (5, 5, 5, 42)
+    assert (item["line"], item["column"], item["end_line"], item["end_column"]) == (5, 5, 5, 50)
     assert (item["code"], item["name"]) == ("CCL101", "dangling-task")
     assert "asyncio.create_task" in item["message"]
 
@@ -113,8 +113,8 @@ def test_select_and_ignore_flags(project: Path) -> None:
 
 def test_statistics_and_show_source(project: Path) -> None:
     shown = run("--no-cache", "--show-source", "pkg", cwd=project).stdout.splitlines()
-    assert "    " + "    asyncio.create_task(asyncio.sleep(1))" in shown
-    assert "    " + "    " + "^" * 37 in shown
+    assert "    " + "    asyncio.create_task(asyncio.to_thread(print))" in shown
+    assert "    " + "    " + "^" * 45 in shown
     # The counts instead of the findings, as ruff prints them.
     counted = run("--no-cache", "--statistics", "--show-source", "pkg", cwd=project)
     assert counted.stdout == "1\tCCL101\tdangling-task\n"

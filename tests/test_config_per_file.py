@@ -20,7 +20,7 @@ import asyncio
 
 
 async def main() -> None:
-    asyncio.create_task(asyncio.sleep(1))
+    asyncio.create_task(asyncio.to_thread(print))
 """
 
 # cfg/ ignores CCL101 in all its files (and lints its tests with every rule); the root

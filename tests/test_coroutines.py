@@ -227,7 +227,7 @@ def test_a_function_named_like_the_local_does_not_count_as_a_read() -> None:
     import asyncio
 
     async def probe(url):
-        probe = asyncio.create_task(asyncio.sleep(1))
+        probe = asyncio.create_task(asyncio.to_thread(print))
     """
     assert lines(source, rule=DanglingTask) == [5]
 

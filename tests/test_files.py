@@ -29,7 +29,7 @@ import asyncio
 
 
 async def main() -> None:
-    asyncio.create_task(asyncio.sleep(1))
+    asyncio.create_task(asyncio.to_thread(print))
 """
 
 

@@ -156,7 +156,7 @@ import time
 
 async def handler() -> None:
     time.sleep(1)
-    asyncio.create_task(asyncio.sleep(1))
+    asyncio.create_task(asyncio.to_thread(print))
 
 
 async def broken() -> None:
@@ -228,7 +228,7 @@ import time
 
 async def main() -> None:
     time.sleep(1)
-    asyncio.create_task(asyncio.sleep(1))
+    asyncio.create_task(asyncio.to_thread(print))
     try:
         await asyncio.sleep(10)
     except asyncio.CancelledError:

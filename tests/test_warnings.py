@@ -17,7 +17,7 @@ import asyncio
 
 
 async def main() -> None:
-    asyncio.create_task(asyncio.sleep(1))
+    asyncio.create_task(asyncio.to_thread(print))
 """
 
 PREVIEW = next((rule.code for rule in registry.RULES if rule.preview), "")
