@@ -259,9 +259,9 @@ def test_ruffs_ignore_comments_silence_the_rule_for_the_same_bug(tmp_path: Path)
         text=True,
     )
     by_ruff = sorted(finding["location"]["row"] for finding in json.loads(done.stdout))
+    conclint = [sys.executable, "-m", "conclint", "check", "--isolated", "--no-cache"]
     ours = subprocess.run(
-        [sys.executable, "-m", "conclint", "check", "--isolated", "--no-cache"]
-        + ["--select", "CCL101", "--output-format", "json", str(source)],
+        [*conclint, "--select", "CCL101", "--output-format", "json", str(source)],
         capture_output=True,
         text=True,
     )
@@ -281,7 +281,7 @@ def test_ruffs_names_of_the_peers_are_the_names_of_their_codes() -> None:
     )
     by_ruff = {rule["name"]: rule["code"] for rule in json.loads(done.stdout)}
     peers = set(peer_codes())
-    assert RUFF_NAMES == {name: code for name, code in by_ruff.items() if code in peers}
+    assert {name: code for name, code in by_ruff.items() if code in peers} == RUFF_NAMES
     lines = [f"x()  # ruff: ignore[{name}]" for name in sorted(RUFF_NAMES)]
     found = parse_suppressions(lines)
     for number, name in enumerate(sorted(RUFF_NAMES), start=1):
