@@ -76,8 +76,8 @@ _IGNORE = re.compile(r"#\s*conclint:\s*ignore\[(?P<codes>[A-Z0-9,\s]*)\]", re.IG
 _CODE = re.compile(r"[A-Z]+[0-9]+", re.IGNORECASE)
 # ruff's line-level suppression comment: `#`, the word ruff and a colon (case-sensitive,
 # spaces allowed after `#` and the colon), then `ignore[`, rule codes or names separated by
-# commas, and `]`; at the start of a comment or after another one on its line
-# (`# noqa: E501  # ruff: ignore[...]`), and anything may follow.
+# commas, and `]`; at the start of a comment or after another one on its line (a noqa
+# comment, say), and anything may follow.
 _RUFF_IGNORE = re.compile(r"#\s*ruff:\s*ignore\[(?P<rules>[^\]]*)\]")
 # Tokens that start no logical line.
 _LAYOUT = frozenset(
