@@ -66,8 +66,20 @@ class ConditionWaitNoLoop(Rule):
         ):
             return
         timed = bool(node.args)  # `wait(1.0)`/`wait(timeout=...)` returns on its own
-        if not _rechecked(_path_to(self._line, _lines(function.body)), timed):
+        if not _rechecked(_path_to(self._line, _lines(function.body)), timed) and not (
+            self._defined_in_loop(function, timed)
+        ):
             self.report(node, target=target, method=method, fix=_remedy(kind, target, method))
+
+    def _defined_in_loop(self, function: cst.FunctionDef, timed: bool) -> bool:
+        """The wait is in a function defined inside a loop of the enclosing function that
+        re-checks (`while name not in self.values: async def _(): await cond.wait()`,
+        then `await wait_for(_(), left)`): the loop runs it again until the state holds."""
+        chain = self.context.chain
+        parent = chain[-2] if len(chain) > 1 and chain[-1] is function else None
+        if not isinstance(parent, cst.FunctionDef):
+            return False
+        return _rechecked(_path_to(function, _lines(parent.body))[1:], timed)
 
 
 def _rechecked(levels: _Levels, timed: bool) -> bool:
@@ -148,7 +160,7 @@ def _polls(call: cst.Call, timeout: Argument | None) -> bool:
     return False
 
 
-def _path_to(line: cst.SimpleStatementLine, body: Sequence[cst.BaseStatement]) -> _Levels:
+def _path_to(line: cst.BaseStatement, body: Sequence[cst.BaseStatement]) -> _Levels:
     """Where `line` sits: its block and position, then those of each statement around it."""
     for index, statement in enumerate(body):
         if statement is line:
