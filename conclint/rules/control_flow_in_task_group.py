@@ -9,6 +9,7 @@ import libcst as cst
 from conclint.analysis import catalog
 from conclint.analysis.context import FileContext
 from conclint.analysis.timeouts import is_task_group, with_form
+from conclint.analysis.walk import descendants
 from conclint.rules.base import Rule
 
 
@@ -20,6 +21,9 @@ class _Group:
     item: cst.WithItem
     scope: int  # id of the function whose code enters it
     loops: int  # loops of that function open around it
+    name: str | None  # what `as` binds the group to
+    open_loops: int  # loops open anywhere around it (`_open_loops`)
+    used: bool = False  # the name has been read in the block so far
 
 
 class ControlFlowInTaskGroup(Rule):
@@ -41,6 +45,7 @@ class ControlFlowInTaskGroup(Rule):
         super().__init__(context)
         self._groups: list[_Group] = []
         self._loops: dict[int, int] = {}  # id of a function -> loops open in it
+        self._open_loops: list[cst.For | cst.While] = []
 
     def _here(self) -> int:
         return id(self.context.chain[-1])
@@ -51,7 +56,10 @@ class ControlFlowInTaskGroup(Rule):
         item = next((item for item in node.items if is_task_group(item, self.context)), None)
         if item is not None:
             here = self._here()
-            self._groups.append(_Group(node, item, here, self._loops.get(here, 0)))
+            name = item.asname.name if item.asname is not None else None
+            bound = name.value if isinstance(name, cst.Name) else None
+            loops = self._loops.get(here, 0)
+            self._groups.append(_Group(node, item, here, loops, bound, len(self._open_loops)))
 
     def leave_With_body(self, node: cst.With) -> None:
         if self._groups and self._groups[-1].node is node:
@@ -59,24 +67,44 @@ class ControlFlowInTaskGroup(Rule):
 
     # Loop bodies: a `break` or `continue` there stays inside the loop (`else:` does not).
 
-    def _enter_loop(self) -> None:
+    def _enter_loop(self, node: cst.For | cst.While) -> None:
         here = self._here()
         self._loops[here] = self._loops.get(here, 0) + 1
+        self._open_loops.append(node)
 
     def _leave_loop(self) -> None:
         self._loops[self._here()] -= 1
+        self._open_loops.pop()
 
     def visit_For_body(self, node: cst.For) -> None:
-        self._enter_loop()
+        self._enter_loop(node)
 
     def leave_For_body(self, node: cst.For) -> None:
         self._leave_loop()
 
     def visit_While_body(self, node: cst.While) -> None:
-        self._enter_loop()
+        self._enter_loop(node)
 
     def leave_While_body(self, node: cst.While) -> None:
         self._leave_loop()
+
+    def visit_Name(self, node: cst.Name) -> None:
+        for group in self._groups:
+            if group.name == node.value:
+                group.used = True
+
+    def _started(self, group: _Group) -> bool:
+        """Work may be in the group when the block is left here: its name was read earlier
+        in the block (`nursery.start_soon(...)`, handed on), or is read in a loop around
+        this statement, whose next turn comes after that read. Before any of it nothing
+        runs in the group, and leaving waits for nothing."""
+        if group.used or group.name is None:
+            return group.used
+        return any(
+            isinstance(node, cst.Name) and node.value == group.name
+            for loop in self._open_loops[group.open_loops :]
+            for node in descendants(loop.body)
+        )
 
     # The statements.
 
@@ -86,7 +114,7 @@ class ControlFlowInTaskGroup(Rule):
 
     def visit_Return(self, node: cst.Return) -> None:
         group = self._group()
-        if group is not None:
+        if group is not None and self._started(group):
             self._report(node, "return", group, "return")
 
     def visit_Break(self, node: cst.Break) -> None:
@@ -97,7 +125,11 @@ class ControlFlowInTaskGroup(Rule):
 
     def _loop_exit(self, node: cst.CSTNode, statement: str) -> None:
         group = self._group()
-        if group is not None and self._loops.get(group.scope, 0) == group.loops:
+        if (
+            group is not None
+            and self._loops.get(group.scope, 0) == group.loops
+            and self._started(group)
+        ):
             self._report(node, statement, group, f"{statement} the loop")
 
     def _report(self, node: cst.CSTNode, statement: str, group: _Group, fix: str) -> None:
