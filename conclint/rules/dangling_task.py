@@ -44,7 +44,11 @@ class DanglingTask(Rule):
         first step, so nothing can collect it mid-run; or it only sleeps
         (`run_coroutine_threadsafe(asyncio.sleep(0), loop)`, a wake-up): it can fail
         in no way, and collected, it leaves nothing undone."""
-        first = call.args[0].value if call.args and not call.args[0].star else None
+        # The coroutine as the first positional argument (by keyword it is not followed).
+        given = call.args[0] if call.args else None
+        first = (
+            given.value if given is not None and given.keyword is None and not given.star else None
+        )
         if not isinstance(first, cst.Call):
             return False
         model = self.context.model()
