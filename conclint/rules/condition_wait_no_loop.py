@@ -79,17 +79,24 @@ class ConditionWaitNoLoop(Rule):
         parent = chain[-2] if len(chain) > 1 and chain[-1] is function else None
         if not isinstance(parent, cst.FunctionDef):
             return False
-        return _rechecked(_path_to(function, _lines(parent.body))[1:], timed)
+        return _rechecked(_path_to(function, _lines(parent.body)), timed, ends_turn=False)
 
 
-def _rechecked(levels: _Levels, timed: bool) -> bool:
-    """Is the wait inside a loop that re-checks, or followed by a test that can leave?
+def _rechecked(levels: _Levels, timed: bool, ends_turn: bool = True) -> bool:
+    """Is the wait inside a loop that re-checks, or followed by a test that can leave, or
+    the last thing a loop's body does (what runs after a wake-up is then the start of the
+    body, which ran first with no wait at all, so it assumes nothing of one)? Not that
+    last, with `ends_turn` false: `levels` lead to a `def` holding the wait.
 
     A timed wait followed at once by `return` hands the decision to the caller,
     which polls (a scheduler's `next_entry()` waiting at most a second).
     """
+    last = ends_turn  # nothing runs after the wait in the blocks seen so far
     for block, index in levels:
         statement = block[index]
+        if last and isinstance(statement, cst.While | cst.For):
+            return True  # the wait ends the loop's body: the next turn's start re-checks
+        last = last and index == len(block) - 1
         if timed and _returns_first(block[index + 1 :]):
             return True
         if isinstance(statement, cst.While) and cfg.constant_truth(statement.test) is None:
