@@ -9,6 +9,7 @@ import libcst as cst
 from conclint.analysis import catalog
 from conclint.analysis.context import FileContext
 from conclint.analysis.scopes import ScopeNode, iter_statements, scope_body
+from conclint.analysis.walk import descendants
 
 
 class LimitedFunctions:
@@ -17,6 +18,7 @@ class LimitedFunctions:
     def __init__(self, context: FileContext) -> None:
         self.context = context
         self._known: dict[int, bool] = {}
+        self._counts: dict[int, bool] = {}
 
     def takes_limiter(self, function: cst.FunctionDef, chain: Sequence[ScopeNode]) -> bool:
         """`async with sem:` or `await sem.acquire()` as a statement of `function` (whose
@@ -45,3 +47,23 @@ class LimitedFunctions:
                 and value.func.attr.value in catalog.ACQUIRE_METHODS
             )
         return False
+
+    def counts_running(self, function: cst.FunctionDef) -> bool:
+        """`function` compares how many there are (`return len(self._running) < LIMIT`): a
+        predicate that caps by hand what a loop testing it starts."""
+        known = self._counts.get(id(function))
+        if known is None:
+            known = self._counts[id(function)] = any(
+                is_size_comparison(node, self.context)
+                for node in descendants(function.body)
+                if isinstance(node, cst.Comparison)
+            )
+        return known
+
+
+def is_size_comparison(node: cst.Comparison, context: FileContext) -> bool:
+    """`len(self._tasks) >= LIMIT`: a comparison of how many there are."""
+    return any(
+        isinstance(operand, cst.Call) and context.qualname(operand.func) in catalog.SIZE_CALLS
+        for operand in (node.left, *(target.comparator for target in node.comparisons))
+    )

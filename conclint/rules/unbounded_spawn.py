@@ -9,7 +9,7 @@ import libcst as cst
 from conclint.analysis import catalog
 from conclint.analysis.context import FileContext
 from conclint.analysis.handoff import own_function, work_of
-from conclint.analysis.limits import LimitedFunctions
+from conclint.analysis.limits import LimitedFunctions, is_size_comparison
 from conclint.analysis.loops import Loops, OpenLoop
 from conclint.analysis.scopes import dotted_name
 from conclint.analysis.teardown import TEARDOWN_METHODS
@@ -130,6 +130,13 @@ class UnboundedSpawn(Rule):
         callee = self.context.qualname(func)
         if callee in catalog.WAITING_CALLS or callee in catalog.PACING_CALLS:
             self.loops.note(GUARD)
+        elif self._counts_running(func):
+            self.loops.note(GUARD)  # `while self._can_spawn():`, a cap kept by hand
+
+    def _counts_running(self, func: cst.BaseExpression) -> bool:
+        """A predicate of the module that compares how many there are (`len(...) < N`)."""
+        own = own_function(func, self.context, self.context.chain)
+        return own is not None and self.limited.counts_running(own[0])
 
     def visit_Await(self, node: cst.Await) -> None:
         if not self.loops.open:
@@ -152,11 +159,7 @@ class UnboundedSpawn(Rule):
 
     def visit_Comparison(self, node: cst.Comparison) -> None:
         # `if len(self._tasks) >= LIMIT:` caps what runs at once by hand.
-        if self.loops.open and any(
-            isinstance(operand, cst.Call)
-            and self.context.qualname(operand.func) in catalog.SIZE_CALLS
-            for operand in (node.left, *(target.comparator for target in node.comparisons))
-        ):
+        if self.loops.open and is_size_comparison(node, self.context):
             self.loops.note(GUARD)
 
     def visit_With(self, node: cst.With) -> None:
