@@ -65,6 +65,13 @@ SPELLINGS: list[tuple[str, bool]] = [
     ("  # conclint: ignore[ccl101]", True),
     ("  # conclint: ignore[CCL203]", False),
     ("  # flake8: noqa", False),  # after code it is no file-level comment
+    # ruff's own comment, naming the peer's code or ruff's name for it: under both.
+    ("  # ruff: ignore[RUF006]", True),
+    ("  # ruff: ignore[asyncio-dangling-task]", True),
+    ("  # ruff: ignore[E501, RUF006]", True),
+    ("  # ruff: ignore[E501]", False),
+    ("  # Ruff: ignore[RUF006]", False),  # case-sensitive, as ruff reads it
+    ("  # noqa: E501  # ruff: ignore[RUF006]", True),
 ]
 
 # Whole files, and the lines of HEAD + LINE that stay reported.
@@ -97,6 +104,15 @@ LAYOUTS: dict[str, tuple[str, set[int]]] = {
         set(),
     ),
     "file-level-comment-misspelt": ("#flake8: noqa\n" + HEAD + LINE + "\n", {6}),
+    "ruff-comment-above-a-multi-line-call": (
+        HEAD
+        + "    # ruff: ignore[RUF006]\n    asyncio.create_task(\n        reader.read()\n    )\n",
+        set(),  # on a line of its own: the whole next statement
+    ),
+    "ruff-comment-inside-a-multi-line-call": (
+        HEAD + "    asyncio.create_task(\n        reader.read(),  # ruff: ignore[RUF006]\n    )\n",
+        FOUND,  # after code: its own line only
+    ),
 }
 
 
