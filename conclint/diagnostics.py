@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import tokenize
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING
@@ -74,11 +74,15 @@ _NOQA_FILE = re.compile(r"\s*# flake8[:=]\s*noqa", re.IGNORECASE)
 # conclint's own comment, read on the physical line; its codes are case-insensitive.
 _IGNORE = re.compile(r"#\s*conclint:\s*ignore\[(?P<codes>[A-Z0-9,\s]*)\]", re.IGNORECASE)
 _CODE = re.compile(r"[A-Z]+[0-9]+", re.IGNORECASE)
-# ruff's line-level suppression comment: `#`, the word ruff and a colon (case-sensitive,
-# spaces allowed after `#` and the colon), then `ignore[`, rule codes or names separated by
-# commas, and `]`; at the start of a comment or after another one on its line (a noqa
-# comment, say), and anything may follow.
-_RUFF_IGNORE = re.compile(r"#\s*ruff:\s*ignore\[(?P<rules>[^\]]*)\]")
+# ruff's suppression comments: `#`, the word ruff and a colon (case-sensitive, spaces allowed
+# after `#` and the colon), then `ignore[`, `disable[`, `enable[` or `file-ignore[`, rule
+# codes or names separated by commas, and `]`; or a file-level `noqa` with codes. At the
+# start of a comment or after another one on its line (a noqa comment, say); anything may
+# follow.
+_RUFF_COMMENT = re.compile(
+    r"#\s*ruff:\s*(?P<what>ignore|disable|enable|file-ignore)\[(?P<rules>[^\]]*)\]"
+    r"|#\s*ruff\s*:\s*(?i:noqa)(?::\s?(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?"
+)
 # Tokens that start no logical line.
 _LAYOUT = frozenset(
     {tokenize.NL, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT, tokenize.ENDMARKER}
@@ -125,42 +129,80 @@ def parse_suppressions(lines: Sequence[str], *, include_noqa: bool = True) -> Su
 
 
 def _ruff_ignores(lines: list[str]) -> dict[int, frozenset[str]]:
-    """The codes each line's `# ruff: ignore[...]` comments name (a rule's name, where ruff
-    has one for a peer's code, read as that code), placed as ruff places them: a comment
-    after code covers its physical line; a comment on a line of its own (stacked with
-    others or not) covers the whole next logical line (a statement over several lines, or
-    a header)."""
-    if not any("ruff" in line and _RUFF_IGNORE.search(line) for line in lines):
+    """The codes ruff's own suppression comments name, by line (a rule's name, where ruff
+    has one for a peer's code, read as that code), placed as ruff places them: `ignore[...]`
+    after code covers its physical line, and on a line of its own (stacked with other
+    comments or not) the whole next logical line (a statement over several lines, or a
+    header); `disable[...]` on a line of its own covers the lines down to an `enable[...]`
+    naming the same codes in the same order at the same indentation, or else down to the
+    first line indented less than it; `file-ignore[...]` and `noqa: ...` on a line of their
+    own cover the file."""
+    if not any("ruff" in line and _RUFF_COMMENT.search(line) for line in lines):
         return {}
-    from conclint.peer_names import RUFF_NAMES
-
     found: dict[int, frozenset[str]] = {}
+
+    def cover(first: int, last: int, codes: Iterable[str]) -> None:
+        for number in range(first, last + 1):
+            found[number] = found.get(number, frozenset()) | frozenset(codes)
+
     pending: set[str] = set()
+    whole_file: set[str] = set()
+    ranges: list[tuple[tuple[str, ...], int, int]] = []  # (codes, column, first line) open
     first: int | None = None  # where the logical line being read starts
     feed = iter([line + "\n" for line in lines])
     try:
         for token in tokenize.generate_tokens(lambda: next(feed, "")):
-            kind, line = token.type, token.start[0]
+            kind, (line, column) = token.type, token.start
             if kind == tokenize.COMMENT:
-                match = _RUFF_IGNORE.search(token.string)
-                if match is not None:
-                    named = {part.strip() for part in match.group("rules").split(",")}
-                    codes = {RUFF_NAMES.get(name, name) for name in named if name}
-                    if first is None:
-                        pending |= codes  # on a line of its own: for the next logical line
-                    else:
-                        found[line] = found.get(line, frozenset()) | codes
+                directive = _ruff_directive(token.string)
+                if directive is None:
+                    continue
+                what, codes = directive
+                if first is not None:
+                    if what == "ignore":
+                        cover(line, line, codes)
+                elif what == "ignore":
+                    pending.update(codes)
+                elif what == "disable":
+                    ranges.append((codes, column, line))
+                elif what == "enable" and (codes, column) in [r[:2] for r in ranges]:
+                    index = max(i for i, r in enumerate(ranges) if r[:2] == (codes, column))
+                    cover(ranges.pop(index)[2], line, codes)
+                elif what in ("file-ignore", "noqa"):
+                    whole_file.update(codes)
             elif kind == tokenize.NEWLINE:
                 if first is not None and pending:
-                    for number in range(first, token.end[0] + 1):
-                        found[number] = found.get(number, frozenset()) | pending
+                    cover(first, token.end[0], pending)
                     pending = set()
                 first = None
             elif first is None and kind not in _LAYOUT:
                 first = line
+                for codes, _indent, start in [r for r in ranges if r[1] > column]:
+                    cover(start, line - 1, codes)  # left by a line indented less
+                ranges = [r for r in ranges if r[1] <= column]
     except (tokenize.TokenError, SyntaxError):
         return {}
+    for codes, _indent, start in ranges:
+        cover(start, len(lines), codes)
+    if whole_file:
+        cover(1, len(lines), whole_file)
     return found
+
+
+def _ruff_directive(comment: str) -> tuple[str, tuple[str, ...]] | None:
+    """What a comment token says to ruff, and the codes it names (rule names read as the
+    peers' codes): `ignore`, `disable`, `enable`, `file-ignore` or `noqa` (file-level, with
+    codes; one without codes silences only ruff's own rules)."""
+    from conclint.peer_names import RUFF_NAMES
+
+    match = _RUFF_COMMENT.search(comment)
+    if match is None:
+        return None
+    if match.group("rules") is not None:
+        named = (part.strip() for part in match.group("rules").split(","))
+        return match.group("what"), tuple(RUFF_NAMES.get(name, name) for name in named if name)
+    codes = match.group("codes")
+    return ("noqa", tuple(filter(None, _NOQA_CODE_SEPARATOR.split(codes)))) if codes else None
 
 
 def _covered_by_peers(codes: frozenset[str] | None) -> frozenset[str]:

@@ -285,6 +285,95 @@ def test_ruffs_ignore_comments_silence_the_rule_for_the_same_bug(tmp_path: Path)
     assert by_ruff == by_conclint == [18, 20, 23, 25]
 
 
+RUFF_RANGES = {
+    "ranges": """\
+import asyncio
+
+
+async def work() -> None:
+    await asyncio.sleep(0)
+
+
+async def main() -> None:
+    # ruff: disable[RUF006]
+    asyncio.create_task(work())
+    if True:
+        asyncio.create_task(work())
+    # ruff: enable[RUF006]
+    asyncio.create_task(work())
+
+
+async def left_by_a_dedent() -> None:
+    if True:
+        # ruff: disable[asyncio-dangling-task]
+        asyncio.create_task(work())
+    asyncio.create_task(work())
+
+
+async def enabled_in_another_order() -> None:
+    # ruff: disable[RUF006, E501]
+    asyncio.create_task(work())
+    # ruff: enable[E501, RUF006]
+    asyncio.create_task(work())
+
+
+async def after() -> None:
+    asyncio.create_task(work())
+""",
+    "file_ignore": """\
+import asyncio
+# ruff: file-ignore[RUF006]
+
+
+async def main(work) -> None:
+    asyncio.create_task(work())
+""",
+    "file_noqa_indented": """\
+import asyncio
+
+
+async def main(work) -> None:
+    # ruff: noqa: RUF006
+    asyncio.create_task(work())
+""",
+    "file_noqa_blanket": """\
+import asyncio
+# ruff: noqa
+
+
+async def main(work) -> None:
+    asyncio.create_task(work())
+""",
+}
+
+
+def test_ruffs_ranges_and_file_comments_cover_what_ruff_covers(tmp_path: Path) -> None:
+    for name, text in RUFF_RANGES.items():
+        (tmp_path / f"{name}.py").write_text(text, encoding="utf-8")
+    ruff = [sys.executable, "-m", "ruff", "check", "--isolated", "--preview", "--select"]
+    done = subprocess.run(
+        [*ruff, "RUF006", "--output-format", "json", str(tmp_path)],
+        capture_output=True,
+        text=True,
+    )
+    by_ruff = sorted(
+        (Path(finding["filename"]).stem, finding["location"]["row"])
+        for finding in json.loads(done.stdout)
+    )
+    conclint = [sys.executable, "-m", "conclint", "check", "--isolated", "--no-cache"]
+    ours = subprocess.run(
+        [*conclint, "--select", "CCL101", "--output-format", "json", str(tmp_path)],
+        capture_output=True,
+        text=True,
+    )
+    by_conclint = sorted(
+        (Path(finding["path"]).stem, finding["line"]) for finding in json.loads(ours.stdout)
+    )
+    # A blanket file-level noqa of ruff's silences ruff's rules, not conclint's.
+    assert by_conclint == [("file_noqa_blanket", 6), *by_ruff]
+    assert by_ruff == [("ranges", 14), ("ranges", 21), ("ranges", 32)]
+
+
 def test_ruffs_names_of_the_peers_are_the_names_of_their_codes() -> None:
     from conclint.peer_names import RUFF_NAMES
     from conclint.registry import peer_codes
