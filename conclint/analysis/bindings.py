@@ -326,13 +326,7 @@ class Bindings:
         """What a name or `self.` attribute is assigned, binding by binding (None: not a
         plain assignment); empty when `expr` is neither or is not bound here."""
         if isinstance(expr, cst.Name):
-            found = self.names.lookup(expr.value, chain)
-            if found is None:
-                return []
-            return [
-                self.bound_value(binding) if binding.how == "assign" else None
-                for binding in found[1]
-            ]
+            return self._name_values(expr, chain, lambda binding: True)
         if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name):
             owner = self.class_of_receiver(expr.value, chain)
             if owner is not None:
@@ -348,16 +342,28 @@ class Bindings:
     ) -> list[cst.BaseExpression | None]:
         """`values_of` a name that holds bit flags, without its `x |= y` bindings, which
         keep every flag it had (`FLAGS = AI_NUMERICHOST`, then `FLAGS |= AI_NUMERICSERV`)."""
+        return self._name_values(
+            name,
+            chain,
+            lambda binding: (
+                not (
+                    isinstance(binding.node, cst.AugAssign)
+                    and isinstance(binding.node.operator, cst.BitOrAssign)
+                )
+            ),
+        )
+
+    def _name_values(
+        self, name: cst.Name, chain: Sequence[ScopeNode], counts: Callable[[Binding], bool]
+    ) -> list[cst.BaseExpression | None]:
+        """What each binding of `name` that `counts` assigns (None: not a plain assignment)."""
         found = self.names.lookup(name.value, chain)
         if found is None:
             return []
         return [
             self.bound_value(binding) if binding.how == "assign" else None
             for binding in found[1]
-            if not (
-                isinstance(binding.node, cst.AugAssign)
-                and isinstance(binding.node.operator, cst.BitOrAssign)
-            )
+            if counts(binding)
         ]
 
     @staticmethod

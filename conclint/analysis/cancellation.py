@@ -24,7 +24,7 @@ from conclint.analysis.exits import (
 from conclint.analysis.names import canonical
 from conclint.analysis.scopes import ScopeNode, dotted_name, iter_statements, scope_body
 from conclint.analysis.timeouts import shielded
-from conclint.analysis.walk import descendants
+from conclint.analysis.walk import descendants, is_scope
 
 # Exception classes that a cancellation is never an instance of.
 _NOT_CANCELLATION = not_cancellation(catalog.SHIPPED)
@@ -78,7 +78,7 @@ def may_be_cancelled(body: cst.BaseSuite) -> bool:
         isinstance(node, cst.Await | cst.Yield)
         or (isinstance(node, cst.For | cst.With | cst.CompFor) and node.asynchronous is not None)
         or (isinstance(node, cst.Expr) and isinstance(node.value, cst.Ellipsis))
-        for node in descendants(body, prune=lambda node: _is_scope(node) or _shields(node))
+        for node in descendants(body, prune=lambda node: is_scope(node) or _shields(node))
     )
 
 
@@ -89,10 +89,6 @@ def _shields(node: cst.CSTNode) -> bool:
         and node.asynchronous is None
         and any(shielded(item) for item in node.items)
     )
-
-
-def _is_scope(node: cst.CSTNode) -> bool:
-    return isinstance(node, cst.FunctionDef | cst.Lambda | cst.ClassDef)
 
 
 def cancellation_handlers(node: cst.Try | cst.TryStar, context: FileContext) -> list[Handler]:
@@ -306,7 +302,7 @@ def awaits_task(body: cst.BaseSuite, context: FileContext) -> bool:
     raises may be that task's own, not the caller's."""
     return any(
         not isinstance(task, cst.Call)
-        for node in descendants(body, prune=_is_scope)
+        for node in descendants(body, prune=is_scope)
         if isinstance(node, cst.Await)
         for task in reaped(node, context)
     )
@@ -510,7 +506,7 @@ def _goes_on_or_raises(statement: cst.CSTNode) -> bool:
     return any(
         isinstance(node, cst.Yield | cst.Raise | cst.While)
         or (isinstance(node, cst.For | cst.CompFor) and node.asynchronous is not None)
-        for node in (statement, *descendants(statement, prune=_is_scope))
+        for node in (statement, *descendants(statement, prune=is_scope))
     )
 
 

@@ -20,7 +20,7 @@ import libcst as cst
 from conclint.analysis import catalog
 from conclint.analysis.context import FileContext
 from conclint.analysis.scopes import Binding, ScopeNode, identifier
-from conclint.analysis.walk import descendants
+from conclint.analysis.walk import descendants, is_scope
 
 
 class CoroutineFunctions:
@@ -119,14 +119,10 @@ class CoroutineFunctions:
         found = self._generators.get(key)
         if found is None:
             found = self._generators[key] = any(
-                isinstance(node, cst.Yield) for node in descendants(function.body, prune=_is_scope)
+                isinstance(node, cst.Yield) for node in descendants(function.body, prune=is_scope)
             )
         return found
 
 
 def _all_defs(bindings: list[Binding]) -> bool:
     return all(binding.how == "def" for binding in bindings)
-
-
-def _is_scope(node: cst.CSTNode) -> bool:
-    return isinstance(node, cst.FunctionDef | cst.Lambda | cst.ClassDef)

@@ -184,3 +184,9 @@ _Plan = tuple[
     tuple[tuple[str, tuple[Hook, ...], tuple[Hook, ...]], ...],
     tuple[Hook, ...],
 ]
+
+
+def is_scope(node: cst.CSTNode) -> bool:
+    """A function, lambda or class: a scope of its own, which a walk of the statements of
+    the scope around it does not enter."""
+    return isinstance(node, cst.FunctionDef | cst.Lambda | cst.ClassDef)

@@ -42,7 +42,7 @@ from conclint.analysis.exits import (
 )
 from conclint.analysis.scopes import ScopeNode, dotted_name
 from conclint.analysis.tracking import Tries
-from conclint.analysis.walk import children, descendants
+from conclint.analysis.walk import children, descendants, is_scope
 from conclint.rules.base import Rule
 
 _LOST = "loses the cancellation"
@@ -400,7 +400,7 @@ def _reraised_by_finally(target: cst.CSTNode, tries: Sequence[cst.Try | cst.TryS
     through `target` re-raises it."""
     for outer in reversed(tries):
         final = outer.finalbody
-        if final is None or not any(node is target for node in descendants(final, prune=_is_scope)):
+        if final is None or not any(node is target for node in descendants(final, prune=is_scope)):
             continue
         return (
             not outer.handlers
@@ -414,7 +414,7 @@ def _reraised_by_finally(target: cst.CSTNode, tries: Sequence[cst.Try | cst.TryS
 def _drops_exception(block: cst.CSTNode, in_loop: bool = False) -> bool:
     """A `return` in `block`, or a `break` or `continue` not inside a loop of its own."""
     for node in children(block):
-        if _is_scope(node):
+        if is_scope(node):
             continue
         if isinstance(node, cst.Return) or (
             isinstance(node, cst.Break | cst.Continue) and not in_loop
@@ -423,10 +423,6 @@ def _drops_exception(block: cst.CSTNode, in_loop: bool = False) -> bool:
         if _drops_exception(node, in_loop or isinstance(node, cst.For | cst.While)):
             return True
     return False
-
-
-def _is_scope(node: cst.CSTNode) -> bool:
-    return isinstance(node, cst.FunctionDef | cst.ClassDef | cst.Lambda)
 
 
 def _rests_after(body: Statements, target: cst.CSTNode) -> list[Statements] | None:
