@@ -107,13 +107,14 @@ def parse_suppressions(lines: Sequence[str], *, include_noqa: bool = True) -> Su
     found: Suppressions = {}
     if include_noqa and exempts_file(text):
         return dict.fromkeys(range(1, len(text) + 1), None)
-    for number, codes in _noqa_codes(text).items():
+    tokens = _Tokens(text)
+    for number, codes in _noqa_codes(text, tokens).items():
         ours = _covered_by_peers(codes)
         if include_noqa:
             found[number] = None if codes is None else codes | ours
         elif ours:
             found[number] = ours
-    for number, codes in _ruff_ignores(text).items():
+    for number, codes in _ruff_ignores(text, tokens).items():
         ours = _covered_by_peers(codes)
         previous = found.get(number, frozenset())
         if ours and previous is not None:
@@ -128,7 +129,26 @@ def parse_suppressions(lines: Sequence[str], *, include_noqa: bool = True) -> Su
     return found
 
 
-def _ruff_ignores(lines: list[str]) -> dict[int, frozenset[str]]:
+class _Tokens:
+    """The file's tokens, made once when a reader of comments first asks: None when the
+    text does not tokenize."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+        self._made: list[tokenize.TokenInfo] | None = None
+        self._failed = False
+
+    def get(self) -> list[tokenize.TokenInfo] | None:
+        if self._made is None and not self._failed:
+            feed = iter([line + "\n" for line in self.lines])
+            try:
+                self._made = list(tokenize.generate_tokens(lambda: next(feed, "")))
+            except (tokenize.TokenError, SyntaxError):
+                self._failed = True
+        return self._made
+
+
+def _ruff_ignores(lines: list[str], tokens: _Tokens) -> dict[int, frozenset[str]]:
     """The codes ruff's own suppression comments name, by line (a rule's name, where ruff
     has one for a peer's code, read as that code), placed as ruff places them: `ignore[...]`
     after code covers its physical line, and on a line of its own (stacked with other
@@ -149,39 +169,38 @@ def _ruff_ignores(lines: list[str]) -> dict[int, frozenset[str]]:
     whole_file: set[str] = set()
     ranges: list[tuple[tuple[str, ...], int, int]] = []  # (codes, column, first line) open
     first: int | None = None  # where the logical line being read starts
-    feed = iter([line + "\n" for line in lines])
-    try:
-        for token in tokenize.generate_tokens(lambda: next(feed, "")):
-            kind, (line, column) = token.type, token.start
-            if kind == tokenize.COMMENT:
-                directive = _ruff_directive(token.string)
-                if directive is None:
-                    continue
-                what, codes = directive
-                if first is not None:
-                    if what == "ignore":
-                        cover(line, line, codes)
-                elif what == "ignore":
-                    pending.update(codes)
-                elif what == "disable":
-                    ranges.append((codes, column, line))
-                elif what == "enable" and (codes, column) in [r[:2] for r in ranges]:
-                    index = max(i for i, r in enumerate(ranges) if r[:2] == (codes, column))
-                    cover(ranges.pop(index)[2], line, codes)
-                elif what in ("file-ignore", "noqa"):
-                    whole_file.update(codes)
-            elif kind == tokenize.NEWLINE:
-                if first is not None and pending:
-                    cover(first, token.end[0], pending)
-                    pending = set()
-                first = None
-            elif first is None and kind not in _LAYOUT:
-                first = line
-                for codes, _indent, start in [r for r in ranges if r[1] > column]:
-                    cover(start, line - 1, codes)  # left by a line indented less
-                ranges = [r for r in ranges if r[1] <= column]
-    except (tokenize.TokenError, SyntaxError):
+    made = tokens.get()
+    if made is None:
         return {}
+    for token in made:
+        kind, (line, column) = token.type, token.start
+        if kind == tokenize.COMMENT:
+            directive = _ruff_directive(token.string)
+            if directive is None:
+                continue
+            what, codes = directive
+            if first is not None:
+                if what == "ignore":
+                    cover(line, line, codes)
+            elif what == "ignore":
+                pending.update(codes)
+            elif what == "disable":
+                ranges.append((codes, column, line))
+            elif what == "enable" and (codes, column) in [r[:2] for r in ranges]:
+                index = max(i for i, r in enumerate(ranges) if r[:2] == (codes, column))
+                cover(ranges.pop(index)[2], line, codes)
+            elif what in ("file-ignore", "noqa"):
+                whole_file.update(codes)
+        elif kind == tokenize.NEWLINE:
+            if first is not None and pending:
+                cover(first, token.end[0], pending)
+                pending = set()
+            first = None
+        elif first is None and kind not in _LAYOUT:
+            first = line
+            for codes, _indent, start in [r for r in ranges if r[1] > column]:
+                cover(start, line - 1, codes)  # left by a line indented less
+            ranges = [r for r in ranges if r[1] <= column]
     for codes, _indent, start in ranges:
         cover(start, len(lines), codes)
     if whole_file:
@@ -229,14 +248,14 @@ def is_suppressed(diagnostic: Diagnostic, suppressions: Suppressions) -> bool:
     return codes is None or diagnostic.code.startswith(tuple(codes))
 
 
-def _noqa_codes(lines: list[str]) -> Suppressions:
+def _noqa_codes(lines: list[str], tokens: _Tokens) -> Suppressions:
     """The noqa comment of each line, looked for where flake8 looks: in the line's token
     range, which is the physical line, or all the lines of a multi-line string or a
     backslash continuation (a comment after a closing triple quote covers the line the
     string starts on). Only the first noqa comment of the range counts."""
     if not any("#" in line and _NOQA.search(line) for line in lines):
         return {}
-    spans = _multi_line_ranges(lines)
+    spans = _multi_line_ranges(lines, tokens)
     found: Suppressions = {}
     for number in range(1, len(lines) + 1):
         text = spans.get(number, lines[number - 1])
@@ -250,24 +269,23 @@ def _noqa_codes(lines: list[str]) -> Suppressions:
     return found
 
 
-def _multi_line_ranges(lines: list[str]) -> dict[int, str]:
+def _multi_line_ranges(lines: list[str], tokens: _Tokens) -> dict[int, str]:
     """flake8's `FileProcessor._noqa_line_mapping`, where it differs from the physical
     lines: each line of a token range (up to a NEWLINE or NL token) that spans several
     lines maps to the text of the whole range. Empty when the text does not tokenize
     (flake8 then reads each physical line, as the caller does for a line not here)."""
-    feed = iter([line + "\n" for line in lines])
+    made = tokens.get()
+    if made is None:
+        return {}
     ranges: dict[int, str] = {}
     first, last = len(lines) + 2, -1
-    try:
-        for token in tokenize.generate_tokens(lambda: next(feed, "")):
-            if token.type in (tokenize.ENDMARKER, tokenize.DEDENT):
-                continue
-            first, last = min(first, token.start[0]), max(last, token.end[0])
-            if token.type in (tokenize.NL, tokenize.NEWLINE):
-                if last > first:
-                    joined = "\n".join(lines[first - 1 : last])
-                    ranges.update(dict.fromkeys(range(first, last + 1), joined))
-                first, last = len(lines) + 2, -1
-    except (tokenize.TokenError, SyntaxError):
-        return {}
+    for token in made:
+        if token.type in (tokenize.ENDMARKER, tokenize.DEDENT):
+            continue
+        first, last = min(first, token.start[0]), max(last, token.end[0])
+        if token.type in (tokenize.NL, tokenize.NEWLINE):
+            if last > first:
+                joined = "\n".join(lines[first - 1 : last])
+                ranges.update(dict.fromkeys(range(first, last + 1), joined))
+            first, last = len(lines) + 2, -1
     return ranges

@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from conclint.analysis import catalog
 from conclint.analysis.lines import line_breaks
-from conclint.analysis.names import canonical
+from conclint.analysis.names import canonical, dunder
 from conclint.analysis.signature import signature
 from conclint.catalog import Catalog
 
@@ -146,7 +146,7 @@ class Summariser:
         name = function.name
         if not isinstance(function, ast.FunctionDef) or body.generator:
             return facts
-        if name.startswith("__") and name.endswith("__"):
+        if dunder(name):
             return facts  # run by the language (`with`, operators), or constructors: not followed
         if function.decorator_list and not all(
             _decorator(d, reader) in catalog.PLAIN_DECORATORS for d in function.decorator_list

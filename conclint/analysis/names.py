@@ -175,3 +175,8 @@ class NameResolver:
         ):
             return self.resolve(binding.value, chain, depth + 1)
         return None
+
+
+def dunder(name: str) -> bool:
+    """`__enter__`, `__init__`: a name the language's own protocols call."""
+    return name.startswith("__") and name.endswith("__")

@@ -50,6 +50,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from conclint.analysis.lines import line_breaks
+from conclint.analysis.names import dunder
 from conclint.analysis.signature import signature
 from conclint.catalog import Catalog
 
@@ -77,10 +78,6 @@ _OWNER = re.compile(r"(?<![\w.])(\w+)\.\Z")
 def private(name: str) -> bool:
     """`_read_loop`, `__pump`: not `__aenter__`, whose callers are Python's."""
     return name.startswith("_") and not dunder(name)
-
-
-def dunder(name: str) -> bool:
-    return name.startswith("__") and name.endswith("__")
 
 
 class Finder:
