@@ -42,7 +42,7 @@ _TAG = (
     "# This file is a cache directory tag created by conclint.\n"
 )
 _GITIGNORE = "*\n"
-_FORMAT = 13
+_FORMAT = 14
 # Store files of other settings kept per project (a pre-commit hook and a full run, say).
 _SETTINGS_KEPT = 4
 # Snapshots kept in a store (see `Store.snapshot`): the projects of a few runs.
@@ -422,6 +422,7 @@ def _facts_to_json(facts: ModuleFacts) -> dict[str, object]:
         "mentions": facts.mentions,
         "ending": facts.ending,
         "bases": facts.bases,
+        "imports": facts.imports,
     }
 
 
@@ -438,6 +439,7 @@ def _facts_from_json(raw: object) -> ModuleFacts:
         mentions=_strings(raw["mentions"]),
         ending=_strings(raw["ending"]),
         bases=_pairs(raw["bases"]),
+        imports=_strings(raw["imports"]),
     )
 
 

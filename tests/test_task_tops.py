@@ -135,10 +135,11 @@ def test_the_index_records_spawns_and_functions_named_only_in_spawns(tmp_path: P
     pumps = facts_of(PUMPS, str(tmp_path / "pumps.py")).declared
     runner = facts_of(RUNNER, str(tmp_path / "runner.py")).declared
     # Comments and docstrings do not name `_pump`; a message does not name `_quoted`;
-    # a string that is the name alone names `_named`.
+    # a string that is the name alone names `_named`. The public `public` is spawned
+    # straight too (only the model knows its module is no private package's).
     only = {name for name, f in pumps.functions.items() if f.only_spawned}
-    assert only == {"_pump", "_relay", "_quoted"}
-    assert pumps.functions["start_all"].spawns == ("pumps._quoted", "?pumps._named")
+    assert only == {"_pump", "_relay", "_quoted", "public"}
+    assert pumps.functions["start_all"].spawns == ("pumps._quoted", "?pumps._named", "pumps.public")
     methods = pumps.classes["Feed"].methods
     assert methods["_drain"].only_spawned and not methods["_direct"].only_spawned
     assert methods["start"].spawns == ("?_direct@self",)
@@ -161,6 +162,44 @@ def test_tops_across_modules(tmp_path: Path) -> None:
     assert not model.task_top("app.pumps.public")  # public: callers outside may await it
     assert model.task_top("_drain", "app.pumps.Feed")  # through `self.feed: Feed`
     assert not model.task_top("_direct", "app.pumps.Feed")  # also awaited directly
+
+
+INTERNAL = """\
+import asyncio
+
+
+def start(flag):
+    return asyncio.create_task(coro=wait_flag(flag))
+
+
+async def wait_flag(flag):
+    await flag.wait()
+"""
+
+
+def test_a_public_function_of_a_private_package_is_the_projects_own(tmp_path: Path) -> None:
+    """Its module spawns it (by keyword too); a test module that imports it does not make
+    it API, any other module does."""
+    root = tmp_path / "app"
+    (root / "_core").mkdir(parents=True)
+    (root / "tests").mkdir()
+    for package in (root, root / "_core", root / "tests"):
+        (package / "__init__.py").write_text("", encoding="utf-8")
+    (root / "_core" / "flags.py").write_text(INTERNAL, encoding="utf-8")
+    (root / "tests" / "test_flags.py").write_text(
+        "from app._core.flags import wait_flag\n", encoding="utf-8"
+    )
+
+    def model() -> ProjectTypes:
+        index = ProjectIndex.from_facts(
+            (module_name(str(path)) or "", facts_of(path.read_text(encoding="utf-8"), str(path)))
+            for path in root.rglob("*.py")
+        )
+        return index.types(SHIPPED)
+
+    assert model().task_top("app._core.flags.wait_flag")
+    (root / "api.py").write_text("from app._core.flags import wait_flag\n", encoding="utf-8")
+    assert not model().task_top("app._core.flags.wait_flag")
 
 
 def test_ccl203_spares_the_tops_only(tmp_path: Path) -> None:

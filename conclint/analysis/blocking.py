@@ -13,6 +13,7 @@ from conclint.analysis.context import FileContext
 from conclint.analysis.derived import derived_kind
 from conclint.analysis.scopes import dotted_name
 from conclint.analysis.tracking import Tracker
+from conclint.analysis.uses import ARG, ITER, READ, STORE, callee, uses_in
 from conclint.catalog import Catalog, Method
 from conclint.catalog.schema import Argument, Unless
 
@@ -62,6 +63,8 @@ def blocking_call(
         if callee is not None and entry is not None and "blocking" in entry.roles:
             if entry.unless is not None and _does_not_block(node, entry.unless, context, wrapper):
                 return None
+            if "lazy-iterator" in entry.roles and not _advanced_here(node, context):
+                return None
             return BlockingCall(f"{callee.removeprefix('builtins.')}()", entry.remedy or "")
     # Where some kind's unlisted methods block too (`f.anything()`), the receiver decides.
     if isinstance(func, cst.Attribute) and (
@@ -106,6 +109,8 @@ def _blocking_method(
     if attr in catalog.WAITING_FILLS.get(kind, ()) and _never_full(receiver, context):
         return None  # `put()` waits only for room, and an unbounded queue always has some
     if method.unless is not None and _does_not_block(node, method.unless, context, wrapper):
+        return None
+    if "lazy-iterator" in method.roles and not _advanced_here(node, context):
         return None
     if (
         follow
@@ -153,6 +158,29 @@ def _no_capacity(call: cst.Call, context: FileContext) -> bool:
                 return value.evaluated_value <= 0
             return isinstance(value, cst.Name) and value.value == "None"
     return True
+
+
+def _advanced_here(node: cst.Call, context: FileContext) -> bool:
+    """The iterator `node` makes is advanced in this function: `for` over it, a call that
+    iterates it (`list(os.walk(p))`), or the same through the name it is bound to. Handed
+    on (returned, passed to `to_thread.run_sync(next, it)`, kept, read by a nested
+    function that runs elsewhere) it blocks elsewhere."""
+    scope = context.function or context.module
+    uses = uses_in(context, scope)
+    how, outer = uses.of_call(node)
+    if how == STORE:
+        key = uses.bound_to(node)
+        return key is None or any(
+            _advances(use.how, use.call, context) for use in uses.of(key) if not use.nested
+        )
+    return _advances(how, outer, context)
+
+
+def _advances(how: str, outer: cst.Call | None, context: FileContext) -> bool:
+    if how in (ITER, READ):
+        return True
+    iterating = context.catalog.functions_with("iterates")
+    return how == ARG and outer is not None and callee(context, outer) in iterating
 
 
 def _opened_here(receiver: cst.BaseExpression, context: FileContext, depth: int = 0) -> bool:

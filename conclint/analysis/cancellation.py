@@ -501,12 +501,23 @@ def _runs_to_end(levels: list[_Level], at: int) -> bool:
 
 
 def _goes_on_or_raises(statement: cst.CSTNode) -> bool:
-    """A `raise`, a `yield`, or a loop that may go on waiting (`while`, `async for`): not
-    the end of the task's work, as an `await` of cleanup is."""
+    """A `raise`, a `yield`, or a loop that may go on waiting (an `async for`, a `while`
+    that awaits): not the end of the task's work, as an `await` of cleanup is (nor a
+    `while` that only cancels what is left: `while pending: pending.pop().cancel()`)."""
+    nodes = (statement, *descendants(statement, prune=is_scope))
     return any(
-        isinstance(node, cst.Yield | cst.Raise | cst.While)
+        isinstance(node, cst.Yield | cst.Raise)
+        or (isinstance(node, cst.While) and _waits(node))
         or (isinstance(node, cst.For | cst.CompFor) and node.asynchronous is not None)
-        for node in (statement, *descendants(statement, prune=is_scope))
+        for node in nodes
+    )
+
+
+def _waits(loop: cst.While) -> bool:
+    return any(
+        isinstance(node, cst.Await)
+        or (isinstance(node, cst.For | cst.With | cst.CompFor) and node.asynchronous is not None)
+        for node in descendants(loop, prune=is_scope)
     )
 
 
@@ -543,11 +554,7 @@ def task_top(function: cst.FunctionDef, context: FileContext) -> bool:
     if isinstance(parent, cst.ClassDef):
         owner = context.bindings.class_name(parent)
         return owner is not None and context.model().task_top(name, owner)
-    return (
-        isinstance(parent, cst.Module)
-        and task_tops.private(name)
-        and context.model().task_top(f"{module}.{name}")
-    )
+    return isinstance(parent, cst.Module) and context.model().task_top(f"{module}.{name}")
 
 
 def _spawned_locally(
@@ -605,7 +612,10 @@ def _spawned_top(call: cst.Call, context: FileContext) -> cst.BaseExpression | N
         if len(args) < 2 or not _is_top_spawner(args[0].value, context):
             return None
         args = args[1:]
-    if not args or args[0].star:
+    elif not args:  # `asyncio.create_task(coro=F())`
+        named = {arg.keyword.value: arg.value for arg in call.args if arg.keyword is not None}
+        return next((named[k] for k in task_tops.SPAWNED_KEYWORDS if k in named), None)
+    if args[0].star:
         return None
     return args[0].value
 

@@ -112,6 +112,13 @@ COROUTINE_METHODS = _CATALOG.methods_by_kind("coroutine")
 COROUTINE_MODULES = top_modules((*ASYNCIO_COROUTINES, *COROUTINE_METHODS))
 COROUTINE_KEEPING_DECORATORS = _CATALOG.functions_with("keeps-coroutine")
 TEXT_CALLS = _CATALOG.functions_with("formats")
+# Functions that only read what they are given: they keep nothing of it.
+READS_ARGUMENT_ONLY = frozenset().union(
+    *(
+        _CATALOG.functions_with(role)
+        for role in ("formats", "cannot-raise", "truth-test", "size", "returns-callable")
+    )
+)
 LOGGER_METHODS = _CATALOG.methods_with("formats")
 TRUTH_CALLS = _CATALOG.functions_with("truth-test")
 # Methods that turn their arguments into text, by receiver kind (a logger's).
@@ -165,6 +172,10 @@ NO_RETURN_CALLS = _CATALOG.functions_with("never-returns")
 PROCESS_ENDING_CALLS = _CATALOG.functions_with("ends-process")
 NON_RAISING_CALLS = _CATALOG.functions_with("cannot-raise")
 NON_RAISING_METHODS = _CATALOG.methods_by_kind("cannot-raise")
+# Methods that raise only when their object holds nothing (an asyncio queue's
+# `get_nowait()`), and those that tell whether it is empty or how full it is.
+FAILING_WHEN_EMPTY = _CATALOG.methods_by_kind("fails-when-empty")
+EMPTINESS_METHODS = _CATALOG.methods_with("is-empty")
 
 # CCL601, CCL604: blocking calls ---------------------------------------------------------
 
@@ -345,6 +356,8 @@ DAEMON_FLAGS = _by_kind(lambda kind: kind.daemon)
 DAEMONIZING_METHODS = _CATALOG.methods_by_kind("daemonizes")
 TIMER_CLASSES = _CATALOG.functions_with("cancel-settles")
 EXECUTOR_KINDS = _CATALOG.kinds_with("executor")
+# Executors with no worker until the first submit: one never used leaks nothing.
+LAZY_EXECUTOR_KINDS = _CATALOG.kinds_with("lazy-workers")
 EXECUTOR_SHUTDOWN_METHODS = frozenset().union(
     *(_CATALOG.methods_with("shutdown", name) for name in _CATALOG.kinds_with("executor"))
 )

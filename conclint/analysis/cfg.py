@@ -237,6 +237,9 @@ class _Builder:
         # Calls about to be awaited (by id), and how many frames have a `plain` dispatch.
         self.awaited: set[int] = set()
         self.plain_frames = 0
+        # Objects (by spelling) that a test just found not empty, with no `await` since
+        # (`while not q.empty(): q.get_nowait()`): taking one item cannot fail.
+        self.not_empty: frozenset[str] = frozenset()
 
     def graph(self) -> Graph:
         self._statements(scope_body(self.scope))
@@ -330,6 +333,8 @@ class _Builder:
         self._statements(suite.body)
 
     def _statement(self, node: cst.CSTNode) -> None:
+        if isinstance(node, cst.For | cst.With) and node.asynchronous is not None:
+            self.not_empty = frozenset()  # it waits: other tasks run
         if isinstance(node, cst.SimpleStatementLine | cst.SimpleStatementSuite):
             self._statements(node.body)
         elif isinstance(node, cst.Expr):
@@ -406,7 +411,7 @@ class _Builder:
     def _if(self, node: cst.If) -> None:
         taken, skipped = self._branch(node.test)
         self.current = taken
-        self._suite(node.body)
+        self._guarded_suite(node.body, node.test)
         body_end = self.current
         self.current = skipped
         if isinstance(node.orelse, cst.If):
@@ -415,10 +420,58 @@ class _Builder:
             self._suite(node.orelse.body)
         self.current = self._join(body_end, self.current)
 
+    def _guarded_suite(self, suite: cst.BaseSuite, test: cst.BaseExpression) -> None:
+        """`suite`, run when `test` holds: what it finds not empty stays so until an
+        `await` (or a take) in the suite."""
+        outside = self.not_empty
+        self.not_empty = outside | self._found_not_empty(test)
+        self._suite(suite)
+        self.not_empty = outside
+
+    def _found_not_empty(self, test: cst.BaseExpression) -> frozenset[str]:
+        """The queues `test`, when true, finds holding an item: `not q.empty()`,
+        `q.qsize()`, `q.qsize() > 0` (joined by `and`)."""
+        if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
+            return self._found_not_empty(test.left) | self._found_not_empty(test.right)
+        methods = catalog.SIZE_METHODS
+        if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+            test, methods = test.expression, catalog.EMPTINESS_METHODS
+        elif isinstance(test, cst.Comparison) and _counts_some(test):
+            test = test.left
+        if not (
+            isinstance(test, cst.Call)
+            and isinstance(test.func, cst.Attribute)
+            and test.func.attr.value in methods
+        ):
+            return frozenset()
+        receiver = test.func.value
+        key = dotted_name(receiver)
+        if key is None or (self.lookup.kind_of(receiver) or "") not in catalog.FAILING_WHEN_EMPTY:
+            return frozenset()
+        return frozenset({key})
+
+    def _takes_from_not_empty(self, call: cst.Call) -> bool:
+        """`q.get_nowait()` of a queue found not empty: it cannot fail, and `q` may be
+        empty after it."""
+        func = call.func
+        if not isinstance(func, cst.Attribute):
+            return False
+        key = dotted_name(func.value)
+        if key is None or key not in self.not_empty:
+            return False
+        kind = self.lookup.kind_of(func.value) or ""
+        if func.attr.value not in catalog.FAILING_WHEN_EMPTY.get(kind, ()):
+            return False
+        self.not_empty -= {key}
+        return True
+
     def _loop_body(self, node: Loop, after: Block, latch: Block) -> None:
         self.frames.append(_Frame("loop", brk=after, cont=latch))
         self.loops.append(node)
-        self._suite(node.body)
+        if isinstance(node, cst.While):
+            self._guarded_suite(node.body, node.test)
+        else:
+            self._suite(node.body)
         self.loops.pop()
         self.frames.pop()
         self._link(self.current, latch)
@@ -665,7 +718,11 @@ class _Builder:
             for arg in expr.args:
                 self._expr(arg.value)
             ending = self._ending(expr)
-            quiet = ending == "process" or self._cannot_raise(expr)
+            quiet = (
+                ending == "process"
+                or self._cannot_raise(expr)
+                or (bool(self.not_empty) and self._takes_from_not_empty(expr))
+            )
             cancels = id(expr) in self.awaited or self._raises_cancellation(expr)
             self._emit(Event(CALL, expr, tuple(self.loops), quiet=quiet), cancels)
             if ending == "process":
@@ -678,6 +735,7 @@ class _Builder:
             if isinstance(expr.expression, cst.Call):
                 self.awaited.add(id(expr.expression))
             self._expr(expr.expression)
+            self.not_empty = frozenset()  # other tasks ran meanwhile
             if not isinstance(expr.expression, cst.Call):  # an awaited call raised at the call
                 self._emit(Event(RAISES, expr, tuple(self.loops)))
             elif self.lookup.never_returns(expr):
@@ -687,6 +745,7 @@ class _Builder:
                 self._expr(expr.value.item)
             elif expr.value is not None:
                 self._expr(expr.value)
+            self.not_empty = frozenset()
             self._emit(Event(RAISES, expr, tuple(self.loops)))
         elif isinstance(expr, cst.BooleanOperation):
             held, failed = self._branch(expr)
@@ -797,6 +856,20 @@ class _Builder:
         self.loops.pop()
         self._link(self.current, head)
         self.current = after
+
+
+def _counts_some(test: cst.Comparison) -> bool:
+    """`n > 0`, `n != 0`, `n >= 1`: a count of at least one."""
+    if len(test.comparisons) != 1:
+        return False
+    target = test.comparisons[0]
+    bound = target.comparator
+    if not isinstance(bound, cst.Integer):
+        return False
+    operator, value = target.operator, int(bound.value, 0)
+    return (isinstance(operator, cst.GreaterThan | cst.NotEqual) and value == 0) or (
+        isinstance(operator, cst.GreaterThanEqual) and value == 1
+    )
 
 
 def successors(block: Block) -> Iterator[Block]:

@@ -65,6 +65,9 @@ class ModuleFacts:
     # of each of its classes' bases, absolute.
     ending: tuple[str, ...] = ()
     bases: tuple[tuple[str, str], ...] = ()
+    # What its top-level imports name in modules of private packages (`app._core.run`):
+    # such a public function is the project's own unless another module imports it.
+    imports: tuple[str, ...] = ()
 
     @cached_property
     def declared(self) -> Declarations:
@@ -133,6 +136,7 @@ class ProjectIndex:
             tuple(
                 (f"{module}.{local}", base) for module, fact in facts for local, base in fact.bases
             ),
+            frozenset(name for _, fact in facts for name in fact.imports),
         )
 
     def with_module(self, module: str, facts: ModuleFacts) -> ProjectIndex:
@@ -295,6 +299,8 @@ class ProjectIndex:
         # In a form that does not depend on the order of keys (the cache sorts them).
         text.extend(f"{module}:{by_module[module].declared_json}" for module in sorted(by_module))
         text.extend(f"{alias}>{target}" for alias, target in sorted(aliases.items()))
+        imported = {name for fact in by_module.values() for name in fact.imports}
+        text.extend(f"<{name}" for name in sorted(imported))
         digest = hashlib.sha256("\n".join(text).encode()).hexdigest()
         return cls(
             frozenset(async_functions),
@@ -412,6 +418,16 @@ def facts_of(source: str, path: str, known: Catalog = catalog.SHIPPED) -> Module
         async_functions=tuple(async_functions),
         endless=tuple(endless),
         reexports=tuple(reexports),
+        imports=()
+        if _test_module(module)
+        else tuple(
+            sorted(
+                target
+                for target in names.values()
+                if not target.startswith(f"{module}.")
+                and task_tops.internal(target.rpartition(".")[0])
+            )
+        ),
         blocking=blocking_summary.direct(
             [("", declared.functions)]
             + [(f"{name}.", facts.methods) for name, facts in declared.classes.items()]
@@ -443,6 +459,19 @@ def _mentions(declared: Declarations, package: str, known: Catalog) -> tuple[str
 
 def _is_catalog_class(name: str, known: Catalog) -> bool:
     return name in known.constructors or name in known.kinds or name in known.annotation_kinds
+
+
+def _test_module(module: str) -> bool:
+    """A module of tests (`tests.test_run`, `app.run_test`, `conftest`): what it imports
+    from the project is what it tests, no API the project gives others."""
+    parts = module.split(".")
+    last = parts[-1]
+    return (
+        any(part in ("test", "tests", "testing") for part in parts)
+        or last.startswith("test_")
+        or last.endswith("_test")
+        or last == "conftest"
+    )
 
 
 def _top_level_names(tree: ast.Module, module: str, package: str | None) -> dict[str, str]:

@@ -64,6 +64,8 @@ SELF = "self"
 VIA = "~"
 AT = "#"
 CALLED = "()"
+# The keywords asyncio's spawners take the coroutine as (`create_task(coro=...)`).
+SPAWNED_KEYWORDS = ("coro", "coro_or_future")
 # Marks a spawn whose module also names the function otherwise.
 ALSO_NAMED = "?"
 # How deep a statement's expression is looked into (`self._tasks.add(create_task(f()))`).
@@ -78,6 +80,12 @@ _OWNER = re.compile(r"(?<![\w.])(\w+)\.\Z")
 def private(name: str) -> bool:
     """`_read_loop`, `__pump`: not `__aenter__`, whose callers are Python's."""
     return name.startswith("_") and not dunder(name)
+
+
+def internal(module: str) -> bool:
+    """A module of a private package, or private itself (`app._core.running`): its public
+    functions are the project's own, unless another module imports them."""
+    return any(private(part) for part in module.split("."))
 
 
 class Finder:
@@ -137,15 +145,17 @@ class Finder:
         local: dict[str, str] | None = None
         nested: dict[str, dict[str, str]] | None = None
 
-        def target(func: ast.expr, method_ok: bool = False) -> str | None:
-            """The reference of the private function `func` names (or with `method_ok`, the
-            method, public or private, it names on an object), as spawns name it."""
+        def target(func: ast.expr, public_ok: bool = False) -> str | None:
+            """The reference of the private function `func` names (or with `public_ok`, the
+            function or method, public or private, it names), as spawns name it."""
             nonlocal local
             name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-            method = method_ok and isinstance(func, ast.Attribute) and not dunder(name)
-            if not (private(name) or method):
+            if not (private(name) or (public_ok and name and not dunder(name))):
                 return None
             ref = reader.absolute(func)
+            public_function = not private(name) and isinstance(func, ast.Name)
+            if public_function and (ref is None or ref.rpartition(".")[0] != reader.module):
+                return None  # a public function of another module: its own API
             if ref is None and isinstance(func, ast.Attribute):
                 if isinstance(func.value, ast.Name) and func.value.id == receiver:
                     ref = f"{name}@{SELF}"
@@ -254,7 +264,9 @@ class Finder:
             if len(args) < 2 or isinstance(args[0], ast.Call) or not self._spawner(args[0], reader):
                 return None
             args = args[1:]
-        if not args or isinstance(args[0], ast.Starred):
+        elif not args:  # `asyncio.create_task(coro=F(...))`
+            return next((k.value for k in call.keywords if k.arg in SPAWNED_KEYWORDS), None)
+        if isinstance(args[0], ast.Starred):
             return None
         return args[0]
 
@@ -272,14 +284,14 @@ class Finder:
             name
             for functions in _function_tables(declared)
             for name, facts in functions.items()
-            if facts.coroutine and private(name)
+            if _coroutine(facts) and private(name)
         }
-        # A public coroutine method the module spawns straight.
+        # A public coroutine function or method the module spawns straight.
         defined |= {
             name
-            for c in declared.classes.values()
-            for name, facts in c.methods.items()
-            if facts.coroutine and name in self.spawned and not dunder(name)
+            for functions in _function_tables(declared)
+            for name, facts in functions.items()
+            if _coroutine(facts) and name in self.spawned and not dunder(name)
         }
         candidates = defined | set(self.spawned)
         if not candidates:
@@ -391,6 +403,13 @@ def _private_callee(arg: ast.expr) -> bool:
     return isinstance(func, ast.Name) and private(func.id)
 
 
+def _coroutine(facts: FunctionFacts) -> bool:
+    """A coroutine function, or an `async def` under a decorator of the project's
+    (`@log_errors`): a spawn of its call shows it still gives a coroutine, and its body
+    runs in that task."""
+    return facts.coroutine or (facts.is_async and facts.wrapped)
+
+
 def _named(ref: str) -> str:
     """The function's own name in a spawn reference."""
     return ref.partition(VIA)[0].partition("@")[0].rpartition(".")[2]
@@ -498,14 +517,16 @@ class Tops:
         """`name` is a function's absolute name (`app.jobs._run`), or with `owner` (a class's
         absolute name) the name of one of its methods."""
         local = name.rpartition(".")[2]
-        if not private(local) and (owner is None or dunder(local)):
+        if owner is not None and dunder(local):
+            return False
+        if owner is None and not (private(local) or self._internal(name)):
             return False
         if owner is None:
             facts = self.types.function_facts(name)
         else:
             found = self.types.class_facts(owner)
             facts = found.methods.get(local) if found is not None else None
-        if facts is None or not facts.coroutine or not facts.only_spawned:
+        if facts is None or not _coroutine(facts) or not facts.only_spawned:
             return False
         named = self.also_named.get(local, ())
         if any(self._runs(ref, spawner, name, owner) for ref, spawner in named):
@@ -518,6 +539,17 @@ class Tops:
             return False
         spawns = self.spawns.get(local, ())
         return bool(via) or any(self._runs(ref, spawner, name, owner) for ref, spawner in spawns)
+
+    def _internal(self, function: str) -> bool:
+        """A public function of a private package's module that no module imports."""
+        real = self.types.real_name(function)
+        outline = self.types.outline
+        return (
+            internal(real.rpartition(".")[0])
+            and outline is not None
+            and real not in outline.imported_internals
+            and function not in outline.imported_internals
+        )
 
     def _spawns_argument(self, helper: str, argument: str, spawner: str | None) -> bool:
         """The project function `helper` (`start@self`: a method of the spawning class

@@ -28,11 +28,13 @@ _MAX_DEPTH = 6
 @dataclass(frozen=True)
 class Outline:
     """What the model asks of every module, kept by the index so that asking decodes none:
-    the last names of functions and methods that may never return, and (class, base) for
-    every base of every class (absolute names)."""
+    the last names of functions and methods that may never return, (class, base) for
+    every base of every class, and what the modules import from modules of private
+    packages (absolute names)."""
 
     ending_names: frozenset[str]
     bases: tuple[tuple[str, str], ...]
+    imported_internals: frozenset[str] = frozenset()
 
 
 def ending_names(declared: Declarations) -> tuple[str, ...]:

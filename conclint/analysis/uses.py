@@ -65,6 +65,8 @@ class ScopeUses:
     by_key: dict[str, list[Use]] = field(default_factory=dict)
     by_attr: dict[str, list[Use]] = field(default_factory=dict)
     call_order: dict[int, int] = field(default_factory=dict)
+    # Call (by id) -> what is done with its value, and the call it is an argument of.
+    call_uses: dict[int, tuple[str, cst.Call | None]] = field(default_factory=dict)
 
     def of(self, key: str) -> Sequence[Use]:
         """Uses of a name (`t`) or dotted attribute (`self._pool`), in walk order."""
@@ -77,6 +79,17 @@ class ScopeUses:
     def order_of(self, call: cst.Call) -> int | None:
         """The walk position of a call, to compare with the positions of uses."""
         return self.call_order.get(id(call))
+
+    def of_call(self, call: cst.Call) -> tuple[str, cst.Call | None]:
+        """What is done with the value of `call` (`ITER`, `ARG` of the call given, ...)."""
+        return self.call_uses.get(id(call), (READ, None))
+
+    def bound_to(self, value: cst.BaseExpression) -> str | None:
+        """The name or attribute an assignment binds `value` to (the first, if several)."""
+        for key, uses in self.by_key.items():
+            if any(use.how == BIND and use.value is value for use in uses):
+                return key
+        return None
 
 
 @dataclass(slots=True)
@@ -312,6 +325,7 @@ def _attribute(walker: _Walker, node: cst.Attribute, how: str, call: cst.Call | 
 def _call(walker: _Walker, node: cst.Call, how: str, call: cst.Call | None) -> None:
     walker.order += 1
     walker.found.call_order[id(node)] = walker.order
+    walker.found.call_uses[id(node)] = (how, call)
     func = node.func
     if isinstance(func, cst.Attribute):
         walker.receiver(func.value, METHOD, func.attr.value, call=node)

@@ -71,6 +71,7 @@ TRAITS = frozenset(
         "put-waits-when-full",  # put() waits for room once the queue is bounded
         "thread",  # must be joined unless it is a daemon
         "executor",  # workers live until it is shut down
+        "lazy-workers",  # starts its first worker on the first submit: unused, it has none
         "closed-by-with",  # `with`/`async with` closes it on the way out
         "cancellation-class",  # is the running framework's cancellation exception
         "task",
@@ -132,6 +133,11 @@ METHOD_ROLES = frozenset(
         "is-set",  # tells whether an event is set
         "looks-up",  # gives back a value stored in the receiver (`handlers.get(key)`)
         "size",  # reads how full it is (`qsize()`, `full()`)
+        "is-empty",  # tells whether it holds no item (`empty()`)
+        # Raises only when it holds no item, and only the loop's own thread changes it (an
+        # asyncio queue's `get_nowait()`): right after a check that it is not empty, with
+        # no `await` between, it cannot fail.
+        "fails-when-empty",
         # Given a literal False or 0, switches it to non-blocking mode (`setblocking(False)`).
         "sets-non-blocking",
         "is-done",  # tells whether it has finished; once it has, its blocking methods return
@@ -144,6 +150,9 @@ METHOD_ROLES = frozenset(
         # Its coroutine holds no cleanup: cancelled, it ends at its next step with nothing
         # left to run or to fail (a queue's `get`, an event's `wait`).
         "no-cleanup",
+        # A blocking method that only makes an iterator: it blocks where that iterator is
+        # advanced (`Path.walk`), not where the call is handed on.
+        "lazy-iterator",
     }
 )
 
@@ -214,6 +223,10 @@ FUNCTION_ROLES = frozenset(
         # A context manager whose block must raise (`pytest.raises`): a call written in it
         # is expected to fail before it returns anything.
         "expects-raise",
+        # A blocking function that only makes an iterator (a generator: `os.walk`): it
+        # blocks where that iterator is advanced, not where the call is handed on.
+        "lazy-iterator",
+        "iterates",  # advances the iterator it is given (`list`, `sorted`, `next`)
     }
 )
 

@@ -18,6 +18,7 @@ from conclint.analysis.tracking import SingleAssignments
 from conclint.analysis.uses import (
     ARG,
     ATTR,
+    BIND,
     ITER,
     KEPT,
     METHOD,
@@ -70,6 +71,8 @@ class ExecutorNotShutdown(Rule):
             if bindings is None or len(bindings) != 1:
                 return  # a global or a re-bound name: not this function's alone
             uses = uses_in(self.context, function).of(target.value)
+            if self._unused(uses, value):
+                return
             if not any(use.nested for use in uses) and not self._settled(uses):
                 self._report(value)
         elif isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name):
@@ -80,7 +83,7 @@ class ExecutorNotShutdown(Rule):
             attribute = target.attr.value
             uses = uses_in(self.context, self.context.module).of_attribute(attribute)
             mine = of_instances(uses, owner)
-            if self._settled(mine):
+            if self._settled(mine) or self._unused(mine, value):
                 return
             by_self = any(_shuts_down(use) and use.owner is not None for use in mine)
             teardown = teardown_of(self.context, owner, attribute, by_self)
@@ -103,6 +106,12 @@ class ExecutorNotShutdown(Rule):
             if settles:
                 return True
         return False
+
+    def _unused(self, uses: Iterable[Use], made: cst.Call) -> bool:
+        """An executor that starts its workers on the first submit, and that nothing but
+        its own assignment names: it never has any worker to leak."""
+        kind = self.context.bindings.constructors.get(callee(self.context, made) or "")
+        return kind in catalog.LAZY_EXECUTOR_KINDS and all(use.how == BIND for use in uses)
 
     def _kept_by(self, call: cst.Call, argument: cst.BaseExpression) -> bool:
         """The call keeps `argument`: a container or a constructor, or a base class's

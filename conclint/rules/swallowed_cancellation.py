@@ -149,6 +149,15 @@ class SwallowedCancellation(Rule):
         self._cancelled_before: dict[int, set[str]] = {}
         # (loop variable, iterated collection) of the `for` loops being visited.
         self._loops: list[tuple[str | None, str | None]] = []
+        # How many `raise` statements are being visited: what they call makes what they
+        # raise (`raise RuntimeError(exc)`), which hands nothing on.
+        self._raising = 0
+
+    def visit_Raise(self, node: cst.Raise) -> None:
+        self._raising += 1
+
+    def leave_Raise(self, original_node: cst.Raise) -> None:
+        self._raising -= 1
 
     def visit_For(self, node: cst.For) -> None:
         self._loops.append((dotted_name(node.target), dotted_name(node.iter)))
@@ -298,6 +307,10 @@ class SwallowedCancellation(Rule):
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
+        if self._open and not self._raising and self._hands_on_caught(node):
+            # `future.set_exception(exc)`, `outcomes.append(Error(exc))`: the handler
+            # delivers what it caught, the cancellation too, to whoever waits for it.
+            self._mark_deliberate()
         if not isinstance(func, cst.Attribute):
             return
         function = self.context.function
@@ -312,6 +325,41 @@ class SwallowedCancellation(Rule):
             self._mark_deliberate()
         elif func.attr.value in catalog.COLLECTION_FILLS:
             self._keep_in(node, func.value)
+
+    def _hands_on_caught(self, call: cst.Call) -> bool:
+        """`call`, in the innermost open handler's own function, gives the exception that
+        handler caught to another library's code that may keep it: no call that only
+        reads or formats it (`isinstance`, `str`, a logger's methods), no local
+        collection's fill (`errors.append(exc)`, raised from later or not), and no
+        function or method of the project, whose own summary says what it does."""
+        handler = self._open[-1]
+        caught_as = handler.caught_as
+        if caught_as is None or handler.function is not self.context.function:
+            return False
+        if not any(isinstance(a.value, cst.Name) and a.value.value == caught_as for a in call.args):
+            return False
+        func = call.func
+        if isinstance(func, cst.Attribute):
+            method = func.attr.value
+            receiver = (dotted_name(func.value) or "").partition(".")[0]
+            if method in catalog.LOGGER_METHODS or receiver in ("self", "cls"):
+                return False
+            if method in catalog.COLLECTION_FILLS and isinstance(func.value, cst.Name):
+                return False
+        chain = self.context.chain
+        bindings = self.context.bindings
+        if bindings.callee(func, chain) is not None:
+            return False
+        if isinstance(func, cst.Attribute) and bindings.instance_of(func.value, chain):
+            return False
+        if isinstance(func, cst.Name):
+            found = self.context.names.lookup(func.value, chain)
+            if found is not None and any(b.how in ("def", "class") for b in found[1]):
+                return False  # a function or class of the module
+        name = self.context.qualname(func)
+        return name is None or (
+            name not in catalog.READS_ARGUMENT_ONLY and not self.context.model().is_class(name)
+        )
 
     def _keep_in(self, call: cst.Call, receiver: cst.BaseExpression) -> None:
         """`errors.append(exc)` in a handler: the caught exception kept in a local

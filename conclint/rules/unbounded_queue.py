@@ -130,12 +130,17 @@ class UnboundedQueue(Rule):
         self._flows.extend(argument_flows(node, self.context))
 
     def _fill_or_take(self, call: cst.Call, receiver: cst.BaseExpression, method: str) -> None:
+        if method in catalog.TAKE_METHODS:
+            # Taken from in a loop: filling it in that loop (or one inside) drains a work list.
+            loops = self.loops.here()
+            taken = place_of(receiver, self.context) if loops else None
+            if taken is not None:
+                for open_loop in loops:
+                    self._taken.setdefault(id(open_loop.node), set()).add(taken)
+            return
         loop = self.loops.endless(outermost=True)
         place = place_of(receiver, self.context) if loop is not None else None
         if loop is None or place is None:
-            return
-        if method in catalog.TAKE_METHODS:
-            self._taken.setdefault(id(loop.node), set()).add(place)
             return
         function = self.context.function
         where = "module code"
@@ -147,8 +152,11 @@ class UnboundedQueue(Rule):
 
     def loop_done(self, loop: OpenLoop) -> None:
         taken = self._taken.pop(id(loop.node), set())
+        # The loops around it that take from it: `while todo: item = todo.popleft()`.
+        for outer in self.loops.here():
+            taken |= self._taken.get(id(outer.node), set())
         for place, how, call in self._in_loop.pop(id(loop.node), []):
-            # A work list the loop drains itself is no buffer; nor is a last item before `break`.
+            # A work list a loop drains itself is no buffer; nor is a last item before `break`.
             if place not in taken and not self.loops.runs_once(call):
                 self._filled.setdefault(place, how)
 
