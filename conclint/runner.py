@@ -238,7 +238,7 @@ class FileProjects:
             _remember(group, group.store, {}, indexed, digests, modules)
         self.projects.keep()
         self.stores.save()
-        order = [(path, *indexed[path]) for path in group.indexed if path in indexed]
+        order = [(path, *indexed[path]) for path in _stubs_first(group.indexed) if path in indexed]
         facts = {path: found for path, _, found in order}
         return _Built(group.project, facts, order)
 
@@ -336,10 +336,17 @@ def _modules_and_digests(
     return modules, digests
 
 
+def _stubs_first(paths: Sequence[str]) -> list[str]:
+    """`paths` in their order, but stubs first: where a module has both `conn.pyi` and
+    `conn.py`, the index keeps the facts of the source (the last), which says what runs
+    (`@asynccontextmanager` where the stub declares a plain `async def`)."""
+    return sorted(paths, key=lambda path: not path.endswith(".pyi"))
+
+
 def _project(group: Group, indexed: dict[str, Indexed]) -> ProjectIndex:
     """The group's project index, from the facts of its files in path order; Python's
     opinion of each file's syntax is kept under the names the lint pass gives them."""
-    known = [indexed[path] for path in group.indexed if path in indexed]
+    known = [indexed[path] for path in _stubs_first(group.indexed) if path in indexed]
     project = ProjectIndex.from_facts((name, facts) for name, facts in known)
     # A file out of time or memory in the index pass has no verdict: the lint pass decides.
     syntax = {

@@ -114,3 +114,34 @@ def test_blocking_helpers_are_followed_across_modules(tmp_path: Path) -> None:
     }
     for name in ("shadowed", "decorated", "gen", "missing"):
         assert model.blocking_chain(f"app.io.{name}") is None
+
+
+def test_a_module_with_a_stub_is_indexed_from_its_source(tmp_path: Path) -> None:
+    """`conn.pyi` beside `conn.py`: the stub says `async def`, the source makes an async
+    context manager; what runs is the source's, whichever order the paths come in."""
+    from conclint.config import Settings
+    from conclint.runner import lint_paths
+
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("", "utf-8")
+    (package / "conn.py").write_text(
+        "from contextlib import asynccontextmanager\n\n\nclass Conn:\n"
+        "    @asynccontextmanager\n    async def transaction(self):\n        yield\n",
+        "utf-8",
+    )
+    (package / "conn.pyi").write_text(
+        "from typing import AsyncContextManager\n\n\nclass Conn:\n"
+        "    async def transaction(self) -> AsyncContextManager[None]: ...\n",
+        "utf-8",
+    )
+    use = package / "use.py"
+    use.write_text(
+        "from pkg.conn import Conn\n\n\nasync def upgrade(conn: Conn) -> None:\n"
+        "    async with conn.transaction():\n        pass\n",
+        "utf-8",
+    )
+    paths = [str(package / name) for name in ("__init__.py", "conn.py", "conn.pyi", "use.py")]
+    for order in (paths, paths[::-1]):
+        results = lint_paths(order, Settings(select=("CCL102",)), jobs=1)
+        assert [d for r in results for d in r.diagnostics] == []

@@ -106,7 +106,7 @@ def _blocking_method(
         return None
     if _non_blocking_form(node, method):
         return None
-    if attr in catalog.WAITING_FILLS.get(kind, ()) and _never_full(receiver, context):
+    if attr in catalog.WAITING_FILLS.get(kind, ()) and never_full(receiver, context):
         return None  # `put()` waits only for room, and an unbounded queue always has some
     if method.unless is not None and _does_not_block(node, method.unless, context, wrapper):
         return None
@@ -123,7 +123,7 @@ def _blocking_method(
     return BlockingCall(shown, context.catalog.kinds[kind].remedy or "", kind, spelled)
 
 
-def _never_full(receiver: cst.BaseExpression, context: FileContext) -> bool:
+def never_full(receiver: cst.BaseExpression, context: FileContext) -> bool:
     """Was the queue made without a bound (`queue.Queue()`, `maxsize=0`)? The model says
     of a global or an attribute; of a name of this function, every value it is given."""
     marks = acquires.made(context, receiver)

@@ -45,7 +45,7 @@ from dataclasses import replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Protocol
 
-from conclint.analysis import catalog
+from conclint.analysis import acquires, catalog
 from conclint.analysis.lines import line_breaks
 from conclint.analysis.names import canonical, dunder
 from conclint.analysis.signature import signature
@@ -602,7 +602,9 @@ class Chains:
         else:
             owner = types.resolve(receiver)
         if owner in types.known.kinds:
-            return None if off else _kind_blocks(types.known, owner, method)
+            if off or self._never_full(owner, method, receiver, instance):
+                return None
+            return _kind_blocks(types.known, owner, method)
         if owner is None or not types.is_class(owner):
             return None
         tail = self.of_method(owner, method, depth)
@@ -610,6 +612,16 @@ class Chains:
         if tail is None or found is None:
             return None
         return (f"{found[0].rpartition('.')[2]}.{method}()", *tail)  # the class defining it
+
+    def _never_full(self, kind: str, method: str, receiver: str, instance: str | None) -> bool:
+        """`self._queue.put(x)` where every value the class gives `_queue` is a queue made
+        without a bound: the fill has room at once."""
+        if method not in catalog.WAITING_FILLS.get(kind, ()):
+            return False
+        if not receiver.startswith(f"{SELF}.") or instance is None:
+            return False
+        marks = self.types.attribute_made(instance, receiver.partition(".")[2])
+        return marks is not None and acquires.never_full(marks)
 
 
 def _kind_blocks(known: Catalog, kind: str, method: str) -> tuple[str, ...] | None:

@@ -6,6 +6,7 @@ import libcst as cst
 
 from conclint.analysis import catalog
 from conclint.analysis.acquires import receiver_class
+from conclint.analysis.blocking import never_full
 from conclint.analysis.discards import AS_CONTEXT, IN_GENERATOR, Discards
 from conclint.analysis.scopes import dotted_name
 from conclint.rules.base import Rule
@@ -57,9 +58,19 @@ class DanglingTask(Rule):
         if name is not None:
             return name in catalog.ASYNC_SLEEPS or model.never_suspends(name)
         if isinstance(func, cst.Attribute):
+            if self._fills_unbounded(func):
+                return True
             owner = receiver_class(self.context, func.value)
             return owner is not None and model.never_suspends(func.attr.value, owner)
         return False
+
+    def _fills_unbounded(self, func: cst.Attribute) -> bool:
+        """`queue.put(item)` of a queue made without a bound: it has room at once, so the
+        task ends in its first step and nothing can fail."""
+        kind = self.context.kind_of(func.value) or ""
+        return func.attr.value in catalog.WAITING_FILLS.get(kind, ()) and never_full(
+            func.value, self.context
+        )
 
     def _configured(self) -> frozenset[str]:
         """The spawners of the user's catalog entries, not shipped ones."""
