@@ -58,6 +58,8 @@ class FunctionFacts:
     # Methods: what they do to the attributes of `self`, and what a constructor keeps of
     # its arguments (`lifecycle.py`).
     stops: tuple[str, ...] = ()
+    # The attributes of `self` it cancels itself (`self._task.cancel()`).
+    cancels: tuple[str, ...] = ()
     calls_self: tuple[str, ...] = ()
     keeps: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # How it may end (`exit_summaries.py`): annotated `NoReturn`/`Never`; every path raises;

@@ -11,6 +11,8 @@ A method's summary (fields of `FunctionFacts`):
   may stop them), directly or through a loop over a collection attribute; "*" when it
   may reach any attribute (`self` handed to a call). A method of `self` handed to a call
   (`loop.call_soon(self._stop)`) is listed too: the callee may run it;
+- `cancels`: the attributes of `self` it cancels itself (`self._task.cancel()`), for a
+  cancel-then-reap through a method (CCL203);
 - `calls_self`: the methods it calls on `self` ("m"), on `super()` ("^m"), or on a named
   class with `self` ("app.base.Base^m");
 - `keeps` (constructors only): "position:parameter" ("*:name" for keyword-only ones) ->
@@ -80,6 +82,7 @@ def summarised(
     return replace(
         facts,
         stops=tuple(sorted(reader.stops)),
+        cancels=tuple(sorted(reader.cancels)),
         calls_self=tuple(sorted(reader.calls)),
         keeps=keeps,
     )
@@ -99,6 +102,7 @@ class _Effects:
         self.receiver = receiver
         self.absolute = absolute
         self.stops: set[str] = set()
+        self.cancels: set[str] = set()
         self.calls: set[str] = set()
         # Local names stopped or handed on, and the loops that bind names from attributes:
         # (the attributes iterated, the names bound).
@@ -246,6 +250,8 @@ class _Effects:
                     return
             elif method in STOP_METHODS and (held := self.held(receiver)) is not None:
                 self.stops.add(held)  # self.x.join(), self.x[k].cancel()
+                if method in catalog.CANCEL_METHODS and self.attribute(receiver) == held:
+                    self.cancels.add(held)  # self.x.cancel()
             else:
                 self.visit(receiver, depth - 1, False)  # self.x.pop().join() is above
             if method in catalog.LOGGER_METHODS:

@@ -314,6 +314,8 @@ class SwallowedCancellation(Rule):
         if not isinstance(func, cst.Attribute):
             return
         function = self.context.function
+        if function is not None and isinstance(func.value, cst.Name):
+            self._cancelled_through(func, function)
         if func.attr.value in catalog.CANCEL_METHODS and function is not None:
             cancelled = self._cancelled.setdefault(id(function), set())
             receiver = handle(func.value)
@@ -325,6 +327,18 @@ class SwallowedCancellation(Rule):
             self._mark_deliberate()
         elif func.attr.value in catalog.COLLECTION_FILLS:
             self._keep_in(node, func.value)
+
+    def _cancelled_through(self, func: cst.Attribute, function: ScopeNode) -> None:
+        """`self._finished()`, a method of the class that cancels `self._task` itself: the
+        function cancels `self._task` there, as if it were written here."""
+        receiver = func.value
+        assert isinstance(receiver, cst.Name)
+        if self.context.bindings.class_of_receiver(receiver, self.context.chain) is None:
+            return
+        found = self.context.bindings.callee(func, self.context.chain)
+        if found is not None and found[1].cancels:
+            cancelled = self._cancelled.setdefault(id(function), set())
+            cancelled.update(f"{receiver.value}.{attribute}" for attribute in found[1].cancels)
 
     def _hands_on_caught(self, call: cst.Call) -> bool:
         """`call`, in the innermost open handler's own function, gives the exception that

@@ -13,6 +13,8 @@ from conclint.analysis.limits import LimitedFunctions, is_size_comparison
 from conclint.analysis.loops import Loops, OpenLoop
 from conclint.analysis.scopes import dotted_name
 from conclint.analysis.teardown import TEARDOWN_METHODS
+from conclint.analysis.uses import ARG, AWAIT, Use, callee, uses_in
+from conclint.analysis.walk import descendants
 from conclint.rules.base import Rule
 
 # The fact noted on a loop whose body limits or paces what it starts.
@@ -209,9 +211,33 @@ class UnboundedSpawn(Rule):
                 continue  # `create_task(...)` then `break`: started once, not per turn
             if spawn.handle is not None and f"joined:{spawn.handle}" in loop.facts:
                 continue  # `await task` or `task.cancel()` before the next turn
-            if self._ended(spawn, loop):
+            if self._ended(spawn, loop) or self._waited_after(spawn, loop):
                 continue
             self.report(spawn.call, spawn=spawn.label, **_effect(spawn.call))
+
+    def _waited_after(self, spawn: _Spawn, loop: OpenLoop) -> bool:
+        """An `async for` over a source that may run out, whose tasks go into a local
+        collection the function waits for after the loop (`tasks.append(create_task(job))`,
+        then `await asyncio.gather(*tasks)`): the code expects the loop to end, and what
+        it starts is as much as the source gives."""
+        node = loop.node
+        function = self.context.function
+        if not (isinstance(node, cst.For) and node.asynchronous is not None) or function is None:
+            return False
+        uses = uses_in(self.context, function)
+        how, outer = uses.of_call(spawn.call)
+        if how != ARG or outer is None or not isinstance(outer.func, cst.Attribute):
+            return False
+        collection = outer.func.value
+        if outer.func.attr.value not in catalog.COLLECTION_FILLS or not isinstance(
+            collection, cst.Name
+        ):
+            return False
+        inside = {id(child) for child in descendants(node)}
+        return any(
+            not use.nested and id(use.node) not in inside and _waits_for(use, self.context)
+            for use in uses.of(collection.value)
+        )
 
     def _ended(self, spawn: _Spawn, loop: OpenLoop) -> bool:
         """The loop awaits a teardown method (`close()`, `stop()`) of the object whose method
@@ -224,6 +250,17 @@ class UnboundedSpawn(Rule):
         prefixes = {".".join(parts[:end]) for end in range(1, len(parts) + 1)}
         own = set(_targets(loop.node.target)) if isinstance(loop.node, cst.For) else set()
         return not any(f"bound:{name}" in loop.facts or name in own for name in prefixes)
+
+
+def _waits_for(use: Use, context: FileContext) -> bool:
+    """The collection is awaited, or handed to a call that waits for what it holds
+    (`asyncio.gather(*tasks)`, `asyncio.wait(tasks)`)."""
+    if use.how == AWAIT:
+        return True
+    if use.how != ARG or use.call is None:
+        return False
+    name = callee(context, use.call)
+    return name in catalog.WAITING_CALLS or name in catalog.REAPING_CALLS
 
 
 def _targets(target: cst.BaseExpression) -> list[str]:
