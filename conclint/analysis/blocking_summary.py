@@ -160,7 +160,7 @@ class Summariser:
             found.sort(key=_position)
         if not found:
             return facts
-        calls = _Calls(function, owner, body, reader, self.known)
+        calls = Calls(function, owner, body, reader, self.known)
         entries: dict[str, tuple[int, int]] = {}  # in source order, the first call of each
         for call in found:
             callee = calls.callee(call)
@@ -269,13 +269,13 @@ def _builtin_blocking(known: Catalog) -> tuple[str, ...]:
     )
 
 
-class _Calls:
+class Calls:
     """What the calls of one function call, as `helper_calls` references (or the absolute
     name of a function, which may be one of the catalog's blocking ones)."""
 
     def __init__(
         self,
-        function: ast.FunctionDef,
+        function: ast.FunctionDef | ast.AsyncFunctionDef,
         owner: str | None,
         body: Scanned,
         reader: Reader,

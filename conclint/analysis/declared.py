@@ -85,6 +85,10 @@ class FunctionFacts:
     # A coroutine function whose body never awaits (`task_tops.py`: spells no `await`,
     # `async for` or `async with`): a task of it runs to its end in its first step.
     never_suspends: bool = False
+    # A coroutine function that suspends only at `await`s of calls (`task_tops.py`): those
+    # calls, as `blocking_summary` references (`playing@self.metadata`): when none of them
+    # suspends, neither does it. Empty when it may suspend otherwise.
+    awaits: tuple[str, ...] = ()
     # A spawner of the project's (`task_tops.py`): where it takes what it hands to an
     # asyncio task spawner ("0": the coroutine at argument 0, "0()": the callable it calls).
     spawns_argument: tuple[str, ...] = ()

@@ -23,7 +23,11 @@ The index pass (`declared.py`) gives each function and method of a module:
   the function it calls (`ensure_future(target(*args))`); the receiver of a method is
   not counted;
 - `never_suspends`: a coroutine function whose body spells no `await` and no `async`
-  (`async for`, `async with`, even in a comment): a task of it ends in its first step;
+  (`async for`, `async with`, even in a comment; a stub, `...`, is no answer): a task
+  of it ends in its first step;
+- `awaits`: of one where a few lines spell them, and whose only suspensions are
+  `await`s of calls, those calls, as `blocking_summary` references: the model follows
+  them (`ProjectTypes.never_suspends`);
 - `only_spawned` (a coroutine function with a private name, or a coroutine method its
   module spawns straight): its module names it only in its `def`s and in spawns of the
   kinds above.
@@ -72,6 +76,10 @@ ALSO_NAMED = "?"
 _DEPTH = 4
 _TRIPLE_QUOTES = re.compile(r'"""|\'\'\'')
 _SUSPENDS = re.compile(r"await|async")
+# At most this many lines that spell `await` or `async` for a coroutine function's awaits
+# to be read (`awaits`): a short function that only awaits helpers that never suspend.
+_FEW_AWAITS = 3
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 _PRIVATE_ASYNC_DEF = re.compile(r"async\s+def\s+(_[^\W_]\w*)")
 # The name whose attribute the text just before a match spells (`utils.` of `utils._run`).
 _OWNER = re.compile(r"(?<![\w.])(\w+)\.\Z")
@@ -93,6 +101,7 @@ class Finder:
 
     def __init__(self, source: str, known: Catalog) -> None:
         self.source = source
+        self.known = known
         self.functions = known.functions_with("ends-on-cancel")
         self.methods = known.methods_with("ends-on-cancel")
         words = {name.rpartition(".")[2] for name in self.functions} | set(self.methods)
@@ -128,12 +137,18 @@ class Finder:
     ) -> FunctionFacts:
         """`facts` with the spawns the function's own statements make, and whether it is a
         coroutine function that never suspends."""
-        if facts.coroutine:
-            after = bisect.bisect_left(self.suspending, function.body[0].lineno)
-            if after == len(self.suspending) or self.suspending[after] > (
-                function.end_lineno or function.lineno
-            ):
+        if facts.coroutine and not _stub(function):
+            since = bisect.bisect_left(self.suspending, function.body[0].lineno)
+            until = bisect.bisect_right(self.suspending, function.end_lineno or function.lineno)
+            if since == until:
                 facts = replace(facts, never_suspends=True)
+            elif until - since <= _FEW_AWAITS:
+                # Few lines spell it: the calls it awaits, if that is all and they are known
+                # (where the text spells it only otherwise, `asyncio.` or a comment, the
+                # text's answer stands).
+                awaited = _awaited_calls(function, owner, body, reader, self.known)
+                if awaited:
+                    facts = replace(facts, awaits=awaited)
         start = bisect.bisect_left(self.lines, function.lineno)
         end = function.end_lineno or function.lineno
         if start == len(self.lines) or self.lines[start] > end:
@@ -352,6 +367,55 @@ class Finder:
                 continue  # an attribute of an imported module or class
             counts[name] = counts.get(name, 0) + 1
         return {name for name, count in counts.items() if count > self.spawned.get(name, 0)}
+
+
+def _stub(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """A body that only says what implementations do (`...`, `raise NotImplementedError`,
+    after a docstring): a protocol's or an abstract method, which may suspend in each."""
+    body = function.body
+    if len(body) > 1 and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        body = body[1:]  # the docstring
+    if len(body) != 1:
+        return False
+    only = body[0]
+    if isinstance(only, ast.Expr):
+        return isinstance(only.value, ast.Constant) and only.value.value is Ellipsis
+    if isinstance(only, ast.Raise) and only.exc is not None:
+        raised = only.exc.func if isinstance(only.exc, ast.Call) else only.exc
+        return isinstance(raised, ast.Name) and raised.id == "NotImplementedError"
+    return False
+
+
+def _awaited_calls(
+    function: ast.FunctionDef | ast.AsyncFunctionDef,
+    owner: str | None,
+    body: _Body,
+    reader: _Reader,
+    known: Catalog,
+) -> tuple[str, ...] | None:
+    """The calls a coroutine function awaits, as references, when awaiting them is the
+    only way it suspends (no `async for`, `async with`, nor `await` of a value): empty
+    when it awaits nothing; None when it may suspend otherwise, or a callee is not known."""
+    from conclint.analysis.blocking_summary import Calls  # which imports `declared`
+
+    calls = Calls(function, owner, body, reader, known)
+    found: list[str] = []
+    stack: list[ast.AST] = list(function.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, _SCOPES):
+            continue
+        if isinstance(node, ast.AsyncFor | ast.AsyncWith) or (
+            isinstance(node, ast.comprehension) and node.is_async
+        ):
+            return None
+        if isinstance(node, ast.Await):
+            ref = calls.callee(node.value) if isinstance(node.value, ast.Call) else None
+            if ref is None:
+                return None
+            found.append(ref)
+        stack.extend(ast.iter_child_nodes(node))
+    return tuple(dict.fromkeys(found))
 
 
 def _alternatives(names: set[str]) -> str:

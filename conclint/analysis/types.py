@@ -43,6 +43,10 @@ def ending_names(declared: Declarations) -> tuple[str, ...]:
     return tuple(sorted({name for table in tables for name, f in table.items() if _may_end(f)}))
 
 
+# How deep `never_suspends` follows the awaits of coroutine functions.
+_AWAITS_FOLLOWED = 3
+
+
 class ProjectTypes:
     """Types of the project's calls, globals and attributes, resolved when asked."""
 
@@ -605,11 +609,37 @@ class ProjectTypes:
         suspends: a task of it ends in its first step."""
         if name is None:
             return False
+        return self._never_suspends(name, owner, _AWAITS_FOLLOWED)
+
+    def _never_suspends(self, name: str, owner: str | None, depth: int) -> bool:
         if owner is None:
             facts = self.function_facts(name)
-            return facts is not None and facts.never_suspends
-        versions = self._versions(owner, name)
-        return bool(versions) and all(facts.never_suspends for facts in versions or ())
+            versions = [facts] if facts is not None else None
+        else:
+            versions = self._versions(owner, name)
+        return bool(versions) and all(
+            facts.never_suspends
+            or (
+                depth > 0
+                and bool(facts.awaits)
+                and all(self._awaited_never_suspends(r, owner, depth - 1) for r in facts.awaits)
+            )
+            for facts in versions or ()
+        )
+
+    def _awaited_never_suspends(self, ref: str, instance: str | None, depth: int) -> bool:
+        """A call a coroutine function awaits (`blocking_summary` reference) runs a project
+        coroutine function that never suspends."""
+        method, at, receiver = ref.partition("@")
+        if not at:
+            return self._never_suspends(ref, None, depth)
+        if receiver == blocking_summary.SELF:
+            owner = instance
+        elif receiver.startswith(f"{blocking_summary.SELF}.") and instance is not None:
+            owner = self.attribute_type(instance, receiver.partition(".")[2])
+        else:
+            owner = self.resolve(receiver)
+        return self.is_class(owner) and self._never_suspends(method, owner, depth)
 
     # Task tops (`task_tops.py`): coroutine functions only ever run as a task's top -------
 

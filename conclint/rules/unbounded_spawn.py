@@ -125,6 +125,8 @@ class UnboundedSpawn(Rule):
                 self.context.kind_of(func.value) or "", ()
             ):
                 self.loops.note(GUARD)  # a full queue makes the producer wait
+            elif method in catalog.JOIN_METHODS and isinstance(func.value, cst.Call):
+                self._awaited.add(id(func.value))  # `run_coroutine_threadsafe(...).result()`
             elif method in catalog.JOIN_METHODS and (joined := dotted_name(func.value)):
                 self.loops.note(f"joined:{joined}")
             elif method in catalog.CANCEL_METHODS and (cancelled := dotted_name(func.value)):
