@@ -136,14 +136,12 @@ def _argument(call: cst.Call, name: str) -> int | str | None:
 def _nested_raises(
     func: cst.BaseExpression, awaited: bool, context: FileContext, chain: Sequence[ScopeNode]
 ) -> bool:
-    """A sync function defined inside a function (which the project model does not know),
-    or one of a module the model cannot name, whose every path raises: a local `def`, or a
-    method of the class for `self.method`."""
-    if awaited or (
-        context.module_name is not None and not _bound_in_function(func, context, chain)
-    ):
+    """A function defined inside a function (which the project model does not know), or
+    one of a module the model cannot name, whose every path raises: a local `def` (an
+    `async def` awaited), or a method of the class for `self.method`."""
+    if context.module_name is not None and not _bound_in_function(func, context, chain):
         return False
-    function = _local_function(func, context, chain)
+    function = _local_function(func, context, chain, awaited)
     if function is None:
         return False
     returns = function.returns
@@ -199,9 +197,10 @@ def _integer(expr: cst.BaseExpression) -> int | None:
 
 
 def _local_function(
-    func: cst.BaseExpression, context: FileContext, chain: Sequence[ScopeNode]
+    func: cst.BaseExpression, context: FileContext, chain: Sequence[ScopeNode], awaited: bool
 ) -> cst.FunctionDef | None:
-    """The `def` a plain name or a `self.method` denotes in this module, if just one."""
+    """The `def` a plain name or a `self.method` denotes in this module, if just one (an
+    `async def` where the call is awaited)."""
     if isinstance(func, cst.Name):
         found = context.names.lookup(func.value, chain)
         bindings = found[1] if found is not None else []
@@ -212,8 +211,10 @@ def _local_function(
     else:
         return None
     function = bindings[0].node if len(bindings) == 1 else None
-    # Calling an `async def` only makes a coroutine: nothing is raised yet.
-    if not isinstance(function, cst.FunctionDef) or function.asynchronous is not None:
+    # Calling an `async def` only makes a coroutine: nothing is raised until it is awaited.
+    if not isinstance(function, cst.FunctionDef) or (
+        function.asynchronous is not None and not awaited
+    ):
         return None
     return function
 

@@ -489,8 +489,8 @@ def _drops_exception(block: cst.CSTNode, in_loop: bool = False) -> bool:
 
 def _rests_after(body: Statements, target: cst.CSTNode) -> list[Statements] | None:
     """The statements that run after `target` once it completes, block by block from the
-    innermost out, when `target` sits in `body` itself or in its `if` and `with` blocks;
-    None when it is elsewhere (a loop, a nested `try`, another function)."""
+    innermost out, when `target` sits in `body` itself or in its `if`, `with` and `for`
+    blocks; None when it is elsewhere (a `while`, a nested `try`, another function)."""
     for position, statement in enumerate(body):
         after = body[position + 1 :]
         if statement is target:
@@ -503,9 +503,12 @@ def _rests_after(body: Statements, target: cst.CSTNode) -> list[Statements] | No
 
 
 def _plain_blocks(statement: cst.CSTNode) -> list[Statements]:
-    """The blocks of an `if` (its `elif`s and `else`) or a `with`: left at their end, control
-    goes on after the statement."""
-    if isinstance(statement, cst.With):
+    """The blocks of an `if` (its `elif`s and `else`), a `with`, or a `for` (not `async
+    for`, which may wait for ever, and with no `else`): left at their end, control goes
+    on after the statement (the `for` once it has gone round its items)."""
+    if isinstance(statement, cst.With) or (
+        isinstance(statement, cst.For) and statement.asynchronous is None and not statement.orelse
+    ):
         return [statement.body.body] if isinstance(statement.body, cst.IndentedBlock) else []
     blocks: list[Statements] = []
     node: cst.If | cst.Else | None = statement if isinstance(statement, cst.If) else None
