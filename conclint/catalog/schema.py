@@ -213,8 +213,9 @@ FUNCTION_ROLES = frozenset(
         # from when it is entered.
         "relative-deadline",
         # A decorator under which the generator's `yield` hands control to code that
-        # resumes it to the end (a context manager, a fixture, a safe channel): a `yield`
-        # inside `with` is what such a generator is for.
+        # resumes it to the end (a context manager, a fixture, a safe channel), or a call
+        # given the generator function to do so (a framework's `Depends(get_session)`): a
+        # `yield` inside `with` is what such a generator is for.
         "manages-generator",
         # Awaiting it in cleanup is meant to work under cancellation: it finishes at once
         # when cancelled, or is no cancel point (`trio.aclose_forcefully`).

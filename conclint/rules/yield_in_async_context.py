@@ -9,6 +9,7 @@ import libcst as cst
 from conclint.analysis import catalog
 from conclint.analysis.context import FileContext
 from conclint.analysis.timeouts import entered_kind, with_form
+from conclint.analysis.uses import ARG, BIND, callee, uses_in
 from conclint.config import Settings
 from conclint.prefilter import Source
 from conclint.rules.base import Rule
@@ -55,8 +56,27 @@ class YieldInAsyncContext(Rule):
         self._functions: list[_Generator] = []
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        managed = any(self._manages(decorator.decorator) for decorator in node.decorators)
+        managed = any(
+            self._manages(decorator.decorator) for decorator in node.decorators
+        ) or self._handed_to_manager(node)
         self._functions.append(_Generator(node, node.asynchronous is not None, managed))
+
+    def _handed_to_manager(self, node: cst.FunctionDef) -> bool:
+        """A module-level function that the module only names to give it to a call that
+        runs generators to their end (`Depends(get_session)`)."""
+        if len(self.context.chain) != 2:  # the module, then the function
+            return False
+        uses = [
+            use
+            for use in uses_in(self.context, self.context.module).of(node.name.value)
+            if use.how != BIND
+        ]
+        return bool(uses) and all(
+            use.how == ARG
+            and use.call is not None
+            and callee(self.context, use.call) in catalog.GENERATOR_MANAGERS
+            for use in uses
+        )
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         self._functions.pop()
