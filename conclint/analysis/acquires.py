@@ -6,7 +6,8 @@ statements are looked at; whole bodies only of those a decorator (a generator ma
 context manager) or a name (`__enter__`, `__aenter__`) selects.
 
 - `FunctionFacts.releases`: the locks a function gives back on every way out once it
-  runs: `lock.release()` among its top-level statements, or among those of the `finally`
+  runs (and the queues it marks an item of done, `queue.task_done()`, for the pairing of
+  takes): `lock.release()` among its top-level statements, or among those of the `finally`
   of a top-level `try`, with nothing before it that may return, raise, call, await,
   branch or loop (a worker spawned with the semaphore its spawner took: `try: ...
   finally: sem.release()`; a helper whose first statement gives it back).
@@ -104,7 +105,8 @@ def lock_words(known: Catalog) -> LockWords:
     }
     return LockWords(
         known.methods_with("acquire"),
-        known.methods_with("release"),
+        # What a function gives back: a lock's slot, or a queue item it marks done.
+        known.methods_with("release") | known.methods_with("task-done"),
         known.functions_with("generator-context"),
         makers,
     )

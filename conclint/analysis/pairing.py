@@ -127,15 +127,22 @@ class Takes(_KindedAnalysis, FactAnalysis[Item, PairOp]):
     key = "takes"
 
     def prepare(self, graph: cfg.Graph) -> None:
+        # The queues the scope takes from (key -> kind), whose items a call of the project
+        # may mark done (`await self._process(item)`, marking it done in its `finally`).
+        self._taken: dict[str, str] = {}
         # (key, loop) for every loop that marks items of that queue done.
         self._done_loops: set[tuple[str, int]] = set()
-        for block in graph.blocks:
-            for event in block.events:
-                op = self._queue_call(event)
-                if op is not None:
-                    self.tracked.add(op.key)
-                if op is not None and op.action == DONE:
-                    self._done_loops.update((op.key, id(loop)) for loop in event.loops)
+        events = [event for block in graph.blocks for event in block.events]
+        for event in events:
+            op = self._queue_call(event)
+            if op is not None:
+                self.tracked.add(op.key)
+                if op.action == TAKE:
+                    self._taken[op.key] = op.kind
+        for event in events:
+            op = self._queue_call(event) or self._done_by_call(event)
+            if op is not None and op.action == DONE:
+                self._done_loops.update((op.key, id(loop)) for loop in event.loops)
 
     def classify(self, event: cfg.Event) -> PairOp | None:
         if event.kind == cfg.CALL:
@@ -144,8 +151,17 @@ class Takes(_KindedAnalysis, FactAnalysis[Item, PairOp]):
                 # Counted only when each loop around it also marks items done.
                 counted = all((op.key, id(loop)) in self._done_loops for loop in event.loops)
                 return op if counted else PairOp(BATCH, op.key, op.kind)
-            return op
+            return op or self._done_by_call(event)
         return self.marker(event)
+
+    def _done_by_call(self, event: cfg.Event) -> PairOp | None:
+        """A call of a project function that marks an item of a queue taken from here done
+        on every path (its `releases` summary)."""
+        node = event.node
+        if event.kind != cfg.CALL or not self._taken or not isinstance(node, cst.Call):
+            return None
+        key = released_by(node, self.context, self._taken)
+        return PairOp(DONE, key, self._taken[key]) if key is not None else None
 
     def _queue_call(self, event: cfg.Event) -> PairOp | None:
         node = event.node
