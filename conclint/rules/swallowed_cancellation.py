@@ -353,15 +353,19 @@ class SwallowedCancellation(Rule):
         if not any(isinstance(a.value, cst.Name) and a.value.value == caught_as for a in call.args):
             return False
         func = call.func
-        if isinstance(func, cst.Attribute):
-            method = func.attr.value
-            receiver = (dotted_name(func.value) or "").partition(".")[0]
-            if method in catalog.LOGGER_METHODS or receiver in ("self", "cls"):
-                return False
-            if method in catalog.COLLECTION_FILLS and isinstance(func.value, cst.Name):
-                return False
         chain = self.context.chain
         bindings = self.context.bindings
+        if isinstance(func, cst.Attribute):
+            method = func.attr.value
+            root = func.value
+            while isinstance(root, cst.Attribute):
+                root = root.value
+            if method in catalog.LOGGER_METHODS or (
+                isinstance(root, cst.Name) and bindings.class_of_receiver(root, chain) is not None
+            ):
+                return False  # a logger's, or reached through the instance (`self.x.f(exc)`)
+            if method in catalog.COLLECTION_FILLS and isinstance(func.value, cst.Name):
+                return False
         if bindings.callee(func, chain) is not None:
             return False
         if isinstance(func, cst.Attribute) and bindings.instance_of(func.value, chain):
