@@ -595,12 +595,7 @@ class Chains:
             if module not in types.modules:  # `Class.method`
                 shown = ".".join(real.split(".")[-2:])
             return (f"{shown}()", *tail)
-        if receiver == SELF:
-            owner = instance
-        elif receiver.startswith(f"{SELF}.") and instance is not None:
-            owner = types.attribute_type(instance, receiver.partition(".")[2])
-        else:
-            owner = types.resolve(receiver)
+        owner = types.receiver_type(receiver, instance)
         if owner in types.known.kinds:
             if off or self._never_full(owner, method, receiver, instance):
                 return None

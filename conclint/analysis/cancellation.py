@@ -9,7 +9,7 @@ from typing import NamedTuple
 
 import libcst as cst
 
-from conclint.analysis import catalog, task_tops
+from conclint.analysis import catalog, cfg, task_tops
 from conclint.analysis.context import FileContext
 from conclint.analysis.exit_summaries import not_cancellation
 from conclint.analysis.exits import (
@@ -263,7 +263,7 @@ def _reaps(statement: cst.CSTNode, cancelled: AbstractSet[str], context: FileCon
         value = statement.value
     if isinstance(statement, cst.Assign) and _constant(value):
         return True  # a flag: it neither waits nor raises
-    if isinstance(value, cst.Call) and _cannot_raise(value, context):
+    if isinstance(value, cst.Call) and cfg.cannot_raise(value, context.qualname, context.kind_of):
         return True  # `logger.debug("cancelling %s", t)`: it neither waits nor raises
     if isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute):
         # `t.cancel()` inside the reaping block
@@ -272,17 +272,6 @@ def _reaps(statement: cst.CSTNode, cancelled: AbstractSet[str], context: FileCon
         return False
     tasks = reaped(value, context)
     return bool(tasks) and all(handle(task) in cancelled for task in tasks)
-
-
-def _cannot_raise(call: cst.Call, context: FileContext) -> bool:
-    """A call the catalog says cannot raise: a function (`len`) or a method of a known
-    kind (`logger.debug`, `event.is_set`)."""
-    func = call.func
-    if isinstance(func, cst.Attribute):
-        methods = catalog.NON_RAISING_METHODS.get(context.kind_of(func.value) or "", ())
-        if func.attr.value in methods:
-            return True
-    return context.qualname(func) in catalog.NON_RAISING_CALLS
 
 
 def _constant(value: cst.BaseExpression | None) -> bool:

@@ -46,7 +46,7 @@ sends the path on accordingly. Edges out of a `finally` body by `return`,
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol
 
@@ -798,13 +798,7 @@ class _Builder:
         )
 
     def _cannot_raise(self, call: cst.Call) -> bool:
-        func = call.func
-        name = func.attr.value if isinstance(func, cst.Attribute) else dotted_name(func)
-        if isinstance(func, cst.Attribute) and name in _NON_RAISING_METHOD_NAMES:
-            methods = catalog.NON_RAISING_METHODS.get(self.lookup.kind_of(func.value) or "")
-            if methods is not None and name in methods:
-                return True
-        return name in _NON_RAISING_NAMES and self.resolve(func) in catalog.NON_RAISING_CALLS
+        return cannot_raise(call, self.resolve, self.lookup.kind_of)
 
     def _ending(self, call: cst.Call) -> str | None:
         """How a call ends its path: by raising (`sys.exit()`), by ending the process
@@ -856,6 +850,23 @@ class _Builder:
         self.loops.pop()
         self._link(self.current, head)
         self.current = after
+
+
+def cannot_raise(
+    call: cst.Call,
+    resolve: Callable[[cst.BaseExpression], str | None],
+    kind_of: Callable[[cst.BaseExpression], str | None],
+) -> bool:
+    """A call the catalog says cannot raise (role `cannot-raise`): a function (`len()`) or
+    a method of a known kind (`logger.debug()`, `event.is_set()`); `resolve` and `kind_of`
+    answer for the scope the call is in."""
+    func = call.func
+    name = func.attr.value if isinstance(func, cst.Attribute) else dotted_name(func)
+    if isinstance(func, cst.Attribute) and name in _NON_RAISING_METHOD_NAMES:
+        methods = catalog.NON_RAISING_METHODS.get(kind_of(func.value) or "")
+        if methods is not None and name in methods:
+            return True
+    return name in _NON_RAISING_NAMES and resolve(func) in catalog.NON_RAISING_CALLS
 
 
 def _counts_some(test: cst.Comparison) -> bool:

@@ -139,8 +139,12 @@ class Takes(_KindedAnalysis, FactAnalysis[Item, PairOp]):
                 self.tracked.add(op.key)
                 if op.action == TAKE:
                     self._taken[op.key] = op.kind
+        # Calls (by id) of project functions that mark an item done, asked once each.
+        self._done_by: dict[int, PairOp] = {}
         for event in events:
-            op = self._queue_call(event) or self._done_by_call(event)
+            op = self._queue_call(event)
+            if op is None and (handed := self._done_by_call(event)) is not None:
+                op = self._done_by[id(event.node)] = handed
             if op is not None and op.action == DONE:
                 self._done_loops.update((op.key, id(loop)) for loop in event.loops)
 
@@ -151,7 +155,7 @@ class Takes(_KindedAnalysis, FactAnalysis[Item, PairOp]):
                 # Counted only when each loop around it also marks items done.
                 counted = all((op.key, id(loop)) in self._done_loops for loop in event.loops)
                 return op if counted else PairOp(BATCH, op.key, op.kind)
-            return op or self._done_by_call(event)
+            return op or self._done_by.get(id(event.node))
         return self.marker(event)
 
     def _done_by_call(self, event: cfg.Event) -> PairOp | None:

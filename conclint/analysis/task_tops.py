@@ -55,6 +55,7 @@ from typing import TYPE_CHECKING
 
 from conclint.analysis.lines import line_breaks
 from conclint.analysis.names import dunder
+from conclint.analysis.own_nodes import own_nodes
 from conclint.analysis.signature import signature
 from conclint.catalog import Catalog
 
@@ -79,7 +80,6 @@ _SUSPENDS = re.compile(r"await|async")
 # At most this many lines that spell `await` or `async` for a coroutine function's awaits
 # to be read (`awaits`): a short function that only awaits helpers that never suspend.
 _FEW_AWAITS = 3
-_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 _PRIVATE_ASYNC_DEF = re.compile(r"async\s+def\s+(_[^\W_]\w*)")
 # The name whose attribute the text just before a match spells (`utils.` of `utils._run`).
 _OWNER = re.compile(r"(?<![\w.])(\w+)\.\Z")
@@ -102,6 +102,7 @@ class Finder:
     def __init__(self, source: str, known: Catalog) -> None:
         self.source = source
         self.known = known
+        self.placeholders = known.names_with("placeholder")
         self.functions = known.functions_with("ends-on-cancel")
         self.methods = known.methods_with("ends-on-cancel")
         words = {name.rpartition(".")[2] for name in self.functions} | set(self.methods)
@@ -137,7 +138,7 @@ class Finder:
     ) -> FunctionFacts:
         """`facts` with the spawns the function's own statements make, and whether it is a
         coroutine function that never suspends."""
-        if facts.coroutine and not _stub(function):
+        if facts.coroutine and not _stub(function, self.placeholders, reader):
             since = bisect.bisect_left(self.suspending, function.body[0].lineno)
             until = bisect.bisect_right(self.suspending, function.end_lineno or function.lineno)
             if since == until:
@@ -369,9 +370,12 @@ class Finder:
         return {name for name, count in counts.items() if count > self.spawned.get(name, 0)}
 
 
-def _stub(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
-    """A body that only says what implementations do (`...`, `raise NotImplementedError`,
-    after a docstring): a protocol's or an abstract method, which may suspend in each."""
+def _stub(
+    function: ast.FunctionDef | ast.AsyncFunctionDef, placeholders: frozenset[str], reader: _Reader
+) -> bool:
+    """A body that only says what implementations do (`...`, or raising one of the
+    catalog's `placeholders`, `NotImplementedError`, after a docstring): a protocol's or
+    an abstract method, which may suspend in each."""
     body = function.body
     if len(body) > 1 and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
         body = body[1:]  # the docstring
@@ -382,7 +386,7 @@ def _stub(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
         return isinstance(only.value, ast.Constant) and only.value.value is Ellipsis
     if isinstance(only, ast.Raise) and only.exc is not None:
         raised = only.exc.func if isinstance(only.exc, ast.Call) else only.exc
-        return isinstance(raised, ast.Name) and raised.id == "NotImplementedError"
+        return reader.absolute(raised) in placeholders
     return False
 
 
@@ -400,11 +404,7 @@ def _awaited_calls(
 
     calls = Calls(function, owner, body, reader, known)
     found: list[str] = []
-    stack: list[ast.AST] = list(function.body)
-    while stack:
-        node = stack.pop()
-        if isinstance(node, _SCOPES):
-            continue
+    for node in own_nodes(function.body):
         if isinstance(node, ast.AsyncFor | ast.AsyncWith) or (
             isinstance(node, ast.comprehension) and node.is_async
         ):
@@ -414,7 +414,6 @@ def _awaited_calls(
             if ref is None:
                 return None
             found.append(ref)
-        stack.extend(ast.iter_child_nodes(node))
     return tuple(dict.fromkeys(found))
 
 

@@ -633,13 +633,22 @@ class ProjectTypes:
         method, at, receiver = ref.partition("@")
         if not at:
             return self._never_suspends(ref, None, depth)
+        owner = self.receiver_type(receiver, instance)
+        return (
+            owner is not None
+            and self.is_class(owner)
+            and self._never_suspends(method, owner, depth)
+        )
+
+    def receiver_type(self, receiver: str, instance: str | None) -> str | None:
+        """What the receiver of a `blocking_summary` call reference (`m@self`,
+        `m@self.store`, `m@type:app.db.Store`) holds, in a method of `instance`'s class:
+        a project class or a catalog kind, when known."""
         if receiver == blocking_summary.SELF:
-            owner = instance
-        elif receiver.startswith(f"{blocking_summary.SELF}.") and instance is not None:
-            owner = self.attribute_type(instance, receiver.partition(".")[2])
-        else:
-            owner = self.resolve(receiver)
-        return self.is_class(owner) and self._never_suspends(method, owner, depth)
+            return instance
+        if receiver.startswith(f"{blocking_summary.SELF}."):
+            return self.attribute_type(instance, receiver.partition(".")[2]) if instance else None
+        return self.resolve(receiver)
 
     # Task tops (`task_tops.py`): coroutine functions only ever run as a task's top -------
 
