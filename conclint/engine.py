@@ -22,6 +22,7 @@ from libcst.metadata import CodeRange
 from conclint import fixes, registry
 from conclint.analysis import nesting
 from conclint.analysis.context import SCOPE_CLASSES, FileContext
+from conclint.analysis.dead_branches import DeadBranches
 from conclint.analysis.nesting import (
     UNPARSED,
     Python,
@@ -428,8 +429,10 @@ def _run_rules(
     context = FileContext(path, module, settings, project, source=source)
     instances = [rule_class(context) for rule_class in selected]
     around = dict.fromkeys(SCOPE_CLASSES, (context.enter, context.leave))
-    # The trackers the rules listen to see every node first.
-    Walker([*context.trackers.values(), *instances], around).walk(module)
+    # The trackers the rules listen to see every node first; no one sees a branch that
+    # never runs.
+    never_runs = DeadBranches(source).never_run
+    Walker([*context.trackers.values(), *instances], around, never_runs).walk(module)
     findings = [finding for instance in instances for finding in instance.findings]
     nodes = [f.node for f in findings] + [n for f in findings if f.fix for n in f.fix.nodes()]
     positions = context.positions_of(nodes, source) if findings else None

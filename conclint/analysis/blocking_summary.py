@@ -40,7 +40,7 @@ import ast
 import bisect
 import re
 import sys
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Protocol
@@ -48,6 +48,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from conclint.analysis import acquires, catalog
 from conclint.analysis.lines import line_breaks
 from conclint.analysis.names import canonical, dunder
+from conclint.analysis.own_nodes import own_nodes
 from conclint.analysis.signature import signature
 from conclint.catalog import Catalog
 
@@ -158,6 +159,9 @@ class Summariser:
             seen = {id(call) for call in found}
             found += [call for call in _calls_on(function.body, lines) if id(call) not in seen]
             found.sort(key=_position)
+        if found and "global" in self.source and (misses := _cache_misses(function)):
+            found = [call for call in found if not any(a <= call.lineno <= b for a, b in misses)]
+            facts = replace(facts, memoised=True)
         if not found:
             return facts
         calls = Calls(function, owner, body, reader, self.known)
@@ -464,6 +468,72 @@ def _calls_in(node: ast.AST) -> list[ast.Call]:
                 children = [(child, child is not func) for child, _ in children]
         stack.extend(reversed(children))
     return found
+
+
+def _cache_misses(function: ast.FunctionDef) -> list[tuple[int, int]]:
+    """The lines (first, last) of `function` that run only when a module global it fills is
+    not filled yet: after `if _options: return _options`, or in `if _options is None:
+    _options = ...`, where the function declares `global _options` and assigns it there.
+    A call in them blocks once, on the first call of the function, not on every call."""
+    declared = {
+        name
+        for node in own_nodes(function.body)
+        if isinstance(node, ast.Global)
+        for name in node.names
+    }
+    if not declared:
+        return []
+    # A local copy read in the test: `options = _options` then `if options: return options`.
+    copies: dict[str, str] = {}
+    misses: list[tuple[int, int]] = []
+    end = function.end_lineno or function.lineno
+    for statement in _guarding_statements(function.body):
+        if (
+            isinstance(statement, ast.Assign)
+            and len(statement.targets) == 1
+            and isinstance(target := statement.targets[0], ast.Name)
+            and isinstance(statement.value, ast.Name)
+            and statement.value.id in declared
+        ):
+            copies[target.id] = statement.value.id
+            continue
+        if not isinstance(statement, ast.If):
+            continue
+        tested = {
+            copies.get(node.id, node.id)
+            for node in ast.walk(statement.test)
+            if isinstance(node, ast.Name)
+        } & declared
+        if not tested:
+            continue
+        after = (statement.end_lineno or statement.lineno) + 1
+        body = statement.body
+        if len(body) == 1 and isinstance(body[0], ast.Return) and not statement.orelse:
+            if _assigns(function.body, tested, after):
+                misses.append((after, end))  # the rest runs on a miss
+        elif _assigns(body, tested, 0):
+            misses.append((body[0].lineno, body[-1].end_lineno or body[-1].lineno))
+    return misses
+
+
+def _guarding_statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """The function's top-level statements, and those of `with` blocks among them (a
+    lock taken around the test and the fill)."""
+    for statement in body:
+        yield statement
+        if isinstance(statement, ast.With):
+            yield from _guarding_statements(statement.body)
+
+
+def _assigns(body: list[ast.stmt], names: set[str], since: int) -> bool:
+    """One of `names` is assigned in `body` at or after line `since`."""
+    return any(
+        isinstance(node, ast.Name)
+        and isinstance(node.ctx, ast.Store)
+        and node.id in names
+        and node.lineno >= since
+        for node in own_nodes(body)
+    )
 
 
 def _position(call: ast.Call) -> tuple[int, int]:

@@ -73,6 +73,9 @@ class FunctionFacts:
     # calls that may run other code of the project.
     blocking_call: tuple[str, ...] = ()
     helper_calls: tuple[str, ...] = ()
+    # Calls it makes only while a module global it fills is empty were left out of those:
+    # they block once, on its first call.
+    memoised: bool = False
     # Locks (`acquires.py`): given back on every path; held in the `with` block of a
     # generator context manager.
     releases: tuple[Ref, ...] = ()

@@ -70,6 +70,8 @@ def _idle(block: Statements, tests: Tests) -> tuple[str, Tests] | None:
         if isinstance(statement, cst.While) and statement.orelse is None:
             if _suspends(statement.test) or not _idle_outcome(statement.test, False):
                 return None
+            if _contradicts(tests, statement.test, False):
+                return None  # `if items: while items: ...`: its body runs at least once
             tests = (*tests, (statement.test, False))  # it may run zero times
             continue
         if not isinstance(statement, cst.If) or _suspends(statement.test):
@@ -77,9 +79,9 @@ def _idle(block: Statements, tests: Tests) -> tuple[str, Tests] | None:
         rest = block[index + 1 :]
         test = statement.test
         taken = skipped = None
-        if _idle_outcome(test, True):
+        if _idle_outcome(test, True) and not _contradicts(tests, test, True):
             taken = _idle(statement.body.body, (*tests, (test, True)))
-        if _idle_outcome(test, False):
+        if _idle_outcome(test, False) and not _contradicts(tests, test, False):
             skipped = _idle_else(statement.orelse, (*tests, (test, False)))
         for way in (taken, skipped):
             if way is not None:
@@ -88,6 +90,19 @@ def _idle(block: Statements, tests: Tests) -> tuple[str, Tests] | None:
                     return found
         return None
     return _END, tests
+
+
+def _contradicts(tests: Tests, test: cst.BaseExpression, outcome: bool) -> bool:
+    """`test` came out the other way earlier on this way round, and nothing since could
+    have changed it: no test on the way calls anything (only tests run on it)."""
+    if any(isinstance(node, cst.Call) for node in _nodes(test)):
+        return False
+    for earlier, earlier_outcome in reversed(tests):
+        if any(isinstance(node, cst.Call) for node in _nodes(earlier)):
+            return False
+        if earlier_outcome != outcome and earlier.deep_equals(test):
+            return True
+    return False
 
 
 def _idle_else(orelse: cst.If | cst.Else | None, tests: Tests) -> tuple[str, Tests] | None:

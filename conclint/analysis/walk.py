@@ -122,29 +122,36 @@ class Walker:
 
     `visitors` are objects with LibCST's `get_visitors()`; `around` maps node
     classes to (before, after) hooks that run before every visitor's
-    `visit_<Type>` and after every `leave_<Type>`.
+    `visit_<Type>` and after every `leave_<Type>`; `never_runs` names the field of an
+    `if` statement that cannot run (`body` of `if False:`), which is not entered.
     """
 
     def __init__(
         self,
         visitors: Iterable[cst.BatchableCSTVisitor],
         around: Mapping[type[cst.CSTNode], tuple[Hook, Hook]] | None = None,
+        never_runs: Callable[[cst.CSTNode], str | None] | None = None,
     ) -> None:
         self._methods: dict[str, list[Hook]] = {}
         for visitor in visitors:
             for name, method in visitor.get_visitors().items():
                 self._methods.setdefault(name, []).append(method)
         self._around = around or {}
-        # Per node class: (visit hooks, fields with their hooks, leave hooks).
+        self._never_runs = never_runs
+        # Per node class: (visit hooks, fields with their hooks, leave hooks, the test of
+        # the field that cannot run).
         self._plans: dict[type[cst.CSTNode], _Plan] = {}
 
     def walk(self, node: cst.CSTNode) -> None:
         plan = self._plans.get(type(node)) or self._plan(node)
-        visit, fields, leave = plan
+        visit, fields, leave, never_runs = plan
         for hook in visit:
             hook(node)
         walk = self.walk
+        dead = never_runs(node) if never_runs is not None else None
         for name, before, after in fields:
+            if name == dead:
+                continue
             for hook in before:
                 hook(node)
             value = getattr(node, name)
@@ -175,7 +182,8 @@ class Walker:
             )
             for name in layout(node)
         )
-        plan = self._plans[cls] = (tuple(visit), fields, tuple(leave))
+        never_runs = self._never_runs if cls is cst.If else None
+        plan = self._plans[cls] = (tuple(visit), fields, tuple(leave), never_runs)
         return plan
 
 
@@ -183,6 +191,7 @@ _Plan = tuple[
     tuple[Hook, ...],
     tuple[tuple[str, tuple[Hook, ...], tuple[Hook, ...]], ...],
     tuple[Hook, ...],
+    Callable[[cst.CSTNode], str | None] | None,
 ]
 
 

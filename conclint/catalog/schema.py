@@ -123,6 +123,7 @@ METHOD_ROLES = frozenset(
         "wait",  # waits to be notified (a condition's wait)
         "wait-for",  # waits until the predicate it is given holds
         "join",  # waits until its work is done (thread, process, future, a queue's items)
+        "waits",  # waits for the work it is given (`loop.run_until_complete(task)`)
         "cancel",  # asks it to stop (task.cancel())
         "cancel-state",  # reads or undoes a cancellation under way (Task.cancelling/uncancel)
         # May raise the cancellation of the future it reads (`fut.result()` of a cancelled

@@ -206,6 +206,10 @@ class BlockingCallViaHelper(Rule):
             or not plain_decorators(function, scope, self.context)
         ):
             return None
+        if _declares_global(function):
+            memoised = self._memoised_chain(function, scope, depth)
+            if memoised is not None:
+                return memoised or None
         if summary.blocking is not None:
             return [summary.blocking]
         # Depth falls by one per helper, so a cycle of helpers ends like any other chain.
@@ -214,6 +218,40 @@ class BlockingCallViaHelper(Rule):
             if found is not None:
                 return found
         return None
+
+
+    def _memoised_chain(
+        self, function: cst.FunctionDef, scope: tuple[ScopeNode, ...], depth: int
+    ) -> list[str] | None:
+        """For a `def` that fills a module global on its first call (`facts.memoised`), the
+        index's chain, which leaves out what it calls only then (empty when it does not
+        block); None for any other `def`."""
+        module = self.context.module_name
+        if module is None or len(scope) > 2:
+            return None
+        model = self.context.model()
+        name = function.name.value
+        owner = scope[1] if len(scope) == 2 else None
+        if isinstance(owner, cst.ClassDef):
+            found = model.method(f"{module}.{owner.name.value}", name)
+            if found is None or not found[1].memoised:
+                return None
+            chain = model.method_blocking_chain(f"{module}.{owner.name.value}", name, depth)
+        else:
+            facts = model.function_facts(f"{module}.{name}")
+            if owner is not None or facts is None or not facts.memoised:
+                return None
+            chain = model.blocking_chain(f"{module}.{name}", depth)
+        return list(chain or ())
+
+
+def _declares_global(function: cst.FunctionDef) -> bool:
+    """A `global` statement among the function's top-level statements."""
+    return any(
+        isinstance(statement, cst.SimpleStatementLine)
+        and any(isinstance(part, cst.Global) for part in statement.body)
+        for statement in function.body.body
+    )
 
 
 def _may_be_helper(func: cst.BaseExpression) -> bool:

@@ -30,6 +30,7 @@ _SPAWNING = {
     for kind in {*catalog.SPAWN_METHODS, *catalog.START_METHODS}
 }
 _WAITING_FILLS = frozenset().union(*catalog.WAITING_FILLS.values())
+_WAITING_METHODS = frozenset().union(*catalog.WAITING_METHODS.values())
 
 
 @dataclass(slots=True)
@@ -131,6 +132,13 @@ class UnboundedSpawn(Rule):
                 self.loops.note(f"joined:{joined}")
             elif method in catalog.CANCEL_METHODS and (cancelled := dotted_name(func.value)):
                 self.loops.note(f"joined:{cancelled}")  # each turn stops the work started
+            elif method in _WAITING_METHODS and method in catalog.WAITING_METHODS.get(
+                self.context.kind_of(func.value) or "", ()
+            ):
+                for arg in call.args:  # `loop.run_until_complete(task)`
+                    if joined := dotted_name(arg.value):
+                        self.loops.note(f"joined:{joined}")
+                    self._awaited.add(id(arg.value))
         callee = self.context.qualname(func)
         if callee in catalog.WAITING_CALLS or callee in catalog.PACING_CALLS:
             self.loops.note(GUARD)
