@@ -326,6 +326,8 @@ START_METHODS = _CATALOG.methods_by_kind("starts")
 # Method names that wait for an object's work to end (`thread.join()`, `future.result()`),
 # and the same by kind.
 JOIN_METHODS = _CATALOG.methods_with("join")
+# `functools.partial`: what it makes calls its first argument.
+PARTIAL_CALLS = _CATALOG.functions_with("partial")
 # Methods that wait for the work they are given (`loop.run_until_complete(task)`), by kind.
 WAITING_METHODS = _CATALOG.methods_by_kind("waits")
 JOINS = _CATALOG.methods_by_kind("join")

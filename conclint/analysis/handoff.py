@@ -120,11 +120,13 @@ def released_by(call: cst.Call, context: FileContext, keys: Collection[str]) -> 
     `give_back(sem)`; `create_task(self._work(item))` hands the coroutine on), or hands a
     thread or a loop one (`Thread(target=work, args=(sem,))`)."""
     handoff = find_handoff(call, context)
-    if handoff is not None and not isinstance(handoff.function, cst.Call):
-        func = handoff.function
-        args: Sequence[cst.Arg] = [cst.Arg(value) for value in handoff.arguments]
-    else:
-        func, args = call.func, call.args
+    func: cst.BaseExpression = call.func
+    args: Sequence[cst.Arg] = call.args
+    if handoff is not None:
+        handed = [cst.Arg(value) for value in handoff.arguments]
+        called = _called_by(handoff.function, handed, context)
+        if called is not None:
+            func, args = called
     target = acquires.target_of(context, func)
     if target is None or target.facts is None or not target.facts.releases:
         return None
@@ -143,6 +145,38 @@ def released_by(call: cst.Call, context: FileContext, keys: Collection[str]) -> 
         if key in keys:
             return key
     return None
+
+
+def _called_by(
+    func: cst.BaseExpression, args: Sequence[cst.Arg], context: FileContext
+) -> tuple[cst.BaseExpression, Sequence[cst.Arg]] | None:
+    """The function a handed-over callable calls, and with what arguments: `work` itself,
+    that of `lambda: work(lock)` (unless an argument is the lambda's own parameter) and of
+    `functools.partial(work, lock)`. None for a call (`submit(work())`: its value)."""
+    if isinstance(func, cst.Lambda):
+        if not isinstance(func.body, cst.Call):
+            return None
+        own = {param.name.value for param in (*func.params.params, *func.params.kwonly_params)}
+        if any(_names_any(arg.value, own) for arg in func.body.args):
+            return None
+        return func.body.func, func.body.args
+    if not isinstance(func, cst.Call):
+        return func, args
+    if (
+        func.args
+        and func.args[0].keyword is None
+        and not func.args[0].star
+        and context.qualname(func.func) in catalog.PARTIAL_CALLS
+    ):
+        return func.args[0].value, [*func.args[1:], *args]
+    return None
+
+
+def _names_any(expr: cst.BaseExpression, names: Collection[str]) -> bool:
+    root = expr
+    while isinstance(root, cst.Attribute):
+        root = root.value
+    return isinstance(root, cst.Name) and root.value in names
 
 
 def _global_named(context: FileContext, key: str) -> str | None:

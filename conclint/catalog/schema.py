@@ -181,6 +181,7 @@ FUNCTION_ROLES = frozenset(
         "truth-test",  # only asks whether its argument is true
         "returns-non-callable",
         "returns-callable",
+        "partial",  # gives a callable that calls its first argument with the others first
         "plain-decorator",  # leaves a function returning what its body returns
         "keeps-coroutine",  # a decorator after which an async def still gives a coroutine
         "closes-fd",  # closes the descriptor given as its first argument
