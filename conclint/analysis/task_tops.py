@@ -81,6 +81,9 @@ _SUSPENDS = re.compile(r"await|async")
 # to be read (`awaits`): a short function that only awaits helpers that never suspend.
 _FEW_AWAITS = 3
 _PRIVATE_ASYNC_DEF = re.compile(r"async\s+def\s+(_[^\W_]\w*)")
+# A string given as a task's or thread's name (`create_task(self.run(), name="run")`), or
+# compared with one (`task.get_name() == "run"`): no call of the function.
+_TASK_NAME = re.compile(r"(?:\bname\s*=|[=!]=)\s*[\"']\Z")
 # The name whose attribute the text just before a match spells (`utils.` of `utils._run`).
 _OWNER = re.compile(r"(?<![\w.])(\w+)\.\Z")
 
@@ -359,8 +362,8 @@ class Finder:
             if bisect.bisect_left(quotes, at) % 2 or _in_comment(source, at):
                 continue  # inside a docstring, or a comment
             name = match.group(1)
-            if _in_text(source, at, len(name)):
-                continue  # a word of a message (`"_run can only be called..."`)
+            if _in_text(source, at, len(name)) or _TASK_NAME.search(source, max(0, at - 12), at):
+                continue  # a word of a message (`"_run can only be called..."`), a task's name
             if re.search(r"\bdef\s+$", source[max(0, at - 12) : at]):
                 continue  # its own `def`
             owner = _OWNER.search(source, max(0, at - 80), at)
