@@ -142,11 +142,19 @@ def reraises(
 
 
 def _is_new_cancellation(cls: cst.BaseExpression, context: FileContext) -> bool:
-    """A cancellation class itself (`CancelledError`), not a catch-all (`BaseException()`
-    is no cancellation)."""
-    name = context.qualname(cls)
-    return context.kind_of(cls) == catalog.CANCELLED_CLASS_KIND or (
-        name in catalog.CANCELLATION_EXCEPTIONS and name not in catalog.CATCH_ALL_EXCEPTIONS
+    """A cancellation class itself (`CancelledError`), or a class of the project derived
+    from one (`class SendCancelled(asyncio.CancelledError)`), not a catch-all
+    (`BaseException()` is no cancellation)."""
+    if context.kind_of(cls) == catalog.CANCELLED_CLASS_KIND:
+        return True
+    name = context.bindings.qualified(cls, context.chain)
+    if name is None:
+        return False
+    model = context.model()
+    names = [each for each, _ in model.mro(name)] if model.is_class(name) else [name]
+    return any(
+        each in catalog.CANCELLATION_EXCEPTIONS and each not in catalog.CATCH_ALL_EXCEPTIONS
+        for each in names
     )
 
 
