@@ -23,7 +23,8 @@ from typing import TypeVar
 
 from conclint.analysis import acquires, blocking_summary, exit_summaries, lifecycle, task_tops
 from conclint.analysis.catalog import SHIPPED
-from conclint.analysis.names import canonical
+from conclint.analysis.generator_uses import generator_uses
+from conclint.analysis.names import canonical, dunder
 from conclint.analysis.own_nodes import own_nodes
 from conclint.analysis.signature import signature
 from conclint.catalog import Catalog
@@ -120,6 +121,8 @@ class Declarations:
     globals: dict[str, tuple[Ref, ...]] = field(default_factory=dict)
     # Global -> how each call assigned to it made it (`acquires.note_made`).
     made: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Private async generators -> each use of the name, closed or not (`generator_uses.py`).
+    generators: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def declarations(
@@ -156,6 +159,30 @@ def declarations(
     for name in reader.rebound_globals & found.globals.keys():
         _add(found.globals, name, UNKNOWN)  # `global x` then `x = ...` in a function
     return found
+
+
+def with_generator_uses(
+    declared: Declarations,
+    tree: ast.Module,
+    source: str,
+    module: str,
+    names: dict[str, str],
+    known: Catalog,
+) -> Declarations:
+    """`declared` with the uses of its private async generators and of the generators its
+    functions close (`generator_uses.py`)."""
+    defined = {
+        name
+        for functions in (declared.functions, *(c.methods for c in declared.classes.values()))
+        for name, facts in functions.items()
+        if facts.is_async and not facts.coroutine and name.startswith("_") and not dunder(name)
+    }
+    if not defined and "aclos" not in source:
+        return declared
+    reader = _Reader(module, names, ((), ()), (), [])
+    closers = known.functions_with("closes-on-exit")
+    found = generator_uses(tree, source, defined, closers, reader.absolute)
+    return replace(declared, generators=found) if found else declared
 
 
 def top_level(body: list[ast.stmt]) -> Iterator[ast.stmt]:
@@ -620,6 +647,7 @@ def to_json(found: Declarations) -> dict[str, object]:
         "functions": {name: _facts_json(f) for name, f in found.functions.items()},
         "globals": found.globals,
         "made": found.made,
+        "generators": found.generators,
     }
 
 
@@ -642,7 +670,8 @@ def from_json(raw: object) -> Declarations:
         for name, value in _table(table["functions"]).items()
     }
     made = _refs_table(table.get("made", {}))
-    return Declarations(classes, functions, _refs_table(table["globals"]), made)
+    generators = _refs_table(table.get("generators", {}))
+    return Declarations(classes, functions, _refs_table(table["globals"]), made, generators)
 
 
 def _class_from_json(raw: object) -> ClassFacts:

@@ -23,7 +23,14 @@ from pathlib import Path
 from typing import Any
 
 from conclint.analysis import blocking_summary, catalog, task_tops
-from conclint.analysis.declared import Declarations, declarations, from_json, to_json, top_level
+from conclint.analysis.declared import (
+    Declarations,
+    declarations,
+    from_json,
+    to_json,
+    top_level,
+    with_generator_uses,
+)
 from conclint.analysis.names import absolute_import
 from conclint.analysis.nesting import SyntaxProblem as SyntaxProblem  # cache.py's
 from conclint.analysis.nesting import parse_python, too_large
@@ -379,6 +386,7 @@ def facts_of(source: str, path: str, known: Catalog = catalog.SHIPPED) -> Module
         tree, module, names, typing_forms(known), keeping, lines, known, summariser, spawns
     )
     declared = spawns.noted(declared, tree)
+    declared = with_generator_uses(declared, tree, source, module, names, known)
     async_functions: list[str] = []
     endless: list[str] = []
     for node in top_level(tree.body):

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
-from conclint.analysis import acquires, blocking_summary, lifecycle, task_tops
+from conclint.analysis import acquires, blocking_summary, generator_uses, lifecycle, task_tops
 from conclint.analysis.declared import NONE, ClassFacts, Declarations, FunctionFacts, Ref
 from conclint.analysis.exit_summaries import AWAITED
 from conclint.catalog import Catalog
@@ -661,6 +661,26 @@ class ProjectTypes:
     @cached_property
     def _tops(self) -> task_tops.Tops:
         return task_tops.Tops(self)
+
+    # Generators every use closes (`generator_uses.py`) ------------------------------------
+
+    def closed_by_every_use(self, module: str, name: str, owner: str | None = None) -> bool:
+        """Whether every call of the private async generator `name` (a function of `module`,
+        or with `owner`, a class's absolute name, one of its methods) is closed by the
+        function that makes it (`aclosing(...)`, `aclose()` in `finally`): the modules
+        that may call it are its own and, for a method, those of the project's classes
+        above and below its class."""
+        modules = {module}
+        if owner is not None:
+            family = [cls for cls, _ in self.mro(owner)] + self.subclasses(owner)
+            modules |= {self.real_name(cls).rpartition(".")[0] for cls in family}
+        uses = [
+            use
+            for each in modules
+            if (declared := self.modules.get(each)) is not None
+            for use in declared.generators.get(name, ())
+        ]
+        return bool(uses) and all(use == generator_uses.CLOSED for use in uses)
 
 
 # What an empty base gives its subclasses.

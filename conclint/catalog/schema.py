@@ -182,6 +182,7 @@ FUNCTION_ROLES = frozenset(
         "returns-non-callable",
         "returns-callable",
         "partial",  # gives a callable that calls its first argument with the others first
+        "closes-on-exit",  # a context manager that closes what it is given on the way out
         "plain-decorator",  # leaves a function returning what its body returns
         "keeps-coroutine",  # a decorator after which an async def still gives a coroutine
         "closes-fd",  # closes the descriptor given as its first argument

@@ -56,10 +56,31 @@ class YieldInAsyncContext(Rule):
         self._functions: list[_Generator] = []
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        managed = any(
-            self._manages(decorator.decorator) for decorator in node.decorators
-        ) or self._handed_to_manager(node)
+        managed = (
+            any(self._manages(decorator.decorator) for decorator in node.decorators)
+            or self._handed_to_manager(node)
+            or self._closed_by_consumers(node)
+        )
         self._functions.append(_Generator(node, node.asynchronous is not None, managed))
+
+    def _closed_by_consumers(self, node: cst.FunctionDef) -> bool:
+        """A private async generator of the module or of one of its classes that every call
+        in the project closes (`async with aclosing(self._flow(request))`, or `await
+        flow.aclose()` in `finally`): its block is left when the consumer is done."""
+        name = node.name.value
+        module = self.context.module_name
+        if node.asynchronous is None or not name.startswith("_") or module is None:
+            return False
+        chain = self.context.chain  # the module, maybe a class, then the function
+        if len(chain) == 2:
+            return self.context.model().closed_by_every_use(module, name)
+        owner = chain[1] if len(chain) == 3 else None
+        if not isinstance(owner, cst.ClassDef):
+            return False
+        qualified = self.context.bindings.class_name(owner)
+        return qualified is not None and self.context.model().closed_by_every_use(
+            module, name, qualified
+        )
 
     def _handed_to_manager(self, node: cst.FunctionDef) -> bool:
         """A module-level function that the module only names to give it to a call that
@@ -109,9 +130,30 @@ class YieldInAsyncContext(Rule):
         kind = entered_kind(item, self.context)
         if kind in _SCOPES:
             return SCOPE
+        if self._closes_own_input(item):
+            return None
         if node.asynchronous is not None or kind is not None:
             return HELD
         return None
+
+    def _closes_own_input(self, item: cst.WithItem) -> bool:
+        """`async with aclosing(chunks):` over the generator's own parameter: a stage of a
+        pipeline, whose block holds nothing but the duty to close its input, which the
+        generator's own closing would do no sooner without it."""
+        call = item.item
+        if not (
+            isinstance(call, cst.Call)
+            and len(call.args) == 1
+            and isinstance(given := call.args[0].value, cst.Name)
+            and self.context.qualname(call.func) in catalog.CLOSING_MANAGERS
+        ):
+            return False
+        function = self._functions[-1].node
+        params = function.params
+        return any(
+            param.name.value == given.value
+            for param in (*params.posonly_params, *params.params, *params.kwonly_params)
+        )
 
     def leave_With_body(self, node: cst.With) -> None:
         if self._functions:

@@ -1,0 +1,117 @@
+"""Which private async generators of the project every use closes (for CCL207).
+
+An async generator that yields inside `async with` keeps that block open while its
+consumer runs; if the consumer stops early, the block's exit waits for the generator's
+finaliser. Not when every consumer closes the generator itself: it iterates the call in
+`async with aclosing(self._flow(request))`, or binds it to a local and awaits
+`flow.aclose()` in a `finally` (a base class driving the flow its subclasses write).
+
+The index pass (`declared.py`) records, per module, each use of a private name that is an
+async generator the module defines or a call the module closes so: `closed` for a call so
+closed, `named` for any other mention (a def's own name is none). `ProjectTypes` adds up
+the uses of the modules where the generator may be called from: its own, and for a method
+those of the classes above and below its class. A private name is taken to stay in the
+modules of its class's family, as `task_tops.py` takes it to stay in its module.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable, Collection, Iterator
+
+from conclint.analysis.own_nodes import own_nodes
+
+CLOSED = "closed"
+NAMED = "named"
+
+
+Absolute = Callable[[ast.expr], "str | None"]
+
+
+def generator_uses(
+    tree: ast.Module,
+    source: str,
+    generators: Collection[str],
+    closers: Collection[str],
+    absolute: Absolute,
+) -> dict[str, tuple[str, ...]]:
+    """Name -> its uses in the module (`tree`, of `source`), for the private async
+    generators it defines (`generators`) and the private callees of calls it closes;
+    `closers` are the absolute names of `contextlib.aclosing` and its kin, which
+    `absolute` resolves a name to."""
+    closed = _closed_calls(tree, closers, absolute) if "aclos" in source else []
+    names = {*generators, *(_name_of(call.func) for call in closed)} - {""}
+    if not names:
+        return {}
+    closing = {id(call.func) for call in closed}
+    found: dict[str, list[str]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id in names:
+            name = node.id
+        elif isinstance(node, ast.Attribute) and node.attr in names:
+            name = node.attr
+        else:
+            continue
+        found.setdefault(name, []).append(CLOSED if id(node) in closing else NAMED)
+    return {name: tuple(uses) for name, uses in found.items()}
+
+
+def _name_of(func: ast.expr) -> str:
+    """The private name a call calls (`_flow` of `self._flow(...)`), or ""."""
+    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+    return name if name.startswith("_") and not name.startswith("__") else ""
+
+
+def _closed_calls(
+    tree: ast.Module, closers: Collection[str], absolute: Absolute
+) -> list[ast.Call]:
+    """The calls whose generator the function making them surely closes."""
+    found: list[ast.Call] = []
+    for function in ast.walk(tree):
+        if not isinstance(function, ast.AsyncFunctionDef | ast.FunctionDef):
+            continue
+        bound: dict[str, list[ast.Call | None]] = {}
+        closed_names: set[str] = set()
+        for node in own_nodes(function.body):
+            if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                target = node.targets[0]
+                if isinstance(target, ast.Name):
+                    value = node.value if isinstance(node.value, ast.Call) else None
+                    bound.setdefault(target.id, []).append(value)
+            elif isinstance(node, ast.AsyncWith):
+                for item in node.items:
+                    handed = _handed_to_closer(item.context_expr, closers, absolute)
+                    if isinstance(handed, ast.Call):
+                        found.append(handed)
+                    elif isinstance(handed, ast.Name):
+                        closed_names.add(handed.id)
+            elif isinstance(node, ast.Try | ast.TryStar):
+                closed_names.update(_acloses(node.finalbody))
+        for name in closed_names:
+            calls = bound.get(name, [])
+            if len(calls) == 1 and (call := calls[0]) is not None:  # bound once, to the call
+                found.append(call)
+    return found
+
+
+def _handed_to_closer(
+    expr: ast.expr, closers: Collection[str], absolute: Absolute
+) -> ast.expr | None:
+    """`x` of `aclosing(x)`."""
+    if not isinstance(expr, ast.Call) or len(expr.args) != 1 or expr.keywords:
+        return None
+    return expr.args[0] if absolute(expr.func) in closers else None
+
+
+def _acloses(statements: list[ast.stmt]) -> Iterator[str]:
+    """The locals a `finally` block closes as one of its statements (`await x.aclose()`)."""
+    for statement in statements:
+        value = statement.value if isinstance(statement, ast.Expr) else None
+        if isinstance(value, ast.Await) and isinstance(value.value, ast.Call):
+            func = value.value.func
+            if (
+                isinstance(func, ast.Attribute)
+                and func.attr == "aclose"
+                and isinstance(func.value, ast.Name)
+            ):
+                yield func.value.id
