@@ -62,9 +62,7 @@ def _name_of(func: ast.expr) -> str:
     return name if name.startswith("_") and not name.startswith("__") else ""
 
 
-def _closed_calls(
-    tree: ast.Module, closers: Collection[str], absolute: Absolute
-) -> list[ast.Call]:
+def _closed_calls(tree: ast.Module, closers: Collection[str], absolute: Absolute) -> list[ast.Call]:
     """The calls whose generator the function making them surely closes."""
     found: list[ast.Call] = []
     for function in ast.walk(tree):

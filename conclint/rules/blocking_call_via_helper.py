@@ -219,7 +219,6 @@ class BlockingCallViaHelper(Rule):
                 return found
         return None
 
-
     def _memoised_chain(
         self, function: cst.FunctionDef, scope: tuple[ScopeNode, ...], depth: int
     ) -> list[str] | None:

@@ -4,6 +4,7 @@ it: by falling through, `return`, `break`, `continue`, a `yield`, or raising ano
 from __future__ import annotations
 
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -67,6 +68,10 @@ _WAYS = (
     ),
 )
 _FALLS_THROUGH = ("fall through without re-raising", _LOST, _END_WITH_RAISE)
+# How a block is left for what follows it, or for the head (or end) of its loop.
+_FALLS = frozenset({FALLTHROUGH})
+_ROUND = frozenset({FALLTHROUGH, CONTINUE, BREAK})
+_AGAIN = frozenset({FALLTHROUGH, CONTINUE})
 # `cancelled = True`, `pending_raise = True`: a flag that re-raises once cleanup is done.
 _FLAG_WORDS = ("cancel", "raise")
 _CANCELLATION_ONLY = catalog.CANCELLATION_EXCEPTIONS - catalog.CATCH_ALL_EXCEPTIONS
@@ -221,11 +226,11 @@ class SwallowedCancellation(Rule):
             has_items=lambda iterable: has_items(iterable, self.context),
             yields=True,
         )
-        if FALLTHROUGH in exits and (
-            self._reraised_after(self._tries[-1])
-            or _reraised_by_finally(self._tries[-1], self._tries[:-1])
-        ):
+        if FALLTHROUGH in exits and _reraised_by_finally(self._tries[-1], self._tries[:-1]):
             exits -= {FALLTHROUGH}
+        leaving = exits & _ROUND
+        if leaving and self._reraised_after(self._tries[-1], leaving):
+            exits -= leaving
         if not exits or ends_own_task(self._tries[-1], exits, self.context):
             return
         how, effect, fix = next(
@@ -250,11 +255,12 @@ class SwallowedCancellation(Rule):
         found.last = isinstance(function, cst.FunctionDef) and _ends(self._tries[-1], function)
         self._open.append(found)
 
-    def _reraised_after(self, node: cst.Try | cst.TryStar) -> bool:
-        """The `try` sits in the body of an enclosing handler of the cancellation (through
-        `if` and `with` blocks), and every path from its end to the end of that handler
-        raises again what that handler caught: falling through a handler of the `try`
-        lets the enclosing handler's `raise` re-raise the cancellation."""
+    def _reraised_after(self, node: cst.CSTNode, ways: AbstractSet[str] = _FALLS) -> bool:
+        """The `try` (or `with`) sits in the body of an enclosing handler of the
+        cancellation (through `if`, `with`, `for` and `while` blocks), and every path from
+        where it leaves (`ways`: falling through its end, `continue`, `break`) to the end of
+        that handler raises again what that handler caught: the enclosing handler's `raise`
+        re-raises the cancellation."""
         if not self._handlers:
             return False
         outer = self._handlers[-1]
@@ -264,17 +270,28 @@ class SwallowedCancellation(Rule):
         if rests is None:
             return False
         caught_as = handler_name(outer)
-        for rest in rests:
-            exits = completions(
-                rest,
-                lambda value: never_returns(value, self.context, caught_as=caught_as),
-                self._decider(caught_as),
-                reraises=lambda raised: reraises(raised, caught_as, self.context, self._handlers),
-                has_items=lambda iterable: has_items(iterable, self.context),
-                yields=True,
-            )
-            if exits != {FALLTHROUGH}:
-                return not exits  # every path raises (again), or some path leaves otherwise
+        arriving = set(ways)
+        for rest in reversed(rests):  # from the innermost block out
+            if rest.loop and not arriving & _AGAIN:
+                arriving = {FALLTHROUGH}  # `break`: on after the loop
+                continue
+            if rest.loop or FALLTHROUGH in arriving:
+                exits = completions(
+                    rest.statements,
+                    lambda value: never_returns(value, self.context, caught_as=caught_as),
+                    self._decider(caught_as),
+                    reraises=lambda raised: reraises(
+                        raised, caught_as, self.context, self._handlers
+                    ),
+                    has_items=lambda iterable: has_items(iterable, self.context),
+                    yields=True,
+                )
+                if not exits <= _ROUND:
+                    return False  # some path leaves otherwise
+                # A loop goes round its whole body, then on after it (its end, a `break`).
+                arriving = {FALLTHROUGH} if rest.loop else (arriving - _FALLS) | exits
+            if not arriving:
+                return True  # every path raises (again)
         return False  # the enclosing handler falls through too
 
     def _names_cancellation_only(self, caught: cst.BaseExpression) -> bool:
@@ -437,6 +454,7 @@ class SwallowedCancellation(Rule):
                 and may_be_cancelled(node.body)
                 and not self._only_reaps(node.body.body)
                 and not _reraised_by_finally(node, self._tries)
+                and not self._reraised_after(node)
             ):
                 fix = "suppress it only around awaiting a task you cancelled"
                 how = "exit its block without re-raising"
@@ -491,34 +509,54 @@ def _drops_exception(block: cst.CSTNode, in_loop: bool = False) -> bool:
     return False
 
 
-def _rests_after(body: Statements, target: cst.CSTNode) -> list[Statements] | None:
-    """The statements that run after `target` once it completes, block by block from the
-    innermost out, when `target` sits in `body` itself or in its `if`, `with` and `for`
-    blocks; None when it is elsewhere (a `while`, a nested `try`, another function)."""
+@dataclass(frozen=True, slots=True)
+class _Rest:
+    """Statements that run after a block completes; `loop`: the whole body of a loop,
+    which runs again for as long as it goes round."""
+
+    statements: Statements
+    loop: bool = False
+
+
+def _rests_after(body: Statements, target: cst.CSTNode) -> list[_Rest] | None:
+    """What runs after `target` once it completes, outermost first (read from the end):
+    the statements after it in each block that holds it, and for a loop (a `while`, or a
+    `for` that is no `async for`, with no `else`) its whole body, which runs again before
+    the statements after the loop; when `target` sits in `body` itself or in its `if`,
+    `with`, `for` and `while` blocks. None when it is elsewhere (a nested `try`, an
+    `async for`, another function)."""
     for position, statement in enumerate(body):
-        after = body[position + 1 :]
+        after = _Rest(body[position + 1 :])
         if statement is target:
             return [after]
-        for inner in _plain_blocks(statement):
-            found = _rests_after(inner, target)
+        for block, loop in _blocks_of(statement):
+            found = _rests_after(block, target)
             if found is not None:
-                return [*found, after]
+                return [after, *([_Rest(block, loop=True)] if loop else []), *found]
     return None
 
 
-def _plain_blocks(statement: cst.CSTNode) -> list[Statements]:
-    """The blocks of an `if` (its `elif`s and `else`), a `with`, or a `for` (not `async
-    for`, which may wait for ever, and with no `else`): left at their end, control goes
-    on after the statement (the `for` once it has gone round its items)."""
-    if isinstance(statement, cst.With) or (
-        isinstance(statement, cst.For) and statement.asynchronous is None and not statement.orelse
-    ):
-        return [statement.body.body] if isinstance(statement.body, cst.IndentedBlock) else []
-    blocks: list[Statements] = []
+def _blocks_of(statement: cst.CSTNode) -> list[tuple[Statements, bool]]:
+    """The blocks of an `if` (its `elif`s and `else`) and a `with`, left at their end for
+    the statement after; and the body of a `while` or a `for` (not `async for`, which may
+    wait for ever; with no `else`), left for the loop's head (True)."""
+    if isinstance(statement, cst.With):
+        return (
+            [(statement.body.body, False)] if isinstance(statement.body, cst.IndentedBlock) else []
+        )
+    if isinstance(statement, cst.While | cst.For):
+        if (
+            (isinstance(statement, cst.For) and statement.asynchronous is not None)
+            or statement.orelse is not None
+            or not isinstance(statement.body, cst.IndentedBlock)
+        ):
+            return []
+        return [(statement.body.body, True)]
+    blocks: list[tuple[Statements, bool]] = []
     node: cst.If | cst.Else | None = statement if isinstance(statement, cst.If) else None
     while node is not None:
         if isinstance(node.body, cst.IndentedBlock):
-            blocks.append(node.body.body)
+            blocks.append((node.body.body, False))
         node = node.orelse if isinstance(node, cst.If) else None
     return blocks
 
