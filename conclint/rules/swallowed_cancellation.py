@@ -42,6 +42,7 @@ from conclint.analysis.exits import (
     never_returns,
 )
 from conclint.analysis.scopes import ScopeNode, dotted_name
+from conclint.analysis.timeouts import shielded
 from conclint.analysis.tracking import Tries
 from conclint.analysis.walk import children, descendants, is_scope
 from conclint.rules.base import Rule
@@ -157,6 +158,18 @@ class SwallowedCancellation(Rule):
         # How many `raise` statements are being visited: what they call makes what they
         # raise (`raise RuntimeError(exc)`), which hands nothing on.
         self._raising = 0
+        # The shielded scopes being visited (`with CancelScope(shield=True):`), with the id
+        # of their function: no cancellation from outside enters them.
+        self._shields: list[tuple[cst.With, int]] = []
+
+    def visit_With(self, node: cst.With) -> None:
+        if node.asynchronous is None and any(shielded(item) for item in node.items):
+            self._shields.append((node, id(self.context.function)))
+
+    def _shielded(self) -> bool:
+        """Inside a shielded scope of the function being visited."""
+        function = id(self.context.function)
+        return any(owner == function for _, owner in self._shields)
 
     def visit_Raise(self, node: cst.Raise) -> None:
         self._raising += 1
@@ -197,7 +210,11 @@ class SwallowedCancellation(Rule):
             return
         body = self._tries[-1].body
         cancelled = self._cancelled_before[id(self._tries[-1])]
-        if only_reaps(body.body, cancelled, self.context) or not may_be_cancelled(body):
+        if (
+            only_reaps(body.body, cancelled, self.context)
+            or not may_be_cancelled(body)
+            or self._shielded()
+        ):
             return
         caught = caught_cancellation(node.type, self.context)
         caught_as = (
@@ -437,7 +454,10 @@ class SwallowedCancellation(Rule):
     def leave_With(self, original_node: cst.With) -> None:
         # At its end: a cancel in the block (`task.cancel(); await task`) has been seen.
         node = original_node
-        if not self.context.in_async_function:
+        shielded_here = bool(self._shields) and self._shields[-1][0] is node
+        if shielded_here:
+            self._shields.pop()
+        if not self.context.in_async_function or shielded_here or self._shielded():
             return
         for item in node.items:
             call = item.item
