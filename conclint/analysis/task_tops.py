@@ -189,6 +189,8 @@ class Finder:
 
         for call in calls:
             first = self._spawned(call, reader)
+            if isinstance(first, ast.Name):
+                first = _bound_call(first.id, body) or first  # `coro = self._run()`, spawned
             if first is not None:
                 if isinstance(first, ast.Call) and (ref := target(first.func, True)) is not None:
                     found.append(ref)
@@ -498,6 +500,22 @@ def _argument_spawned(
     if name.id not in params:
         return []
     return [f"{params.index(name.id)}{CALLED if called else ''}"]
+
+
+def _bound_call(name: str, body: _Body) -> ast.Call | None:
+    """The call a local is bound to, when the function binds it once, to a call."""
+    if body.bound.get(name) != 1:
+        return None
+    for assignment in body.assignments:
+        if (
+            isinstance(assignment, ast.Assign)
+            and len(assignment.targets) == 1
+            and isinstance(assignment.targets[0], ast.Name)
+            and assignment.targets[0].id == name
+            and isinstance(assignment.value, ast.Call)
+        ):
+            return assignment.value
+    return None
 
 
 def _function_tables(declared: Declarations) -> Iterator[dict[str, FunctionFacts]]:
