@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING, Literal, Protocol
 
 import libcst as cst
 
-from conclint.analysis.own_nodes import own_nodes
+from conclint.analysis.own_nodes import TRY_STATEMENTS, own_nodes
 from conclint.analysis.scopes import dotted_name
 from conclint.analysis.signature import KEYWORD, signature
 from conclint.catalog import Catalog
@@ -226,7 +226,7 @@ def _released(statements: list[ast.stmt], names: _Names, words: LockWords) -> It
             if ref:
                 yield ref
             continue
-        if isinstance(statement, _TRY) and statement.finalbody:
+        if isinstance(statement, TRY_STATEMENTS) and statement.finalbody:
             yield from _released(statement.finalbody, names, words)
         if not _goes_on(statement) or _may_raise(statement):
             return
@@ -239,12 +239,11 @@ def _may_release(statements: list[ast.stmt], words: LockWords) -> bool:
         if kind is ast.Expr:
             if _statement_call(statement, words.release) is not None:
                 return True
-        elif kind in _TRY and statement.finalbody:  # type: ignore[attr-defined]
+        elif kind in TRY_STATEMENTS and statement.finalbody:  # type: ignore[attr-defined]
             return True
     return False
 
 
-_TRY = (ast.Try, getattr(ast, "TryStar", ast.Try))
 # Statements that always go on to the next one (once they do not raise).
 _SIMPLE = (
     ast.Expr,
@@ -346,7 +345,7 @@ class _Context:
                 if ref:
                     held[ref] = True
             inner = target.body
-        elif isinstance(target, _TRY) and _holds(target.body, path[depth + 1]):
+        elif isinstance(target, TRY_STATEMENTS) and _holds(target.body, path[depth + 1]):
             for ref in _released(target.finalbody, self.names, self.words):
                 if ref in held:
                     held[ref] = True

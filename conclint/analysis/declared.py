@@ -25,7 +25,7 @@ from conclint.analysis import acquires, blocking_summary, exit_summaries, lifecy
 from conclint.analysis.catalog import SHIPPED
 from conclint.analysis.generator_uses import generator_uses
 from conclint.analysis.names import canonical, dunder
-from conclint.analysis.own_nodes import own_nodes
+from conclint.analysis.own_nodes import TRY_STATEMENTS, own_nodes
 from conclint.analysis.signature import signature
 from conclint.catalog import Catalog
 
@@ -599,9 +599,7 @@ def _plain_scan(function: ast.FunctionDef | ast.AsyncFunctionDef) -> _Body:
 
 _NESTED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 _COMPOUND = frozenset(
-    # `try/except*` is Python 3.11's (the same `Try` where it does not exist).
-    {ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try}
-    | {getattr(ast, "TryStar", ast.Try)}
+    {ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, *TRY_STATEMENTS}
 )
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
 _BLOCKS = ("body", "orelse", "finalbody")

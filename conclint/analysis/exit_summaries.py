@@ -29,6 +29,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Protocol
 
+from conclint.analysis.own_nodes import TRY_STATEMENTS
 from conclint.analysis.signature import signature
 from conclint.catalog import Catalog
 
@@ -67,7 +68,6 @@ _ENDS_AT_ONCE = (
     ast.ClassDef,
     ast.Assert,
 )
-_HANDLED = (ast.Try, getattr(ast, "TryStar", ast.Try))
 
 
 @dataclass(frozen=True)
@@ -265,7 +265,7 @@ class _Reader:
             return self._while(node)  # type: ignore[arg-type]
         if kind is ast.With or kind is ast.AsyncWith:
             return self._with(node)  # type: ignore[arg-type]
-        if kind in _HANDLED:
+        if kind in TRY_STATEMENTS:
             return self._try(node)  # type: ignore[arg-type]
         if kind is ast.Match:
             return self._match(node)  # type: ignore[arg-type]

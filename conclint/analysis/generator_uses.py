@@ -19,7 +19,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable, Collection, Iterator
 
-from conclint.analysis.own_nodes import own_nodes
+from conclint.analysis.own_nodes import TRY_STATEMENTS, own_nodes
 
 CLOSED = "closed"
 NAMED = "named"
@@ -83,7 +83,7 @@ def _closed_calls(tree: ast.Module, closers: Collection[str], absolute: Absolute
                         found.append(handed)
                     elif isinstance(handed, ast.Name):
                         closed_names.add(handed.id)
-            elif isinstance(node, ast.Try | ast.TryStar):
+            elif isinstance(node, TRY_STATEMENTS):
                 closed_names.update(_acloses(node.finalbody))
         for name in closed_names:
             calls = bound.get(name, [])

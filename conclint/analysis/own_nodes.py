@@ -5,6 +5,9 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
+# The `try` statements: `try/except*` is Python 3.11's (the same `Try` where it is not).
+TRY_STATEMENTS = (ast.Try, getattr(ast, "TryStar", ast.Try))
+
 
 def own_nodes(body: list[ast.stmt]) -> Iterator[ast.AST]:
     """Every node of some statements: nested defs, classes and lambdas left out."""

@@ -146,7 +146,10 @@ LANGUAGE_NAMES = frozenset(
 )
 # Method names of Python itself the code may compare a call with: the `with` protocol, and
 # the `format` method of a string literal.
-LANGUAGE_METHODS = frozenset({"__enter__", "__exit__", "__aenter__", "__aexit__", "format"})
+# The language's own methods: context managers', `str.format`, async generators' (PEP 525).
+LANGUAGE_METHODS = frozenset(
+    {"__enter__", "__exit__", "__aenter__", "__aexit__", "format", "aclose"}
+)
 _DOTTED = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)+")
 
 
