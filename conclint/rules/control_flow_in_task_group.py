@@ -8,7 +8,9 @@ import libcst as cst
 
 from conclint.analysis import catalog
 from conclint.analysis.context import FileContext
+from conclint.analysis.scopes import dotted_name
 from conclint.analysis.timeouts import is_task_group, with_form
+from conclint.analysis.tracking import Tries
 from conclint.analysis.walk import descendants
 from conclint.rules.base import Rule
 
@@ -43,6 +45,7 @@ class ControlFlowInTaskGroup(Rule):
 
     def __init__(self, context: FileContext) -> None:
         super().__init__(context)
+        self._tries = context.tracker(Tries).open
         self._groups: list[_Group] = []
         self._loops: dict[int, int] = {}  # id of a function -> loops open in it
         self._open_loops: list[cst.For | cst.While] = []
@@ -132,7 +135,27 @@ class ControlFlowInTaskGroup(Rule):
         ):
             self._report(node, statement, group, f"{statement} the loop")
 
+    def _cancelled_on_the_way_out(self, node: cst.CSTNode, group: _Group) -> bool:
+        """`node` sits in the body (or a handler) of a `try` in the group's block whose
+        `finally` cancels the group (`group.cancel_scope.cancel()`): leaving waits only for
+        its cancelled tasks to unwind, which is what the fix would do."""
+        if group.name is None:
+            return False
+        block = group.node.body
+        for statement in reversed(self._tries):
+            final = statement.finalbody
+            if final is None or not _cancels(final.body, group.name):
+                continue
+            guarded = [statement.body, *statement.handlers]
+            if any(found is node for part in guarded for found in descendants(part)) and any(
+                found is statement for found in descendants(block)
+            ):
+                return True
+        return False
+
     def _report(self, node: cst.CSTNode, statement: str, group: _Group, fix: str) -> None:
+        if self._cancelled_on_the_way_out(node, group):
+            return
         self.report(
             node,
             statement=statement,
@@ -140,3 +163,25 @@ class ControlFlowInTaskGroup(Rule):
             line=self.context.line_of(group.node),
             fix=fix,
         )
+
+
+def _cancels(block: cst.BaseSuite, name: str) -> bool:
+    """A statement of the block cancels what the group `name` runs:
+    `name.cancel_scope.cancel()` (or a cancel of `name` itself)."""
+    lines = block.body if isinstance(block, cst.IndentedBlock) else [block]
+    parts = [
+        part
+        for line in lines
+        if isinstance(line, cst.SimpleStatementLine | cst.SimpleStatementSuite)
+        for part in line.body
+    ]
+    for part in parts:
+        call = part.value if isinstance(part, cst.Expr) else None
+        if (
+            isinstance(call, cst.Call)
+            and isinstance(call.func, cst.Attribute)
+            and call.func.attr.value in catalog.CANCEL_METHODS
+            and (dotted_name(call.func.value) or "").partition(".")[0] == name
+        ):
+            return True
+    return False
