@@ -7,9 +7,10 @@ self._connect()`). What they hold never runs, so no rule looks at it.
 
 A test is known when it is `True`, `False`, `0` or `1`, such a module constant, or
 `not`, `and` and `or` of known tests (`_IS_SYNC and connect` is false). A module
-constant is a name the module binds once, at its top level, to `True` or `False`, and
-never otherwise: any other spelling of the name before `=`, `:=`, an augmented
-assignment, `global`, `del`, `as` or `for` makes it unknown.
+constant is a private name (other modules do not set it: `settings.DEBUG = True` may)
+that the module binds once, at its top level, to `True` or `False`, and never
+otherwise: any other spelling of the name before `=`, `:=`, an augmented assignment,
+`global`, `del`, `as` or `for` makes it unknown.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ import libcst as cst
 
 _LITERALS = {"True": True, "False": False}
 _NUMBERS = {"0": False, "1": True}
-# `NAME = True` or `NAME: bool = False` as a whole top-level statement.
-_CONSTANT = re.compile(r"^(\w+)\s*(?::\s*[\w.]+\s*)?=\s*(True|False)\s*(?:#.*)?$", re.MULTILINE)
+# `_NAME = True` or `_NAME: bool = False` as a whole top-level statement.
+_CONSTANT = re.compile(r"^(_\w+)\s*(?::\s*[\w.]+\s*)?=\s*(True|False)\s*(?:#.*)?$", re.MULTILINE)
 
 
 class DeadBranches:
@@ -33,7 +34,7 @@ class DeadBranches:
 
     @cached_property
     def constants(self) -> dict[str, bool]:
-        """The module's names bound once, at its top level, to a literal `True`/`False`."""
+        """The module's private names bound once, at its top level, to `True` or `False`."""
         found: dict[str, bool] = {}
         for match in _CONSTANT.finditer(self.source):
             name = match.group(1)
@@ -56,7 +57,7 @@ class DeadBranches:
         if isinstance(test, cst.Name):
             if test.value in _LITERALS:
                 return _LITERALS[test.value]
-            if test.lpar or not self._may_be_constant(test.value):
+            if not self._may_be_constant(test.value):
                 return None
             return self.constants.get(test.value)
         if isinstance(test, cst.Integer):
