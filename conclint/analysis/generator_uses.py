@@ -4,7 +4,8 @@ An async generator that yields inside `async with` keeps that block open while i
 consumer runs; if the consumer stops early, the block's exit waits for the generator's
 finaliser. Not when every consumer closes the generator itself: it iterates the call in
 `async with aclosing(self._flow(request))`, or binds it to a local and awaits
-`flow.aclose()` in a `finally` (a base class driving the flow its subclasses write).
+`flow.aclose()` in a `finally` (a base class driving the flow its subclasses write), or
+runs it to its end (`async for _ in self._flow(): pass`, which cannot stop early).
 
 The index pass (`declared.py`) records, per module, each use of a private name that is an
 async generator the module defines or a call the module closes so: `closed` for a call so
@@ -39,7 +40,9 @@ def generator_uses(
     generators it defines (`generators`) and the private callees of calls it closes;
     `closers` are the absolute names of `contextlib.aclosing` and its kin, which
     `absolute` resolves a name to."""
-    closed = _closed_calls(tree, closers, absolute) if "aclos" in source else []
+    closed = (
+        _closed_calls(tree, closers, absolute) if "aclos" in source or "async for" in source else []
+    )
     names = {*generators, *(_name_of(call.func) for call in closed)} - {""}
     if not names:
         return {}
@@ -85,6 +88,12 @@ def _closed_calls(tree: ast.Module, closers: Collection[str], absolute: Absolute
                         closed_names.add(handed.id)
             elif isinstance(node, TRY_STATEMENTS):
                 closed_names.update(_acloses(node.finalbody))
+            elif isinstance(node, ast.AsyncFor) and _does_nothing(node.body):
+                # `async for _ in self._flow(): pass` runs it to its end: it cannot stop early.
+                if isinstance(node.iter, ast.Call):
+                    found.append(node.iter)
+                elif isinstance(node.iter, ast.Name):
+                    closed_names.add(node.iter.id)
         for name in closed_names:
             calls = bound.get(name, [])
             if len(calls) == 1 and (call := calls[0]) is not None:  # bound once, to the call
@@ -99,6 +108,15 @@ def _handed_to_closer(
     if not isinstance(expr, ast.Call) or len(expr.args) != 1 or expr.keywords:
         return None
     return expr.args[0] if absolute(expr.func) in closers else None
+
+
+def _does_nothing(statements: list[ast.stmt]) -> bool:
+    """`pass` or `...` alone."""
+    return all(
+        isinstance(statement, ast.Pass)
+        or (isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant))
+        for statement in statements
+    )
 
 
 def _acloses(statements: list[ast.stmt]) -> Iterator[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import libcst as cst
@@ -136,19 +137,33 @@ class ControlFlowInTaskGroup(Rule):
             self._report(node, statement, group, f"{statement} the loop")
 
     def _cancelled_on_the_way_out(self, node: cst.CSTNode, group: _Group) -> bool:
-        """`node` sits in the body (or a handler) of a `try` in the group's block whose
-        `finally` cancels the group (`group.cancel_scope.cancel()`): leaving waits only for
-        its cancelled tasks to unwind, which is what the fix would do."""
+        """The group is cancelled (`group.cancel_scope.cancel()`) before `node` leaves: by
+        a statement before it in its own block, or by the `finally` of a `try` in the
+        group's block whose body (or a handler) holds it. Leaving then waits only for the
+        cancelled tasks to unwind, which is what the fix would do."""
         if group.name is None:
             return False
-        block = group.node.body
+        inside = [group.node.body, *descendants(group.node.body)]
+        for block in inside:
+            if not isinstance(block, cst.IndentedBlock):
+                continue
+            for position, line in enumerate(block.body):
+                holds = isinstance(line, cst.SimpleStatementLine) and any(
+                    part is node for part in line.body
+                )
+                if holds and _cancels(block.body[:position], group.name):
+                    return True
         for statement in reversed(self._tries):
             final = statement.finalbody
-            if final is None or not _cancels(final.body, group.name):
-                continue
-            guarded = [statement.body, *statement.handlers]
-            if any(found is node for part in guarded for found in descendants(part)) and any(
-                found is statement for found in descendants(block)
+            if (
+                final is not None
+                and _cancels(_lines(final.body), group.name)
+                and any(found is statement for found in inside)
+                and any(
+                    found is node
+                    for part in (statement.body, *statement.handlers)
+                    for found in descendants(part)
+                )
             ):
                 return True
         return False
@@ -165,10 +180,13 @@ class ControlFlowInTaskGroup(Rule):
         )
 
 
-def _cancels(block: cst.BaseSuite, name: str) -> bool:
-    """A statement of the block cancels what the group `name` runs:
+def _lines(suite: cst.BaseSuite) -> Sequence[cst.CSTNode]:
+    return suite.body if isinstance(suite, cst.IndentedBlock) else [suite]
+
+
+def _cancels(lines: Sequence[cst.CSTNode], name: str) -> bool:
+    """One of the statements cancels what the group `name` runs:
     `name.cancel_scope.cancel()` (or a cancel of `name` itself)."""
-    lines = block.body if isinstance(block, cst.IndentedBlock) else [block]
     parts = [
         part
         for line in lines

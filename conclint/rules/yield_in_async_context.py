@@ -58,6 +58,7 @@ class YieldInAsyncContext(Rule):
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         managed = (
             any(self._manages(decorator.decorator) for decorator in node.decorators)
+            or self._wrapped(node)
             or self._handed_to_manager(node)
             or self._closed_by_consumers(node)
         )
@@ -107,6 +108,20 @@ class YieldInAsyncContext(Rule):
 
     def leave_Lambda(self, original_node: cst.Lambda) -> None:
         self._functions.pop()
+
+    def _wrapped(self, node: cst.FunctionDef) -> bool:
+        """A decorator that may hand the generator to machinery of its own (`@operator` of a
+        streams library, a framework's route): who consumes it, and whether that closes
+        it, is not known. Those that keep a generator function as it is
+        (`@staticmethod`, `@abstractmethod`) do not count."""
+        keeping = self.context.catalog.functions_with("keeps-coroutine")
+        for decorator in node.decorators:
+            expr = decorator.decorator
+            if isinstance(expr, cst.Call):
+                expr = expr.func
+            if self.context.names.resolve(expr, self.context.chain[:-1]) not in keeping:
+                return True
+        return False
 
     def _manages(self, decorator: cst.BaseExpression) -> bool:
         """`@asynccontextmanager`, `@pytest.fixture(scope="module")`, ... (resolved where the
