@@ -1,4 +1,4 @@
-"""Which private async generators of the project every use closes (for CCL207).
+"""Which async generators that only the project calls every use closes (for CCL207).
 
 An async generator that yields inside `async with` keeps that block open while its
 consumer runs; if the consumer stops early, the block's exit waits for the generator's
@@ -7,9 +7,10 @@ finaliser. Not when every consumer closes the generator itself: it iterates the 
 `flow.aclose()` in a `finally` (a base class driving the flow its subclasses write), or
 runs it to its end (`async for _ in self._flow(): pass`, which cannot stop early).
 
-The index pass (`declared.py`) records, per module, each use of a private name that is an
-async generator the module defines or a call the module closes so: `closed` for a call so
-closed, `named` for any other mention (a def's own name is none). `ProjectTypes` adds up
+The index pass (`declared.py`) records, per module, each use of a name that is a private
+async generator the module defines or the callee of a call the module closes so: `closed`
+for a call so closed, `named` for any other mention (a def's own name is none; a local of
+the same name is one). `ProjectTypes` adds up
 the uses of the modules where the generator may be called from: its own, and for a method
 those of the classes above and below its class. A private name is taken to stay in the
 modules of its class's family, as `task_tops.py` takes it to stay in its module.
@@ -60,9 +61,9 @@ def generator_uses(
 
 
 def _name_of(func: ast.expr) -> str:
-    """The private name a call calls (`_flow` of `self._flow(...)`), or ""."""
+    """The name a call calls (`_flow` of `self._flow(...)`), or "" for a special method."""
     name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-    return name if name.startswith("_") and not name.startswith("__") else ""
+    return "" if name.startswith("__") else name
 
 
 def _closed_calls(tree: ast.Module, closers: Collection[str], absolute: Absolute) -> list[ast.Call]:

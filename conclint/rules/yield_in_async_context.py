@@ -65,23 +65,27 @@ class YieldInAsyncContext(Rule):
         self._functions.append(_Generator(node, node.asynchronous is not None, managed))
 
     def _closed_by_consumers(self, node: cst.FunctionDef) -> bool:
-        """A private async generator of the module or of one of its classes that every call
-        in the project closes (`async with aclosing(self._flow(request))`, or `await
-        flow.aclose()` in `finally`): its block is left when the consumer is done."""
+        """An async generator that only the project calls (a private function, a method of
+        a private class or a private method, a function nested in another) and that every
+        call closes (`async with aclosing(self._flow(request))`, or `await flow.aclose()`
+        in `finally`): its block is left when the consumer is done."""
         name = node.name.value
         module = self.context.module_name
-        if node.asynchronous is None or not name.startswith("_") or module is None:
+        if node.asynchronous is None or module is None:
             return False
+        model = self.context.model()
         chain = self.context.chain  # the module, maybe a class, then the function
+        if any(isinstance(scope, cst.FunctionDef) for scope in chain[1:-1]):
+            return model.closed_by_every_use(module, name)  # a nested one: its module's calls
         if len(chain) == 2:
-            return self.context.model().closed_by_every_use(module, name)
+            return name.startswith("_") and model.closed_by_every_use(module, name)
         owner = chain[1] if len(chain) == 3 else None
         if not isinstance(owner, cst.ClassDef):
             return False
+        if not (name.startswith("_") or owner.name.value.startswith("_")):
+            return False  # a public method of a public class: code outside may call it
         qualified = self.context.bindings.class_name(owner)
-        return qualified is not None and self.context.model().closed_by_every_use(
-            module, name, qualified
-        )
+        return qualified is not None and model.closed_by_every_use(module, name, qualified)
 
     def _handed_to_manager(self, node: cst.FunctionDef) -> bool:
         """A module-level function that the module only names to give it to a call that
