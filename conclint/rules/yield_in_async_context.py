@@ -8,8 +8,10 @@ import libcst as cst
 
 from conclint.analysis import catalog
 from conclint.analysis.context import FileContext
+from conclint.analysis.handoff import own_function
 from conclint.analysis.timeouts import entered_kind, with_form
 from conclint.analysis.uses import ARG, BIND, callee, uses_in
+from conclint.analysis.walk import descendants, is_scope
 from conclint.config import Settings
 from conclint.prefilter import Source
 from conclint.rules.base import Rule
@@ -149,11 +151,31 @@ class YieldInAsyncContext(Rule):
         kind = entered_kind(item, self.context)
         if kind in _SCOPES:
             return SCOPE
-        if self._closes_own_input(item):
+        if self._closes_own_input(item) or self._closes_what_cleans_nothing(item):
             return None
         if node.asynchronous is not None or kind is not None:
             return HELD
         return None
+
+    def _closes_what_cleans_nothing(self, item: cst.WithItem) -> bool:
+        """`async with aclosing(self._checks()):` where `_checks` is an async generator of
+        the module with no `with` and no `try` in it: closing it runs nothing, so nothing
+        waits for the finaliser."""
+        call = item.item
+        if not (
+            isinstance(call, cst.Call)
+            and len(call.args) == 1
+            and isinstance(inner := call.args[0].value, cst.Call)
+            and self.context.qualname(call.func) in catalog.CLOSING_MANAGERS
+        ):
+            return False
+        found = own_function(inner.func, self.context, self.context.chain)
+        if found is None or found[0].asynchronous is None:
+            return False
+        return not any(
+            isinstance(node, cst.With | cst.Try | cst.TryStar)
+            for node in descendants(found[0].body, prune=is_scope)
+        )
 
     def _closes_own_input(self, item: cst.WithItem) -> bool:
         """`async with aclosing(chunks):` over the generator's own parameter: a stage of a
