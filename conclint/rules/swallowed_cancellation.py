@@ -428,8 +428,9 @@ class SwallowedCancellation(Rule):
             handler.kept.append((receiver.value + ITEM, False))
 
     def visit_Assign(self, node: cst.Assign) -> None:
-        # A flag or the exception kept in a local: re-raised after cleanup that must finish,
-        # if the function does raise again once it is set.
+        # A flag or the exception kept in a local or an attribute (`state.error = exc`):
+        # re-raised after cleanup that must finish, if the function does raise again once
+        # it is set.
         value = node.value
         if not self._open or not isinstance(value, cst.Name):
             return
@@ -438,7 +439,7 @@ class SwallowedCancellation(Rule):
             return
         for target in node.targets:
             spelled = dotted_name(target.target) or ""
-            kept = isinstance(target.target, cst.Name) and value.value == handler.caught_as
+            kept = bool(spelled) and value.value == handler.caught_as
             flag = value.value == "True" and any(
                 word in spelled.rpartition(".")[2].lower() for word in _FLAG_WORDS
             )
