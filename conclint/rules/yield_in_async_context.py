@@ -151,49 +151,45 @@ class YieldInAsyncContext(Rule):
         kind = entered_kind(item, self.context)
         if kind in _SCOPES:
             return SCOPE
-        if self._closes_own_input(item) or self._closes_what_cleans_nothing(item):
+        if self._holds_nothing(item):
             return None
         if node.asynchronous is not None or kind is not None:
             return HELD
         return None
 
-    def _closes_what_cleans_nothing(self, item: cst.WithItem) -> bool:
-        """`async with aclosing(self._checks()):` where `_checks` is an async generator of
-        the module with no `with` and no `try` in it: closing it runs nothing, so nothing
-        waits for the finaliser."""
+    def _holds_nothing(self, item: cst.WithItem) -> bool:
+        """An item that only closes a generator whose closing the generator being visited
+        does not put off (`aclosing(...)` of the catalog's role `closes-on-exit`):
+        - its own parameter (`aclosing(chunks)`), a stage of a pipeline whose block only
+          closes its input, which closing this generator would close no sooner without it;
+        - an async generator of the module with no `with` and no `try` in it
+          (`aclosing(self._checks())`), whose closing runs nothing."""
         call = item.item
         if not (
             isinstance(call, cst.Call)
             and len(call.args) == 1
-            and isinstance(inner := call.args[0].value, cst.Call)
             and self.context.qualname(call.func) in catalog.CLOSING_MANAGERS
         ):
             return False
-        found = own_function(inner.func, self.context, self.context.chain)
-        if found is None or found[0].asynchronous is None:
-            return False
-        return not any(
-            isinstance(node, cst.With | cst.Try | cst.TryStar)
-            for node in descendants(found[0].body, prune=is_scope)
+        given = call.args[0].value
+        if isinstance(given, cst.Name):
+            params = self._functions[-1].node.params
+            return any(
+                param.name.value == given.value
+                for param in (*params.posonly_params, *params.params, *params.kwonly_params)
+            )
+        found = (
+            own_function(given.func, self.context, self.context.chain)
+            if isinstance(given, cst.Call)
+            else None
         )
-
-    def _closes_own_input(self, item: cst.WithItem) -> bool:
-        """`async with aclosing(chunks):` over the generator's own parameter: a stage of a
-        pipeline, whose block holds nothing but the duty to close its input, which the
-        generator's own closing would do no sooner without it."""
-        call = item.item
-        if not (
-            isinstance(call, cst.Call)
-            and len(call.args) == 1
-            and isinstance(given := call.args[0].value, cst.Name)
-            and self.context.qualname(call.func) in catalog.CLOSING_MANAGERS
-        ):
-            return False
-        function = self._functions[-1].node
-        params = function.params
-        return any(
-            param.name.value == given.value
-            for param in (*params.posonly_params, *params.params, *params.kwonly_params)
+        return (
+            found is not None
+            and found[0].asynchronous is not None
+            and not any(
+                isinstance(node, cst.With | cst.Try | cst.TryStar)
+                for node in descendants(found[0].body, prune=is_scope)
+            )
         )
 
     def leave_With_body(self, node: cst.With) -> None:
