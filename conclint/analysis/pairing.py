@@ -237,11 +237,9 @@ class Locks(_KindedAnalysis, FactAnalysis[Held, PairOp]):
                     lock = self._lock_call(event.node)
                     if lock is not None and lock.action == ACQUIRE:
                         self._acquired.add(lock.key)
-                if event.kind == cfg.ASSIGN and len(event.targets) == 1:
-                    value = event.value
-                    lock = self._lock_call(value) if isinstance(value, cst.Call) else None
-                    if lock is not None and lock.action == ACQUIRE:
-                        self.tracked.add(event.targets[0])
+                single = event.kind == cfg.ASSIGN and len(event.targets) == 1
+                if single and self._acquires(event.value):
+                    self.tracked.add(event.targets[0])
 
     def classify(self, event: cfg.Event) -> PairOp | None:
         node = event.node
@@ -259,12 +257,20 @@ class Locks(_KindedAnalysis, FactAnalysis[Held, PairOp]):
             if isinstance(node, cst.Name):
                 return PairOp(REFUSED, key=node.value)
             return None
-        if event.kind == cfg.ASSIGN and len(event.targets) == 1:
-            value = event.value
-            lock = self._lock_call(value) if isinstance(value, cst.Call) else None
-            if lock is not None and lock.action == ACQUIRE:
-                return PairOp(ALIAS, key=event.targets[0])
+        if event.kind == cfg.ASSIGN and len(event.targets) == 1 and self._acquires(event.value):
+            return PairOp(ALIAS, key=event.targets[0])
         return self.marker(event)
+
+    def _acquires(self, value: cst.BaseExpression | None) -> list[cst.Call]:
+        """The acquire calls whose result `value` is: `lock.acquire(False)`, or each branch
+        of `lock.acquire() if wait else lock.acquire(timeout=t)`."""
+        if isinstance(value, cst.IfExp):
+            branches = [self._acquires(value.body), self._acquires(value.orelse)]
+            return branches[0] + branches[1] if all(branches) else []
+        if not isinstance(value, cst.Call):
+            return []
+        lock = self._lock_call(value)
+        return [value] if lock is not None and lock.action == ACQUIRE else []
 
     def _lock_call(self, call: cst.Call) -> PairOp | None:
         found = receiver_key(call, _LOCK_METHODS)
@@ -297,8 +303,8 @@ class Locks(_KindedAnalysis, FactAnalysis[Held, PairOp]):
                 for fact in state
                 if fact[0] != _ALIAS or not cfg.rebinds(event.targets, fact[1])
             )
-            if action == ALIAS and isinstance(event.value, cst.Call):
-                return kept | {(_ALIAS, op.key, event.value)}
+            if action == ALIAS:
+                return kept | {(_ALIAS, op.key, call) for call in self._acquires(event.value)}
             return kept
         return state
 
