@@ -96,6 +96,9 @@ class FunctionFacts:
     # A spawner of the project's (`task_tops.py`): where it takes what it hands to an
     # asyncio task spawner ("0": the coroutine at argument 0, "0()": the callable it calls).
     spawns_argument: tuple[str, ...] = ()
+    # It reads or undoes the running task's cancellation (`task.cancelling()`,
+    # `task.uncancel()`): a handler that asks it reasons about whose cancellation it caught.
+    reads_cancel_state: bool = False
 
 
 @dataclass(frozen=True)
@@ -183,6 +186,35 @@ def with_generator_uses(
     closers = known.functions_with("closes-on-exit")
     found = generator_uses(tree, source, defined, closers, reader.absolute)
     return replace(declared, generators=found) if found else declared
+
+
+def with_cancel_state_readers(
+    declared: Declarations, tree: ast.Module, source: str, known: Catalog
+) -> Declarations:
+    """`declared` with `reads_cancel_state` set on the functions and methods whose own code
+    calls a method of the catalog's role `cancel-state` (`current.cancelling()`)."""
+    methods = known.methods_with("cancel-state")
+    if not any(method in source for method in methods):
+        return declared
+    for node in top_level(tree.body):
+        members = node.body if isinstance(node, ast.ClassDef) else [node]
+        table = (
+            declared.classes[node.name].methods
+            if isinstance(node, ast.ClassDef) and node.name in declared.classes
+            else declared.functions
+        )
+        for member in members:
+            if not isinstance(member, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            facts = table.get(member.name)
+            if facts is not None and any(
+                isinstance(call, ast.Call)
+                and isinstance(call.func, ast.Attribute)
+                and call.func.attr in methods
+                for call in own_nodes(member.body)
+            ):
+                table[member.name] = replace(facts, reads_cancel_state=True)
+    return declared
 
 
 def top_level(body: list[ast.stmt]) -> Iterator[ast.stmt]:

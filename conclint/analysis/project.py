@@ -29,6 +29,7 @@ from conclint.analysis.declared import (
     from_json,
     to_json,
     top_level,
+    with_cancel_state_readers,
     with_generator_uses,
 )
 from conclint.analysis.names import absolute_import
@@ -387,6 +388,7 @@ def facts_of(source: str, path: str, known: Catalog = catalog.SHIPPED) -> Module
     )
     declared = spawns.noted(declared, tree)
     declared = with_generator_uses(declared, tree, source, module, names, known)
+    declared = with_cancel_state_readers(declared, tree, source, known)
     async_functions: list[str] = []
     endless: list[str] = []
     for node in top_level(tree.body):

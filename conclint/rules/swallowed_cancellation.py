@@ -11,6 +11,7 @@ import libcst as cst
 
 from conclint import fixes
 from conclint.analysis import catalog
+from conclint.analysis.acquires import target_of
 from conclint.analysis.cancellation import (
     ITEM,
     Handler,
@@ -345,6 +346,8 @@ class SwallowedCancellation(Rule):
             # `future.set_exception(exc)`, `outcomes.append(Error(exc))`: the handler
             # delivers what it caught, the cancellation too, to whoever waits for it.
             self._mark_deliberate()
+        if self._open and self._asks_cancel_state(node):
+            self._mark_deliberate()  # `if self._cancelled_by_us():` reads `cancelling()`
         if not isinstance(func, cst.Attribute):
             return
         function = self.context.function
@@ -361,6 +364,12 @@ class SwallowedCancellation(Rule):
             self._mark_deliberate()
         elif func.attr.value in catalog.COLLECTION_FILLS:
             self._keep_in(node, func.value)
+
+    def _asks_cancel_state(self, call: cst.Call) -> bool:
+        """A call of a project function that reads or undoes the task's cancellation
+        (`reads_cancel_state`: `cancelling()`, `uncancel()` in its own code)."""
+        target = target_of(self.context, call.func)
+        return target is not None and target.facts is not None and target.facts.reads_cancel_state
 
     def _cancelled_through(self, func: cst.Attribute, function: ScopeNode) -> None:
         """`self._finished()`, a method of the class that cancels `self._task` itself: the
