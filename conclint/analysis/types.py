@@ -665,11 +665,11 @@ class ProjectTypes:
     # Generators every use closes (`generator_uses.py`) ------------------------------------
 
     def closed_by_every_use(self, module: str, name: str, owner: str | None = None) -> bool:
-        """Whether every call of the private async generator `name` (a function of `module`,
-        or with `owner`, a class's absolute name, one of its methods) is closed by the
-        function that makes it (`aclosing(...)`, `aclose()` in `finally`): the modules
-        that may call it are its own and, for a method, those of the project's classes
-        above and below its class."""
+        """Whether every call of the async generator `name`, which only the project calls (a
+        function of `module`, or with `owner`, a class's absolute name, one of its
+        methods), is closed by the function that makes it (`aclosing(...)`, `aclose()` in
+        `finally`, a drain): the modules that may call it are its own and, for a method,
+        those of the project's classes above and below its class."""
         modules = {module}
         if owner is not None:
             family = [cls for cls, _ in self.mro(owner)] + self.subclasses(owner)
