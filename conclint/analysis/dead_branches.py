@@ -57,9 +57,8 @@ class DeadBranches:
         if isinstance(test, cst.Name):
             if test.value in _LITERALS:
                 return _LITERALS[test.value]
-            if not self._may_be_constant(test.value):
-                return None
-            return self.constants.get(test.value)
+            # Only private names can be constants: the common `if ready:` asks nothing more.
+            return self.constants.get(test.value) if test.value.startswith("_") else None
         if isinstance(test, cst.Integer):
             return _NUMBERS.get(test.value)
         if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
@@ -75,10 +74,6 @@ class DeadBranches:
                 return True
             return False if left is False and right is False else None
         return None
-
-    def _may_be_constant(self, name: str) -> bool:
-        # The cheap test before the module's constants are looked for.
-        return f"{name} =" in self.source or f"{name}:" in self.source
 
 
 def _rebindings(name: str) -> re.Pattern[str]:

@@ -41,15 +41,17 @@ def generator_uses(
     generators it defines (`generators`) and the private callees of calls it closes;
     `closers` are the absolute names of `contextlib.aclosing` and its kin, which
     `absolute` resolves a name to."""
-    closed = (
-        _closed_calls(tree, closers, absolute) if "aclos" in source or "async for" in source else []
-    )
+    # One walk of the module: its functions, and the names that may be uses.
+    nodes = list(ast.walk(tree))
+    functions = [node for node in nodes if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)]
+    closes = "aclos" in source or "async for" in source
+    closed = _closed_calls(functions, closers, absolute) if closes else []
     names = {*generators, *(_name_of(call.func) for call in closed)} - {""}
     if not names:
         return {}
     closing = {id(call.func) for call in closed}
     found: dict[str, list[str]] = {}
-    for node in ast.walk(tree):
+    for node in nodes:
         if isinstance(node, ast.Name) and node.id in names:
             name = node.id
         elif isinstance(node, ast.Attribute) and node.attr in names:
@@ -66,12 +68,14 @@ def _name_of(func: ast.expr) -> str:
     return "" if name.startswith("__") else name
 
 
-def _closed_calls(tree: ast.Module, closers: Collection[str], absolute: Absolute) -> list[ast.Call]:
+def _closed_calls(
+    functions: list[ast.FunctionDef | ast.AsyncFunctionDef],
+    closers: Collection[str],
+    absolute: Absolute,
+) -> list[ast.Call]:
     """The calls whose generator the function making them surely closes."""
     found: list[ast.Call] = []
-    for function in ast.walk(tree):
-        if not isinstance(function, ast.AsyncFunctionDef | ast.FunctionDef):
-            continue
+    for function in functions:
         bound: dict[str, list[ast.Call | None]] = {}
         closed_names: set[str] = set()
         for node in own_nodes(function.body):

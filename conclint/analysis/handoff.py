@@ -157,7 +157,7 @@ def _called_by(
         if not isinstance(func.body, cst.Call):
             return None
         own = {param.name.value for param in (*func.params.params, *func.params.kwonly_params)}
-        if any(_names_any(arg.value, own) for arg in func.body.args):
+        if any((dotted_name(arg.value) or "").partition(".")[0] in own for arg in func.body.args):
             return None
         return func.body.func, func.body.args
     if not isinstance(func, cst.Call):
@@ -170,13 +170,6 @@ def _called_by(
     ):
         return func.args[0].value, [*func.args[1:], *args]
     return None
-
-
-def _names_any(expr: cst.BaseExpression, names: Collection[str]) -> bool:
-    root = expr
-    while isinstance(root, cst.Attribute):
-        root = root.value
-    return isinstance(root, cst.Name) and root.value in names
 
 
 def _global_named(context: FileContext, key: str) -> str | None:
