@@ -475,11 +475,12 @@ def _cache_misses(function: ast.FunctionDef) -> list[tuple[int, int]]:
     not filled yet: after `if _options: return _options`, or in `if _options is None:
     _options = ...`, where the function declares `global _options` and assigns it there.
     A call in them blocks once, on the first call of the function, not on every call."""
+    # Its top-level `global` statements, as the lint pass reads them (`_declares_global`).
     declared = {
         name
-        for node in own_nodes(function.body)
-        if isinstance(node, ast.Global)
-        for name in node.names
+        for statement in function.body
+        if isinstance(statement, ast.Global)
+        for name in statement.names
     }
     if not declared:
         return []
