@@ -23,7 +23,8 @@ context manager) or a name (`__enter__`, `__aenter__`) selects.
   one mark per call assigned to them: `zero` (a semaphore made with a starting count of
   0: it counts events), `bounded` (given its release bound, `max_value=`), `unbounded`
   (a queue made without a bound, or with one of 0 or less: `queue.Queue()`, whose `put()`
-  never waits), `other`.
+  never waits), `other`; a call of anything else, its literal arguments
+  (`switches.arguments`).
 
 A lock is named by a reference (`declared.Ref`):
 - `attr:C:x`      the attribute `x` of the instance (`self.x` in a method of C);
@@ -47,6 +48,7 @@ from typing import TYPE_CHECKING, Literal, Protocol
 
 import libcst as cst
 
+from conclint.analysis import switches
 from conclint.analysis.own_nodes import TRY_STATEMENTS, own_nodes
 from conclint.analysis.scopes import dotted_name
 from conclint.analysis.signature import KEYWORD, signature
@@ -515,7 +517,9 @@ def note_made(
     func = value.func.value if isinstance(value.func, ast.Subscript) else value.func
     how = reader.lock_words.makers.get(reader.absolute(func) or "")
     mark = OTHER
-    if how is not None:
+    if how is None:  # it may make an instance of the project: its literal arguments
+        mark = switches.arguments(value) or OTHER
+    else:
         bound = how.release_bound
         if bound is not None and any(keyword.arg == bound for keyword in value.keywords):
             mark = BOUNDED

@@ -58,6 +58,8 @@ if TYPE_CHECKING:
 
 # Functions followed from the caller's helper to the blocking call, that helper included.
 MAX_HELPERS = 3
+# The instance whose methods run (its class), with its attributes that hold None.
+_Instance = tuple[str, frozenset[str]] | None
 
 _STDLIB = frozenset(sys.stdlib_module_names) | {"builtins"}
 # Calls whose arguments run on a worker thread, by last name (`ast` resolves no imports).
@@ -606,7 +608,7 @@ class Chains:
 
     def __init__(self, types: ProjectTypes) -> None:
         self.types = types
-        self._found: dict[tuple[str, str | None, int], tuple[str, ...] | None] = {}
+        self._found: dict[tuple[str, _Instance, int], tuple[str, ...] | None] = {}
 
     def of_function(self, name: str, depth: int = MAX_HELPERS) -> tuple[str, ...] | None:
         """The chain after calling `name` (`("read()", "open()")`), for a module-level
@@ -622,19 +624,19 @@ class Chains:
         return self.of_method(owner, method, depth) if types.is_class(owner) else None
 
     def of_method(
-        self, owner: str, method: str, depth: int = MAX_HELPERS
+        self, owner: str, method: str, depth: int = MAX_HELPERS, off: frozenset[str] = frozenset()
     ) -> tuple[str, ...] | None:
-        """The chain after calling `method` on an instance of the project class `owner`:
-        the method its MRO finds, and the methods that one calls on `self` as `owner`'s
-        MRO finds them (a subclass's own versions count where the instance is known to
-        be of that subclass)."""
+        """The chain after calling `method` on an instance of the project class `owner`
+        whose attributes `off` hold None: the method its MRO finds, and the methods that
+        one calls on `self` as `owner`'s MRO finds them (a subclass's own versions count
+        where the instance is known to be of that subclass)."""
         found = self.types.method(owner, method)
         if found is None:
             return None
-        return self._chain(f"{found[0]}.{method}", found[1], owner, depth)
+        return self._chain(f"{found[0]}.{method}", found[1], (owner, off), depth)
 
     def _chain(
-        self, name: str, facts: FunctionFacts, instance: str | None, depth: int
+        self, name: str, facts: FunctionFacts, instance: _Instance, depth: int
     ) -> tuple[str, ...] | None:
         if facts.blocking_call:
             return facts.blocking_call
@@ -651,7 +653,7 @@ class Chains:
         self._found[key] = found
         return found
 
-    def _link(self, entry: str, instance: str | None, depth: int) -> tuple[str, ...] | None:
+    def _link(self, entry: str, instance: _Instance, depth: int) -> tuple[str, ...] | None:
         """The chain through one of a function's calls, that call first."""
         method, at, receiver = entry.partition("@")
         off = method.startswith(OFF)
@@ -666,14 +668,21 @@ class Chains:
             if module not in types.modules:  # `Class.method`
                 shown = ".".join(real.split(".")[-2:])
             return (f"{shown}()", *tail)
-        owner = types.receiver_type(receiver, instance)
+        owner_of_self, none_in = instance or (None, frozenset())
+        attribute = receiver.partition(".")[2].partition(".")[0]
+        if receiver.startswith(f"{SELF}.") and attribute in none_in:
+            return None  # an attribute this instance holds None in: the call never runs
+        owner = types.receiver_type(receiver, owner_of_self)
         if owner in types.known.kinds:
-            if off or self._never_full(owner, method, receiver, instance):
+            if off or self._never_full(owner, method, receiver, owner_of_self):
                 return None
             return _kind_blocks(types.known, owner, method)
         if owner is None or not types.is_class(owner):
             return None
-        tail = self.of_method(owner, method, depth)
+        kept = none_in if receiver == SELF else frozenset()
+        if owner_of_self is not None and receiver == f"{SELF}.{attribute}":
+            kept = types.switched_off(owner_of_self, attribute, owner)
+        tail = self.of_method(owner, method, depth, kept)
         found = types.method(owner, method)
         if tail is None or found is None:
             return None

@@ -21,7 +21,14 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field, fields, replace
 from typing import TypeVar
 
-from conclint.analysis import acquires, blocking_summary, exit_summaries, lifecycle, task_tops
+from conclint.analysis import (
+    acquires,
+    blocking_summary,
+    exit_summaries,
+    lifecycle,
+    switches,
+    task_tops,
+)
 from conclint.analysis.catalog import SHIPPED
 from conclint.analysis.generator_uses import generator_uses
 from conclint.analysis.names import canonical, dunder
@@ -113,6 +120,8 @@ class ClassFacts:
     # attribute made it (`acquires.py`).
     holds: tuple[Ref, ...] = ()
     made: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Attributes `__init__` gives a value only when an argument is true (`switches.py`).
+    switches: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -485,7 +494,9 @@ class _Reader:
                         _add(found.attributes, target.id, ref)
                         acquires.note_made(found.made, target.id, statement.value, self)
         holds = acquires.class_holds(node, found, _plain_scan, self.module, self.lock_words)
-        return replace(found, holds=holds) if holds else found
+        # A switch counts only where `__init__`'s assignment is all the class gives it.
+        kept = {a: s for a, s in found.switches.items() if len(found.attributes[a]) == 1}
+        return replace(found, holds=holds, switches=kept)
 
     def _self_assignments(
         self,
@@ -526,6 +537,10 @@ class _Reader:
                 _add(found.attributes, target.attr, ref)
                 if target in targets and not isinstance(node, ast.AugAssign):
                     acquires.note_made(found.made, target.attr, node.value, self)
+                    if method.name == "__init__":
+                        switch = switches.switched(method, node.value, body.bound)
+                        if switch:
+                            found.switches[target.attr] = switch
 
 
 def _is_accessor(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:

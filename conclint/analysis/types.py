@@ -15,7 +15,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
-from conclint.analysis import acquires, blocking_summary, generator_uses, lifecycle, task_tops
+from conclint.analysis import (
+    acquires,
+    blocking_summary,
+    generator_uses,
+    lifecycle,
+    switches,
+    task_tops,
+)
 from conclint.analysis.declared import NONE, ClassFacts, Declarations, FunctionFacts, Ref
 from conclint.analysis.exit_summaries import AWAITED
 from conclint.catalog import Catalog
@@ -537,11 +544,16 @@ class ProjectTypes:
         return self._blocking.of_function(name, depth)
 
     def method_blocking_chain(
-        self, owner: str, method: str, depth: int = blocking_summary.MAX_HELPERS
+        self,
+        owner: str,
+        method: str,
+        depth: int = blocking_summary.MAX_HELPERS,
+        off: frozenset[str] = frozenset(),
     ) -> tuple[str, ...] | None:
         """As `blocking_chain`, for calling `method` on an instance of the project class
-        `owner` (the class the receiver is known to be decides, as for a type checker)."""
-        return self._blocking.of_method(owner, method, depth)
+        `owner` (the class the receiver is known to be decides, as for a type checker)
+        whose attributes `off` hold None (`switched_off`)."""
+        return self._blocking.of_method(owner, method, depth, off)
 
     @cached_property
     def _blocking(self) -> blocking_summary.Chains:
@@ -602,6 +614,31 @@ class ProjectTypes:
         if found is None or attribute in found[1].methods:
             return None
         return found[1].made.get(attribute, ())
+
+    def switched_off(self, made_in: str, attribute: str, kind: str) -> frozenset[str]:
+        """The attributes that instances of the project class `kind`, kept in `attribute`
+        of instances of `made_in`, hold None in because every call that made them passed
+        the argument that switches them on as false, or left it out where it defaults to
+        false (`switches.py`): those of the `__init__` its MRO finds, which no other class
+        along it assigns."""
+        marks = self.attribute_made(made_in, attribute)
+        order = self.mro(kind)
+        where = _defined_at(order, "__init__", 0)
+        if not marks or where is None or where < 0 or any(f is None for _, f in order):
+            return frozenset()
+        facts = order[where][1]
+        assert facts is not None
+        assigned_elsewhere = {
+            name
+            for index, (_, other) in enumerate(order)
+            if index != where and other is not None
+            for name in other.attributes
+        }
+        return frozenset(
+            name
+            for name, switch in facts.switches.items()
+            if name not in assigned_elsewhere and switches.is_off(switch, marks)
+        )
 
     def never_suspends(self, name: str | None, owner: str | None = None) -> bool:
         """Whether the coroutine function `name` (absolute; with `owner`, a class's absolute

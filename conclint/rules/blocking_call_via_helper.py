@@ -140,7 +140,8 @@ class BlockingCallViaHelper(Rule):
         if found is None and isinstance(func, cst.Attribute):
             method = identifier(func.attr.value)
             owner = self._receiver_class(func.value, method, chain)
-            callees = self._defined_here(owner, method) if owner is not None else None
+            off = self._switched_off(func.value, owner, chain) if owner is not None else None
+            callees = self._defined_here(owner, method) if owner is not None and not off else None
             if callees is not None:
                 # A class of this file: its method is read with all the file shows.
                 tails = [
@@ -148,7 +149,9 @@ class BlockingCallViaHelper(Rule):
                 ]
                 found = tails[0] if tails and None not in tails else None
             elif owner is not None:
-                found = self.context.model().method_blocking_chain(owner, method, depth)
+                # The model's chain, which knows what the instance holds None in.
+                model = self.context.model()
+                found = model.method_blocking_chain(owner, method, depth, off or frozenset())
         if found is None:
             return None
         return [f"{_spelled(func)}()", *found]
@@ -186,6 +189,20 @@ class BlockingCallViaHelper(Rule):
                     return None  # `self.method = ...` somewhere in the class
                 return bindings.class_name(owner)
         return bindings.instance_of(receiver, chain)
+
+    def _switched_off(
+        self, receiver: cst.BaseExpression, kind: str, chain: tuple[ScopeNode, ...]
+    ) -> frozenset[str]:
+        """For `self.attr`, the attributes of the instance of `kind` it holds that hold None
+        (`ProjectTypes.switched_off`)."""
+        if not (isinstance(receiver, cst.Attribute) and isinstance(receiver.value, cst.Name)):
+            return frozenset()
+        bindings = self.context.bindings
+        node = bindings.class_of_receiver(receiver.value, chain)
+        made_in = bindings.class_name(node) if node is not None else None
+        if made_in is None:
+            return frozenset()
+        return self.context.model().switched_off(made_in, receiver.attr.value, kind)
 
     def _blocking_chain(
         self, function: cst.FunctionDef, scope: tuple[ScopeNode, ...], depth: int
