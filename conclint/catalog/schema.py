@@ -187,6 +187,7 @@ FUNCTION_ROLES = frozenset(
         "keeps-coroutine",  # a decorator after which an async def still gives a coroutine
         "closes-fd",  # closes the descriptor given as its first argument
         "cancel-settles",  # a cancel() of what it makes ends it, as a join() does
+        "current-task",  # returns the task running the caller (`asyncio.current_task()`)
         "reaps",  # awaiting it waits for the tasks given as arguments, cancelled ones too
         # Awaiting it awaits the awaitable given as its first argument and raises what that
         # raises, a cancellation too (`asyncio.shield(task)`).

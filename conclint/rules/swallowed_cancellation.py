@@ -353,7 +353,11 @@ class SwallowedCancellation(Rule):
         function = self.context.function
         if function is not None and isinstance(func.value, cst.Name):
             self._cancelled_through(func, function)
-        if func.attr.value in catalog.CANCEL_METHODS and function is not None:
+        if func.attr.value in catalog.CANCEL_METHODS and self._is_current_task(func.value):
+            # `asyncio.current_task().cancel()`: the next `await` raises the cancellation
+            # again; it is put off by a step, not lost.
+            self._mark_deliberate()
+        elif func.attr.value in catalog.CANCEL_METHODS and function is not None:
             cancelled = self._cancelled.setdefault(id(function), set())
             receiver = handle(func.value)
             cancelled.add(receiver or "")
@@ -364,6 +368,19 @@ class SwallowedCancellation(Rule):
             self._mark_deliberate()
         elif func.attr.value in catalog.COLLECTION_FILLS:
             self._keep_in(node, func.value)
+
+    def _is_current_task(self, expr: cst.BaseExpression) -> bool:
+        """`asyncio.current_task()`, or a local every binding of which is that call."""
+        context = self.context
+        values = (
+            context.bindings.values_of(expr, context.chain)
+            if isinstance(expr, cst.Name)
+            else [expr]
+        )
+        return bool(values) and all(
+            isinstance(value, cst.Call) and context.qualname(value.func) in catalog.CURRENT_TASK
+            for value in values
+        )
 
     def _asks_cancel_state(self, call: cst.Call) -> bool:
         """A call of a project function that reads or undoes the task's cancellation
