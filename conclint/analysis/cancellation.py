@@ -586,10 +586,13 @@ def _spawned_locally(
         elif isinstance(node, cst.Await):
             awaited.add(id(node.expression))
             waits.add(handle(node.expression) or "")
-        elif isinstance(node, cst.Call) and id(node) not in awaited:
-            first = _spawned_top(node, context)
-            if isinstance(first, cst.Call) and isinstance(first.func, cst.Name):
-                spawned.add(id(first.func))
+        elif isinstance(node, cst.Call) and (
+            id(node) not in awaited or context.qualname(node.func) in catalog.EACH_TOP_SPAWNERS
+        ):
+            # Awaited straight, a task's cancellation is its awaiter's; not a gather's.
+            for first in _spawned_tops(node, context):
+                if isinstance(first, cst.Call) and isinstance(first.func, cst.Name):
+                    spawned.add(id(first.func))
         elif (
             isinstance(node, cst.Call)
             and isinstance(node.func, cst.Attribute)
@@ -605,29 +608,34 @@ def _handles_of(parent: cst.FunctionDef, spawned: set[int], context: FileContext
     """The local names the spawns of `spawned` callees are bound to (`t = create_task(f())`)."""
     found: set[str] = set()
     for node in descendants(parent.body):
-        if isinstance(node, cst.Assign) and isinstance(node.value, cst.Call):
-            first = _spawned_top(node.value, context)
-            if isinstance(first, cst.Call) and id(first.func) in spawned:
-                found.update(handle(target.target) or "" for target in node.targets)
+        if not (isinstance(node, cst.Assign) and isinstance(node.value, cst.Call)):
+            continue
+        tops = _spawned_tops(node.value, context)
+        if any(isinstance(top, cst.Call) and id(top.func) in spawned for top in tops):
+            found.update(handle(target.target) or "" for target in node.targets)
     return found - {""}
 
 
-def _spawned_top(call: cst.Call, context: FileContext) -> cst.BaseExpression | None:
+def _spawned_tops(call: cst.Call, context: FileContext) -> list[cst.BaseExpression]:
     """What an asyncio task spawner is handed as its coroutine: `F()` of
     `asyncio.create_task(F())` or `loop.create_task(F())`, also through a call that calls
     the spawner it is given with the arguments that follow
-    (`functools.partial(asyncio.run_coroutine_threadsafe, F(), loop=loop)`)."""
+    (`functools.partial(asyncio.run_coroutine_threadsafe, F(), loop=loop)`); each of
+    `asyncio.gather(F(), G())`."""
     args = [arg for arg in call.args if arg.keyword is None]
+    if context.qualname(call.func) in catalog.EACH_TOP_SPAWNERS:
+        return [arg.value for arg in args if not arg.star]
     if not _is_top_spawner(call.func, context):
         if len(args) < 2 or not _is_top_spawner(args[0].value, context):
-            return None
+            return []
         args = args[1:]
     elif not args:  # `asyncio.create_task(coro=F())`
         named = {arg.keyword.value: arg.value for arg in call.args if arg.keyword is not None}
-        return next((named[k] for k in task_tops.SPAWNED_KEYWORDS if k in named), None)
+        found = next((named[k] for k in task_tops.SPAWNED_KEYWORDS if k in named), None)
+        return [found] if found is not None else []
     if args[0].star:
-        return None
-    return args[0].value
+        return []
+    return [args[0].value]
 
 
 def _is_top_spawner(func: cst.BaseExpression, context: FileContext) -> bool:

@@ -160,6 +160,8 @@ CANCELLATION_RAISING_METHODS = _CATALOG.any_receiver_with("raises-cancellation")
 # functions, and the methods by name (the index pass sees no receiver's kind).
 TOP_SPAWNERS = _CATALOG.functions_with("ends-on-cancel")
 TOP_SPAWN_METHODS = _CATALOG.methods_with("ends-on-cancel")
+# `asyncio.gather`: each coroutine it is given is a task's top.
+EACH_TOP_SPAWNERS = _CATALOG.functions_with("ends-on-cancel-each")
 # A handler of these counts as catching any failure of ordinary work (`except Exception`).
 CATCH_ALL_EXCEPTIONS = _CATALOG.names_with("catch-all")
 # Context managers that swallow the exceptions they are given (`contextlib.suppress`).

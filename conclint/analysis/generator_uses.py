@@ -10,10 +10,13 @@ runs it to its end (`async for _ in self._flow(): pass`, which cannot stop early
 The index pass (`declared.py`) records, per module, each use of a name that is a private
 async generator the module defines or the callee of a call the module closes so: `closed`
 for a call so closed, `named` for any other mention (a def's own name is none; a local of
-the same name is one). `ProjectTypes` adds up
-the uses of the modules where the generator may be called from: its own, and for a method
-those of the classes above and below its class. A private name is taken to stay in the
-modules of its class's family, as `task_tops.py` takes it to stay in its module.
+the same name is one). A use through the receiver of a method (`self._flow`) is marked
+with the method's class (`named@Runner`): it calls that class's method, or its family's.
+`ProjectTypes` adds up the uses of the modules where the generator may be called from: its
+own, and for a method those of the classes above and below its class, leaving out the
+uses marked with a class outside that family (a sync twin's method of the same name). A
+private name is taken to stay in the modules of its class's family, as `task_tops.py`
+takes it to stay in its module.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from conclint.analysis.own_nodes import TRY_STATEMENTS, own_nodes
 
 CLOSED = "closed"
 NAMED = "named"
+# Between a use and the class whose method's receiver it goes through.
+THROUGH = "@"
 
 
 Absolute = Callable[[ast.expr], "str | None"]
@@ -50,6 +55,7 @@ def generator_uses(
     if not names:
         return {}
     closing = {id(call.func) for call in closed}
+    classes = _receivers(nodes)
     found: dict[str, list[str]] = {}
     for node in nodes:
         if isinstance(node, ast.Name) and node.id in names:
@@ -58,8 +64,29 @@ def generator_uses(
             name = node.attr
         else:
             continue
-        found.setdefault(name, []).append(CLOSED if id(node) in closing else NAMED)
+        use = CLOSED if id(node) in closing else NAMED
+        through = classes.get(id(node.value)) if isinstance(node, ast.Attribute) else None
+        found.setdefault(name, []).append(f"{use}{THROUGH}{through}" if through else use)
     return {name: tuple(uses) for name, uses in found.items()}
+
+
+def _receivers(nodes: list[ast.AST]) -> dict[int, str]:
+    """The mentions of a method's receiver (`self`), each with the name of its class."""
+    found: dict[int, str] = {}
+    for node in nodes:
+        if not isinstance(node, ast.ClassDef):
+            continue
+        for method in node.body:
+            if not isinstance(method, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            positional = [*method.args.posonlyargs, *method.args.args]
+            if not positional or method.decorator_list:
+                continue  # a static or class method, or one a decorator may rebind
+            receiver = positional[0].arg
+            for inner in ast.walk(method):
+                if isinstance(inner, ast.Name) and inner.id == receiver:
+                    found[id(inner)] = node.name
+    return found
 
 
 def _name_of(func: ast.expr) -> str:
@@ -125,8 +152,11 @@ def _does_nothing(statements: list[ast.stmt]) -> bool:
 
 
 def _acloses(statements: list[ast.stmt]) -> Iterator[str]:
-    """The locals a `finally` block closes as one of its statements (`await x.aclose()`)."""
+    """The locals a `finally` block closes as one of its statements (`await x.aclose()`),
+    also inside a `with` block there (a span made current while closing)."""
     for statement in statements:
+        if isinstance(statement, ast.With | ast.AsyncWith):
+            yield from _acloses(statement.body)
         value = statement.value if isinstance(statement, ast.Expr) else None
         if isinstance(value, ast.Await) and isinstance(value.value, ast.Call):
             func = value.value.func

@@ -108,7 +108,9 @@ class Finder:
         self.placeholders = known.names_with("placeholder")
         self.functions = known.functions_with("ends-on-cancel")
         self.methods = known.methods_with("ends-on-cancel")
-        words = {name.rpartition(".")[2] for name in self.functions} | set(self.methods)
+        self.each = known.functions_with("ends-on-cancel-each")
+        words = {name.rpartition(".")[2] for name in self.functions | self.each}
+        words |= set(self.methods)
         pattern = _alternatives(words) if words else None
         offsets: list[int] = []
         if pattern is not None and any(word in source for word in words):
@@ -159,6 +161,14 @@ class Finder:
             return facts
         receiver = signature(function, owner is not None, reader.is_static(function)).receiver
         calls = [call for value in _values(body) for call in _calls(value, _DEPTH)]
+        # `await asyncio.gather(self._a(), self._b())`: awaited, each is still a task's top.
+        calls += [
+            call
+            for value in _values(body)
+            if isinstance(value, ast.Await)
+            and isinstance(call := value.value, ast.Call)
+            and reader.absolute(call.func) in self.each
+        ]
         found: list[str] = []
         handed: list[str] = []
         local: dict[str, str] | None = None
@@ -188,13 +198,14 @@ class Finder:
             return ref
 
         for call in calls:
-            first = self._spawned(call, reader)
-            if isinstance(first, ast.Name):
-                first = _bound_call(first.id, body) or first  # `coro = self._run()`, spawned
-            if first is not None:
+            spawned = self._spawned(call, reader)
+            for first in spawned:
+                if isinstance(first, ast.Name):
+                    first = _bound_call(first.id, body) or first  # `coro = self._run()`
                 if isinstance(first, ast.Call) and (ref := target(first.func, True)) is not None:
                     found.append(ref)
                 handed.extend(_argument_spawned(first, function, owner, reader))
+            if spawned:
                 continue
             if not any(_private_callee(arg) for arg in call.args):
                 continue
@@ -248,8 +259,10 @@ class Finder:
             for call in ast.walk(node):
                 if not isinstance(call, ast.Call):
                     continue
-                if (first := self._spawned(call, reader)) is not None:
-                    takes.update(dict.fromkeys(_argument_spawned(first, node, None, reader), ""))
+                if spawned := self._spawned(call, reader):
+                    for first in spawned:
+                        handed = _argument_spawned(first, node, None, reader)
+                        takes.update(dict.fromkeys(handed, ""))
                     continue
                 helper = self._helper(call, receiver, reader)
                 for position, arg in enumerate(call.args):
@@ -275,21 +288,25 @@ class Finder:
             return f"{func.attr}@{SELF}"
         return None
 
-    def _spawned(self, call: ast.Call, reader: _Reader) -> ast.expr | None:
+    def _spawned(self, call: ast.Call, reader: _Reader) -> list[ast.expr]:
         """`F(...)` of `asyncio.create_task(F(...))` or `loop.create_task(F(...))` (or
         `coro` of `create_task(coro)`): what an asyncio task spawner is handed; also
         through a call that calls the spawner it is given with the arguments that follow
-        (`contextvars.Context().run(loop.create_task, F(...))`, `functools.partial(...)`)."""
+        (`contextvars.Context().run(loop.create_task, F(...))`, `functools.partial(...)`);
+        each of `asyncio.gather(F(), G())`."""
         args = call.args
+        if reader.absolute(call.func) in self.each:
+            return [arg for arg in args if not isinstance(arg, ast.Starred)]
         if not self._spawner(call.func, reader):
             if len(args) < 2 or isinstance(args[0], ast.Call) or not self._spawner(args[0], reader):
-                return None
+                return []
             args = args[1:]
         elif not args:  # `asyncio.create_task(coro=F(...))`
-            return next((k.value for k in call.keywords if k.arg in SPAWNED_KEYWORDS), None)
+            named = (k.value for k in call.keywords if k.arg in SPAWNED_KEYWORDS)
+            return [found] if (found := next(named, None)) is not None else []
         if isinstance(args[0], ast.Starred):
-            return None
-        return args[0]
+            return []
+        return [args[0]]
 
     def _spawner(self, func: ast.expr, reader: _Reader) -> bool:
         name = reader.absolute(func)

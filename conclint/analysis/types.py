@@ -708,14 +708,21 @@ class ProjectTypes:
         `finally`, a drain): the modules that may call it are its own and, for a method,
         those of the project's classes above and below its class."""
         modules = {module}
+        family: set[str] = set()
         if owner is not None:
-            family = [cls for cls, _ in self.mro(owner)] + self.subclasses(owner)
-            modules |= {self.real_name(cls).rpartition(".")[0] for cls in family}
+            family = {self.real_name(c) for c, _ in self.mro(owner)}
+            family.update(self.real_name(c) for c in self.subclasses(owner))
+            modules |= {cls.rpartition(".")[0] for cls in family}
         uses = [
             use
             for each in modules
             if (declared := self.modules.get(each)) is not None
-            for use in declared.generators.get(name, ())
+            for use, _, through in (
+                found.partition(generator_uses.THROUGH)
+                for found in declared.generators.get(name, ())
+            )
+            # A use through the receiver of a class outside the family calls another method.
+            if not (owner is not None and through and f"{each}.{through}" not in family)
         ]
         return bool(uses) and all(use == generator_uses.CLOSED for use in uses)
 

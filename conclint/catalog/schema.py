@@ -166,6 +166,10 @@ FUNCTION_ROLES = frozenset(
         # task's top, which may end normally on the task's own cancellation (trio's and
         # anyio's tasks must re-raise it).
         "ends-on-cancel",
+        # Runs each coroutine given as a positional argument as its own task, and once
+        # cancelled raises the cancellation to its awaiter whatever they end with
+        # (`asyncio.gather`): each may end normally on its own cancellation.
+        "ends-on-cancel-each",
         "blocking",
         "offload",
         "waits",  # waits for the work it is given (gather, wait, as_completed)
