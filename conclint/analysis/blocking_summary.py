@@ -45,7 +45,7 @@ from dataclasses import replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Protocol
 
-from conclint.analysis import acquires, catalog
+from conclint.analysis import catalog
 from conclint.analysis.lines import line_breaks
 from conclint.analysis.names import canonical, dunder
 from conclint.analysis.own_nodes import own_nodes
@@ -674,7 +674,7 @@ class Chains:
             return None  # an attribute this instance holds None in: the call never runs
         owner = types.receiver_type(receiver, owner_of_self)
         if owner in types.known.kinds:
-            if off or self._never_full(owner, method, receiver, owner_of_self):
+            if off or types.fills_with_room(owner, method, receiver, owner_of_self):
                 return None
             return _kind_blocks(types.known, owner, method)
         if owner is None or not types.is_class(owner):
@@ -687,16 +687,6 @@ class Chains:
         if tail is None or found is None:
             return None
         return (f"{found[0].rpartition('.')[2]}.{method}()", *tail)  # the class defining it
-
-    def _never_full(self, kind: str, method: str, receiver: str, instance: str | None) -> bool:
-        """`self._queue.put(x)` where every value the class gives `_queue` is a queue made
-        without a bound: the fill has room at once."""
-        if method not in catalog.WAITING_FILLS.get(kind, ()):
-            return False
-        if not receiver.startswith(f"{SELF}.") or instance is None:
-            return False
-        marks = self.types.attribute_made(instance, receiver.partition(".")[2])
-        return marks is not None and acquires.never_full(marks)
 
 
 def _kind_blocks(known: Catalog, kind: str, method: str) -> tuple[str, ...] | None:

@@ -18,6 +18,7 @@ from functools import cached_property
 from conclint.analysis import (
     acquires,
     blocking_summary,
+    catalog,
     generator_uses,
     lifecycle,
     switches,
@@ -671,11 +672,25 @@ class ProjectTypes:
         if not at:
             return self._never_suspends(ref, None, depth)
         owner = self.receiver_type(receiver, instance)
+        if owner in self.known.kinds:
+            # `await self._queue.put(x)` on a queue made without a bound: room at once.
+            return self.fills_with_room(owner, method, receiver, instance)
         return (
             owner is not None
             and self.is_class(owner)
             and self._never_suspends(method, owner, depth)
         )
+
+    def fills_with_room(self, kind: str, method: str, receiver: str, instance: str | None) -> bool:
+        """`self._queue.put(x)` (a `blocking_summary` call reference's method and receiver,
+        in a method of `instance`'s class) where every value the class gives `_queue` is a
+        queue of `kind` made without a bound: the fill has room at once."""
+        if method not in catalog.WAITING_FILLS.get(kind, ()):
+            return False
+        if not receiver.startswith(f"{blocking_summary.SELF}.") or instance is None:
+            return False
+        marks = self.attribute_made(instance, receiver.partition(".")[2])
+        return marks is not None and acquires.never_full(marks)
 
     def receiver_type(self, receiver: str, instance: str | None) -> str | None:
         """What the receiver of a `blocking_summary` call reference (`m@self`,
