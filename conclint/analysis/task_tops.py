@@ -346,7 +346,16 @@ class Finder:
             for node in import_nodes
             for alias in node.names
         }
-        named = self._named_otherwise(candidates, imports, imported)
+        # Classes that define a candidate's name as a plain method: `self.name` there is
+        # their own (a sync twin's `Thread(target=self._run)`), not the coroutine function.
+        plain_members = [
+            (node.lineno, node.end_lineno or node.lineno, plain)
+            for node in top_level(tree.body)
+            if isinstance(node, ast.ClassDef)
+            and (members := declared.classes.get(node.name)) is not None
+            and (plain := {n for n, m in members.methods.items() if not m.is_async} & candidates)
+        ]
+        named = self._named_otherwise(candidates, imports, imported, plain_members)
         for functions in _function_tables(declared):
             for name, facts in list(functions.items()):
                 changed = facts
@@ -362,11 +371,16 @@ class Finder:
         return declared
 
     def _named_otherwise(
-        self, candidates: set[str], imports: list[tuple[int, int]], imported: set[str]
+        self,
+        candidates: set[str],
+        imports: list[tuple[int, int]],
+        imported: set[str],
+        plain_members: list[tuple[int, int, set[str]]],
     ) -> set[str]:
         """The candidates the module's code names other than in defs, top-level imports
-        (lines, first and last), attributes of what those import (`utils._run`) and
-        counted spawns."""
+        (lines, first and last), attributes of what those import (`utils._run`), counted
+        spawns and `self.name` in a class (lines, first and last) defining that name as a
+        plain method."""
         source = self.source
         quotes = [m.start() for m in _TRIPLE_QUOTES.finditer(source)]
         pattern = _alternatives(candidates)
@@ -388,6 +402,14 @@ class Finder:
             owner = _OWNER.search(source, max(0, at - 80), at)
             if owner is not None and owner.group(1) in imported:
                 continue  # an attribute of an imported module or class
+            if (
+                owner is not None
+                and owner.group(1) == SELF
+                and any(
+                    first <= line <= end and name in plain for first, end, plain in plain_members
+                )
+            ):
+                continue  # the class's own plain method of that name
             counts[name] = counts.get(name, 0) + 1
         return {name for name, count in counts.items() if count > self.spawned.get(name, 0)}
 
