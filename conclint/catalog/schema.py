@@ -192,6 +192,7 @@ FUNCTION_ROLES = frozenset(
         "closes-fd",  # closes the descriptor given as its first argument
         "cancel-settles",  # a cancel() of what it makes ends it, as a join() does
         "current-task",  # returns the task running the caller (`asyncio.current_task()`)
+        "tests-coroutine-function",  # whether its argument is an `async def` function
         "reaps",  # awaiting it waits for the tasks given as arguments, cancelled ones too
         # Awaiting it awaits the awaitable given as its first argument and raises what that
         # raises, a cancellation too (`asyncio.shield(task)`).

@@ -10,6 +10,7 @@ from conclint.analysis.context import FileContext
 from conclint.analysis.coroutines import CoroutineFunctions
 from conclint.analysis.discards import DISCARDED, TESTED, Discards
 from conclint.analysis.scopes import dotted_name
+from conclint.analysis.walk import descendants
 from conclint.config import Settings
 from conclint.prefilter import Source
 from conclint.rules.base import Rule
@@ -51,6 +52,9 @@ class UnawaitedCoroutine(Rule):
         # The blocks that must raise being visited (`with pytest.raises(TypeError):`), with
         # their function (ids): a call there fails before making a coroutine.
         self._expecting: list[tuple[int, int]] = []
+        # The `if not inspect.iscoroutinefunction(self.close):` being visited: in its body,
+        # calling `self.close` makes no coroutine (a sync twin's guard).
+        self._sync_only: list[tuple[cst.If, str]] = []
 
     def discarded(self, call: cst.Call, how: str) -> None:
         self._check(call, how)
@@ -68,11 +72,37 @@ class UnawaitedCoroutine(Rule):
         if self._expecting and self._expecting[-1][0] == id(original_node):
             self._expecting.pop()
 
+    def visit_If(self, node: cst.If) -> None:
+        test = node.test
+        if (
+            isinstance(test, cst.UnaryOperation)
+            and isinstance(test.operator, cst.Not)
+            and isinstance(tested := test.expression, cst.Call)
+            and len(tested.args) == 1
+            and self.context.qualname(tested.func) in catalog.COROUTINE_FUNCTION_TESTS
+            and (name := dotted_name(tested.args[0].value))
+        ):
+            self._sync_only.append((node, name))
+
+    def leave_If(self, original_node: cst.If) -> None:
+        if self._sync_only and self._sync_only[-1][0] is original_node:
+            self._sync_only.pop()
+
+    def _sync_only_here(self, call: cst.Call) -> bool:
+        """`call` runs only where its callee is no coroutine function, as a test says."""
+        name = dotted_name(call.func)
+        return any(
+            guarded == name and any(node is call for node in descendants(branch.body))
+            for branch, guarded in self._sync_only
+        )
+
     def _check(self, expr: cst.BaseExpression, how: str) -> None:
         if not isinstance(expr, cst.Call) or id(expr) in self._reported:
             return
         if self._expecting and self._expecting[-1][1] == id(self.context.function):
             return  # the test says the call raises: no coroutine is made
+        if self._sync_only and self._sync_only_here(expr):
+            return
         callee = self.coroutines.callee(expr)
         if callee is not None:
             self._reported.add(id(expr))
