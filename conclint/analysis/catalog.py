@@ -332,6 +332,7 @@ JOIN_METHODS = _CATALOG.methods_with("join")
 CLOSING_MANAGERS = _CATALOG.functions_with("closes-on-exit")
 CURRENT_TASK = _CATALOG.functions_with("current-task")
 COROUTINE_FUNCTION_TESTS = _CATALOG.functions_with("tests-coroutine-function")
+HANDLED_EXCEPTION = _CATALOG.functions_with("handled-exception")
 # `functools.partial`: what it makes calls its first argument.
 PARTIAL_CALLS = _CATALOG.functions_with("partial")
 # Methods that wait for the work they are given (`loop.run_until_complete(task)`), by kind.

@@ -23,8 +23,8 @@ The index pass (`declared.py`) gives each function and method of a module:
   the function it calls (`ensure_future(target(*args))`); the receiver of a method is
   not counted;
 - `never_suspends`: a coroutine function whose body spells no `await` and no `async`
-  (`async for`, `async with`, even in a comment; a stub, `...`, is no answer): a task
-  of it ends in its first step;
+  as words (`async for`, `async with`, even in a comment; not `asyncio.`; a stub,
+  `...`, is no answer): a task of it ends in its first step;
 - `awaits`: of one where a few lines spell them, and whose only suspensions are
   `await`s of calls, those calls, as `blocking_summary` references: the model follows
   them (`ProjectTypes.never_suspends`);
@@ -76,7 +76,7 @@ ALSO_NAMED = "?"
 # How deep a statement's expression is looked into (`self._tasks.add(create_task(f()))`).
 _DEPTH = 4
 _TRIPLE_QUOTES = re.compile(r'"""|\'\'\'')
-_SUSPENDS = re.compile(r"await|async")
+_SUSPENDS = re.compile(r"\b(?:await|async)\b")
 # At most this many lines that spell `await` or `async` for a coroutine function's awaits
 # to be read (`awaits`): a short function that only awaits helpers that never suspend.
 _FEW_AWAITS = 3
@@ -150,7 +150,7 @@ class Finder:
                 facts = replace(facts, never_suspends=True)
             elif until - since <= _FEW_AWAITS:
                 # Few lines spell it: the calls it awaits, if that is all and they are known
-                # (where the text spells it only otherwise, `asyncio.` or a comment, the
+                # (where the text spells it only otherwise, a comment or a string, the
                 # text's answer stands).
                 awaited = _awaited_calls(function, owner, body, reader, self.known)
                 if awaited:

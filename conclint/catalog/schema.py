@@ -193,6 +193,7 @@ FUNCTION_ROLES = frozenset(
         "cancel-settles",  # a cancel() of what it makes ends it, as a join() does
         "current-task",  # returns the task running the caller (`asyncio.current_task()`)
         "tests-coroutine-function",  # whether its argument is an `async def` function
+        "handled-exception",  # the exception being handled (`sys.exc_info()`, `sys.exception()`)
         "reaps",  # awaiting it waits for the tasks given as arguments, cancelled ones too
         # Awaiting it awaits the awaitable given as its first argument and raises what that
         # raises, a cancellation too (`asyncio.shield(task)`).

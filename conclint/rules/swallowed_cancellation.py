@@ -407,10 +407,9 @@ class SwallowedCancellation(Rule):
         collection's fill (`errors.append(exc)`, raised from later or not), and no
         function or method of the project, whose own summary says what it does."""
         handler = self._open[-1]
-        caught_as = handler.caught_as
-        if caught_as is None or handler.function is not self.context.function:
+        if handler.function is not self.context.function:
             return False
-        if not any(isinstance(a.value, cst.Name) and a.value.value == caught_as for a in call.args):
+        if not any(self._is_caught(arg.value, handler.caught_as) for arg in call.args):
             return False
         func = call.func
         chain = self.context.chain
@@ -437,6 +436,16 @@ class SwallowedCancellation(Rule):
         name = self.context.qualname(func)
         return name is None or (
             name not in catalog.READS_ARGUMENT_ONLY and not self.context.model().is_class(name)
+        )
+
+    def _is_caught(self, value: cst.BaseExpression, caught_as: str | None) -> bool:
+        """The exception being handled: the handler's name for it, or `sys.exc_info()`
+        (`*sys.exc_info()`) and `sys.exception()`."""
+        if isinstance(value, cst.Name):
+            return value.value == caught_as
+        return (
+            isinstance(value, cst.Call)
+            and self.context.qualname(value.func) in catalog.HANDLED_EXCEPTION
         )
 
     def _keep_in(self, call: cst.Call, receiver: cst.BaseExpression) -> None:
