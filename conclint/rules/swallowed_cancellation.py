@@ -77,6 +77,7 @@ _AGAIN = frozenset({FALLTHROUGH, CONTINUE})
 # `cancelled = True`, `pending_raise = True`: a flag that re-raises once cleanup is done.
 _FLAG_WORDS = ("cancel", "raise")
 _CANCELLATION_ONLY = catalog.CANCELLATION_EXCEPTIONS - catalog.CATCH_ALL_EXCEPTIONS
+_EXITS = frozenset({"__exit__", "__aexit__"})
 
 
 def _reraise(handler: Handler, safe: bool) -> fixes.Proposal:
@@ -525,10 +526,44 @@ class SwallowedCancellation(Rule):
         return set(self._cancelled.get(id(function), ())) if function is not None else set()
 
     def _decider(self, caught_as: str | None) -> Decide | None:
-        """`if isinstance(exc, Exception): return` cannot be taken by a cancellation."""
+        """`if isinstance(exc, Exception): return` cannot be taken by a cancellation; in
+        `__exit__`/`__aexit__`, `if exc is value: return False` is taken only by the
+        exception the `with` block raised, which returning false raises again."""
         if caught_as is None:
             return None
-        return lambda test: is_cancellation_test(test, caught_as, self.context)
+        passed = _exit_value(self.context.function)
+
+        def decide(test: cst.BaseExpression) -> bool | None:
+            if passed is not None:
+                same = _identity_test(test, caught_as, passed)
+                if same is not None:
+                    return not same  # a new cancellation is not the one passed in
+            return is_cancellation_test(test, caught_as, self.context)
+
+        return decide
+
+
+def _exit_value(function: ScopeNode | None) -> str | None:
+    """The parameter of an `__exit__` or `__aexit__` method that holds the exception the
+    `with` block raised (`value` of `(self, typ, value, traceback)`)."""
+    if not isinstance(function, cst.FunctionDef) or function.name.value not in _EXITS:
+        return None
+    params = function.params.params
+    return params[2].name.value if len(params) == 4 else None
+
+
+def _identity_test(test: cst.BaseExpression, left: str, right: str) -> bool | None:
+    """For `left is right` True, for `left is not right` False (either order); None for
+    any other test."""
+    if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1):
+        return None
+    target = test.comparisons[0]
+    names = {dotted_name(test.left), dotted_name(target.comparator)}
+    if names != {left, right}:
+        return None
+    if isinstance(target.operator, cst.Is):
+        return True
+    return False if isinstance(target.operator, cst.IsNot) else None
 
 
 def _reraised_by_finally(target: cst.CSTNode, tries: Sequence[cst.Try | cst.TryStar]) -> bool:
