@@ -22,7 +22,10 @@ from conclint.engine import bounded_facts, lint_source
 from conclint.rules.base import Rule
 
 SETTINGS = Settings(preview=True)
-BUG = "import asyncio\n\n\nasync def main() -> None:\n    asyncio.create_task(main())\n"
+BUG = (
+    "import asyncio\n\n\nasync def main() -> None:\n"
+    "    asyncio.create_task(main())\n    await asyncio.sleep(1)\n"
+)
 # A flat table in one statement: long enough for the nesting screen to ask Python's parser.
 TABLE = "TABLE = [" + "1, " * 2000 + "]\n"
 

@@ -28,6 +28,7 @@ import asyncio
 
 async def main() -> None:
     asyncio.create_task(main())
+    await asyncio.sleep(1)
 """
 FIXED = BUG.replace("    asyncio.create_task(main())", "    await asyncio.sleep(0)")
 

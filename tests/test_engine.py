@@ -16,7 +16,10 @@ from conclint.diagnostics import parse_suppressions
 from conclint.engine import DecodeError, decode_source, lint_source
 
 SETTINGS = Settings()
-BUG = "import asyncio\nasync def main():\n    asyncio.create_task(main()){comment}\n"
+BUG = (
+    "import asyncio\nasync def main():\n"
+    "    asyncio.create_task(main()){comment}\n    await asyncio.sleep(1)\n"
+)
 
 
 def codes(source: str, settings: Settings = SETTINGS) -> list[tuple[int, str]]:

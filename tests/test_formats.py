@@ -30,10 +30,12 @@ import time
 async def serve() -> None:
 \tasyncio.create_task(serve())
 \tif True:\tasyncio.create_task(\tserve()) ; time.sleep(1)
+\tawait asyncio.sleep(1)
 
 
 async def wide() -> None:
     s = "日本語"; asyncio.create_task(wide())
+    await asyncio.sleep(1)
 """
 BROKEN = "def f(:\n    pass\n"
 
@@ -58,7 +60,7 @@ FOUND = [  # (path, line, column 1-based, code) of what the tree above holds
     ("src/app.py", 6, 2, "CCL101"),
     ("src/app.py", 7, 11, "CCL101"),
     ("src/app.py", 7, 43, "CCL601"),
-    ("src/app.py", 11, 16, "CCL101"),
+    ("src/app.py", 12, 16, "CCL101"),
     ("src/broken.py", 1, 7, "CCL001"),
 ]
 
@@ -147,7 +149,7 @@ def test_grouped_lists_findings_under_their_file(tree: Path) -> None:
         f"   6:2  CCL101 {message['CCL101']}\n"
         f"   7:11 CCL101 {message['CCL101']}\n"
         f"   7:43 CCL601 {message['CCL601']}\n"
-        f"  11:16 CCL101 {message['CCL101']}\n"
+        f"  12:16 CCL101 {message['CCL101']}\n"
         "\n"
         "src/broken.py:\n"
         f"  1:7 CCL001 {message['CCL001']}\n"

@@ -167,11 +167,13 @@ def test_tabs_and_form_feeds() -> None:
         "\tasync def run(self) -> None:\n"
         "\t\tif True:\n"
         "\t\t\tasyncio.create_task(self.run())\n"
+        "\t\tawait asyncio.sleep(1)\n"
         "\x0c\n"
         "\x0casync def main() -> None:\n"
         "\x0c    asyncio.create_task(main())\n"
+        "    await asyncio.sleep(1)\n"
     )
-    assert found(lint_source(source, "x.py", SETTINGS)) == [(6, 3, "CCL101"), (9, 5, "CCL101")]
+    assert found(lint_source(source, "x.py", SETTINGS)) == [(6, 3, "CCL101"), (10, 5, "CCL101")]
 
 
 # Size ---------------------------------------------------------------------
@@ -190,6 +192,7 @@ def test_lines_of_10000_characters() -> None:
     source = (
         f"import asyncio\nTABLE = [{numbers}]\nTEXT = '{long_string}'\n# {long_string}\n\n"
         f"async def main() -> None:\n    xs = [{numbers}]; asyncio.create_task(main())\n"
+        "    await asyncio.sleep(1)\n"
     )
     assert max(len(line) for line in source.splitlines()) > 10_000
     result = lint_source(source, "wide.py", SETTINGS)
@@ -736,34 +739,34 @@ _CONCATENATED = "".join(f'"{n}" ' for n in range(4000))
 VALID: dict[str, tuple[str, tuple[int, int]]] = {
     "concatenation_4000": (
         f"import asyncio\n\n\nasync def main() -> None:\n    x = ({_CONCATENATED})\n"
-        "    asyncio.create_task(main())\n",
+        "    asyncio.create_task(main())\n    await asyncio.sleep(1)\n",
         (6, 4),
     ),
     "concatenation_4000_lines": (
         "import asyncio\n\n\nasync def main() -> None:\n    x = (\n"
         + "".join(f"        {'' if n % 100 else 'f'}'{{x}}{n}'  # {n}\n" for n in range(4000))
-        + "    ); asyncio.create_task(main())\n",
+        + "    ); asyncio.create_task(main())\n    await asyncio.sleep(1)\n",
         (4006, 7),
     ),
     "concatenation_4000_continued": (
         "import asyncio\n\n\nasync def main() -> None:\n    x = \\\n"
         + "".join(f"        '{n}' \\\n" for n in range(4000))
-        + "        ''; asyncio.create_task(main())\n",
+        + "        ''; asyncio.create_task(main())\n    await asyncio.sleep(1)\n",
         (4006, 12),
     ),
     "tab_then_spaces_and_tab": (
         "import asyncio\n\n\nasync def main(c: int) -> None:\n"
-        "\tif c:\n        \tasyncio.create_task(main(c))\n",
+        "\tif c:\n        \tasyncio.create_task(main(c))\n\tawait asyncio.sleep(1)\n",
         (6, 9),
     ),
     "form_feed_in_a_block": (
         "import asyncio\n\n\nasync def main(c: int) -> None:\n"
-        "    if c:\n\x0c        asyncio.create_task(main(c))\n",
+        "    if c:\n\x0c        asyncio.create_task(main(c))\n    await asyncio.sleep(1)\n",
         (6, 9),
     ),
     "form_feed_inside_indentation": (
         "import asyncio\n\n\nasync def main(c: int) -> None:\n"
-        "    if c:\n   \x0c     asyncio.create_task(main(c))\n",
+        "    if c:\n   \x0c     asyncio.create_task(main(c))\n    await asyncio.sleep(1)\n",
         (6, 9),
     ),
     "type_alias": ("type Pair[T] = tuple[T, T]\n" + BUG, (6, 4)),

@@ -20,6 +20,7 @@ import asyncio
 
 async def main() -> None:
     asyncio.create_task(main())
+    await asyncio.sleep(1)
 """
 
 
