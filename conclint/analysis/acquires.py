@@ -24,7 +24,8 @@ context manager) or a name (`__enter__`, `__aenter__`) selects.
   0: it counts events), `bounded` (given its release bound, `max_value=`), `unbounded`
   (a queue made without a bound, or with one of 0 or less: `queue.Queue()`, whose `put()`
   never waits), `other`; a call of anything else, its literal arguments
-  (`switches.arguments`).
+  (`switches.arguments`). A private dataclass's fields are marked by the calls that
+  make it (`dataclass_fields.py`).
 
 A lock is named by a reference (`declared.Ref`):
 - `attr:C:x`      the attribute `x` of the instance (`self.x` in a method of C);

@@ -24,6 +24,7 @@ from typing import TypeVar
 from conclint.analysis import (
     acquires,
     blocking_summary,
+    dataclass_fields,
     exit_summaries,
     lifecycle,
     switches,
@@ -155,12 +156,18 @@ def declarations(
     reader = _Reader(module, names, typing_forms, keeping_decorators, lines)
     reader.exit_names = exit_summaries.exit_names(known)
     reader.lock_words = acquires.lock_words(known)
+    reader.field_roles = (
+        known.functions_with("generates-init"),
+        known.functions_with("declares-field"),
+    )
     reader.blocking = blocking
     reader.spawns = spawns
     found = Declarations()
+    class_nodes: dict[str, ast.ClassDef] = {}
     for statement in top_level(tree.body):
         if isinstance(statement, ast.ClassDef):
             found.classes[statement.name] = reader.class_facts(statement)
+            class_nodes[statement.name] = statement
         elif isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef):
             found.functions[statement.name] = reader.function_facts(statement)
         elif isinstance(statement, ast.Assign | ast.AnnAssign):
@@ -170,6 +177,9 @@ def declarations(
                     acquires.note_made(found.made, target.id, statement.value, reader)
     for name in reader.rebound_globals & found.globals.keys():
         _add(found.globals, name, UNKNOWN)  # `global x` then `x = ...` in a function
+    if any(name.startswith("_") and node.decorator_list for name, node in class_nodes.items()):
+        made = {name: facts.made for name, facts in found.classes.items()}
+        dataclass_fields.note_constructions(tree, class_nodes, made, reader, reader.field_roles)
     return found
 
 
@@ -264,6 +274,9 @@ class _Reader:
         self.rebound_globals: set[str] = set()
         self.exit_names = exit_summaries.exit_names(SHIPPED)
         self.lock_words = acquires.lock_words(SHIPPED)
+        # Class decorators that generate an `__init__` keeping each argument in its field,
+        # and the calls that declare a field (`dataclass_fields.py`).
+        self.field_roles: tuple[Collection[str], Collection[str]] = ((), ())
         self.blocking: blocking_summary.Summariser | None = None
         self.spawns: task_tops.Finder | None = None
 
@@ -459,6 +472,7 @@ class _Reader:
 
     def class_facts(self, node: ast.ClassDef) -> ClassFacts:
         owner = f"{self.module}.{node.name}"
+        fields_by_init = dataclass_fields.generated(node, self, self.field_roles[0])
         bases = tuple(
             self.absolute(base.value if isinstance(base, ast.Subscript) else base) or ""
             for base in node.bases
@@ -492,7 +506,8 @@ class _Reader:
                 for target, ref in self.assigned(statement, {}, owner):
                     if isinstance(target, ast.Name):
                         _add(found.attributes, target.id, ref)
-                        acquires.note_made(found.made, target.id, statement.value, self)
+                        if not fields_by_init:  # a dataclass's: a default, not what it holds
+                            acquires.note_made(found.made, target.id, statement.value, self)
         holds = acquires.class_holds(node, found, _plain_scan, self.module, self.lock_words)
         # A switch counts only where `__init__`'s assignment is all the class gives it.
         kept = {a: s for a, s in found.switches.items() if len(found.attributes[a]) == 1}

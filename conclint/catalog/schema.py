@@ -194,6 +194,10 @@ FUNCTION_ROLES = frozenset(
         "current-task",  # returns the task running the caller (`asyncio.current_task()`)
         "tests-coroutine-function",  # whether its argument is an `async def` function
         "handled-exception",  # the exception being handled (`sys.exc_info()`, `sys.exception()`)
+        # A class decorator whose generated `__init__` keeps each argument in the field of
+        # its name, the class's annotated names in order (`dataclasses.dataclass`).
+        "generates-init",
+        "declares-field",  # declares such a field's options (`default_factory=`, `init=`)
         "reaps",  # awaiting it waits for the tasks given as arguments, cancelled ones too
         # Awaiting it awaits the awaitable given as its first argument and raises what that
         # raises, a cancellation too (`asyncio.shield(task)`).
