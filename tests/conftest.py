@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from conclint.analysis.project import ModuleFacts, facts_of
+
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
 
@@ -34,6 +36,16 @@ def parse_expectations(source: str) -> set[Expectation]:
             code, _, column = item.partition("@")
             found.add(Expectation(number, code, int(column) if column else None))
     return found
+
+
+def app_module_facts(tmp_path: Path, name: str, source: str) -> ModuleFacts:
+    """The index's facts of `source` as the module `app.<name>` of a package in `tmp_path`."""
+    package = tmp_path / "app"
+    package.mkdir(exist_ok=True)
+    (package / "__init__.py").touch()
+    path = package / f"{name}.py"
+    path.write_text(source, encoding="utf-8")
+    return facts_of(source, str(path))
 
 
 def fixture_files() -> list[Path]:

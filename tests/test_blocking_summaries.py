@@ -10,8 +10,9 @@ import pytest
 
 from conclint.analysis.catalog import SHIPPED
 from conclint.analysis.declared import FunctionFacts, from_json, to_json
-from conclint.analysis.project import ModuleFacts, ProjectIndex, facts_of
+from conclint.analysis.project import ModuleFacts, ProjectIndex
 from conclint.analysis.types import ProjectTypes
+from tests.conftest import app_module_facts
 
 STORE = """\
 import asyncio
@@ -206,21 +207,18 @@ def pong():
 """
 
 
-def _facts(tmp_path: Path, name: str, source: str) -> ModuleFacts:
-    package = tmp_path / "app"
-    package.mkdir(exist_ok=True)
-    (package / "__init__.py").touch()
-    path = package / f"{name}.py"
-    path.write_text(source, encoding="utf-8")
-    return facts_of(source, str(path))
+UTIL = "def tidy(key):\n    return key.strip()\n"
 
 
 @pytest.fixture
 def model(tmp_path: Path) -> ProjectTypes:
     modules = [
-        ("app.store", _facts(tmp_path, "store", STORE)),
-        ("app.users", _facts(tmp_path, "users", USERS)),
-        ("app.util", _facts(tmp_path, "util", "def tidy(key):\n    return key.strip()\n")),
+        ("app.store", app_module_facts(tmp_path, "store", STORE)),
+        ("app.users", app_module_facts(tmp_path, "users", USERS)),
+        (
+            "app.util",
+            app_module_facts(tmp_path, "util", "def tidy(key):\n    return key.strip()\n"),
+        ),
     ]
     return ProjectIndex.from_facts(modules).types(SHIPPED)
 
@@ -230,7 +228,7 @@ def _method(facts: ModuleFacts, owner: str, name: str) -> FunctionFacts:
 
 
 def test_methods_record_their_blocking_call_or_their_calls(tmp_path: Path) -> None:
-    facts = _facts(tmp_path, "store", STORE)
+    facts = app_module_facts(tmp_path, "store", STORE)
     assert _method(facts, "Store", "_write").blocking_call == ("open()",)
     # A blocking call in the test of an `if`, and one through an alias of an import.
     assert _method(facts, "Store", "_read").blocking_call == ("os.path.exists()",)
@@ -265,23 +263,25 @@ def test_methods_record_their_blocking_call_or_their_calls(tmp_path: Path) -> No
     ],
 )
 def test_methods_that_do_not_block_when_called(tmp_path: Path, owner: str, name: str) -> None:
-    facts = _method(_facts(tmp_path, "store", STORE), owner, name)
+    facts = _method(app_module_facts(tmp_path, "store", STORE), owner, name)
     assert facts.blocking_call == ()
     assert "_write@self" not in facts.helper_calls
     assert "take@type:app.store.Source" not in facts.helper_calls
 
 
 def test_functions_that_do_not_block_when_called(tmp_path: Path) -> None:
-    functions = _facts(tmp_path, "store", STORE).declared.functions
+    functions = app_module_facts(tmp_path, "store", STORE).declared.functions
     assert functions["shadowed"].blocking_call == ()  # `open` is a parameter
     # Defined twice at the top level: which one runs is not known.
     assert functions["either"].blocking_call == functions["either"].helper_calls == ()
     # A property is read, not called.
-    assert "size" not in _facts(tmp_path, "store", STORE).declared.classes["Store"].methods
+    assert (
+        "size" not in app_module_facts(tmp_path, "store", STORE).declared.classes["Store"].methods
+    )
 
 
 def test_summaries_survive_the_cache(tmp_path: Path) -> None:
-    declared = _facts(tmp_path, "store", STORE).declared
+    declared = app_module_facts(tmp_path, "store", STORE).declared
     again = from_json(json.loads(json.dumps(to_json(declared))))
     assert again.classes["Store"].methods["save"] == declared.classes["Store"].methods["save"]
 

@@ -12,8 +12,9 @@ import pytest
 from conclint.analysis import switches
 from conclint.analysis.catalog import SHIPPED
 from conclint.analysis.declared import from_json, to_json
-from conclint.analysis.project import ModuleFacts, ProjectIndex, facts_of
+from conclint.analysis.project import ProjectIndex
 from conclint.analysis.types import ProjectTypes
+from tests.conftest import app_module_facts
 
 REGISTRY = """\
 import threading
@@ -68,26 +69,17 @@ class Owner:
 """
 
 
-def _facts(tmp_path: Path, name: str, source: str) -> ModuleFacts:
-    package = tmp_path / "app"
-    package.mkdir(exist_ok=True)
-    (package / "__init__.py").touch()
-    path = package / f"{name}.py"
-    path.write_text(source, encoding="utf-8")
-    return facts_of(source, str(path))
-
-
 @pytest.fixture
 def model(tmp_path: Path) -> ProjectTypes:
     modules = [
-        ("app.registry", _facts(tmp_path, "registry", REGISTRY)),
-        ("app.owner", _facts(tmp_path, "owner", OWNER)),
+        ("app.registry", app_module_facts(tmp_path, "registry", REGISTRY)),
+        ("app.owner", app_module_facts(tmp_path, "owner", OWNER)),
     ]
     return ProjectIndex.from_facts(modules).types(SHIPPED)
 
 
 def test_the_index_records_switches_of_init_on_its_parameters(tmp_path: Path) -> None:
-    classes = _facts(tmp_path, "registry", REGISTRY).declared.classes
+    classes = app_module_facts(tmp_path, "registry", REGISTRY).declared.classes
     assert classes["Registry"].switches == {
         "_lock": ("use_lock", "0", "off"),
         "_strict_lock": ("strict", "*", ""),
@@ -99,7 +91,7 @@ def test_the_index_records_switches_of_init_on_its_parameters(tmp_path: Path) ->
 
 
 def test_switches_survive_the_cache(tmp_path: Path) -> None:
-    declared = _facts(tmp_path, "registry", REGISTRY).declared
+    declared = app_module_facts(tmp_path, "registry", REGISTRY).declared
     again = from_json(json.loads(json.dumps(to_json(declared))))
     assert again.classes["Registry"].switches == declared.classes["Registry"].switches
 
