@@ -245,7 +245,10 @@ class SwallowedCancellation(Rule):
             has_items=lambda iterable: has_items(iterable, self.context),
             yields=True,
         )
-        if FALLTHROUGH in exits and _reraised_by_finally(self._tries[-1], self._tries[:-1]):
+        if FALLTHROUGH in exits and (
+            _reraised_by_finally(self._tries[-1], self._tries[:-1])
+            or self._ends_process_after(self._tries[-1])
+        ):
             exits -= {FALLTHROUGH}
         leaving = exits & _ROUND
         if leaving and self._reraised_after(self._tries[-1], leaving):
@@ -273,6 +276,27 @@ class SwallowedCancellation(Rule):
         found = _Open(node, function, construct, way, caught_as, certain)
         found.last = isinstance(function, cst.FunctionDef) and _ends(self._tries[-1], function)
         self._open.append(found)
+
+    def _ends_process_after(self, node: cst.Try | cst.TryStar) -> bool:
+        """`node` is a statement of the function's own body, and every path through the
+        statements after it ends in a call the catalog says never returns (`os._exit(0)`,
+        `sys.exit()`): falling through the handler, nothing goes on to lose the
+        cancellation to."""
+        function = self.context.function
+        if not isinstance(function, cst.FunctionDef):
+            return False
+        body = function.body.body
+        where = next((i for i, statement in enumerate(body) if statement is node), None)
+        if where is None or where == len(body) - 1:
+            return False
+
+        ending = self.context.catalog.functions_with("never-returns")
+
+        def ends(value: cst.BaseExpression) -> bool:
+            # The catalog's: a helper of the project that always raises turns it into an error.
+            return isinstance(value, cst.Call) and self.context.qualname(value.func) in ending
+
+        return not completions(body[where + 1 :], ends, reraises=lambda raised: False)
 
     def _reraised_after(self, node: cst.CSTNode, ways: AbstractSet[str] = _FALLS) -> bool:
         """The `try` (or `with`) sits in the body of an enclosing handler of the
