@@ -142,13 +142,18 @@ class UnboundedSpawn(Rule):
         callee = self.context.qualname(func)
         if callee in catalog.WAITING_CALLS or callee in catalog.PACING_CALLS:
             self.loops.note(GUARD)
-        elif self._counts_running(func):
-            self.loops.note(GUARD)  # `while self._can_spawn():`, a cap kept by hand
+        elif self._caps_in_helper(func):
+            # `while self._can_spawn():`, a cap kept by hand; `await self._take_slot()`,
+            # a helper that takes a limiter.
+            self.loops.note(GUARD)
 
-    def _counts_running(self, func: cst.BaseExpression) -> bool:
-        """A predicate of the module that compares how many there are (`len(...) < N`)."""
+    def _caps_in_helper(self, func: cst.BaseExpression) -> bool:
+        """A function of the module that compares how many there are (`len(...) < N`), or
+        that takes a semaphore or a capacity limiter in its own body."""
         own = own_function(func, self.context, self.context.chain)
-        return own is not None and self.limited.counts_running(own[0])
+        return own is not None and (
+            self.limited.counts_running(own[0]) or self.limited.takes_limiter(*own)
+        )
 
     def visit_Await(self, node: cst.Await) -> None:
         if not self.loops.open:
