@@ -278,25 +278,31 @@ class SwallowedCancellation(Rule):
         self._open.append(found)
 
     def _ends_process_after(self, node: cst.Try | cst.TryStar) -> bool:
-        """`node` is a statement of the function's own body, and every path through the
-        statements after it ends in a call the catalog says never returns (`os._exit(0)`,
-        `sys.exit()`): falling through the handler, nothing goes on to lose the
-        cancellation to."""
+        """Every path through the statements after `node` in its block ends in a call the
+        catalog says never returns (`os._exit(0)`, `sys.exit()`): falling through the
+        handler, nothing goes on to lose the cancellation to."""
         function = self.context.function
         if not isinstance(function, cst.FunctionDef):
             return False
-        body = function.body.body
-        where = next((i for i, statement in enumerate(body) if statement is node), None)
-        if where is None or where == len(body) - 1:
+        rest = next(
+            (
+                block.body[index + 1 :]
+                for block in (function.body, *descendants(function.body, prune=is_scope))
+                if isinstance(block, cst.IndentedBlock)
+                for index, statement in enumerate(block.body)
+                if statement is node
+            ),
+            None,
+        )
+        if not rest:
             return False
-
         ending = self.context.catalog.functions_with("never-returns")
 
         def ends(value: cst.BaseExpression) -> bool:
             # The catalog's: a helper of the project that always raises turns it into an error.
             return isinstance(value, cst.Call) and self.context.qualname(value.func) in ending
 
-        return not completions(body[where + 1 :], ends, reraises=lambda raised: False)
+        return not completions(rest, ends, reraises=lambda raised: False)
 
     def _reraised_after(self, node: cst.CSTNode, ways: AbstractSet[str] = _FALLS) -> bool:
         """The `try` (or `with`) sits in the body of an enclosing handler of the
