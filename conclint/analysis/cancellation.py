@@ -430,6 +430,16 @@ def ends_own_task(
     return task_top(function, context)
 
 
+def statements_after(function: cst.FunctionDef, node: cst.CSTNode) -> Statements | None:
+    """The statements after `node` in the block of `function` that holds it (any block
+    of its compound statements, nested functions left out); None when none does."""
+    levels = _levels(function.body.body, node, function)
+    if levels is None:
+        return None
+    last = levels[-1]
+    return last.statements[last.at + 1 :]
+
+
 def _levels(
     body: Statements,
     target: cst.CSTNode,

@@ -26,6 +26,7 @@ from conclint.analysis.cancellation import (
     only_reaps,
     raised_later,
     reraises,
+    statements_after,
 )
 from conclint.analysis.context import FileContext
 from conclint.analysis.exits import (
@@ -284,16 +285,7 @@ class SwallowedCancellation(Rule):
         function = self.context.function
         if not isinstance(function, cst.FunctionDef):
             return False
-        rest = next(
-            (
-                block.body[index + 1 :]
-                for block in (function.body, *descendants(function.body, prune=is_scope))
-                if isinstance(block, cst.IndentedBlock)
-                for index, statement in enumerate(block.body)
-                if statement is node
-            ),
-            None,
-        )
+        rest = statements_after(function, node)
         if not rest:
             return False
         ending = self.context.catalog.functions_with("never-returns")
