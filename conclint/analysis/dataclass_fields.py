@@ -40,21 +40,18 @@ def note_constructions(
     classes: dict[str, ast.ClassDef],
     made: dict[str, dict[str, tuple[str, ...]]],
     reader: acquires.Reader,
-    roles: tuple[Collection[str], Collection[str]],
+    declarers: Collection[str],
 ) -> None:
-    """Mark in `made` (class name -> its `made` table) how each call of the private
-    dataclasses among `classes` (name -> their class statement) made their fields;
-    `roles` are the absolute names of the class decorators that generate such an
-    `__init__` (`dataclasses.dataclass`), and of the calls that declare a field with its
+    """Mark in `made` (class name -> its `made` table) how each call of the private ones
+    among the dataclasses `classes` (name -> their class statement) made their fields;
+    `declarers` are the absolute names of the calls that declare a field with its
     options (`dataclasses.field`)."""
-    generators, declarers = roles
     fields = {
         name: found
         for name, node in classes.items()
         if name.startswith("_")
         and not dunder(name)
         and not node.bases
-        and generated(node, reader, generators)
         and (found := _fields(node, reader, declarers)) is not None
     }
     if not fields:

@@ -163,11 +163,14 @@ def declarations(
     reader.blocking = blocking
     reader.spawns = spawns
     found = Declarations()
-    class_nodes: dict[str, ast.ClassDef] = {}
+    # Classes whose generated `__init__` keeps each argument in its field (`@dataclass`).
+    dataclasses: dict[str, ast.ClassDef] = {}
     for statement in top_level(tree.body):
         if isinstance(statement, ast.ClassDef):
-            found.classes[statement.name] = reader.class_facts(statement)
-            class_nodes[statement.name] = statement
+            by_init = dataclass_fields.generated(statement, reader, reader.field_roles[0])
+            found.classes[statement.name] = reader.class_facts(statement, by_init)
+            if by_init:
+                dataclasses[statement.name] = statement
         elif isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef):
             found.functions[statement.name] = reader.function_facts(statement)
         elif isinstance(statement, ast.Assign | ast.AnnAssign):
@@ -177,9 +180,9 @@ def declarations(
                     acquires.note_made(found.made, target.id, statement.value, reader)
     for name in reader.rebound_globals & found.globals.keys():
         _add(found.globals, name, UNKNOWN)  # `global x` then `x = ...` in a function
-    if any(name.startswith("_") and node.decorator_list for name, node in class_nodes.items()):
-        made = {name: facts.made for name, facts in found.classes.items()}
-        dataclass_fields.note_constructions(tree, class_nodes, made, reader, reader.field_roles)
+    if any(name.startswith("_") for name in dataclasses):
+        made = {name: found.classes[name].made for name in dataclasses}
+        dataclass_fields.note_constructions(tree, dataclasses, made, reader, reader.field_roles[1])
     return found
 
 
@@ -470,9 +473,10 @@ class _Reader:
             self._decorator(d).rpartition(".")[2] == "staticmethod" for d in function.decorator_list
         )
 
-    def class_facts(self, node: ast.ClassDef) -> ClassFacts:
+    def class_facts(self, node: ast.ClassDef, fields_by_init: bool = False) -> ClassFacts:
+        """What the class `node` declares; `fields_by_init`: a dataclass, whose class-level
+        values are its fields' defaults."""
         owner = f"{self.module}.{node.name}"
-        fields_by_init = dataclass_fields.generated(node, self, self.field_roles[0])
         bases = tuple(
             self.absolute(base.value if isinstance(base, ast.Subscript) else base) or ""
             for base in node.bases
