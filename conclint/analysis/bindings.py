@@ -53,8 +53,10 @@ class Bindings:
         known: Catalog,
         module: str | None = None,
         model: Callable[[], ProjectTypes] | None = None,
+        tree: cst.Module | None = None,
     ) -> None:
         self.names = names
+        self.tree = tree
         # The module's absolute name, and the project model (made when first asked).
         self.module = module
         alone = ProjectTypes({}, {}, known)
@@ -431,7 +433,13 @@ class Bindings:
         return found
 
     def _chain_of_class(self, owner: cst.ClassDef) -> tuple[ScopeNode, ...]:
+        """The scopes around `owner`, itself last: kept when the walk entered it, else
+        looked for (a class named above its definition, `Client.forget(...)`)."""
         chain = self.chains.get(id(owner))
+        if chain is None and self.tree is not None:
+            chain = _scopes_to(self.tree, owner)
+            if chain is not None:
+                self.chains[id(owner)] = chain
         return chain if chain is not None else (owner,)
 
     @staticmethod
@@ -603,3 +611,16 @@ def _is_staticmethod(function: cst.FunctionDef) -> bool:
         isinstance(decorator.decorator, cst.Name) and decorator.decorator.value == "staticmethod"
         for decorator in function.decorators
     )
+
+
+def _scopes_to(scope: ScopeNode, target: cst.ClassDef) -> tuple[ScopeNode, ...] | None:
+    """The chain of scopes from `scope` down to `target`, both included, or None when
+    `target` is not defined in it."""
+    for statement in iter_statements(scope_body(scope)):
+        if statement is target:
+            return (scope, target)
+        if isinstance(statement, cst.FunctionDef | cst.ClassDef):
+            inner = _scopes_to(statement, target)
+            if inner is not None:
+                return (scope, *inner)
+    return None

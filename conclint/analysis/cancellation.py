@@ -11,6 +11,7 @@ import libcst as cst
 
 from conclint.analysis import catalog, cfg, task_tops
 from conclint.analysis.context import FileContext
+from conclint.analysis.coroutines import never_suspends
 from conclint.analysis.exit_summaries import not_cancellation
 from conclint.analysis.exits import (
     BREAK,
@@ -66,20 +67,29 @@ Handler = cst.ExceptHandler | cst.ExceptStarHandler
 _BROAD = frozenset({"", *(name.removeprefix("builtins.") for name in catalog.CATCH_ALL_EXCEPTIONS)})
 
 
-def may_be_cancelled(body: cst.BaseSuite) -> bool:
+def may_be_cancelled(body: cst.BaseSuite, context: FileContext) -> bool:
     """The block can receive the task's cancellation: it suspends somewhere (`await`,
     `async for`, `async with`, or a `yield`, where a context manager's generator gets what
     its block raised) outside a shielded cancel scope (`with trio.CancelScope(shield=True)`,
     which only its own cancellation enters, and which takes that back at its end). A block
     that never suspends can only catch a `CancelledError` raised by its own calls
-    (`future.result()` of a cancelled future). A `...` statement in it stands for code left
-    out, which may suspend."""
+    (`future.result()` of a cancelled future); nor does awaiting a coroutine of the
+    project's that never suspends. At a `yield` of an undecorated generator, no context
+    manager's, only what its consumer throws in comes (`aclose()`'s `GeneratorExit`). A
+    `...` statement in the block stands for code left out, which may suspend."""
+    function = context.function
+    plain_generator = isinstance(function, cst.FunctionDef) and not function.decorators
     return any(
-        isinstance(node, cst.Await | cst.Yield)
+        (isinstance(node, cst.Await) and not _awaits_no_turn(node.expression, context))
+        or (isinstance(node, cst.Yield) and not plain_generator)
         or (isinstance(node, cst.For | cst.With | cst.CompFor) and node.asynchronous is not None)
         or (isinstance(node, cst.Expr) and isinstance(node.value, cst.Ellipsis))
         for node in descendants(body, prune=lambda node: is_scope(node) or _shields(node))
     )
+
+
+def _awaits_no_turn(awaited: cst.BaseExpression, context: FileContext) -> bool:
+    return isinstance(awaited, cst.Call) and never_suspends(awaited, context)
 
 
 def _shields(node: cst.CSTNode) -> bool:

@@ -154,6 +154,7 @@ AWAITABLE_WRAPPERS = _CATALOG.functions_with("passes-awaitable")
 CANCEL_METHODS = _CATALOG.methods_with("cancel")
 CANCEL_METHODS_BY_KIND = _CATALOG.methods_by_kind("cancel")
 CANCEL_STATE_METHODS = _CATALOG.methods_with("cancel-state")
+ATTRIBUTE_GETTERS = _CATALOG.functions_with("gets-attribute")
 # Methods that may raise the cancellation of what they read, on any receiver (`result()`).
 CANCELLATION_RAISING_METHODS = _CATALOG.any_receiver_with("raises-cancellation")
 # What starts an asyncio task whose top coroutine may end on its own cancellation: the

@@ -86,7 +86,9 @@ class FileContext:
         self.chain = [self.module]
         self.catalog = self.settings.catalog()
         self.model = _model_of(self.project, self.module_name, self.source, self.path, self.catalog)
-        self.bindings = Bindings(self.names, self.catalog, self.module_name, self.model)
+        self.bindings = Bindings(
+            self.names, self.catalog, self.module_name, self.model, self.module
+        )
 
     def enter(self, node: cst.CSTNode) -> None:
         if isinstance(node, cst.ClassDef):

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 import libcst as cst
 
 from conclint.analysis import catalog
+from conclint.analysis.acquires import receiver_class
 from conclint.analysis.context import FileContext
 from conclint.analysis.scopes import Binding, ScopeNode, identifier
 from conclint.analysis.walk import descendants, is_scope
@@ -126,3 +127,18 @@ class CoroutineFunctions:
 
 def _all_defs(bindings: list[Binding]) -> bool:
     return all(binding.how == "def" for binding in bindings)
+
+
+def never_suspends(call: cst.Call, context: FileContext) -> bool:
+    """`call` makes a coroutine of the project's that never suspends (`self._post(m)` where
+    `_post` awaits nothing, whichever override an instance runs): run, it ends in its
+    first step, giving the loop no turn."""
+    model = context.model()
+    func = call.func
+    name = context.bindings.qualified(func, context.chain)
+    if name is not None:
+        return model.never_suspends(name)
+    if isinstance(func, cst.Attribute):
+        owner = receiver_class(context, func.value)
+        return owner is not None and model.never_suspends(func.attr.value, owner)
+    return False

@@ -211,13 +211,21 @@ def with_generator_uses(
 
 
 def with_cancel_state_readers(
-    declared: Declarations, tree: ast.Module, source: str, known: Catalog
+    declared: Declarations,
+    tree: ast.Module,
+    source: str,
+    module: str,
+    names: dict[str, str],
+    known: Catalog,
 ) -> Declarations:
     """`declared` with `reads_cancel_state` set on the functions and methods whose own code
-    calls a method of the catalog's role `cancel-state` (`current.cancelling()`)."""
+    calls a method of the catalog's role `cancel-state` (`current.cancelling()`), also got
+    by name (`getattr(current, "cancelling", ...)()`)."""
     methods = known.methods_with("cancel-state")
     if not any(method in source for method in methods):
         return declared
+    reader = _Reader(module, names, ((), ()), (), [])
+    getters = known.functions_with("gets-attribute")
     for node in top_level(tree.body):
         members = node.body if isinstance(node, ast.ClassDef) else [node]
         table = (
@@ -230,13 +238,27 @@ def with_cancel_state_readers(
                 continue
             facts = table.get(member.name)
             if facts is not None and any(
-                isinstance(call, ast.Call)
-                and isinstance(call.func, ast.Attribute)
-                and call.func.attr in methods
+                isinstance(call, ast.Call) and _reads_method(call, methods, getters, reader)
                 for call in own_nodes(member.body)
             ):
                 table[member.name] = replace(facts, reads_cancel_state=True)
     return declared
+
+
+def _reads_method(
+    call: ast.Call, methods: frozenset[str], getters: frozenset[str], reader: _Reader
+) -> bool:
+    """`x.cancelling()`, or `getattr(x, "cancelling", ...)`: one of `methods`, called or
+    got by name (by one of the `getters`)."""
+    func = call.func
+    if isinstance(func, ast.Attribute):
+        return func.attr in methods
+    return (
+        reader.absolute(func) in getters
+        and len(call.args) >= 2
+        and isinstance(name := call.args[1], ast.Constant)
+        and name.value in methods
+    )
 
 
 def top_level(body: list[ast.stmt]) -> Iterator[ast.stmt]:

@@ -95,7 +95,7 @@ class NameResolver:
         self._denoted: dict[tuple[int, str, int], str | None] = {}
         # (innermost scope, name) -> lookup's answer: rules ask the same few names again
         # and again from one scope, and a scope's chain is the same every time.
-        self._found: dict[tuple[int, str], tuple[int, list[Binding]] | None] = {}
+        self._found: dict[tuple[int, int, str], tuple[int, list[Binding]] | None] = {}
         # The package relative imports start from (None: relative imports stay unknown).
         self.package = package
 
@@ -114,7 +114,8 @@ class NameResolver:
         """
         if not chain:
             return None
-        key = (id(chain[-1]), name)
+        # The chain's length too: the index answered is into the chain asked with.
+        key = (id(chain[-1]), len(chain), name)
         if key not in self._found:
             self._found[key] = self._lookup(identifier(name), chain)
         return self._found[key]

@@ -388,7 +388,7 @@ def facts_of(source: str, path: str, known: Catalog = catalog.SHIPPED) -> Module
     )
     declared = spawns.noted(declared, tree)
     declared = with_generator_uses(declared, tree, source, module, names, known)
-    declared = with_cancel_state_readers(declared, tree, source, known)
+    declared = with_cancel_state_readers(declared, tree, source, module, names, known)
     async_functions: list[str] = []
     endless: list[str] = []
     for node in top_level(tree.body):

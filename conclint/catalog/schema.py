@@ -185,6 +185,7 @@ FUNCTION_ROLES = frozenset(
         "truth-test",  # only asks whether its argument is true
         "returns-non-callable",
         "returns-callable",
+        "gets-attribute",  # the attribute of its first argument its second names (`getattr`)
         "partial",  # gives a callable that calls its first argument with the others first
         "closes-on-exit",  # a context manager that closes what it is given on the way out
         "plain-decorator",  # leaves a function returning what its body returns

@@ -5,8 +5,8 @@ from __future__ import annotations
 import libcst as cst
 
 from conclint.analysis import catalog
-from conclint.analysis.acquires import receiver_class
 from conclint.analysis.blocking import never_full
+from conclint.analysis.coroutines import never_suspends
 from conclint.analysis.discards import AS_CONTEXT, IN_GENERATOR, Discards
 from conclint.analysis.scopes import dotted_name
 from conclint.rules.base import Rule
@@ -52,17 +52,12 @@ class DanglingTask(Rule):
         )
         if not isinstance(first, cst.Call):
             return False
-        model = self.context.model()
         func = first.func
-        name = self.context.bindings.qualified(func, self.context.chain)
-        if name is not None:
-            return name in catalog.ASYNC_SLEEPS or model.never_suspends(name)
-        if isinstance(func, cst.Attribute):
-            if self._fills_unbounded(func):
-                return True
-            owner = receiver_class(self.context, func.value)
-            return owner is not None and model.never_suspends(func.attr.value, owner)
-        return False
+        if self.context.qualname(func) in catalog.ASYNC_SLEEPS:
+            return True
+        if isinstance(func, cst.Attribute) and self._fills_unbounded(func):
+            return True
+        return never_suspends(first, self.context)
 
     def _fills_unbounded(self, func: cst.Attribute) -> bool:
         """`queue.put(item)` of a queue made without a bound: it has room at once, so the

@@ -215,7 +215,7 @@ class SwallowedCancellation(Rule):
         cancelled = self._cancelled_before[id(self._tries[-1])]
         if (
             only_reaps(body.body, cancelled, self.context)
-            or not may_be_cancelled(body)
+            or not may_be_cancelled(body, self.context)
             or self._shielded()
         ):
             return
@@ -371,6 +371,8 @@ class SwallowedCancellation(Rule):
             self._mark_deliberate()
         if self._open and self._asks_cancel_state(node):
             self._mark_deliberate()  # `if self._cancelled_by_us():` reads `cancelling()`
+        if self._open and self._gets_cancel_state(node):
+            self._mark_deliberate()  # `getattr(task, "cancelling", lambda: 0)()`
         if not isinstance(func, cst.Attribute):
             return
         function = self.context.function
@@ -391,6 +393,17 @@ class SwallowedCancellation(Rule):
             self._mark_deliberate()
         elif func.attr.value in catalog.COLLECTION_FILLS:
             self._keep_in(node, func.value)
+
+    def _gets_cancel_state(self, node: cst.Call) -> bool:
+        """`getattr(task, "cancelling", ...)`: the method of the role `cancel-state`, got by
+        name (code that also runs where tasks lack it)."""
+        if len(node.args) < 2 or self.context.qualname(node.func) not in catalog.ATTRIBUTE_GETTERS:
+            return False
+        name = node.args[1].value
+        return (
+            isinstance(name, cst.SimpleString)
+            and name.evaluated_value in catalog.CANCEL_STATE_METHODS
+        )
 
     def _is_current_task(self, expr: cst.BaseExpression) -> bool:
         """`asyncio.current_task()`, or a local every binding of which is that call."""
@@ -530,7 +543,7 @@ class SwallowedCancellation(Rule):
             )
             if (
                 caught
-                and may_be_cancelled(node.body)
+                and may_be_cancelled(node.body, self.context)
                 and not self._only_reaps(node.body.body)
                 and not _reraised_by_finally(node, self._tries)
                 and not self._reraised_after(node)

@@ -146,8 +146,8 @@ def test_the_handlers_a_cancellation_reaches(handlers: str, reached: list[int]) 
 )
 def test_only_a_block_that_suspends_gets_the_task_cancellation(body: str, expected: bool) -> None:
     source = f"async def f():\n    try:\n        {body}\n    except BaseException:\n        pass\n"
-    _, _, statement = _function(source)
-    assert may_be_cancelled(statement.body) is expected
+    module, function, statement = _function(source)
+    assert may_be_cancelled(statement.body, _context(module, function)) is expected
 
 
 @pytest.mark.parametrize(
