@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -11,7 +12,7 @@ import libcst as cst
 from conclint.analysis import acquires, catalog
 from conclint.analysis.context import FileContext
 from conclint.analysis.derived import derived_kind
-from conclint.analysis.scopes import dotted_name
+from conclint.analysis.scopes import ScopeNode, dotted_name
 from conclint.analysis.tracking import Tracker
 from conclint.analysis.uses import ARG, ITER, READ, STORE, callee, uses_in
 from conclint.catalog import Catalog, Method
@@ -121,6 +122,18 @@ def _blocking_method(
     spelled = dotted_name(receiver)
     shown = f"{spelled or kind}.{attr}()"
     return BlockingCall(shown, context.catalog.kinds[kind].remedy or "", kind, spelled)
+
+
+def runs_alone(call: cst.Call, chain: Sequence[ScopeNode], context: FileContext) -> bool:
+    """`call` is in the main coroutine of a new event loop, before it first suspends
+    (`loop_mains.py`): nothing else runs on that loop yet, so blocking it stalls nothing."""
+    function = chain[-1] if len(chain) == 2 else None
+    if not isinstance(function, cst.FunctionDef) or function.asynchronous is None:
+        return False
+    facts = context.model().function_facts(f"{context.module_name}.{function.name.value}")
+    if facts is None or not facts.alone_until:
+        return False
+    return context.positions_of([call], context.source)[call].start.line < facts.alone_until
 
 
 def never_full(receiver: cst.BaseExpression, context: FileContext) -> bool:

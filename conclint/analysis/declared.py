@@ -107,6 +107,10 @@ class FunctionFacts:
     # It reads or undoes the running task's cancellation (`task.cancelling()`,
     # `task.uncancel()`): a handler that asks it reasons about whose cancellation it caught.
     reads_cancel_state: bool = False
+    # A coroutine function run only as the main coroutine of a new event loop
+    # (`loop_mains.py`): the first line of its body that may run after it suspends (0: none
+    # such). Before it, nothing else runs on that loop.
+    alone_until: int = 0
 
 
 @dataclass(frozen=True)
@@ -204,7 +208,7 @@ def with_generator_uses(
     }
     if not defined and "aclos" not in source:
         return declared
-    reader = _Reader(module, names, ((), ()), (), [])
+    reader = name_reader(module, names)
     closers = known.functions_with("closes-on-exit")
     found = generator_uses(tree, source, defined, closers, reader.absolute)
     return replace(declared, generators=found) if found else declared
@@ -224,7 +228,7 @@ def with_cancel_state_readers(
     methods = known.methods_with("cancel-state")
     if not any(method in source for method in methods):
         return declared
-    reader = _Reader(module, names, ((), ()), (), [])
+    reader = name_reader(module, names)
     getters = known.functions_with("gets-attribute")
     for node in top_level(tree.body):
         members = node.body if isinstance(node, ast.ClassDef) else [node]
@@ -279,6 +283,11 @@ def top_level(body: list[ast.stmt]) -> Iterator[ast.stmt]:
 
 def _add(table: dict[str, tuple[Ref, ...]], name: str, ref: Ref) -> None:
     table[name] = (*table.get(name, ()), ref)
+
+
+def name_reader(module: str, names: dict[str, str]) -> _Reader:
+    """What a pass over a module's tree after the declarations needs: absolute names."""
+    return _Reader(module, names, ((), ()), (), [])
 
 
 class _Reader:
@@ -777,8 +786,9 @@ F = TypeVar("F", FunctionFacts, ClassFacts)
 
 
 def _facts_from_json(kind: type[F], raw: object) -> F:
-    """Facts of `kind` from `_facts_json`'s form: each field is a flag, a tuple of strings,
-    or a table of those; a key that is no field, or a value of another shape, is refused."""
+    """Facts of `kind` from `_facts_json`'s form: each field is a flag, a number, a tuple of
+    strings, or a table of those; a key that is no field, or a value of another shape, is
+    refused."""
     table = _table(raw)
     empty = kind()
     given: dict[str, object] = {}
@@ -789,6 +799,10 @@ def _facts_from_json(kind: type[F], raw: object) -> F:
         if isinstance(default, bool):
             if not isinstance(value, bool):
                 raise TypeError(f"{name} is a flag")
+            given[name] = value
+        elif isinstance(default, int):
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise TypeError(f"{name} is a number")
             given[name] = value
         elif isinstance(default, tuple):
             given[name] = _strings(value)

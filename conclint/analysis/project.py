@@ -27,11 +27,13 @@ from conclint.analysis.declared import (
     Declarations,
     declarations,
     from_json,
+    name_reader,
     to_json,
     top_level,
     with_cancel_state_readers,
     with_generator_uses,
 )
+from conclint.analysis.loop_mains import with_loop_mains
 from conclint.analysis.names import absolute_import
 from conclint.analysis.nesting import SyntaxProblem as SyntaxProblem  # cache.py's
 from conclint.analysis.nesting import parse_python, too_large
@@ -389,6 +391,7 @@ def facts_of(source: str, path: str, known: Catalog = catalog.SHIPPED) -> Module
     declared = spawns.noted(declared, tree)
     declared = with_generator_uses(declared, tree, source, module, names, known)
     declared = with_cancel_state_readers(declared, tree, source, module, names, known)
+    declared = with_loop_mains(declared, tree, source, name_reader(module, names), known)
     async_functions: list[str] = []
     endless: list[str] = []
     for node in top_level(tree.body):

@@ -166,6 +166,10 @@ FUNCTION_ROLES = frozenset(
         # task's top, which may end normally on the task's own cancellation (trio's and
         # anyio's tasks must re-raise it).
         "ends-on-cancel",
+        # Makes an event loop and runs the coroutine it is given (a call, or a coroutine
+        # function and its arguments) as its first task, to the end (`asyncio.run`): until
+        # that coroutine first suspends, nothing else runs on the loop.
+        "runs-alone",
         # Runs each coroutine given as a positional argument as its own task, and once
         # cancelled raises the cancellation to its awaiter whatever they end with
         # (`asyncio.gather`): each may end normally on its own cancellation.

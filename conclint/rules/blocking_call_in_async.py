@@ -8,7 +8,7 @@ import libcst as cst
 
 from conclint import fixes
 from conclint.analysis import catalog
-from conclint.analysis.blocking import BlockingCall, BlockingCalls, may_block
+from conclint.analysis.blocking import BlockingCall, BlockingCalls, may_block, runs_alone
 from conclint.analysis.context import FileContext
 from conclint.config import Settings
 from conclint.prefilter import Source
@@ -83,6 +83,8 @@ class BlockingCallInAsync(Rule):
     def blocking_call(self, node: cst.Call, found: BlockingCall) -> None:
         if not self.context.in_async_function:
             return  # a sync def's call, told for CCL604
+        if runs_alone(node, self.context.chain, self.context):
+            return
         awaitable = self._awaitable_form(node, found)
         if awaitable is None:
             self.report(node, call=found.shown, remedy=found.remedy)

@@ -20,6 +20,7 @@ from conclint.analysis.blocking import (
     Offloads,
     asks_not_to_block,
     may_block,
+    runs_alone,
 )
 from conclint.analysis.callees import Callee, module_functions, plain_decorators
 from conclint.analysis.context import FileContext
@@ -108,7 +109,7 @@ class BlockingCallViaHelper(Rule):
         # Helpers may be defined after the coroutines that call them: resolve at the end.
         for call, chain in self._from_async:
             links = self._via(call, chain, _MAX_DEPTH)
-            if links is not None:
+            if links is not None and not runs_alone(call, chain, self.context):
                 self.report(call, chain=" -> ".join(links), helper=links[0].removesuffix("()"))
 
     def _via(self, call: cst.Call, chain: tuple[ScopeNode, ...], depth: int) -> list[str] | None:
