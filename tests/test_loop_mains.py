@@ -123,3 +123,20 @@ def test_loop_mains_survive_the_cache() -> None:
     again = from_json(json.loads(json.dumps(to_json(declared))))
     assert again.functions["_main"].alone_until == 10
     assert again == declared
+
+
+def test_a_main_defined_in_both_branches_of_an_if_is_not_known() -> None:
+    source = (
+        "import asyncio\nimport sys\n\nif sys.platform == 'win32':\n"
+        "    async def _main():\n        print(1)\nelse:\n    async def _main():\n"
+        "        print(2)\n\nasyncio.run(_main())\n"
+    )
+    assert _alone_until(source)["_main"] == 0
+
+
+def test_a_main_defined_under_an_if_counts() -> None:
+    source = (
+        "import asyncio\nimport sys\n\nif sys.version_info >= (3, 11):\n"
+        "    async def _main():\n        print(1)\n\n    asyncio.run(_main())\n"
+    )
+    assert _alone_until(source)["_main"] == 7

@@ -19,6 +19,7 @@ import ast
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from conclint.analysis.declared import top_level
 from conclint.analysis.task_tops import internal, private
 from conclint.catalog import Catalog
 
@@ -53,12 +54,13 @@ def with_loop_mains(
             continue
         if not (alone or private(name)):
             continue
-        function = next(
+        defs = [
             node
-            for node in tree.body
-            if isinstance(node, ast.AsyncFunctionDef) and node.name == name
-        )
-        declared.functions[name] = replace(facts, alone_until=_alone_until(function))
+            for node in top_level(tree.body)
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == name
+        ]
+        if len(defs) == 1 and isinstance(defs[0], ast.AsyncFunctionDef):
+            declared.functions[name] = replace(facts, alone_until=_alone_until(defs[0]))
     return declared
 
 

@@ -160,8 +160,9 @@ class YieldInAsyncContext(Rule):
     def _holds_nothing(self, item: cst.WithItem) -> bool:
         """An item that only closes a generator whose closing the generator being visited
         does not put off (`aclosing(...)` of the catalog's role `closes-on-exit`):
-        - its own parameter (`aclosing(chunks)`), a stage of a pipeline whose block only
-          closes its input, which closing this generator would close no sooner without it;
+        - its own parameter (`aclosing(chunks)`, `aclosing(chunks.__aiter__())`), a stage
+          of a pipeline whose block only closes its input, which closing this generator
+          would close no sooner without it;
         - an async generator of the module with no `with` and no `try` in it
           (`aclosing(self._checks())`), whose closing runs nothing."""
         call = item.item
@@ -171,7 +172,7 @@ class YieldInAsyncContext(Rule):
             and self.context.qualname(call.func) in catalog.CLOSING_MANAGERS
         ):
             return False
-        given = call.args[0].value
+        given = _iterated(call.args[0].value)
         if isinstance(given, cst.Name):
             params = self._functions[-1].node.params
             return any(
@@ -235,3 +236,15 @@ class YieldInAsyncContext(Rule):
             problem=problem,
             fix=fix,
         )
+
+
+def _iterated(given: cst.BaseExpression) -> cst.BaseExpression:
+    """`chunks` of `chunks.__aiter__()`: an async generator's `__aiter__` returns itself."""
+    if (
+        isinstance(given, cst.Call)
+        and not given.args
+        and isinstance(given.func, cst.Attribute)
+        and given.func.attr.value == "__aiter__"
+    ):
+        return given.func.value
+    return given
