@@ -140,3 +140,11 @@ def test_a_main_defined_under_an_if_counts() -> None:
         "    async def _main():\n        print(1)\n\n    asyncio.run(_main())\n"
     )
     assert _alone_until(source)["_main"] == 7
+
+
+def test_runners_imported_under_other_names() -> None:
+    source = (
+        "import asyncio as aio\nfrom anyio import run as go\n\nasync def _m():\n    pass\n\n"
+        "async def _n():\n    pass\n\naio.run(_m())\ngo(_n)\n"
+    )
+    assert _alone_until(source) == {"_m": 6, "_n": 9}

@@ -34,7 +34,7 @@ def with_loop_mains(
 ) -> Declarations:
     """`declared` with `alone_until` set on the module's loop mains."""
     runners = known.functions_with("runs-alone")
-    if not any(runner.rpartition(".")[2] in source for runner in runners):
+    if not any(spelled in source for spelled in _spellings(runners, reader.names)):
         return declared
     module = reader.module
     handed: dict[str, int] = {}
@@ -62,6 +62,18 @@ def with_loop_mains(
         if len(defs) == 1 and isinstance(defs[0], ast.AsyncFunctionDef):
             declared.functions[name] = replace(facts, alone_until=_alone_until(defs[0]))
     return declared
+
+
+def _spellings(runners: frozenset[str], names: dict[str, str]) -> list[str]:
+    """How the module's imports let it call the runners: `asyncio.run(`, `run(`."""
+    found = []
+    for local, target in names.items():
+        for runner in runners:
+            if runner == target:
+                found.append(f"{local}(")
+            elif runner.startswith(f"{target}."):
+                found.append(f"{local}{runner[len(target) :]}(")
+    return found
 
 
 def _mentions(tree: ast.Module, names: set[str]) -> dict[str, int]:
