@@ -148,3 +148,23 @@ def test_runners_imported_under_other_names() -> None:
         "async def _n():\n    pass\n\naio.run(_m())\ngo(_n)\n"
     )
     assert _alone_until(source) == {"_m": 6, "_n": 9}
+
+
+def test_a_runner_imported_in_the_function_that_calls_it() -> None:
+    source = (
+        "async def _hook(path):\n    print(path)\n\n"
+        "def main(path):\n    import anyio\n\n    anyio.run(_hook, path)\n\n"
+        "def other(path):\n    anyio.run(_hook, path)\n"
+    )
+    # In `other`, `anyio` is no import: that call may run anything, so `_hook` is not known.
+    assert _alone_until(source)["_hook"] == 0
+    assert _alone_until(source.rpartition("def other")[0])["_hook"] == 3
+
+
+def test_a_runner_imported_in_a_block_of_the_function() -> None:
+    source = (
+        "import sys\n\nasync def _hook(path):\n    print(path)\n\n"
+        "def main(path):\n    try:\n        import anyio\n\n        anyio.run(_hook, path)\n"
+        "    except Exception:\n        sys.exit(1)\n"
+    )
+    assert _alone_until(source)["_hook"] == 5

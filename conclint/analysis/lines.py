@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 
 def line_breaks(source: str, start: int, end: int) -> int:
     """Line breaks between two offsets, as `ast` counts them (`\\r\\n`, `\\r`, `\\n`). Neither
@@ -10,3 +12,15 @@ def line_breaks(source: str, start: int, end: int) -> int:
     if "\r" not in source:
         return newlines
     return newlines + source.count("\r", start, end) - source.count("\r\n", start, end)
+
+
+def lines_of(source: str, offsets: Iterator[int]) -> list[int]:
+    """The 1-based lines of increasing offsets into `source`, each once."""
+    lines: list[int] = []
+    line, last = 1, 0
+    for at in offsets:
+        line += line_breaks(source, last, at)
+        last = at
+        if not lines or lines[-1] != line:
+            lines.append(line)
+    return lines

@@ -16,10 +16,15 @@ starts (its next pass runs after it).
 from __future__ import annotations
 
 import ast
+import bisect
+import re
+from collections.abc import Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from conclint.analysis.declared import top_level
+from conclint.analysis.lines import lines_of
+from conclint.analysis.own_nodes import own_nodes
 from conclint.analysis.task_tops import internal, private
 from conclint.catalog import Catalog
 
@@ -34,16 +39,21 @@ def with_loop_mains(
 ) -> Declarations:
     """`declared` with `alone_until` set on the module's loop mains."""
     runners = known.functions_with("runs-alone")
-    if not any(spelled in source for spelled in _spellings(runners, reader.names)):
+    if not _may_call(runners, source, reader.names):
         return declared
     module = reader.module
+    # The names a runner is called by: its own last name, or an alias (`from anyio import
+    # run as go`).
+    words = {runner.rpartition(".")[2] for runner in runners}
+    words |= {local for local, target in reader.names.items() if target in runners}
+    pattern = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, words))) + r")\s*\(")
+    lines = lines_of(source, (match.start() for match in pattern.finditer(source)))
     handed: dict[str, int] = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and node.args and reader.absolute(node.func) in runners:
-            given = node.args[0]
-            main = given.func if isinstance(given, ast.Call) else given
-            if isinstance(main, ast.Name) and reader.absolute(main) == f"{module}.{main.id}":
-                handed[main.id] = handed.get(main.id, 0) + 1
+    for call in _runner_calls(tree.body, {}, reader, runners, lines):
+        given = call.args[0]
+        main = given.func if isinstance(given, ast.Call) else given
+        if isinstance(main, ast.Name) and reader.absolute(main) == f"{module}.{main.id}":
+            handed[main.id] = handed.get(main.id, 0) + 1
     if not handed:
         return declared
     alone = module.rpartition(".")[2] == "__main__" or internal(module)
@@ -64,16 +74,83 @@ def with_loop_mains(
     return declared
 
 
-def _spellings(runners: frozenset[str], names: dict[str, str]) -> list[str]:
-    """How the module's imports let it call the runners: `asyncio.run(`, `run(`."""
-    found = []
+def _may_call(runners: frozenset[str], source: str, names: dict[str, str]) -> bool:
+    """Does the text spell a call of a runner: by its own name (`asyncio.run(`, also after
+    an `import asyncio` in a function), or as the module's imports name it (`run(`)?"""
+    if any(f"{runner}(" in source for runner in runners):
+        return True
     for local, target in names.items():
         for runner in runners:
-            if runner == target:
-                found.append(f"{local}(")
-            elif runner.startswith(f"{target}."):
-                found.append(f"{local}{runner[len(target) :]}(")
-    return found
+            spelled = f"{local}{runner[len(target) :]}("
+            if (runner == target or runner.startswith(f"{target}.")) and spelled in source:
+                return True
+    return False
+
+
+def _runner_calls(
+    body: list[ast.stmt],
+    imported: dict[str, str],
+    reader: _Reader,
+    runners: frozenset[str],
+    lines: list[int],
+) -> Iterator[ast.Call]:
+    """The calls of the runners in `body` and the functions defined in it, also through
+    the imports a function makes first (`import anyio` in `main()`, as a command-line tool
+    does to start faster): `imported` holds those of the functions around `body`. Only
+    the statements on `lines`, where a runner's name is spelled, are looked into."""
+    local = dict(imported)
+    for statement in _statements(body):
+        if isinstance(statement, ast.Import):
+            for alias in statement.names:
+                top = alias.name.partition(".")[0]
+                local[alias.asname or top] = alias.name if alias.asname else top
+        elif isinstance(statement, ast.ImportFrom) and statement.module and not statement.level:
+            for alias in statement.names:
+                local[alias.asname or alias.name] = f"{statement.module}.{alias.name}"
+    for statement in body:
+        first = bisect.bisect_left(lines, statement.lineno)
+        if first == len(lines) or lines[first] > (statement.end_lineno or statement.lineno):
+            continue
+        if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            yield from _runner_calls(statement.body, local, reader, runners, lines)
+            continue
+        for node in own_nodes([statement]):
+            if isinstance(node, ast.Call) and node.args:
+                if _absolute(node.func, local, reader) in runners:
+                    yield node
+            elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                yield from _runner_calls(node.body, local, reader, runners, lines)
+
+
+def _statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """The statements of a block and of the blocks in it (`if`, `try`, `with`, loops), not
+    of the functions and classes it defines."""
+    stack = list(reversed(body))
+    while stack:
+        statement = stack.pop()
+        yield statement
+        if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            continue
+        for name in ("body", "orelse", "finalbody", "handlers", "cases"):
+            inner = getattr(statement, name, None)
+            if isinstance(inner, list):
+                for child in reversed(inner):
+                    if isinstance(child, ast.stmt):
+                        stack.append(child)
+                    else:  # an `except` handler or a `case`: its block
+                        stack.extend(reversed(child.body))
+
+
+def _absolute(func: ast.expr, local: dict[str, str], reader: _Reader) -> str | None:
+    """The absolute name `func` spells, through the imports of the functions around it."""
+    parts: list[str] = []
+    root = func
+    while isinstance(root, ast.Attribute):
+        parts.append(root.attr)
+        root = root.value
+    if isinstance(root, ast.Name) and root.id in local:
+        return ".".join([local[root.id], *reversed(parts)])
+    return reader.absolute(func)
 
 
 def _mentions(tree: ast.Module, names: set[str]) -> dict[str, int]:

@@ -53,7 +53,7 @@ from dataclasses import replace
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from conclint.analysis.lines import line_breaks
+from conclint.analysis.lines import line_breaks, lines_of
 from conclint.analysis.names import dunder
 from conclint.analysis.own_nodes import own_nodes
 from conclint.analysis.signature import signature
@@ -122,11 +122,11 @@ class Finder:
         if privates:
             passed = re.compile(rf"[(,]\s*(?:\w+\.)*{_alternatives(privates)}\s*[(),]")
             offsets += [m.start() for m in passed.finditer(source)]
-        self.lines = _lines_of(source, iter(sorted(offsets)))
+        self.lines = lines_of(source, iter(sorted(offsets)))
         # The lines that spell `await` or `async` (in code, a comment or a string): a
         # coroutine function whose body holds none never suspends.
         self.suspending = (
-            _lines_of(source, (m.start() for m in _SUSPENDS.finditer(source)))
+            lines_of(source, (m.start() for m in _SUSPENDS.finditer(source)))
             if "async" in source
             else []
         )
@@ -464,18 +464,6 @@ def _awaited_calls(
 def _alternatives(names: set[str]) -> str:
     """A pattern matching any of `names` as a whole word, as its group 1."""
     return r"\b(" + "|".join(sorted(map(re.escape, names))) + r")\b"
-
-
-def _lines_of(source: str, offsets: Iterator[int]) -> list[int]:
-    """The 1-based lines of increasing offsets into `source`, each once."""
-    lines: list[int] = []
-    line, last = 1, 0
-    for at in offsets:
-        line += line_breaks(source, last, at)
-        last = at
-        if not lines or lines[-1] != line:
-            lines.append(line)
-    return lines
 
 
 def _in_comment(source: str, at: int) -> bool:
