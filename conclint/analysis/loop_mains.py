@@ -41,13 +41,13 @@ def with_loop_mains(
     runners = known.functions_with("runs-alone")
     if not _may_call(runners, source, reader.names):
         return declared
-    module = reader.module
-    # The names a runner is called by: its own last name, or an alias (`from anyio import
-    # run as go`).
+    # The lines that spell a call by a name a runner may have: its own last name, or an
+    # alias (`from anyio import run as go`).
     words = {runner.rpartition(".")[2] for runner in runners}
     words |= {local for local, target in reader.names.items() if target in runners}
     pattern = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, words))) + r")\s*\(")
     lines = lines_of(source, (match.start() for match in pattern.finditer(source)))
+    module = reader.module
     handed: dict[str, int] = {}
     for call in _runner_calls(tree.body, {}, reader, runners, lines):
         given = call.args[0]
@@ -76,7 +76,8 @@ def with_loop_mains(
 
 def _may_call(runners: frozenset[str], source: str, names: dict[str, str]) -> bool:
     """Does the text spell a call of a runner: by its own name (`asyncio.run(`, also after
-    an `import asyncio` in a function), or as the module's imports name it (`run(`)?"""
+    an `import asyncio` in a function), or as the module's imports name it (`run(`)? The
+    cheap test before the module is searched."""
     if any(f"{runner}(" in source for runner in runners):
         return True
     for local, target in names.items():
@@ -164,8 +165,6 @@ def _mentions(tree: ast.Module, names: set[str]) -> dict[str, int]:
             found = node.attr
         elif isinstance(node, ast.Constant) and isinstance(node.value, str):
             found = node.value
-        elif isinstance(node, ast.alias):
-            found = (node.asname or node.name).rpartition(".")[2]
         else:
             continue
         if found in names:
