@@ -148,7 +148,7 @@ LANGUAGE_NAMES = frozenset(
 # the `format` method of a string literal.
 # The language's own methods: context managers', `str.format`, async generators' (PEP 525).
 LANGUAGE_METHODS = frozenset(
-    {"__enter__", "__exit__", "__aenter__", "__aexit__", "format", "aclose"}
+    {"__enter__", "__exit__", "__aenter__", "__aexit__", "__aiter__", "format", "aclose"}
 )
 _DOTTED = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)+")
 
