@@ -191,12 +191,7 @@ def declarations(
 
 
 def with_generator_uses(
-    declared: Declarations,
-    tree: ast.Module,
-    source: str,
-    module: str,
-    names: dict[str, str],
-    known: Catalog,
+    declared: Declarations, tree: ast.Module, source: str, reader: _Reader, known: Catalog
 ) -> Declarations:
     """`declared` with the uses of its private async generators and of the generators its
     functions close (`generator_uses.py`)."""
@@ -208,19 +203,13 @@ def with_generator_uses(
     }
     if not defined and "aclos" not in source:
         return declared
-    reader = name_reader(module, names)
     closers = known.functions_with("closes-on-exit")
     found = generator_uses(tree, source, defined, closers, reader.absolute)
     return replace(declared, generators=found) if found else declared
 
 
 def with_cancel_state_readers(
-    declared: Declarations,
-    tree: ast.Module,
-    source: str,
-    module: str,
-    names: dict[str, str],
-    known: Catalog,
+    declared: Declarations, tree: ast.Module, source: str, reader: _Reader, known: Catalog
 ) -> Declarations:
     """`declared` with `reads_cancel_state` set on the functions and methods whose own code
     calls a method of the catalog's role `cancel-state` (`current.cancelling()`), also got
@@ -228,7 +217,6 @@ def with_cancel_state_readers(
     methods = known.methods_with("cancel-state")
     if not any(method in source for method in methods):
         return declared
-    reader = name_reader(module, names)
     getters = known.functions_with("gets-attribute")
     for node in top_level(tree.body):
         members = node.body if isinstance(node, ast.ClassDef) else [node]

@@ -389,9 +389,10 @@ def facts_of(source: str, path: str, known: Catalog = catalog.SHIPPED) -> Module
         tree, module, names, typing_forms(known), keeping, lines, known, summariser, spawns
     )
     declared = spawns.noted(declared, tree)
-    declared = with_generator_uses(declared, tree, source, module, names, known)
-    declared = with_cancel_state_readers(declared, tree, source, module, names, known)
-    declared = with_loop_mains(declared, tree, source, name_reader(module, names), known)
+    reader = name_reader(module, names)
+    declared = with_generator_uses(declared, tree, source, reader, known)
+    declared = with_cancel_state_readers(declared, tree, source, reader, known)
+    declared = with_loop_mains(declared, tree, source, reader, known)
     async_functions: list[str] = []
     endless: list[str] = []
     for node in top_level(tree.body):
