@@ -93,8 +93,8 @@ class NameResolver:
         self._tables: dict[int, ScopeTable] = {}
         # (binding scope, name, alias depth) -> what the name denotes there.
         self._denoted: dict[tuple[int, str, int], str | None] = {}
-        # (innermost scope, name) -> lookup's answer: rules ask the same few names again
-        # and again from one scope, and a scope's chain is the same every time.
+        # (innermost scope, length of the chain, name) -> lookup's answer: rules ask the
+        # same few names again and again from one scope.
         self._found: dict[tuple[int, int, str], tuple[int, list[Binding]] | None] = {}
         # The package relative imports start from (None: relative imports stay unknown).
         self.package = package
@@ -114,7 +114,7 @@ class NameResolver:
         """
         if not chain:
             return None
-        # The chain's length too: the index answered is into the chain asked with.
+        # The answer is an index into the chain asked with.
         key = (id(chain[-1]), len(chain), name)
         if key not in self._found:
             self._found[key] = self._lookup(identifier(name), chain)
