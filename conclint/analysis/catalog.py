@@ -153,6 +153,8 @@ AWAITABLE_WRAPPERS = _CATALOG.functions_with("passes-awaitable")
 # Method names that ask a task to stop, and that read or undo a cancellation under way.
 CANCEL_METHODS = _CATALOG.methods_with("cancel")
 CANCEL_METHODS_BY_KIND = _CATALOG.methods_by_kind("cancel")
+# Methods that, awaited, read a response's whole body (`resp.text()`), by kind.
+BODY_READERS = _CATALOG.methods_by_kind("reads-to-end")
 CANCEL_STATE_METHODS = _CATALOG.methods_with("cancel-state")
 ATTRIBUTE_GETTERS = _CATALOG.functions_with("gets-attribute")
 # Methods that may raise the cancellation of what they read, on any receiver (`result()`).

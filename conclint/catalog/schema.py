@@ -154,6 +154,9 @@ METHOD_ROLES = frozenset(
         # A blocking method that only makes an iterator: it blocks where that iterator is
         # advanced (`Path.walk`), not where the call is handed on.
         "lazy-iterator",
+        # Awaited, it reads a response's whole body, which gives its connection back: a
+        # `with` of the response then has nothing left to clean up (`resp.text()`).
+        "reads-to-end",
     }
 )
 

@@ -8,6 +8,7 @@ import libcst as cst
 
 from conclint.analysis import catalog
 from conclint.analysis.context import FileContext
+from conclint.analysis.derived import derived_kind
 from conclint.analysis.handoff import own_function
 from conclint.analysis.timeouts import entered_kind, with_form
 from conclint.analysis.uses import ARG, BIND, callee, uses_in
@@ -193,6 +194,45 @@ class YieldInAsyncContext(Rule):
             )
         )
 
+    def _body_read_before(self, node: cst.With, item: cst.WithItem, target: cst.Yield) -> bool:
+        """A simple statement that runs before the one holding `target`, at its level or in
+        a block around it (`if resp.status != 200: text = await resp.text(); yield ...`),
+        always awaits a read of the response's whole body (`await resp.json()`): its
+        connection is back in the pool, and leaving the block has nothing left to do."""
+        response = item.asname.name if item.asname is not None else None
+        if not isinstance(response, cst.Name):
+            return False
+        block: cst.BaseSuite | None = node.body
+        while block is not None:
+            holding = None
+            for statement in _statements(block):
+                if _holds(statement, target):
+                    holding = statement
+                    break
+                if isinstance(statement, cst.SimpleStatementLine) and any(
+                    self._reads_body(found, response)
+                    for found in descendants(statement, prune=_maybe_skipped)
+                ):
+                    return True
+            # On into the block of the statement holding the yield that holds it.
+            inner = _blocks(holding) if holding is not None else []
+            block = next((b for b in inner if _holds(b, target)), None)
+        return False
+
+    def _reads_body(self, node: cst.CSTNode, response: cst.Name) -> bool:
+        """`await response.text()`, a method of the catalog's role `reads-to-end`."""
+        if not isinstance(node, cst.Await) or not isinstance(node.expression, cst.Call):
+            return False
+        func = node.expression.func
+        if not (
+            isinstance(func, cst.Attribute)
+            and isinstance(func.value, cst.Name)
+            and func.value.value == response.value
+        ):
+            return False
+        kind = derived_kind(func.value, self.context.bindings, self.context.chain)
+        return func.attr.value in catalog.BODY_READERS.get(kind or "", frozenset())
+
     def leave_With_body(self, node: cst.With) -> None:
         if self._functions:
             blocks = self._functions[-1].blocks
@@ -207,7 +247,11 @@ class YieldInAsyncContext(Rule):
             return
         # A cancel scope or task group left open is the worse problem: name it first.
         scopes = [block for block in function.blocks if block[2] == SCOPE]
-        held = [block for block in function.blocks if block[2] == HELD]
+        held = [
+            block
+            for block in function.blocks
+            if block[2] == HELD and not self._body_read_before(block[0], block[1], node)
+        ]
         if scopes:
             statement, item, _ = scopes[-1]
             group = entered_kind(item, self.context) in catalog.TASK_GROUP_KINDS
@@ -248,3 +292,37 @@ def _iterated(given: cst.BaseExpression) -> cst.BaseExpression:
     ):
         return given.func.value
     return given
+
+
+def _statements(block: cst.BaseSuite) -> list[cst.CSTNode]:
+    """The statements of a block, in order."""
+    return list(block.body) if isinstance(block, cst.IndentedBlock) else [block]
+
+
+def _holds(node: cst.CSTNode, target: cst.CSTNode) -> bool:
+    return any(found is target for found in descendants(node, prune=is_scope))
+
+
+def _maybe_skipped(node: cst.CSTNode) -> bool:
+    """A part of a statement that may not run (`a if c else b`, `a or b`, a comprehension)
+    or runs elsewhere (a nested function)."""
+    return is_scope(node) or isinstance(
+        node, cst.IfExp | cst.BooleanOperation | cst.ListComp | cst.SetComp | cst.DictComp
+    )
+
+
+def _blocks(statement: cst.CSTNode) -> list[cst.BaseSuite]:
+    """The blocks that run after the start of a compound statement: an `if`'s or a loop's
+    body and `else`, a `with`'s or a `try`'s body (not its handlers or `finally`, which
+    may run without it)."""
+    if isinstance(statement, cst.If):
+        found = [statement.body]
+        orelse = statement.orelse
+        if isinstance(orelse, cst.If):
+            return [*found, *_blocks(orelse)]
+        return [*found, orelse.body] if orelse is not None else found
+    if isinstance(statement, cst.For | cst.While):
+        return [statement.body] + ([statement.orelse.body] if statement.orelse else [])
+    if isinstance(statement, cst.With | cst.Try | cst.TryStar):
+        return [statement.body]
+    return []
