@@ -197,10 +197,15 @@ class YieldInAsyncContext(Rule):
     def _body_read_before(self, node: cst.With, item: cst.WithItem, target: cst.Yield) -> bool:
         """A simple statement that runs before the one holding `target`, at its level or in
         a block around it (`if resp.status != 200: text = await resp.text(); yield ...`),
-        always awaits a read of the response's whole body (`await resp.json()`): its
-        connection is back in the pool, and leaving the block has nothing left to do."""
+        always awaits a read of the response's whole body (`await resp.json()`, a method
+        of the catalog's role `reads-to-end`): its connection is back in the pool, and
+        leaving the block has nothing left to do."""
         response = item.asname.name if item.asname is not None else None
         if not isinstance(response, cst.Name):
+            return False
+        kind = derived_kind(item.item, self.context.bindings, self.context.chain)
+        readers = catalog.BODY_READERS.get(kind or "")
+        if not readers:
             return False
         block: cst.BaseSuite | None = node.body
         while block is not None:
@@ -210,7 +215,7 @@ class YieldInAsyncContext(Rule):
                     holding = statement
                     break
                 if isinstance(statement, cst.SimpleStatementLine) and any(
-                    self._reads_body(found, response)
+                    _awaits_method(found, response.value, readers)
                     for found in descendants(statement, prune=_maybe_skipped)
                 ):
                     return True
@@ -218,20 +223,6 @@ class YieldInAsyncContext(Rule):
             inner = _blocks(holding) if holding is not None else []
             block = next((b for b in inner if _holds(b, target)), None)
         return False
-
-    def _reads_body(self, node: cst.CSTNode, response: cst.Name) -> bool:
-        """`await response.text()`, a method of the catalog's role `reads-to-end`."""
-        if not isinstance(node, cst.Await) or not isinstance(node.expression, cst.Call):
-            return False
-        func = node.expression.func
-        if not (
-            isinstance(func, cst.Attribute)
-            and isinstance(func.value, cst.Name)
-            and func.value.value == response.value
-        ):
-            return False
-        kind = derived_kind(func.value, self.context.bindings, self.context.chain)
-        return func.attr.value in catalog.BODY_READERS.get(kind or "", frozenset())
 
     def leave_With_body(self, node: cst.With) -> None:
         if self._functions:
@@ -297,6 +288,19 @@ def _iterated(given: cst.BaseExpression) -> cst.BaseExpression:
 def _statements(block: cst.BaseSuite) -> list[cst.CSTNode]:
     """The statements of a block, in order."""
     return list(block.body) if isinstance(block, cst.IndentedBlock) else [block]
+
+
+def _awaits_method(node: cst.CSTNode, receiver: str, methods: frozenset[str]) -> bool:
+    """`await receiver.m()` for one of `methods`."""
+    if not isinstance(node, cst.Await) or not isinstance(node.expression, cst.Call):
+        return False
+    func = node.expression.func
+    return (
+        isinstance(func, cst.Attribute)
+        and isinstance(func.value, cst.Name)
+        and func.value.value == receiver
+        and func.attr.value in methods
+    )
 
 
 def _holds(node: cst.CSTNode, target: cst.CSTNode) -> bool:
