@@ -12,6 +12,7 @@ import libcst as cst
 from conclint.analysis import acquires, catalog
 from conclint.analysis.context import FileContext
 from conclint.analysis.derived import derived_kind
+from conclint.analysis.emptiness import guarded_takes
 from conclint.analysis.scopes import ScopeNode, dotted_name
 from conclint.analysis.tracking import Tracker
 from conclint.analysis.uses import ARG, ITER, READ, STORE, callee, uses_in
@@ -387,6 +388,9 @@ class BlockingCalls(Tracker[BlockingListener]):
         # Arguments (by id) of the calls some blocking calls may be written inside, with
         # the name of that call (`trio.wrap_file(os.fdopen(fd))`).
         self._inside: dict[int, str] = {}
+        # Takes (by id) that find their queue holding an item (`emptiness.py`):
+        # `while not q.empty(): items.append(q.get())`.
+        self._not_empty_takes: set[int] = set()
         self._sync_too = False
 
     def in_sync_functions_too(self) -> None:
@@ -425,6 +429,8 @@ class BlockingCalls(Tracker[BlockingListener]):
             wrapper = self.context.qualname(func)
             if wrapper in wrapping:
                 self._inside.update((id(arg.value), wrapper) for arg in node.args)
+        if id(node) in self._not_empty_takes:
+            return None
         found = blocking_call(node, self.context, self._inside.get(id(node)))
         if found is None or self._exempt(found.kind, found.receiver):
             return None
@@ -464,6 +470,14 @@ class BlockingCalls(Tracker[BlockingListener]):
 
     def visit_If(self, node: cst.If) -> None:
         self._push_guard(node, node.test)
+        self._note_takes(node)
+
+    def visit_While(self, node: cst.While) -> None:
+        self._note_takes(node)
+
+    def _note_takes(self, node: cst.If | cst.While) -> None:
+        if self._scans():
+            self._not_empty_takes.update(id(take) for take in guarded_takes(node))
 
     def leave_If(self, original_node: cst.If) -> None:
         self._pop_guard(original_node)

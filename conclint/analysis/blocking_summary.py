@@ -46,6 +46,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Protocol
 
 from conclint.analysis import catalog
+from conclint.analysis.emptiness import guarded_takes_ast
 from conclint.analysis.lines import line_breaks
 from conclint.analysis.names import canonical, dunder
 from conclint.analysis.own_nodes import own_nodes
@@ -69,6 +70,7 @@ _OFFLOADS = frozenset(
 # Keywords that, literally false or zero, ask a call not to block (`block=False`).
 _NON_BLOCKING_KEYWORDS = catalog.NON_BLOCKING_FLAGS | catalog.NON_BLOCKING_TIMEOUTS
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+_TAKES = catalog.TAKE_METHODS
 # The receiver of a method's calls on its own instance, in `helper_calls`.
 SELF = "self"
 # Marks a method call with a literally false or zero positional argument in `helper_calls`.
@@ -164,6 +166,8 @@ class Summariser:
         if found and "global" in self.source and (misses := _cache_misses(function)):
             found = [call for call in found if not any(a <= call.lineno <= b for a, b in misses)]
             facts = replace(facts, memoised=True)
+        if any(type(c.func) is ast.Attribute and c.func.attr in _TAKES for c in found):
+            found = _without_guarded_takes(found, body)
         if not found:
             return facts
         calls = Calls(function, owner, body, reader, self.known)
@@ -541,6 +545,16 @@ def _assigns(body: list[ast.stmt], names: set[str], since: int) -> bool:
 
 def _position(call: ast.Call) -> tuple[int, int]:
     return call.lineno, call.col_offset
+
+
+def _without_guarded_takes(found: list[ast.Call], body: Scanned) -> list[ast.Call]:
+    """`found` but the takes that find their queue holding an item (`emptiness.py`)."""
+    guarded = {
+        id(take)
+        for statement in (*body.loops, *body.effects)
+        for take in guarded_takes_ast(statement)
+    }
+    return [call for call in found if id(call) not in guarded]
 
 
 def _statement_calls(body: Scanned) -> list[ast.Call]:

@@ -53,6 +53,7 @@ from typing import NamedTuple, Protocol
 import libcst as cst
 
 from conclint.analysis import catalog
+from conclint.analysis.emptiness import found_not_empty
 from conclint.analysis.scopes import ScopeNode, dotted_name, scope_body
 from conclint.analysis.walk import children
 
@@ -429,26 +430,13 @@ class _Builder:
         self.not_empty = outside
 
     def _found_not_empty(self, test: cst.BaseExpression) -> frozenset[str]:
-        """The queues `test`, when true, finds holding an item: `not q.empty()`,
-        `q.qsize()`, `q.qsize() > 0` (joined by `and`)."""
-        if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
-            return self._found_not_empty(test.left) | self._found_not_empty(test.right)
-        methods = catalog.SIZE_METHODS
-        if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
-            test, methods = test.expression, catalog.EMPTINESS_METHODS
-        elif isinstance(test, cst.Comparison) and _counts_some(test):
-            test = test.left
-        if not (
-            isinstance(test, cst.Call)
-            and isinstance(test.func, cst.Attribute)
-            and test.func.attr.value in methods
-        ):
-            return frozenset()
-        receiver = test.func.value
-        key = dotted_name(receiver)
-        if key is None or (self.lookup.kind_of(receiver) or "") not in catalog.FAILING_WHEN_EMPTY:
-            return frozenset()
-        return frozenset({key})
+        """The queues `test`, when true, finds holding an item, of the kinds whose take
+        fails when empty (`emptiness.py`)."""
+        return frozenset(
+            key
+            for key, receiver in found_not_empty(test).items()
+            if (self.lookup.kind_of(receiver) or "") in catalog.FAILING_WHEN_EMPTY
+        )
 
     def _takes_from_not_empty(self, call: cst.Call) -> bool:
         """`q.get_nowait()` of a queue found not empty: it cannot fail, and `q` may be
@@ -867,20 +855,6 @@ def cannot_raise(
         if methods is not None and name in methods:
             return True
     return name in _NON_RAISING_NAMES and resolve(func) in catalog.NON_RAISING_CALLS
-
-
-def _counts_some(test: cst.Comparison) -> bool:
-    """`n > 0`, `n != 0`, `n >= 1`: a count of at least one."""
-    if len(test.comparisons) != 1:
-        return False
-    target = test.comparisons[0]
-    bound = target.comparator
-    if not isinstance(bound, cst.Integer):
-        return False
-    operator, value = target.operator, int(bound.value, 0)
-    return (isinstance(operator, cst.GreaterThan | cst.NotEqual) and value == 0) or (
-        isinstance(operator, cst.GreaterThanEqual) and value == 1
-    )
 
 
 def successors(block: Block) -> Iterator[Block]:
