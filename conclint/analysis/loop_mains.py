@@ -100,7 +100,7 @@ def _runner_calls(
     does to start faster): `imported` holds those of the functions around `body`. Only
     the statements on `lines`, where a runner's name is spelled, are looked into."""
     local = dict(imported)
-    for statement in _statements(body):
+    for statement in own_nodes(body):
         if isinstance(statement, ast.Import):
             for alias in statement.names:
                 top = alias.name.partition(".")[0]
@@ -121,25 +121,6 @@ def _runner_calls(
                     yield node
             elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
                 yield from _runner_calls(node.body, local, reader, runners, lines)
-
-
-def _statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
-    """The statements of a block and of the blocks in it (`if`, `try`, `with`, loops), not
-    of the functions and classes it defines."""
-    stack = list(reversed(body))
-    while stack:
-        statement = stack.pop()
-        yield statement
-        if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            continue
-        for name in ("body", "orelse", "finalbody", "handlers", "cases"):
-            inner = getattr(statement, name, None)
-            if isinstance(inner, list):
-                for child in reversed(inner):
-                    if isinstance(child, ast.stmt):
-                        stack.append(child)
-                    else:  # an `except` handler or a `case`: its block
-                        stack.extend(reversed(child.body))
 
 
 def _absolute(func: ast.expr, local: dict[str, str], reader: _Reader) -> str | None:
