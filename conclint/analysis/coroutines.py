@@ -19,6 +19,7 @@ import libcst as cst
 
 from conclint.analysis import catalog
 from conclint.analysis.acquires import receiver_class
+from conclint.analysis.derived import derived_kind
 from conclint.analysis.context import FileContext
 from conclint.analysis.scopes import Binding, ScopeNode, identifier
 from conclint.analysis.walk import descendants, is_scope
@@ -46,7 +47,7 @@ class CoroutineFunctions:
             owner = self._class_of(func.value, chain) if isinstance(func.value, cst.Name) else None
             if owner is not None:
                 return self._own_method(*owner, identifier(func.attr.value))
-            kind = self.context.kind_of(func.value)
+            kind = derived_kind(func.value, self.context.bindings, chain)
             if kind is not None:
                 known = func.attr.value in self.context.catalog.methods_with("coroutine", kind)
                 return f"{kind}.{func.attr.value}" if known else None

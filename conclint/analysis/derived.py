@@ -39,6 +39,15 @@ def derived_kind(
         return _derive(expr.left, method, bindings, chain, depth) if method else None
     if isinstance(expr, cst.Name):
         return _name_kind(expr, bindings, chain, depth)
+    if (
+        isinstance(expr, cst.Await)
+        and isinstance(expr.expression, cst.Call)
+        and isinstance(expr.expression.func, cst.Attribute)
+    ):
+        # What a method call gives, awaited (`await session.get(url)`: its response), as
+        # `async with` gives it: a derived member is no coroutine of the catalog's.
+        func = expr.expression.func
+        return _derive(func.value, func.attr.value, bindings, chain, depth)
     return None
 
 
