@@ -80,10 +80,11 @@ DEFAULT_PER_FILE_IGNORES: tuple[tuple[str, tuple[str, ...], str], ...] = tuple(
         "test_*.py",
         "*_test.py",
         "conftest.py",
-        # A library's test support (`litestar.testing`, `daphne.testing`): helpers that
-        # drive the library from a test.
+        # A library's test support (`litestar.testing`, `daphne.testing`, a pytest plugin
+        # it ships): helpers and fixtures that drive the library from a test.
         "testing/",
         "testing.py",
+        "pytest_plugin.py",
         "examples/",
         "docs/",
     )

@@ -179,6 +179,7 @@ def test_by_default_most_rules_are_for_shipped_code(tmp_path: Path) -> None:
         "conftest.py",
         "pkg/testing.py",
         "pkg/testing/client.py",
+        "pkg/pytest_plugin.py",
         "examples/demo.py",
         "docs/snippets/quickstart.py",
     ]
