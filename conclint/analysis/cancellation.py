@@ -416,9 +416,9 @@ class _Level(NamedTuple):
 
 
 def ends_own_task(
-    node: cst.Try | cst.TryStar, exits: AbstractSet[str], context: FileContext
+    node: cst.Try | cst.TryStar | cst.With, exits: AbstractSet[str], context: FileContext
 ) -> bool:
-    """A handler of `node` with these `exits` ends the coroutine of an asyncio task that
+    """A handler of `node` (or the suppressing `with`) with these `exits` ends the coroutine of an asyncio task that
     the project spawns and stops by cancelling it: the function being visited runs only as
     that task's top (`task_top`), the handler leaves it by `return`, or by falling through
     or `break` when what runs after it on the way out is cleanup (it may await, but raises

@@ -547,6 +547,7 @@ class SwallowedCancellation(Rule):
                 and not self._only_reaps(node.body.body)
                 and not _reraised_by_finally(node, self._tries)
                 and not self._reraised_after(node)
+                and not ends_own_task(node, _FALLS, self.context)
             ):
                 fix = "suppress it only around awaiting a task you cancelled"
                 how = "exit its block without re-raising"
