@@ -78,6 +78,8 @@ class BlockingCallViaHelper(Rule):
         self._from_async: list[_Site] = []
         # Chains already worked out, by (id of the def, helpers still to follow).
         self._chains: dict[tuple[int, int], list[str] | None] = {}
+        # Calls (by id) whose result is awaited: what runs there returns an awaitable.
+        self._awaited: set[int] = set()
 
     def blocking_call(self, node: cst.Call, found: BlockingCall) -> None:
         # Blocking calls directly in `async def` are CCL601's; here only sync defs count,
@@ -96,10 +98,17 @@ class BlockingCallViaHelper(Rule):
         if summary is not None:
             summary.generator = True
 
+    def visit_Await(self, node: cst.Await) -> None:
+        self._awaited.add(id(node.expression))
+
     def visit_Call(self, node: cst.Call) -> None:
         function = self.context.function
         if self.offloads.open or not isinstance(function, cst.FunctionDef):
             return  # runs on a worker thread, in a lambda, or at import time
+        if id(node) in self._awaited:
+            # `await helper()`: a sync def found there is one half of a sync and async
+            # pair that hands back a coroutine here, or not what runs at all.
+            return
         summary = self._summaries.get(id(function))  # None in an `async def`
         if (summary is None or summary.blocking is None) and _may_be_helper(node.func):
             site = (node, tuple(self.context.chain))
