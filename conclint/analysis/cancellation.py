@@ -418,13 +418,14 @@ class _Level(NamedTuple):
 def ends_own_task(
     node: cst.Try | cst.TryStar | cst.With, exits: AbstractSet[str], context: FileContext
 ) -> bool:
-    """A handler of `node` (or the suppressing `with`) with these `exits` ends the coroutine of an asyncio task that
-    the project spawns and stops by cancelling it: the function being visited runs only as
-    that task's top (`task_top`), the handler leaves it by `return`, or by falling through
-    or `break` when what runs after it on the way out is cleanup (it may await, but raises
-    nothing and runs no `while` or `async for` that may go on), and no cancel scope or
-    task group of the task encloses the `try` (whose cancellation it could be). Falling
-    through into the next iteration of a loop does not end it."""
+    """A handler of `node` (or `node` itself, a `with` that suppresses the cancellation)
+    with these `exits` ends the coroutine of an asyncio task that the project spawns and
+    stops by cancelling it: the function being visited runs only as that task's top
+    (`task_top`), the handler leaves it by `return`, or by falling through or `break`
+    when what runs after it on the way out is cleanup (it may await, but raises nothing
+    and runs no `while` or `async for` that may go on), and no cancel scope or task group
+    of the task encloses the `try` (whose cancellation it could be). Falling through
+    into the next iteration of a loop does not end it."""
     function = context.function
     if not exits <= _ENDING_EXITS or not isinstance(function, cst.FunctionDef):
         return False

@@ -19,8 +19,8 @@ import libcst as cst
 
 from conclint.analysis import catalog
 from conclint.analysis.acquires import receiver_class
-from conclint.analysis.derived import derived_kind
 from conclint.analysis.context import FileContext
+from conclint.analysis.derived import derived_kind
 from conclint.analysis.scopes import Binding, ScopeNode, identifier
 from conclint.analysis.walk import descendants, is_scope
 

@@ -17,6 +17,9 @@ from conclint.analysis import catalog
 from conclint.analysis.scopes import dotted_name
 from conclint.analysis.walk import descendants
 
+# The statements of the index pass that hold no block (`q.get()` in one runs once).
+_SIMPLE = (ast.Expr, ast.Assign, ast.AnnAssign, ast.AugAssign, ast.Return)
+
 
 def found_not_empty(test: cst.BaseExpression) -> dict[str, cst.BaseExpression]:
     """The queues `test` finds not empty when true, by spelling, with the receiver."""
@@ -52,22 +55,21 @@ def _counts_some(test: cst.Comparison) -> bool:
 
 
 def guarded_takes(statement: cst.If | cst.While) -> list[cst.Call]:
-    """The takes (`q.get()`) in the first statement of `statement`'s body of the queues
-    its test finds not empty: none when that is a compound statement, which may take
+    """The first take (`q.get()`) of each queue `statement`'s test finds not empty, in the
+    first statement of its body: none when that is a compound statement, which may take
     more than once."""
     keys = found_not_empty(statement.test)
     body = statement.body.body
     first = body[0] if keys and body else None
     if not isinstance(first, cst.SimpleStatementLine | cst.BaseSmallStatement):
         return []
-    return [
-        node
-        for node in descendants(first, prune=lambda node: isinstance(node, cst.Lambda))
-        if isinstance(node, cst.Call)
-        and isinstance(node.func, cst.Attribute)
-        and node.func.attr.value in catalog.TAKE_METHODS
-        and dotted_name(node.func.value) in keys
-    ]
+    takes: dict[str, cst.Call] = {}
+    for node in descendants(first, prune=lambda node: isinstance(node, cst.Lambda)):
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+            key = dotted_name(node.func.value)
+            if key in keys and node.func.attr.value in catalog.TAKE_METHODS:
+                takes.setdefault(key, node)
+    return list(takes.values())
 
 
 def guarded_takes_ast(statement: ast.stmt) -> list[ast.Call]:
@@ -76,16 +78,16 @@ def guarded_takes_ast(statement: ast.stmt) -> list[ast.Call]:
         return []
     keys = _ast_not_empty(statement.test)
     first = statement.body[0]
-    if not keys or not isinstance(first, ast.Expr | ast.Assign | ast.AnnAssign | ast.Return):
+    if not keys or not isinstance(first, _SIMPLE):
         return []
-    return [
-        node
-        for node in ast.walk(first)
-        if isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Attribute)
-        and node.func.attr in catalog.TAKE_METHODS
-        and _ast_dotted(node.func.value) in keys
-    ]
+    takes: dict[str, ast.Call] = {}
+    calls = [node for node in ast.walk(first) if isinstance(node, ast.Call)]
+    for node in sorted(calls, key=lambda call: (call.lineno, call.col_offset)):
+        if isinstance(node.func, ast.Attribute) and node.func.attr in catalog.TAKE_METHODS:
+            key = _ast_dotted(node.func.value)
+            if key in keys:
+                takes.setdefault(key, node)
+    return list(takes.values())
 
 
 def _ast_not_empty(test: ast.expr) -> set[str]:
