@@ -24,7 +24,9 @@ from conclint.analysis.blocking import (
 )
 from conclint.analysis.callees import Callee, module_functions, plain_decorators
 from conclint.analysis.context import FileContext
+from conclint.analysis.declared import NONE
 from conclint.analysis.scopes import ScopeNode, dotted_name, identifier
+from conclint.analysis.walk import descendants, is_scope
 from conclint.config import Settings
 from conclint.prefilter import Source
 from conclint.rules.base import Rule
@@ -105,10 +107,6 @@ class BlockingCallViaHelper(Rule):
         function = self.context.function
         if self.offloads.open or not isinstance(function, cst.FunctionDef):
             return  # runs on a worker thread, in a lambda, or at import time
-        if id(node) in self._awaited:
-            # `await helper()`: a sync def found there is one half of a sync and async
-            # pair that hands back a coroutine here, or not what runs at all.
-            return
         summary = self._summaries.get(id(function))  # None in an `async def`
         if (summary is None or summary.blocking is None) and _may_be_helper(node.func):
             site = (node, tuple(self.context.chain))
@@ -117,9 +115,31 @@ class BlockingCallViaHelper(Rule):
     def leave_Module(self, original_node: cst.Module) -> None:
         # Helpers may be defined after the coroutines that call them: resolve at the end.
         for call, chain in self._from_async:
+            if id(call) in self._awaited and self._hands_back_awaitable(call, chain):
+                continue
             links = self._via(call, chain, _MAX_DEPTH)
             if links is not None and not runs_alone(call, chain, self.context):
                 self.report(call, chain=" -> ".join(links), helper=links[0].removesuffix("()"))
+
+    def _hands_back_awaitable(self, call: cst.Call, chain: tuple[ScopeNode, ...]) -> bool:
+        """`await helper()` where the sync `def` found for `helper` returns the coroutine
+        of an `async def` it defines (one half of a sync and async pair: called from
+        async code, it hands one back), or returns nothing, which no one awaits: what
+        runs there is not that `def` (an annotation written for the sync twin)."""
+        callees = module_functions(call.func, self.context, chain)
+        if callees:
+            return all(_returns_nothing(f) or _returns_own_coroutine(f) for f, _ in callees)
+        func = call.func
+        facts = None
+        imported = self.context.bindings.qualified(func, chain)
+        if imported is not None:
+            facts = self.context.model().function_facts(imported)
+        elif isinstance(func, cst.Attribute):
+            method = identifier(func.attr.value)
+            owner = self._receiver_class(func.value, method, chain)
+            found = self.context.model().method(owner, method) if owner is not None else None
+            facts = found[1] if found is not None else None
+        return facts is not None and not facts.is_async and facts.returns == (NONE,)
 
     def _via(self, call: cst.Call, chain: tuple[ScopeNode, ...], depth: int) -> list[str] | None:
         """`helper() -> ... -> blocking()` when every def `call` may run blocks within `depth`."""
@@ -294,3 +314,28 @@ def _spelled(func: cst.BaseExpression) -> str:
     if isinstance(receiver, cst.Call):
         return f"{_spelled(receiver.func)}().{func.attr.value}"
     return func.attr.value
+
+
+def _returns_nothing(function: cst.FunctionDef) -> bool:
+    """No `return` of the def's own body gives a value."""
+    return not any(
+        isinstance(node, cst.Return) and node.value is not None
+        for node in descendants(function.body, prune=is_scope)
+    )
+
+
+def _returns_own_coroutine(function: cst.FunctionDef) -> bool:
+    """A `return` of the def's own body gives the call of an `async def` it defines."""
+    own = list(descendants(function.body, prune=is_scope))
+    defined = {
+        node.name.value
+        for node in own
+        if isinstance(node, cst.FunctionDef) and node.asynchronous is not None
+    }
+    return any(
+        isinstance(node, cst.Return)
+        and isinstance(node.value, cst.Call)
+        and isinstance(node.value.func, cst.Name)
+        and node.value.func.value in defined
+        for node in own
+    )
