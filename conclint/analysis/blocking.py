@@ -152,7 +152,8 @@ def never_full(receiver: cst.BaseExpression, context: FileContext) -> bool:
 def _no_capacity(call: cst.Call, context: FileContext) -> bool:
     """A queue's constructor called with no capacity, or one that means none (0 or less,
     None)."""
-    constructor = context.qualname(call.func)
+    func = call.func.value if isinstance(call.func, cst.Subscript) else call.func
+    constructor = context.qualname(func)  # `queue.Queue[int]()` too
     if constructor not in catalog.QUEUE_BOUNDS:
         return False
     bound = catalog.QUEUE_BOUNDS[constructor]
