@@ -14,6 +14,7 @@ import ast
 import libcst as cst
 
 from conclint.analysis import catalog
+from conclint.analysis.names import ast_dotted
 from conclint.analysis.scopes import dotted_name
 from conclint.analysis.walk import descendants
 
@@ -84,7 +85,7 @@ def guarded_takes_ast(statement: ast.stmt) -> list[ast.Call]:
     calls = [node for node in ast.walk(first) if isinstance(node, ast.Call)]
     for node in sorted(calls, key=lambda call: (call.lineno, call.col_offset)):
         if isinstance(node.func, ast.Attribute) and node.func.attr in catalog.TAKE_METHODS:
-            key = _ast_dotted(node.func.value)
+            key = ast_dotted(node.func.value)
             if key in keys:
                 takes.setdefault(key, node)
     return list(takes.values())
@@ -104,7 +105,7 @@ def _ast_not_empty(test: ast.expr) -> set[str]:
         and test.func.attr in methods
     ):
         return set()
-    key = _ast_dotted(test.func.value)
+    key = ast_dotted(test.func.value)
     return set() if key is None else {key}
 
 
@@ -117,13 +118,3 @@ def _ast_counts_some(test: ast.Compare) -> bool:
     return (isinstance(operator, ast.Gt | ast.NotEq) and value == 0) or (
         isinstance(operator, ast.GtE) and value == 1
     )
-
-
-def _ast_dotted(expr: ast.expr) -> str | None:
-    """`self.q` of a chain of names and attributes, else None."""
-    if isinstance(expr, ast.Name):
-        return expr.id
-    if isinstance(expr, ast.Attribute):
-        base = _ast_dotted(expr.value)
-        return None if base is None else f"{base}.{expr.attr}"
-    return None

@@ -11,6 +11,7 @@ QualifiedNameProvider, which costs several parses per file.
 
 from __future__ import annotations
 
+import ast
 import builtins
 from collections.abc import Sequence
 from functools import lru_cache
@@ -176,6 +177,16 @@ class NameResolver:
         ):
             return self.resolve(binding.value, chain, depth + 1)
         return None
+
+
+def ast_dotted(expr: ast.expr | None) -> str | None:
+    """`a.b.c` of a chain of names and attributes as Python's `ast` gives it, else None."""
+    if isinstance(expr, ast.Name):
+        return expr.id
+    if isinstance(expr, ast.Attribute):
+        base = ast_dotted(expr.value)
+        return None if base is None else f"{base}.{expr.attr}"
+    return None
 
 
 def dunder(name: str) -> bool:

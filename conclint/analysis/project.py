@@ -34,7 +34,7 @@ from conclint.analysis.declared import (
     with_generator_uses,
 )
 from conclint.analysis.loop_mains import with_loop_mains
-from conclint.analysis.names import absolute_import
+from conclint.analysis.names import absolute_import, ast_dotted
 from conclint.analysis.nesting import SyntaxProblem as SyntaxProblem  # cache.py's
 from conclint.analysis.nesting import parse_python, too_large
 from conclint.analysis.types import Outline, ProjectTypes, ending_names
@@ -507,6 +507,7 @@ def _top_level_names(tree: ast.Module, module: str, package: str | None) -> dict
                     names[alias.asname or alias.name] = f"{origin}.{alias.name}"
         elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             names[node.name] = f"{module}.{node.name}"
+    aliases: dict[str, str | None] = {}
     for node in top_level(tree.body):
         # `Base = object`, `fetch = retry(fetch)`: the name no longer denotes the import
         # or the def (which one it is where it is used, only the order of statements tells).
@@ -515,6 +516,13 @@ def _top_level_names(tree: ast.Module, module: str, package: str | None) -> dict
             for target in targets:
                 if isinstance(target, ast.Name):
                     names.pop(target.id, None)
+                    # `Aclosing = aclosing`, assigned once: another name of the import.
+                    other = ast_dotted(node.value) if isinstance(node, ast.Assign) else None
+                    aliases[target.id] = None if target.id in aliases else other
+    for local, spelled in aliases.items():
+        head, _, rest = (spelled or "").partition(".")
+        if head in names and head not in aliases:
+            names[local] = f"{names[head]}.{rest}" if rest else names[head]
     return names
 
 
