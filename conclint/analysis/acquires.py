@@ -569,6 +569,13 @@ def never_full(marks: tuple[str, ...]) -> bool:
     return bool(marks) and all(mark == UNBOUNDED for mark in marks)
 
 
+def may_be_full(marks: tuple[str, ...]) -> bool:
+    """Made by some call that may give it a capacity: a fill may wait for room. Where no
+    making is seen (a queue handed in), nothing shows a bound, and a queue has none
+    unless it is given one."""
+    return any(mark != UNBOUNDED for mark in marks)
+
+
 def counts_events(marks: tuple[str, ...]) -> bool:
     """Made only by calls that start at zero or pass the release bound: a release past
     the acquires is how such a semaphore is meant to be used, or refused."""

@@ -108,7 +108,7 @@ def _blocking_method(
         return None
     if _non_blocking_form(node, method):
         return None
-    if attr in catalog.WAITING_FILLS.get(kind, ()) and never_full(receiver, context):
+    if attr in catalog.WAITING_FILLS.get(kind, ()) and not may_be_full(receiver, context):
         return None  # `put()` waits only for room, and an unbounded queue always has some
     if method.unless is not None and _does_not_block(node, method.unless, context, wrapper):
         return None
@@ -147,6 +147,25 @@ def never_full(receiver: cst.BaseExpression, context: FileContext) -> bool:
     return bool(values) and all(
         isinstance(value, cst.Call) and _no_capacity(value, context) for value in values
     )
+
+
+def may_be_full(receiver: cst.BaseExpression, context: FileContext) -> bool:
+    """Was the queue made, somewhere this shows, by a call that may give it a capacity?
+    The model says of a global or an attribute; of a name of this function, the values
+    it is given by calls. A queue whose making is not seen (a parameter, an attribute set
+    from one, a name given another name) shows no bound: a fill on it is not taken to
+    wait."""
+    marks = acquires.made(context, receiver)
+    if marks is not None:
+        return acquires.may_be_full(marks)
+    values = context.bindings.values_of(receiver, context.chain)
+    while any(isinstance(value, cst.IfExp) for value in values):  # `Q() if c else Q(n)`
+        values = [
+            part
+            for value in values
+            for part in ((value.body, value.orelse) if isinstance(value, cst.IfExp) else (value,))
+        ]
+    return any(isinstance(value, cst.Call) and not _no_capacity(value, context) for value in values)
 
 
 def _no_capacity(call: cst.Call, context: FileContext) -> bool:

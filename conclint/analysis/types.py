@@ -687,10 +687,12 @@ class ProjectTypes:
         queue of `kind` made without a bound: the fill has room at once."""
         if method not in catalog.WAITING_FILLS.get(kind, ()):
             return False
+        if receiver.startswith("type:"):
+            return True  # an annotated parameter: its making is not seen, nor any bound
         if not receiver.startswith(f"{blocking_summary.SELF}.") or instance is None:
             return False
         marks = self.attribute_made(instance, receiver.partition(".")[2])
-        return marks is not None and acquires.never_full(marks)
+        return marks is not None and not acquires.may_be_full(marks)
 
     def receiver_type(self, receiver: str, instance: str | None) -> str | None:
         """What the receiver of a `blocking_summary` call reference (`m@self`,
