@@ -124,11 +124,14 @@ class BlockingCallViaHelper(Rule):
     def _hands_back_awaitable(self, call: cst.Call, chain: tuple[ScopeNode, ...]) -> bool:
         """`await helper()` where the sync `def` found for `helper` returns the coroutine
         of an `async def` it defines (one half of a sync and async pair: called from
-        async code, it hands one back), or returns nothing, which no one awaits: what
-        runs there is not that `def` (an annotation written for the sync twin)."""
+        async code, it hands one back), or, found through the model (an annotation,
+        which may be written for the sync twin of what runs), returns nothing, which no
+        one awaits: what runs there is not that `def`."""
         callees = module_functions(call.func, self.context, chain)
         if callees:
-            return all(_returns_nothing(f) or _returns_own_coroutine(f) for f, _ in callees)
+            # The file's own defs are what runs: one that returns nothing fails when
+            # awaited, after it blocked, which is still worth the report.
+            return all(_returns_own_coroutine(function) for function, _ in callees)
         func = call.func
         facts = None
         imported = self.context.bindings.qualified(func, chain)
@@ -314,14 +317,6 @@ def _spelled(func: cst.BaseExpression) -> str:
     if isinstance(receiver, cst.Call):
         return f"{_spelled(receiver.func)}().{func.attr.value}"
     return func.attr.value
-
-
-def _returns_nothing(function: cst.FunctionDef) -> bool:
-    """No `return` of the def's own body gives a value."""
-    return not any(
-        isinstance(node, cst.Return) and node.value is not None
-        for node in descendants(function.body, prune=is_scope)
-    )
 
 
 def _returns_own_coroutine(function: cst.FunctionDef) -> bool:
