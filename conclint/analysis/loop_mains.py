@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from conclint.analysis.declared import top_level
 from conclint.analysis.lines import lines_of
+from conclint.analysis.names import ast_dotted, through_names
 from conclint.analysis.own_nodes import own_nodes
 from conclint.analysis.task_tops import internal, private
 from conclint.catalog import Catalog
@@ -125,14 +126,7 @@ def _runner_calls(
 
 def _absolute(func: ast.expr, local: dict[str, str], reader: _Reader) -> str | None:
     """The absolute name `func` spells, through the imports of the functions around it."""
-    parts: list[str] = []
-    root = func
-    while isinstance(root, ast.Attribute):
-        parts.append(root.attr)
-        root = root.value
-    if isinstance(root, ast.Name) and root.id in local:
-        return ".".join([local[root.id], *reversed(parts)])
-    return reader.absolute(func)
+    return through_names(ast_dotted(func), local) or reader.absolute(func)
 
 
 def _mentions(tree: ast.Module, names: set[str]) -> dict[str, int]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import ast
 import builtins
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 
 import libcst as cst
@@ -187,6 +187,15 @@ def ast_dotted(expr: ast.expr | None) -> str | None:
         base = ast_dotted(expr.value)
         return None if base is None else f"{base}.{expr.attr}"
     return None
+
+
+def through_names(spelled: str | None, names: Mapping[str, str]) -> str | None:
+    """The absolute name `a.b.c` denotes where `names` gives what its first part is (a
+    module's or a function's imports), else None."""
+    head, _, rest = (spelled or "").partition(".")
+    if head not in names:
+        return None
+    return f"{names[head]}.{rest}" if rest else names[head]
 
 
 def dunder(name: str) -> bool:

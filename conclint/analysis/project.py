@@ -34,7 +34,7 @@ from conclint.analysis.declared import (
     with_generator_uses,
 )
 from conclint.analysis.loop_mains import with_loop_mains
-from conclint.analysis.names import absolute_import, ast_dotted
+from conclint.analysis.names import absolute_import, ast_dotted, through_names
 from conclint.analysis.nesting import SyntaxProblem as SyntaxProblem  # cache.py's
 from conclint.analysis.nesting import parse_python, too_large
 from conclint.analysis.types import Outline, ProjectTypes, ending_names
@@ -520,9 +520,10 @@ def _top_level_names(tree: ast.Module, module: str, package: str | None) -> dict
                     other = ast_dotted(node.value) if isinstance(node, ast.Assign) else None
                     aliases[target.id] = None if target.id in aliases else other
     for local, spelled in aliases.items():
-        head, _, rest = (spelled or "").partition(".")
-        if head in names and head not in aliases:
-            names[local] = f"{names[head]}.{rest}" if rest else names[head]
+        if spelled is not None and spelled.partition(".")[0] not in aliases:
+            resolved = through_names(spelled, names)
+            if resolved is not None:
+                names[local] = resolved
     return names
 
 
