@@ -157,6 +157,8 @@ class Summariser:
             _decorator(d, reader) in catalog.PLAIN_DECORATORS for d in function.decorator_list
         ):
             return facts  # calling it may run something else
+        if _memoised_once(function, reader):
+            return replace(facts, memoised=True)
         found = _statement_calls(body)
         lines = self._blocking_lines(function)
         if lines:  # the first blocking call in source order decides
@@ -375,6 +377,17 @@ class Calls:
         else:
             return None
         return ref if kind or name.partition(".")[0] not in _STDLIB else None
+
+
+def _memoised_once(function: ast.FunctionDef, reader: Reader) -> bool:
+    """A function of no parameters under a memoising decorator (`@functools.cache`): its
+    body runs once, so calling it blocks at most once, on the first call."""
+    arguments = function.args
+    if arguments.posonlyargs or arguments.args or arguments.kwonlyargs:
+        return False
+    if arguments.vararg or arguments.kwarg:
+        return False
+    return any(_decorator(d, reader) in catalog.MEMOISERS for d in function.decorator_list)
 
 
 def _decorator(decorator: ast.expr, reader: Reader) -> str:

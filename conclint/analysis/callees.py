@@ -50,13 +50,31 @@ def plain_decorators(
     function: cst.FunctionDef, chain: Sequence[ScopeNode], context: FileContext
 ) -> bool:
     """True when every decorator leaves calling the function running its body."""
-    for decorator in function.decorators:
-        expr = decorator.decorator
-        if isinstance(expr, cst.Call):
-            expr = expr.func
-        if context.names.resolve(expr, chain) not in catalog.PLAIN_DECORATORS:
-            return False
-    return True
+    return all(
+        context.names.resolve(_undecorated(decorator.decorator), chain) in catalog.PLAIN_DECORATORS
+        for decorator in function.decorators
+    )
+
+
+def memoised_once(
+    function: cst.FunctionDef, chain: Sequence[ScopeNode], context: FileContext
+) -> bool:
+    """A function of no parameters under a memoising decorator (`@functools.cache`): its
+    body runs once, so calling it blocks at most once, on the first call."""
+    params = function.params
+    if params.posonly_params or params.params or params.kwonly_params:
+        return False
+    if isinstance(params.star_arg, cst.Param) or params.star_kwarg is not None:
+        return False
+    return any(
+        context.names.resolve(_undecorated(decorator.decorator), chain) in catalog.MEMOISERS
+        for decorator in function.decorators
+    )
+
+
+def _undecorated(expr: cst.BaseExpression) -> cst.BaseExpression:
+    """The decorator itself: `lru_cache` of `@lru_cache(maxsize=1)`."""
+    return expr.func if isinstance(expr, cst.Call) else expr
 
 
 def _class_of(

@@ -3,7 +3,7 @@ what a handler raises, and whether a flag it sets leads to raising it again."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
 from typing import NamedTuple
 
@@ -193,12 +193,22 @@ def _holds_another(expr: cst.BaseExpression, context: FileContext) -> bool:
 ITEM = "[]"
 
 
-def raised_later(kept: str, flag: bool, scope: ScopeNode) -> bool:
+# Whether a call's callee makes an object that keeps its arguments (a class of the project).
+Makes = Callable[[cst.BaseExpression], bool]
+
+
+def raised_later(
+    kept: str, flag: bool, scope: ScopeNode, makes_object: Makes = lambda func: False
+) -> bool:
     """The function raises again what a handler kept: `raise kept` (an exception kept in a
     variable), `raise errors[0]` (kept in a collection: `errors[]`), or for a `flag` set in
     the handler, a `raise` under an `if` that tests it (`if cancelled: raise
-    CancelledError`)."""
+    CancelledError`); or it hands the exception kept back to its caller (`return kept`,
+    `yield kept`, `return Outcome(error=kept)` where `makes_object` says the callee makes
+    an object of its own), whose business raising it then is."""
     for statement in iter_statements(scope_body(scope)):
+        if not flag and hands_back(statement, kept, makes_object):
+            return True
         if isinstance(statement, cst.Raise) and not flag:
             exc = statement.exc
             if isinstance(exc, cst.Call) and isinstance(exc.func, cst.Attribute):
@@ -217,6 +227,23 @@ def raised_later(kept: str, flag: bool, scope: ScopeNode) -> bool:
         ):
             return True
     return False
+
+
+def hands_back(statement: cst.CSTNode, spelled: str, makes_object: Makes) -> bool:
+    """`return x`, `yield x` or `return Outcome(error=x)`: a statement that gives the value
+    `spelled` names back to the caller, as itself or kept in an object it returns, made by
+    a callee that `makes_object` says makes one (a class of the project; not `str(x)`)."""
+    if isinstance(statement, cst.Expr) and isinstance(statement.value, cst.Yield):
+        value = statement.value.value
+    elif isinstance(statement, cst.Return):
+        value = statement.value
+    else:
+        return False
+    if isinstance(value, cst.Call):
+        return makes_object(value.func) and any(
+            dotted_name(arg.value) == spelled for arg in value.args
+        )
+    return value is not None and not isinstance(value, cst.From) and dotted_name(value) == spelled
 
 
 def _reads(test: cst.BaseExpression, spelled: str) -> bool:

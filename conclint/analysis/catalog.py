@@ -144,6 +144,7 @@ CHECKPOINTS = _CATALOG.functions_with("checkpoint")
 NOT_CANCELLATION = _CATALOG.names_with("not-cancellation")
 # Awaiting these waits for the tasks given to them, as `await task` does.
 REAPING_CALLS = _CATALOG.functions_with("reaps")
+TIMEOUT_CANCELLERS = _CATALOG.functions_with("cancels-on-timeout")
 # Where a reaping call takes its timeout, which is no task (`wait_for(task, None)`).
 REAPING_TIMEOUTS = {
     name: timeout for name in REAPING_CALLS if (timeout := _CATALOG.functions[name].timeout)
@@ -284,6 +285,7 @@ HANDOFF_METHODS = _by_method(lambda method: _handoff(method.handoff) if method.h
 NON_CALLABLE_RESULTS = _CATALOG.functions_with("returns-non-callable")
 CALLABLE_FACTORIES = _CATALOG.functions_with("returns-callable")
 PLAIN_DECORATORS = _CATALOG.functions_with("plain-decorator")
+MEMOISERS = _CATALOG.functions_with("memoises")
 # What the futures of executors and loops are called, by receiver kind and method (CCL105).
 FUTURE_METHODS = _by_method(lambda method: method.future)
 # What to do with such a future rather than drop it, by receiver kind and method.

@@ -82,7 +82,7 @@ class FileContext:
 
     def __post_init__(self) -> None:
         self.module_name = module_name(self.path)
-        self.names = NameResolver(package_of(self.path, self.module_name))
+        self.names = NameResolver(package_of(self.path, self.module_name), self.project.external)
         self.chain = [self.module]
         self.catalog = self.settings.catalog()
         self.model = _model_of(self.project, self.module_name, self.source, self.path, self.catalog)

@@ -31,7 +31,7 @@ from conclint.analysis import (
     task_tops,
 )
 from conclint.analysis.catalog import SHIPPED
-from conclint.analysis.generator_uses import generator_uses
+from conclint.analysis.generator_uses import closes_what_it_is_given, generator_uses
 from conclint.analysis.names import canonical, dunder
 from conclint.analysis.own_nodes import TRY_STATEMENTS, own_nodes
 from conclint.analysis.signature import signature
@@ -127,6 +127,9 @@ class ClassFacts:
     made: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # Attributes `__init__` gives a value only when an argument is true (`switches.py`).
     switches: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Its `__aexit__` closes what `__init__` kept of its first argument: a project's own
+    # `aclosing` (`generator_uses.closes_what_it_is_given`).
+    closes_given: bool = False
 
 
 @dataclass(frozen=True)
@@ -204,7 +207,8 @@ def with_generator_uses(
     if not defined and "aclos" not in source:
         return declared
     closers = known.functions_with("closes-on-exit")
-    found = generator_uses(tree, source, defined, closers, reader.absolute)
+    package = reader.module.partition(".")[0]
+    found = generator_uses(tree, source, defined, closers, reader.absolute, package)
     return replace(declared, generators=found) if found else declared
 
 
@@ -534,7 +538,8 @@ class _Reader:
         holds = acquires.class_holds(node, found, _plain_scan, self.module, self.lock_words)
         # A switch counts only where `__init__`'s assignment is all the class gives it.
         kept = {a: s for a, s in found.switches.items() if len(found.attributes[a]) == 1}
-        return replace(found, holds=holds, switches=kept)
+        closes_given = closes_what_it_is_given(node)
+        return replace(found, holds=holds, switches=kept, closes_given=closes_given)
 
     def _self_assignments(
         self,

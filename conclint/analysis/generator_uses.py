@@ -28,6 +28,10 @@ from conclint.analysis.own_nodes import TRY_STATEMENTS, own_nodes
 
 CLOSED = "closed"
 NAMED = "named"
+# Between `closed` and the absolute name of a callee of the project's own that the call
+# was handed to in `async with`: it closes the call if the project's name stands for one
+# of the closers (`from app.compat import Closing`), which only the whole index knows.
+CLOSED_BY = "~"
 # Between a use and the class whose method's receiver it goes through.
 THROUGH = "@"
 
@@ -41,20 +45,21 @@ def generator_uses(
     generators: Collection[str],
     closers: Collection[str],
     absolute: Absolute,
+    package: str,
 ) -> dict[str, tuple[str, ...]]:
     """Name -> its uses in the module (`tree`, of `source`), for the private async
     generators it defines (`generators`) and the private callees of calls it closes;
     `closers` are the absolute names of `contextlib.aclosing` and its kin, which
-    `absolute` resolves a name to."""
+    `absolute` resolves a name to; a name of the top-level `package` may stand for one."""
     # One walk of the module: its functions, and the names that may be uses.
     nodes = list(ast.walk(tree))
     functions = [node for node in nodes if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)]
     closes = "aclos" in source or "async for" in source
-    closed = _closed_calls(functions, closers, absolute) if closes else []
-    names = {*generators, *(_name_of(call.func) for call in closed)} - {""}
+    closed = _closed_calls(functions, closers, absolute, package) if closes else []
+    names = {*generators, *(_name_of(call.func) for call, _ in closed)} - {""}
     if not names:
         return {}
-    closing = {id(call.func) for call in closed}
+    closing = {id(call.func): use for call, use in closed}
     classes = _receivers(nodes)
     found: dict[str, list[str]] = {}
     for node in nodes:
@@ -64,7 +69,7 @@ def generator_uses(
             name = node.attr
         else:
             continue
-        use = CLOSED if id(node) in closing else NAMED
+        use = closing.get(id(node), NAMED)
         through = classes.get(id(node.value)) if isinstance(node, ast.Attribute) else None
         found.setdefault(name, []).append(f"{use}{THROUGH}{through}" if through else use)
     return {name: tuple(uses) for name, uses in found.items()}
@@ -99,9 +104,11 @@ def _closed_calls(
     functions: list[ast.FunctionDef | ast.AsyncFunctionDef],
     closers: Collection[str],
     absolute: Absolute,
-) -> list[ast.Call]:
-    """The calls whose generator the function making them surely closes."""
-    found: list[ast.Call] = []
+    package: str,
+) -> list[tuple[ast.Call, str]]:
+    """The calls whose generator the function making them surely closes, each with its
+    use: `closed`, or `closed~name` where it is handed to the project's `name`."""
+    found: list[tuple[ast.Call, str]] = []
     for function in functions:
         bound: dict[str, list[ast.Call | None]] = {}
         closed_names: set[str] = set()
@@ -113,33 +120,39 @@ def _closed_calls(
                     bound.setdefault(target.id, []).append(value)
             elif isinstance(node, ast.AsyncWith):
                 for item in node.items:
-                    handed = _handed_to_closer(item.context_expr, closers, absolute)
+                    handed, use = _handed_to_closer(item.context_expr, closers, absolute, package)
                     if isinstance(handed, ast.Call):
-                        found.append(handed)
-                    elif isinstance(handed, ast.Name):
+                        found.append((handed, use))
+                    elif isinstance(handed, ast.Name) and use == CLOSED:
                         closed_names.add(handed.id)
             elif isinstance(node, TRY_STATEMENTS):
                 closed_names.update(_acloses(node.finalbody))
             elif isinstance(node, ast.AsyncFor) and _does_nothing(node.body):
                 # `async for _ in self._flow(): pass` runs it to its end: it cannot stop early.
                 if isinstance(node.iter, ast.Call):
-                    found.append(node.iter)
+                    found.append((node.iter, CLOSED))
                 elif isinstance(node.iter, ast.Name):
                     closed_names.add(node.iter.id)
         for name in closed_names:
             calls = bound.get(name, [])
             if len(calls) == 1 and (call := calls[0]) is not None:  # bound once, to the call
-                found.append(call)
+                found.append((call, CLOSED))
     return found
 
 
 def _handed_to_closer(
-    expr: ast.expr, closers: Collection[str], absolute: Absolute
-) -> ast.expr | None:
-    """`x` of `aclosing(x)`."""
+    expr: ast.expr, closers: Collection[str], absolute: Absolute, package: str
+) -> tuple[ast.expr | None, str]:
+    """`x` of `aclosing(x)`, with its use: `closed`, or `closed~name` for `Closing(x)`
+    where `Closing` is the project's `name`, which may stand for `aclosing`."""
     if not isinstance(expr, ast.Call) or len(expr.args) != 1 or expr.keywords:
-        return None
-    return expr.args[0] if absolute(expr.func) in closers else None
+        return None, NAMED
+    name = absolute(expr.func)
+    if name in closers:
+        return expr.args[0], CLOSED
+    if name is not None and name.partition(".")[0] == package:
+        return expr.args[0], f"{CLOSED}{CLOSED_BY}{name}"
+    return None, NAMED
 
 
 def _does_nothing(statements: list[ast.stmt]) -> bool:
@@ -166,3 +179,75 @@ def _acloses(statements: list[ast.stmt]) -> Iterator[str]:
                 and isinstance(func.value, ast.Name)
             ):
                 yield func.value.id
+
+
+def closes_what_it_is_given(node: ast.ClassDef) -> bool:
+    """A class made as a project's own `aclosing`: its `__init__` keeps its first argument
+    (or that argument's iterator: `aiter(x)`, `x.__aiter__()`) on `self`, and its
+    `__aexit__` closes what it kept (`await self._it.aclose()`, also got first by
+    `getattr(self._it, "aclose", None)` or assigned to a local and awaited later)."""
+    methods = {
+        statement.name: statement
+        for statement in node.body
+        if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef)
+    }
+    init, leave = methods.get("__init__"), methods.get("__aexit__")
+    if not isinstance(init, ast.FunctionDef) or not isinstance(leave, ast.AsyncFunctionDef):
+        return False
+    positional = [*init.args.posonlyargs, *init.args.args]
+    if len(positional) < 2:
+        return False
+    receiver, given = positional[0].arg, positional[1].arg
+    kept = {
+        target.attr
+        for statement in init.body
+        if isinstance(statement, ast.Assign | ast.AnnAssign)
+        and statement.value is not None
+        and _iterator_of(statement.value) == given
+        for target in (
+            statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+        )
+        if isinstance(target, ast.Attribute)
+        and isinstance(target.value, ast.Name)
+        and target.value.id == receiver
+    }
+    exit_receiver = [*leave.args.posonlyargs, *leave.args.args][:1]
+    if not kept or not exit_receiver:
+        return False
+    return any(
+        _asks_aclose(inner, exit_receiver[0].arg, kept) for inner in ast.walk(leave)
+    ) and any(isinstance(inner, ast.Await) for inner in ast.walk(leave))
+
+
+def _iterator_of(value: ast.expr) -> str | None:
+    """`x` of `x`, `aiter(x)` or `x.__aiter__()`."""
+    if isinstance(value, ast.Call) and not value.keywords:
+        func = value.func
+        if isinstance(func, ast.Name) and func.id == "aiter" and len(value.args) == 1:
+            value = value.args[0]
+        elif isinstance(func, ast.Attribute) and func.attr == "__aiter__" and not value.args:
+            value = func.value
+    return value.id if isinstance(value, ast.Name) else None
+
+
+def _asks_aclose(node: ast.AST, receiver: str, kept: set[str]) -> bool:
+    """`self._it.aclose` or `getattr(self._it, "aclose", ...)`, of a kept attribute."""
+    if isinstance(node, ast.Attribute) and node.attr == "aclose":
+        holder = node.value
+    elif (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "getattr"
+        and len(node.args) >= 2
+        and isinstance(node.args[1], ast.Constant)
+        and node.args[1].value == "aclose"
+    ):
+        holder = node.args[0]
+    else:
+        return False
+    return (
+        isinstance(holder, ast.Attribute)
+        and holder.attr in kept
+        and isinstance(holder.value, ast.Name)
+        and holder.value.id == receiver
+    )

@@ -90,7 +90,9 @@ def absolute_import(target: str, package: str | None) -> str | None:
 class NameResolver:
     """Scope tables, built lazily per scope, and name lookups over them."""
 
-    def __init__(self, package: str | None = None) -> None:
+    def __init__(
+        self, package: str | None = None, external: Mapping[str, str] | None = None
+    ) -> None:
         self._tables: dict[int, ScopeTable] = {}
         # (binding scope, name, alias depth) -> what the name denotes there.
         self._denoted: dict[tuple[int, str, int], str | None] = {}
@@ -99,6 +101,8 @@ class NameResolver:
         self._found: dict[tuple[int, int, str], tuple[int, list[Binding]] | None] = {}
         # The package relative imports start from (None: relative imports stay unknown).
         self.package = package
+        # Names of the project that stand for another package's (`ProjectIndex.external`).
+        self.external = external or {}
 
     def table(self, scope: ScopeNode) -> ScopeTable:
         key = id(scope)
@@ -147,7 +151,7 @@ class NameResolver:
             return self.resolve_name(expr.value, chain, _depth)
         if isinstance(expr, cst.Attribute):
             base = self.resolve(expr.value, chain, _depth)
-            return canonical(f"{base}.{identifier(expr.attr.value)}") if base else None
+            return self._absolute(f"{base}.{identifier(expr.attr.value)}") if base else None
         return None
 
     def resolve_name(self, name: str, chain: Sequence[ScopeNode], _depth: int = 0) -> str | None:
@@ -167,7 +171,7 @@ class NameResolver:
     def _denotes(self, binding: Binding, chain: Sequence[ScopeNode], depth: int) -> str | None:
         if binding.how == "import" and binding.imported:
             absolute = absolute_import(binding.imported, self.package)
-            return canonical(absolute) if absolute else None
+            return self._absolute(absolute) if absolute else None
         # `spawn = asyncio.create_task` at any scope: an alias, followed a few steps.
         if (
             binding.how == "assign"
@@ -177,6 +181,10 @@ class NameResolver:
         ):
             return self.resolve(binding.value, chain, depth + 1)
         return None
+
+    def _absolute(self, name: str) -> str:
+        """`name`, through the project's names for another package's, canonical."""
+        return canonical(self.external.get(name, name))
 
 
 def ast_dotted(expr: ast.expr | None) -> str | None:

@@ -6,8 +6,9 @@ Two flow analyses over `flow.py`:
   marked done on this path, oldest first (`get` adds, `task_done` settles
   the oldest), the last take settled when none is pending, and `many` once a
   path has taken more than it counts, after which it no longer judges that
-  queue: more than a few takes, or a take in a loop (or comprehension) that
-  does not also call `task_done()` (a batch collected to be marked later).
+  queue: more than a few takes, a take in a loop (or comprehension) that
+  does not also call `task_done()` (a batch collected to be marked later), or
+  a call given the queue itself, which may take or mark items of its own.
 - `Locks` (CCL403): per lock key, the `acquire()` calls not yet released on
   this path. `if lock.acquire(timeout=1):` and `ok = lock.acquire(False)` ...
   `if not ok:` drop the acquire on the branch where it failed. A call that gives
@@ -44,6 +45,8 @@ if TYPE_CHECKING:
 
 TAKE = "take"
 BATCH = "batch"  # a take that is not counted: the queue is no longer judged on this path
+# `asyncio.wait_for(q.get(), 5)`: when it raises, the take it wraps took nothing.
+WRAPPED = "wrapped"
 DONE = "done"
 ACQUIRE = "acquire"
 RELEASE = "release"
@@ -139,6 +142,21 @@ class Takes(_KindedAnalysis, FactAnalysis[Item, PairOp]):
                 self.tracked.add(op.key)
                 if op.action == TAKE:
                     self._taken[op.key] = op.kind
+        # Calls (by id) that cancel the take they wrap when they time out
+        # (`wait_for(q.get(), 5)`): the take they wrap.
+        self._wrapping: dict[int, cst.Call] = {}
+        for event in events:
+            node = event.node
+            if (
+                event.kind == cfg.CALL
+                and isinstance(node, cst.Call)
+                and node.args
+                and isinstance(inner := node.args[0].value, cst.Call)
+                and (taken := self._queue_op(inner)) is not None
+                and taken.action == TAKE
+                and self.context.qualname(node.func) in catalog.TIMEOUT_CANCELLERS
+            ):
+                self._wrapping[id(node)] = inner
         # Calls (by id) of project functions that mark an item done, asked once each.
         self._done_by: dict[int, PairOp] = {}
         for event in events:
@@ -155,8 +173,26 @@ class Takes(_KindedAnalysis, FactAnalysis[Item, PairOp]):
                 # Counted only when each loop around it also marks items done.
                 counted = all((op.key, id(loop)) in self._done_loops for loop in event.loops)
                 return op if counted else PairOp(BATCH, op.key, op.kind)
-            return op or self._done_by.get(id(event.node))
+            if id(event.node) in self._wrapping:
+                return PairOp(WRAPPED)
+            return op or self._done_by.get(id(event.node)) or self._handed_queue(event)
         return self.marker(event)
+
+    def _handed_queue(self, event: cfg.Event) -> PairOp | None:
+        """A call given a queue taken from here (`more = await take_batch(queue, 0.3)`): it
+        may take items of its own, or mark them done, which no path here counts. A
+        builtin (`len(queue)`, `print(queue)`) does neither."""
+        node = event.node
+        if not self._taken or not isinstance(node, cst.Call):
+            return None
+        for arg in node.args:
+            key = dotted_name(arg.value)
+            if key in self._taken:
+                callee = self.context.qualname(node.func) or ""
+                if callee.startswith("builtins."):
+                    return None
+                return PairOp(BATCH, key, self._taken[key])
+        return None
 
     def _done_by_call(self, event: cfg.Event) -> PairOp | None:
         """A call of a project function that marks an item of a queue taken from here done
@@ -171,6 +207,9 @@ class Takes(_KindedAnalysis, FactAnalysis[Item, PairOp]):
         node = event.node
         if event.kind != cfg.CALL or not isinstance(node, cst.Call):
             return None
+        return self._queue_op(node)
+
+    def _queue_op(self, node: cst.Call) -> PairOp | None:
         found = receiver_key(node, _QUEUE_METHODS)
         if found is None:
             return None
@@ -194,7 +233,14 @@ class Takes(_KindedAnalysis, FactAnalysis[Item, PairOp]):
         return state
 
     def on_raise(self, state: frozenset[Item], event: cfg.Event, op: PairOp) -> frozenset[Item]:
-        # A failed `get` took nothing; a `task_done` that raises has still been called.
+        # A failed `get` took nothing, nor did one whose wrapper raised (`wait_for` timed
+        # out and cancelled it); a `task_done` that raises has still been called.
+        if op.action == WRAPPED:
+            inner = self._wrapping[id(event.node)]
+            return frozenset(
+                (key, tuple(call for call in pending if call is not inner), many, settled)
+                for key, pending, many, settled in state
+            )
         return self.transfer(state, event, op) if op.action == DONE else state
 
     @staticmethod

@@ -34,7 +34,7 @@ from conclint.analysis.declared import (
     with_generator_uses,
 )
 from conclint.analysis.loop_mains import with_loop_mains
-from conclint.analysis.names import absolute_import, ast_dotted, through_names
+from conclint.analysis.names import absolute_import, ast_dotted, canonical, through_names
 from conclint.analysis.nesting import SyntaxProblem as SyntaxProblem  # cache.py's
 from conclint.analysis.nesting import parse_python, too_large
 from conclint.analysis.types import Outline, ProjectTypes, ending_names
@@ -50,7 +50,10 @@ class ModuleFacts:
     async_functions: tuple[str, ...] = ()
     # Async functions whose body is `while True:` with no way out.
     endless: tuple[str, ...] = ()
-    # Re-exports of a package `__init__`: local name -> absolute target.
+    # Names other modules may import from it that stand for another: a package
+    # `__init__`'s relative imports, and any module's top-level names for a name the
+    # catalog knows (`from contextlib import aclosing`, `Closing = aclosing`): local name
+    # -> absolute target.
     reexports: tuple[tuple[str, str], ...] = ()
     # Sync functions and methods that make a blocking call themselves: (`name` or
     # `Class.name`, the call as shown). Their summaries are in `declared`.
@@ -126,6 +129,9 @@ class ProjectIndex:
     # Module -> what it declares; re-exports of packages (`app.Client` -> `app.client.Client`).
     declared: _Declared = field(default_factory=lambda: _Declared({}), compare=False)
     aliases: dict[str, str] = field(default_factory=dict, compare=False)
+    # Names of the project that stand for a name of another package (`app.compat.Closing`
+    # -> `contextlib.aclosing`), followed through the aliases: what an import of one means.
+    external: dict[str, str] = field(default_factory=dict, compare=False)
     # The resolved model, per catalog (made when first asked, in each process).
     _types: dict[Catalog, ProjectTypes] = field(default_factory=dict, compare=False, repr=False)
 
@@ -319,7 +325,19 @@ class ProjectIndex:
             digest,
             declared=_Declared(by_module),
             aliases=aliases,
+            external=_external(aliases),
         )
+
+
+def _external(aliases: Mapping[str, str]) -> dict[str, str]:
+    """The aliases that end, a few steps on, at a name of another top-level package."""
+    found: dict[str, str] = {}
+    for alias, target in aliases.items():
+        for _ in range(3):
+            target = aliases.get(target, target)
+        if target.partition(".")[0] != alias.partition(".")[0]:
+            found[alias] = target
+    return found
 
 
 def _targets(refs: Iterable[str]) -> tuple[str, ...]:
@@ -407,7 +425,7 @@ def facts_of(source: str, path: str, known: Catalog = catalog.SHIPPED) -> Module
                 async_functions.append(prefix + item.name)
                 if _loops_forever(item):
                     endless.append(prefix + item.name)
-    reexports: list[tuple[str, str]] = []
+    reexports = [(local, target) for local, target in names.items() if _known_name(target, known)]
     if is_package:
         package = module
         for node in tree.body:
@@ -447,6 +465,13 @@ def facts_of(source: str, path: str, known: Catalog = catalog.SHIPPED) -> Module
             + [(f"{name}.", facts.methods) for name, facts in declared.classes.items()]
         ),
     )
+
+
+def _known_name(name: str, known: Catalog) -> bool:
+    """Whether the catalog has an entry for `name` (a function, a class of a kind, a name
+    with roles), however the library spells it."""
+    name = canonical(name)
+    return name in known.functions or name in known.names or known.kind_named(name) is not None
 
 
 def _mentions(declared: Declarations, package: str, known: Catalog) -> tuple[str, ...]:

@@ -169,6 +169,18 @@ class Finder:
             and isinstance(call := value.value, ast.Call)
             and reader.absolute(call.func) in self.each
         ]
+        # Spawns in a function defined here (`async def consume(m): ensure_future(...)`):
+        # the nested function runs only as this one has it run.
+        calls += [
+            call
+            for inner in ast.walk(function)
+            if inner is not function and isinstance(inner, ast.FunctionDef | ast.AsyncFunctionDef)
+            for statement in inner.body
+            if isinstance(statement, ast.Expr | ast.Assign | ast.AnnAssign)
+            and statement.value is not None
+            for call in _calls(statement.value, _DEPTH)
+            if self._spawned(call, reader)
+        ]
         found: list[str] = []
         handed: list[str] = []
         local: dict[str, str] | None = None

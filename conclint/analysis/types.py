@@ -26,6 +26,7 @@ from conclint.analysis import (
 )
 from conclint.analysis.declared import NONE, ClassFacts, Declarations, FunctionFacts, Ref
 from conclint.analysis.exit_summaries import AWAITED
+from conclint.analysis.names import canonical
 from conclint.catalog import Catalog
 
 # How many references are followed for one answer (a factory returning a factory's
@@ -741,7 +742,22 @@ class ProjectTypes:
             # A use through the receiver of a class outside the family calls another method.
             if not (owner is not None and through and f"{each}.{through}" not in family)
         ]
-        return bool(uses) and all(use == generator_uses.CLOSED for use in uses)
+        handed = f"{generator_uses.CLOSED}{generator_uses.CLOSED_BY}"
+        return bool(uses) and all(
+            use == generator_uses.CLOSED
+            or (use.startswith(handed) and self.closes_on_exit(use.removeprefix(handed)))
+            for use in uses
+        )
+
+    def closes_on_exit(self, name: str) -> bool:
+        """Whether `name(x)` makes a context manager that closes `x` on its way out: the
+        catalog's (`aclosing`, under any name the project gives it), or a project class
+        made as one (`ClassFacts.closes_given`)."""
+        real = canonical(self.real_name(name))
+        if real in self.known.functions_with("closes-on-exit"):
+            return True
+        facts = self.class_facts(real)
+        return facts is not None and facts.closes_given
 
 
 # What an empty base gives its subclasses.

@@ -196,6 +196,7 @@ FUNCTION_ROLES = frozenset(
         "partial",  # gives a callable that calls its first argument with the others first
         "closes-on-exit",  # a context manager that closes what it is given on the way out
         "plain-decorator",  # leaves a function returning what its body returns
+        "memoises",  # a decorator that runs the body once per arguments, then answers from memory
         "keeps-coroutine",  # a decorator after which an async def still gives a coroutine
         "closes-fd",  # closes the descriptor given as its first argument
         "cancel-settles",  # a cancel() of what it makes ends it, as a join() does
@@ -207,6 +208,9 @@ FUNCTION_ROLES = frozenset(
         "generates-init",
         "declares-field",  # declares such a field's options (`default_factory=`, `init=`)
         "reaps",  # awaiting it waits for the tasks given as arguments, cancelled ones too
+        # Awaits the awaitable given as its first argument and, when it gives up on it (a
+        # timeout), cancels it and waits for it to end (`asyncio.wait_for(q.get(), 5)`).
+        "cancels-on-timeout",
         # Awaiting it awaits the awaitable given as its first argument and raises what that
         # raises, a cancellation too (`asyncio.shield(task)`).
         "passes-awaitable",

@@ -22,7 +22,12 @@ from conclint.analysis.blocking import (
     may_block,
     runs_alone,
 )
-from conclint.analysis.callees import Callee, module_functions, plain_decorators
+from conclint.analysis.callees import (
+    Callee,
+    memoised_once,
+    module_functions,
+    plain_decorators,
+)
 from conclint.analysis.context import FileContext
 from conclint.analysis.declared import NONE
 from conclint.analysis.scopes import ScopeNode, dotted_name, identifier
@@ -254,6 +259,7 @@ class BlockingCallViaHelper(Rule):
             summary is None
             or summary.generator
             or not plain_decorators(function, scope, self.context)
+            or memoised_once(function, scope, self.context)
         ):
             return None
         if _declares_global(function):

@@ -21,6 +21,7 @@ from conclint.analysis.cancellation import (
     checkpoint,
     ends_own_task,
     handle,
+    hands_back,
     is_cancellation_test,
     may_be_cancelled,
     only_reaps,
@@ -177,6 +178,26 @@ class SwallowedCancellation(Rule):
     def visit_Raise(self, node: cst.Raise) -> None:
         self._raising += 1
 
+    def visit_Return(self, node: cst.Return) -> None:
+        self._handed_back(node)
+
+    def visit_Expr(self, node: cst.Expr) -> None:
+        if isinstance(node.value, cst.Yield):
+            self._handed_back(node)
+
+    def _handed_back(self, statement: cst.Return | cst.Expr) -> None:
+        """`return exc`, `yield exc`, `return Outcome(error=exc)` in a handler: the caught
+        exception given to the caller, whose business raising it then is."""
+        if not self._open:
+            return
+        handler = self._open[-1]
+        if (
+            handler.function is self.context.function
+            and handler.caught_as is not None
+            and hands_back(statement, handler.caught_as, self._makes_object)
+        ):
+            handler.deliberate = True
+
     def leave_Raise(self, original_node: cst.Raise) -> None:
         self._raising -= 1
 
@@ -248,7 +269,7 @@ class SwallowedCancellation(Rule):
         )
         if FALLTHROUGH in exits and (
             _reraised_by_finally(self._tries[-1], self._tries[:-1])
-            or self._ends_process_after(self._tries[-1])
+            or self._ends_after(self._tries[-1])
         ):
             exits -= {FALLTHROUGH}
         leaving = exits & _ROUND
@@ -278,10 +299,11 @@ class SwallowedCancellation(Rule):
         found.last = isinstance(function, cst.FunctionDef) and _ends(self._tries[-1], function)
         self._open.append(found)
 
-    def _ends_process_after(self, node: cst.Try | cst.TryStar) -> bool:
+    def _ends_after(self, node: cst.Try | cst.TryStar) -> bool:
         """Every path through the statements after `node` in its block ends in a call the
-        catalog says never returns (`os._exit(0)`, `sys.exit()`): falling through the
-        handler, nothing goes on to lose the cancellation to."""
+        catalog says never returns (`os._exit(0)`, `sys.exit()`), or raises a cancellation
+        anew (`raise asyncio.CancelledError("stopped")`, after the cleanup): falling
+        through the handler, nothing goes on to lose the cancellation to."""
         function = self.context.function
         if not isinstance(function, cst.FunctionDef):
             return False
@@ -294,7 +316,11 @@ class SwallowedCancellation(Rule):
             # The catalog's: a helper of the project that always raises turns it into an error.
             return isinstance(value, cst.Call) and self.context.qualname(value.func) in ending
 
-        return not completions(rest, ends, reraises=lambda raised: False)
+        def cancels(raised: cst.Raise) -> bool:
+            exc = raised.exc.func if isinstance(raised.exc, cst.Call) else raised.exc
+            return exc is not None and self._names_cancellation_only(exc)
+
+        return not completions(rest, ends, reraises=cancels)
 
     def _reraised_after(self, node: cst.CSTNode, ways: AbstractSet[str] = _FALLS) -> bool:
         """The `try` (or `with`) sits in the body of an enclosing handler of the
@@ -360,8 +386,14 @@ class SwallowedCancellation(Rule):
         """A flag set or the exception kept in the handler, then raised by the function."""
         function = found.function
         return function is not None and any(
-            raised_later(kept, flag, function) for kept, flag in found.kept
+            raised_later(kept, flag, function, self._makes_object) for kept, flag in found.kept
         )
+
+    def _makes_object(self, func: cst.BaseExpression) -> bool:
+        """`Outcome` of `Outcome(error=exc)`: a class of the project, whose instance keeps
+        what it is given (not `str(exc)`, which only formats it)."""
+        found = self.context.bindings.qualified(func, self.context.chain)
+        return self.context.model().is_class(found)
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func

@@ -159,6 +159,12 @@ class UnboundedSpawn(Rule):
         if not self.loops.open:
             return
         awaited = node.expression
+        if (
+            isinstance(awaited, cst.Call)
+            and awaited.args
+            and self.context.qualname(awaited.func) in catalog.AWAITABLE_WRAPPERS
+        ):
+            awaited = awaited.args[0].value  # `await asyncio.shield(task)` waits for `task`
         if isinstance(awaited, cst.Name | cst.Attribute) and (joined := dotted_name(awaited)):
             self.loops.note(f"joined:{joined}")  # `await task`, `await self._task`
         elif isinstance(awaited, cst.Call):

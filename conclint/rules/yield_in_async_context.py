@@ -160,17 +160,19 @@ class YieldInAsyncContext(Rule):
 
     def _holds_nothing(self, item: cst.WithItem) -> bool:
         """An item that only closes a generator whose closing the generator being visited
-        does not put off (`aclosing(...)` of the catalog's role `closes-on-exit`):
+        does not put off (`aclosing(...)` of the catalog's role `closes-on-exit`, or a
+        project class made as one):
         - its own parameter (`aclosing(chunks)`, `aclosing(chunks.__aiter__())`), a stage
           of a pipeline whose block only closes its input, which closing this generator
           would close no sooner without it;
         - an async generator of the module with no `with` and no `try` in it
           (`aclosing(self._checks())`), whose closing runs nothing."""
         call = item.item
-        if not (
-            isinstance(call, cst.Call)
-            and len(call.args) == 1
-            and self.context.qualname(call.func) in catalog.CLOSING_MANAGERS
+        if not (isinstance(call, cst.Call) and len(call.args) == 1):
+            return False
+        closer = self.context.bindings.qualified(call.func, self.context.chain)
+        if closer not in catalog.CLOSING_MANAGERS and not (
+            closer is not None and self.context.model().closes_on_exit(closer)
         ):
             return False
         given = _iterated(call.args[0].value)
