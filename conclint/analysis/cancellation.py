@@ -79,12 +79,32 @@ def may_be_cancelled(body: cst.BaseSuite, context: FileContext) -> bool:
     `...` statement in the block stands for code left out, which may suspend."""
     function = context.function
     plain_generator = isinstance(function, cst.FunctionDef) and not function.decorators
+    # The bodies of inner `try`s whose catch-all takes every cancellation and raises
+    # nothing: what suspends there never reaches this block.
+    kept_inside = {
+        id(inner.body)
+        for inner in descendants(body, prune=is_scope)
+        if isinstance(inner, cst.Try) and _keeps_cancellation(inner, context)
+    }
     return any(
         (isinstance(node, cst.Await) and not _awaits_no_turn(node.expression, context))
         or (isinstance(node, cst.Yield) and not plain_generator)
         or (isinstance(node, cst.For | cst.With | cst.CompFor) and node.asynchronous is not None)
         or (isinstance(node, cst.Expr) and isinstance(node.value, cst.Ellipsis))
-        for node in descendants(body, prune=lambda node: is_scope(node) or _shields(node))
+        for node in descendants(
+            body, prune=lambda node: is_scope(node) or _shields(node) or id(node) in kept_inside
+        )
+    )
+
+
+def _keeps_cancellation(node: cst.Try, context: FileContext) -> bool:
+    """A catch-all handler (`except BaseException:`, `except:`) reaches every cancellation
+    of the `try`'s body, and no handler that a cancellation reaches raises anything."""
+    reached = cancellation_handlers(node, context)
+    return any(set(_caught(handler.type, context)) & _BROAD for handler in reached) and not any(
+        isinstance(inner, cst.Raise)
+        for handler in reached
+        for inner in descendants(handler.body, prune=is_scope)
     )
 
 

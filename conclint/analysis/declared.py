@@ -31,7 +31,11 @@ from conclint.analysis import (
     task_tops,
 )
 from conclint.analysis.catalog import SHIPPED
-from conclint.analysis.generator_uses import closes_what_it_is_given, generator_uses
+from conclint.analysis.generator_uses import (
+    closed_parameters,
+    closes_what_it_is_given,
+    generator_uses,
+)
 from conclint.analysis.names import canonical, dunder
 from conclint.analysis.own_nodes import TRY_STATEMENTS, own_nodes
 from conclint.analysis.signature import signature
@@ -82,6 +86,10 @@ class FunctionFacts:
     # calls that may run other code of the project.
     blocking_call: tuple[str, ...] = ()
     helper_calls: tuple[str, ...] = ()
+    # Where callers pass a function whose every call it closes in `async with`
+    # (`aclosing(make(ctx))`, also in a function it defines): the parameter's position, or
+    # `1~app.compat.Closing` where the closer is the project's name (`generator_uses.py`).
+    closes_calls_of: tuple[str, ...] = ()
     # Calls it makes only while a module global it fills is empty were left out of those:
     # they block once, on its first call.
     memoised: bool = False
@@ -204,11 +212,33 @@ def with_generator_uses(
         for name, facts in functions.items()
         if facts.is_async and not facts.coroutine and name.startswith("_") and not dunder(name)
     }
-    if not defined and "aclos" not in source:
+    if not defined and "async with" not in source:
         return declared
     closers = known.functions_with("closes-on-exit")
     package = reader.module.partition(".")[0]
     found = generator_uses(tree, source, defined, closers, reader.absolute, package)
+    if "async with" in source:
+        for node in top_level(tree.body):
+            members = node.body if isinstance(node, ast.ClassDef) else [node]
+            table = (
+                declared.classes[node.name].methods
+                if isinstance(node, ast.ClassDef) and node.name in declared.classes
+                else declared.functions
+            )
+            for member in members:
+                facts = table.get(getattr(member, "name", ""))
+                if facts is None or not isinstance(member, ast.FunctionDef | ast.AsyncFunctionDef):
+                    continue
+                method = isinstance(node, ast.ClassDef)
+                closed = closed_parameters(
+                    member,
+                    signature(member, method, reader.is_static(member)),
+                    closers,
+                    reader.absolute,
+                    package,
+                )
+                if closed:
+                    table[member.name] = replace(facts, closes_calls_of=closed)
     return replace(declared, generators=found) if found else declared
 
 

@@ -25,6 +25,7 @@ import ast
 from collections.abc import Callable, Collection, Iterator
 
 from conclint.analysis.own_nodes import TRY_STATEMENTS, own_nodes
+from conclint.analysis.signature import Signature
 
 CLOSED = "closed"
 NAMED = "named"
@@ -32,6 +33,11 @@ NAMED = "named"
 # was handed to in `async with`: it closes the call if the project's name stands for one
 # of the closers (`from app.compat import Closing`), which only the whole index knows.
 CLOSED_BY = "~"
+# A use as an argument of a call of the project's: `handed~callee#position`, where the
+# callee's summary says whether it closes every call of what it is given there.
+HANDED = "handed"
+SELF = "self"
+AT = "#"
 # Between a use and the class whose method's receiver it goes through.
 THROUGH = "@"
 
@@ -54,13 +60,19 @@ def generator_uses(
     # One walk of the module: its functions, and the names that may be uses.
     nodes = list(ast.walk(tree))
     functions = [node for node in nodes if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)]
-    closes = "aclos" in source or "async for" in source
+    closes = "async with" in source or "async for" in source
     closed = _closed_calls(functions, closers, absolute, package) if closes else []
-    names = {*generators, *(_name_of(call.func) for call, _ in closed)} - {""}
+    classes = _receivers(nodes)
+    # Private names given to a call of the project (`self._drive(task, self._steps)`).
+    handed = _handed(nodes, absolute, classes) if closes else {}
+    names = {
+        *generators,
+        *(_name_of(call.func) for call, _ in closed),
+        *(name for name, _ in handed.values()),
+    } - {""}
     if not names:
         return {}
     closing = {id(call.func): use for call, use in closed}
-    classes = _receivers(nodes)
     found: dict[str, list[str]] = {}
     for node in nodes:
         if isinstance(node, ast.Name) and node.id in names:
@@ -69,10 +81,64 @@ def generator_uses(
             name = node.attr
         else:
             continue
-        use = closing.get(id(node), NAMED)
+        use = closing.get(id(node)) or handed.get(id(node), ("", NAMED))[1]
         through = classes.get(id(node.value)) if isinstance(node, ast.Attribute) else None
         found.setdefault(name, []).append(f"{use}{THROUGH}{through}" if through else use)
     return {name: tuple(uses) for name, uses in found.items()}
+
+
+def _handed(
+    nodes: list[ast.AST], absolute: Absolute, classes: dict[int, str]
+) -> dict[int, tuple[str, str]]:
+    """The private names given as a positional argument of a call of the project's
+    (`self._drive(task, self._steps)`, `drive(_steps)`), by id of the mention, each with
+    the name and its use: `handed~self._drive#1` (a method of the same instance) or
+    `handed~app.flows.drive#0`."""
+    found: dict[int, tuple[str, str]] = {}
+    for node in nodes:
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        if isinstance(func, ast.Attribute) and id(func.value) in classes:
+            callee: str | None = f"{SELF}.{func.attr}"
+        else:
+            callee = absolute(func)
+        if callee is None:
+            continue
+        for position, arg in enumerate(node.args):
+            name = arg.attr if isinstance(arg, ast.Attribute) else getattr(arg, "id", "")
+            if name.startswith("_") and not name.startswith("__"):
+                found[id(arg)] = (name, f"{HANDED}{CLOSED_BY}{callee}{AT}{position}")
+    return found
+
+
+def closed_parameters(
+    function: ast.FunctionDef | ast.AsyncFunctionDef,
+    params: Signature,
+    closers: Collection[str],
+    absolute: Absolute,
+    package: str,
+) -> tuple[str, ...]:
+    """Where callers pass the parameters every call of which `function` closes, in its
+    body or a function defined in it: `aclosing(make(ctx))` in `async with`, and no other
+    mention of the name; the position, or `position~name` when the closer is the project's
+    `name` (which may stand for `aclosing`)."""
+    mentions: dict[str, int] = {}
+    closed: dict[str, list[str]] = {}
+    for node in ast.walk(function):
+        if isinstance(node, ast.Name) and node.id in params.positional:
+            mentions[node.id] = mentions.get(node.id, 0) + 1
+        elif isinstance(node, ast.AsyncWith):
+            for item in node.items:
+                handed, use = _handed_to_closer(item.context_expr, closers, absolute, package)
+                if isinstance(handed, ast.Call) and isinstance(handed.func, ast.Name):
+                    closed.setdefault(handed.func.id, []).append(use)
+    found = []
+    for name, uses in closed.items():
+        # Each mention is the callee of such a call, and all are closed alike.
+        if len(uses) == mentions.get(name) and len(set(uses)) == 1:
+            found.append(f"{params.positional.index(name)}{uses[0].removeprefix(CLOSED)}")
+    return tuple(found)
 
 
 def _receivers(nodes: list[ast.AST]) -> dict[int, str]:

@@ -28,6 +28,7 @@ import libcst as cst
 from conclint.analysis import acquires, catalog
 from conclint.analysis.context import FileContext
 from conclint.analysis.coroutines import CoroutineFunctions
+from conclint.analysis.derived import derived_kind
 from conclint.analysis.scopes import Binding, ScopeNode, dotted_name, iter_statements, scope_body
 
 _MAX_DEPTH = 3
@@ -72,7 +73,9 @@ def find_handoff(call: cst.Call, context: FileContext) -> Handoff | None:
     if attribute is None or attribute in _FUNCTION_TAILS:
         spec = catalog.HANDOFF_FUNCTIONS.get(context.qualname(func) or "")
     if spec is None and isinstance(func, cst.Attribute) and attribute in _METHODS:
-        methods = catalog.HANDOFF_METHODS.get(context.kind_of(func.value) or "")
+        # `future = pool.submit(...)` then `future.add_done_callback(f)`: what a method gives.
+        kind = derived_kind(func.value, context.bindings, context.chain)
+        methods = catalog.HANDOFF_METHODS.get(kind or "")
         spec = methods.get(func.attr.value) if methods else None
     if spec is None:
         return None
@@ -118,7 +121,8 @@ def released_by(call: cst.Call, context: FileContext, keys: Collection[str]) -> 
     """The one of `keys` (locks held here, by dotted name) that `call` gives back: it
     calls a project function that releases it on every path (`self._release_slot()`,
     `give_back(sem)`; `create_task(self._work(item))` hands the coroutine on), or hands a
-    thread or a loop one (`Thread(target=work, args=(sem,))`)."""
+    thread, a loop or a future one (`Thread(target=work, args=(sem,))`,
+    `future.add_done_callback(lambda _: sem.release())`)."""
     handoff = find_handoff(call, context)
     func: cst.BaseExpression = call.func
     args: Sequence[cst.Arg] = call.args
@@ -127,6 +131,10 @@ def released_by(call: cst.Call, context: FileContext, keys: Collection[str]) -> 
         called = _called_by(handoff.function, handed, context)
         if called is not None:
             func, args = called
+            # `add_done_callback(lambda _: sem.release())`: the handed callable gives it back.
+            if isinstance(func, cst.Attribute) and func.attr.value in catalog.RELEASE_METHODS:
+                released = dotted_name(func.value)
+                return released if released in keys else None
     target = acquires.target_of(context, func)
     if target is None or target.facts is None or not target.facts.releases:
         return None

@@ -37,7 +37,7 @@ import libcst as cst
 
 from conclint.analysis import catalog, cfg
 from conclint.analysis.flow import FactAnalysis, touches
-from conclint.analysis.handoff import released_by
+from conclint.analysis.handoff import find_handoff, released_by
 from conclint.analysis.scopes import dotted_name
 
 if TYPE_CHECKING:
@@ -53,6 +53,8 @@ RELEASE = "release"
 REFUSED = "refused"
 ALIAS = "alias"
 REBIND = "rebind"
+# How a release was made: by a hand-off to a thread, a loop or a future's done callback.
+HANDED = "handed"
 # Events a rule looks at without a state change: the exits, loop ends and jumps.
 EXIT = "exit"
 BACK = "back"
@@ -294,7 +296,10 @@ class Locks(_KindedAnalysis, FactAnalysis[Held, PairOp]):
             if found is None and self._acquired:
                 given_back = released_by(node, self.context, self._acquired)
                 if given_back is not None:
-                    return PairOp(RELEASE, given_back)
+                    # Handed to a thread, a loop or a future's callback, it is given back
+                    # there: from here on, not on this path's exits.
+                    handed = find_handoff(node, self.context) is not None
+                    return PairOp(RELEASE, given_back, how=HANDED if handed else "")
             return found
         if event.kind == cfg.ASSUME and not event.truth:
             lock = self._lock_call(node) if isinstance(node, cst.Call) else None
@@ -402,7 +407,8 @@ def unpaired(
     starts: dict[cst.CSTNode, tuple[tuple[cfg.Repeating, ...], str]] = {}
     for event, op, _ in events:
         if op.action == end:
-            found.ended.add(op.key)
+            if op.how != HANDED:  # a scope that only hands it over releases it elsewhere
+                found.ended.add(op.key)
             end_loops.update((op.key, id(loop)) for loop in event.loops)
         elif op.action == start:
             starts[event.node] = (event.loops, op.kind)

@@ -742,12 +742,31 @@ class ProjectTypes:
             # A use through the receiver of a class outside the family calls another method.
             if not (owner is not None and through and f"{each}.{through}" not in family)
         ]
-        handed = f"{generator_uses.CLOSED}{generator_uses.CLOSED_BY}"
+        closed_by = f"{generator_uses.CLOSED}{generator_uses.CLOSED_BY}"
+        given = f"{generator_uses.HANDED}{generator_uses.CLOSED_BY}"
         return bool(uses) and all(
             use == generator_uses.CLOSED
-            or (use.startswith(handed) and self.closes_on_exit(use.removeprefix(handed)))
+            or (use.startswith(closed_by) and self.closes_on_exit(use.removeprefix(closed_by)))
+            or (use.startswith(given) and self._closes_calls(use.removeprefix(given), owner))
             for use in uses
         )
+
+    def _closes_calls(self, handed: str, owner: str | None) -> bool:
+        """`app.flows.drive#0` (or `self._run#1`, a method of an instance of `owner`): that
+        function closes every call of what it is given there (`closes_calls_of`)."""
+        callee, _, position = handed.rpartition(generator_uses.AT)
+        if callee.startswith(f"{generator_uses.SELF}."):
+            found = self.method(owner, callee.partition(".")[2]) if owner else None
+            facts = found[1] if found is not None else None
+        else:
+            facts = self.function_facts(callee)
+        if facts is None:
+            return False
+        for closes in facts.closes_calls_of:
+            where, _, closer = closes.partition(generator_uses.CLOSED_BY)
+            if where == position and (not closer or self.closes_on_exit(closer)):
+                return True
+        return False
 
     def closes_on_exit(self, name: str) -> bool:
         """Whether `name(x)` makes a context manager that closes `x` on its way out: the

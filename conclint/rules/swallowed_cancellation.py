@@ -44,6 +44,7 @@ from conclint.analysis.exits import (
     has_items,
     never_returns,
 )
+from conclint.analysis.handoff import own_function
 from conclint.analysis.scopes import ScopeNode, dotted_name
 from conclint.analysis.timeouts import shielded
 from conclint.analysis.tracking import Tries
@@ -454,7 +455,22 @@ class SwallowedCancellation(Rule):
         """A call of a project function that reads or undoes the task's cancellation
         (`reads_cancel_state`: `cancelling()`, `uncancel()` in its own code)."""
         target = target_of(self.context, call.func)
-        return target is not None and target.facts is not None and target.facts.reads_cancel_state
+        if target is not None and target.facts is not None:
+            return target.facts.reads_cancel_state
+        # A function defined in this one (`def _cancelled_here(): ...`), which the index
+        # does not summarise: its own code, read here.
+        found = own_function(call.func, self.context, self.context.chain)
+        return found is not None and any(
+            isinstance(inner, cst.Call)
+            and (
+                (
+                    isinstance(inner.func, cst.Attribute)
+                    and inner.func.attr.value in catalog.CANCEL_STATE_METHODS
+                )
+                or self._gets_cancel_state(inner)
+            )
+            for inner in descendants(found[0].body, prune=is_scope)
+        )
 
     def _cancelled_through(self, func: cst.Attribute, function: ScopeNode) -> None:
         """`self._finished()`, a method of the class that cancels `self._task` itself: the
