@@ -375,6 +375,8 @@ class _Builder:
                 self._expr(node.msg)
             self._goto(self._jump(FAIL))
             self.current = passed
+            # `assert q.qsize() == 1`: what it finds not empty stays so until an `await`.
+            self.not_empty |= self._found_not_empty(node.test)
         elif isinstance(node, cst.Import | cst.ImportFrom):
             self._emit(Event(RAISES, node, tuple(self.loops)), cancels=False)
             self._emit(Event(ASSIGN, node, targets=tuple(_imported_names(node))))

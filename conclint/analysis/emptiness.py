@@ -42,17 +42,35 @@ def found_not_empty(test: cst.BaseExpression) -> dict[str, cst.BaseExpression]:
 
 
 def _counts_some(test: cst.Comparison) -> bool:
-    """`n > 0`, `n != 0`, `n >= 1`: a count of at least one."""
+    """A count of at least one (`_at_least_one`)."""
     if len(test.comparisons) != 1:
         return False
     target = test.comparisons[0]
     bound = target.comparator
     if not isinstance(bound, cst.Integer):
         return False
-    operator, value = target.operator, int(bound.value, 0)
-    return (isinstance(operator, cst.GreaterThan | cst.NotEqual) and value == 0) or (
-        isinstance(operator, cst.GreaterThanEqual) and value == 1
-    )
+    return _at_least_one(type(target.operator).__name__, int(bound.value, 0))
+
+
+# A count compared with a number says it is at least one: the operator (by its LibCST
+# and its `ast` names) and the least number for which it does.
+_AT_LEAST_ONE = {
+    "GreaterThan": 0,
+    "Gt": 0,
+    "GreaterThanEqual": 1,
+    "GtE": 1,
+    "Equal": 1,
+    "Eq": 1,
+}
+_NOT_ZERO = ("NotEqual", "NotEq")
+
+
+def _at_least_one(operator: str, value: int) -> bool:
+    """`n > 0`, `n > 3`, `n != 0`, `n >= 1`, `n == 1`: a count of at least one."""
+    if operator in _NOT_ZERO:
+        return value == 0
+    least = _AT_LEAST_ONE.get(operator)
+    return least is not None and value >= least
 
 
 def guarded_takes(statement: cst.If | cst.While) -> list[cst.Call]:
@@ -112,9 +130,5 @@ def _ast_not_empty(test: ast.expr) -> set[str]:
 def _ast_counts_some(test: ast.Compare) -> bool:
     if len(test.ops) != 1 or not isinstance(bound := test.comparators[0], ast.Constant):
         return False
-    operator, value = test.ops[0], bound.value
-    if type(value) is not int:
-        return False
-    return (isinstance(operator, ast.Gt | ast.NotEq) and value == 0) or (
-        isinstance(operator, ast.GtE) and value == 1
-    )
+    value = bound.value
+    return type(value) is int and _at_least_one(type(test.ops[0]).__name__, value)
