@@ -205,7 +205,8 @@ def with_generator_uses(
     declared: Declarations, tree: ast.Module, source: str, reader: _Reader, known: Catalog
 ) -> Declarations:
     """`declared` with the uses of its private async generators and of the generators its
-    functions close (`generator_uses.py`)."""
+    functions close, and where its functions close every call of what they are given
+    (`closes_calls_of`; `generator_uses.py`)."""
     defined = {
         name
         for functions in (declared.functions, *(c.methods for c in declared.classes.values()))
@@ -218,28 +219,30 @@ def with_generator_uses(
     package = reader.module.partition(".")[0]
     found = generator_uses(tree, source, defined, closers, reader.absolute, package)
     if "async with" in source:
-        for node in top_level(tree.body):
-            members = node.body if isinstance(node, ast.ClassDef) else [node]
-            table = (
-                declared.classes[node.name].methods
-                if isinstance(node, ast.ClassDef) and node.name in declared.classes
-                else declared.functions
-            )
-            for member in members:
-                facts = table.get(getattr(member, "name", ""))
-                if facts is None or not isinstance(member, ast.FunctionDef | ast.AsyncFunctionDef):
-                    continue
-                method = isinstance(node, ast.ClassDef)
-                closed = closed_parameters(
-                    member,
-                    signature(member, method, reader.is_static(member)),
-                    closers,
-                    reader.absolute,
-                    package,
-                )
-                if closed:
-                    table[member.name] = replace(facts, closes_calls_of=closed)
+        for table, member, method in _defs(declared, tree):
+            params = signature(member, method, reader.is_static(member))
+            closed = closed_parameters(member, params, closers, reader.absolute, package)
+            if closed:
+                table[member.name] = replace(table[member.name], closes_calls_of=closed)
     return replace(declared, generators=found) if found else declared
+
+
+def _defs(
+    declared: Declarations, tree: ast.Module
+) -> Iterator[tuple[dict[str, FunctionFacts], ast.FunctionDef | ast.AsyncFunctionDef, bool]]:
+    """The module's functions and methods that `declared` has facts of: the table holding
+    them, the `def`, and whether it is a method."""
+    for node in top_level(tree.body):
+        method = isinstance(node, ast.ClassDef)
+        members = node.body if isinstance(node, ast.ClassDef) else [node]
+        table = (
+            declared.classes[node.name].methods
+            if isinstance(node, ast.ClassDef) and node.name in declared.classes
+            else declared.functions
+        )
+        for member in members:
+            if isinstance(member, ast.FunctionDef | ast.AsyncFunctionDef) and member.name in table:
+                yield table, member, method
 
 
 def with_cancel_state_readers(
@@ -252,22 +255,12 @@ def with_cancel_state_readers(
     if not any(method in source for method in methods):
         return declared
     getters = known.functions_with("gets-attribute")
-    for node in top_level(tree.body):
-        members = node.body if isinstance(node, ast.ClassDef) else [node]
-        table = (
-            declared.classes[node.name].methods
-            if isinstance(node, ast.ClassDef) and node.name in declared.classes
-            else declared.functions
-        )
-        for member in members:
-            if not isinstance(member, ast.FunctionDef | ast.AsyncFunctionDef):
-                continue
-            facts = table.get(member.name)
-            if facts is not None and any(
-                isinstance(call, ast.Call) and _reads_method(call, methods, getters, reader)
-                for call in own_nodes(member.body)
-            ):
-                table[member.name] = replace(facts, reads_cancel_state=True)
+    for table, member, _ in _defs(declared, tree):
+        if any(
+            isinstance(call, ast.Call) and _reads_method(call, methods, getters, reader)
+            for call in own_nodes(member.body)
+        ):
+            table[member.name] = replace(table[member.name], reads_cancel_state=True)
     return declared
 
 
