@@ -56,22 +56,6 @@ def plain_decorators(
     )
 
 
-def memoised_once(
-    function: cst.FunctionDef, chain: Sequence[ScopeNode], context: FileContext
-) -> bool:
-    """A function of no parameters under a memoising decorator (`@functools.cache`): its
-    body runs once, so calling it blocks at most once, on the first call."""
-    params = function.params
-    if params.posonly_params or params.params or params.kwonly_params:
-        return False
-    if isinstance(params.star_arg, cst.Param) or params.star_kwarg is not None:
-        return False
-    return any(
-        context.names.resolve(_undecorated(decorator.decorator), chain) in catalog.MEMOISERS
-        for decorator in function.decorators
-    )
-
-
 def _undecorated(expr: cst.BaseExpression) -> cst.BaseExpression:
     """The decorator itself: `lru_cache` of `@lru_cache(maxsize=1)`."""
     return expr.func if isinstance(expr, cst.Call) else expr

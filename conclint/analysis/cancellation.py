@@ -263,7 +263,7 @@ def hands_back(statement: cst.CSTNode, spelled: str, makes_object: Makes) -> boo
         return makes_object(value.func) and any(
             dotted_name(arg.value) == spelled for arg in value.args
         )
-    return value is not None and not isinstance(value, cst.From) and dotted_name(value) == spelled
+    return isinstance(value, cst.Name | cst.Attribute) and dotted_name(value) == spelled
 
 
 def _reads(test: cst.BaseExpression, spelled: str) -> bool:

@@ -334,7 +334,6 @@ START_METHODS = _CATALOG.methods_by_kind("starts")
 # and the same by kind.
 JOIN_METHODS = _CATALOG.methods_with("join")
 # `contextlib.aclosing`: closes the generator it is given on the way out of its block.
-CLOSING_MANAGERS = _CATALOG.functions_with("closes-on-exit")
 CURRENT_TASK = _CATALOG.functions_with("current-task")
 COROUTINE_FUNCTION_TESTS = _CATALOG.functions_with("tests-coroutine-function")
 HANDLED_EXCEPTION = _CATALOG.functions_with("handled-exception")

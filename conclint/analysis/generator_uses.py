@@ -26,6 +26,7 @@ from collections.abc import Callable, Collection, Iterator
 
 from conclint.analysis.own_nodes import TRY_STATEMENTS, own_nodes
 from conclint.analysis.signature import Signature
+from conclint.analysis.task_tops import AT, SELF
 
 CLOSED = "closed"
 NAMED = "named"
@@ -36,8 +37,6 @@ CLOSED_BY = "~"
 # A use as an argument of a call of the project's: `handed~callee#position`, where the
 # callee's summary says whether it closes every call of what it is given there.
 HANDED = "handed"
-SELF = "self"
-AT = "#"
 # Between a use and the class whose method's receiver it goes through.
 THROUGH = "@"
 

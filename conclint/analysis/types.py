@@ -754,8 +754,8 @@ class ProjectTypes:
     def _closes_calls(self, handed: str, owner: str | None) -> bool:
         """`app.flows.drive#0` (or `self._run#1`, a method of an instance of `owner`): that
         function closes every call of what it is given there (`closes_calls_of`)."""
-        callee, _, position = handed.rpartition(generator_uses.AT)
-        if callee.startswith(f"{generator_uses.SELF}."):
+        callee, _, position = handed.rpartition(task_tops.AT)
+        if callee.startswith(f"{task_tops.SELF}."):
             found = self.method(owner, callee.partition(".")[2]) if owner else None
             facts = found[1] if found is not None else None
         else:

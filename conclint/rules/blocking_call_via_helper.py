@@ -24,7 +24,6 @@ from conclint.analysis.blocking import (
 )
 from conclint.analysis.callees import (
     Callee,
-    memoised_once,
     module_functions,
     plain_decorators,
 )
@@ -259,10 +258,11 @@ class BlockingCallViaHelper(Rule):
             summary is None
             or summary.generator
             or not plain_decorators(function, scope, self.context)
-            or memoised_once(function, scope, self.context)
         ):
             return None
-        if _declares_global(function):
+        # A global filled on the first call, or `@functools.cache`: the index's summary
+        # (`facts.memoised`) leaves out what runs only once.
+        if _declares_global(function) or function.decorators:
             memoised = self._memoised_chain(function, scope, depth)
             if memoised is not None:
                 return memoised or None
@@ -278,9 +278,10 @@ class BlockingCallViaHelper(Rule):
     def _memoised_chain(
         self, function: cst.FunctionDef, scope: tuple[ScopeNode, ...], depth: int
     ) -> list[str] | None:
-        """For a `def` that fills a module global on its first call (`facts.memoised`), the
-        index's chain, which leaves out what it calls only then (empty when it does not
-        block); None for any other `def`."""
+        """For a `def` that fills a module global on its first call, or runs its body once
+        under a memoising decorator (`facts.memoised`), the index's chain, which leaves
+        out what it calls only then (empty when it does not block); None for any other
+        `def`."""
         module = self.context.module_name
         if module is None or len(scope) > 2:
             return None

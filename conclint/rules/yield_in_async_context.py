@@ -171,9 +171,7 @@ class YieldInAsyncContext(Rule):
         if not (isinstance(call, cst.Call) and len(call.args) == 1):
             return False
         closer = self.context.bindings.qualified(call.func, self.context.chain)
-        if closer not in catalog.CLOSING_MANAGERS and not (
-            closer is not None and self.context.model().closes_on_exit(closer)
-        ):
+        if closer is None or not self.context.model().closes_on_exit(closer):
             return False
         given = _iterated(call.args[0].value)
         if isinstance(given, cst.Name):
