@@ -190,6 +190,16 @@ class Bindings:
             return f"{self.module}.{identifier(expr.value)}"
         return None
 
+    def global_name(self, expr: cst.Name, chain: Sequence[ScopeNode]) -> str | None:
+        """The absolute name of the module global `expr` denotes: one the module assigns
+        at its top level, or one it imports (`from app.log import logger`)."""
+        found = self.names.lookup(expr.value, chain)
+        if found is None or found[0] != 0 or self.module is None:
+            return None
+        if all(binding.how == "assign" for binding in found[1]):
+            return f"{self.module}.{identifier(expr.value)}"
+        return self.names.resolve(expr, chain)
+
     def class_name(self, owner: cst.ClassDef) -> str | None:
         """The absolute name of a class the module defines at its top level."""
         chain = self._chain_of_class(owner)

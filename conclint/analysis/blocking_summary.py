@@ -45,7 +45,7 @@ from dataclasses import replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Protocol
 
-from conclint.analysis import catalog
+from conclint.analysis import catalog, switches
 from conclint.analysis.emptiness import guarded_takes_ast
 from conclint.analysis.lines import line_breaks
 from conclint.analysis.names import canonical, dunder
@@ -75,6 +75,8 @@ _TAKES = catalog.TAKE_METHODS
 SELF = "self"
 # Marks a method call with a literally false or zero positional argument in `helper_calls`.
 OFF = "~"
+# Joins the parts of a parameter's switch in a guard (`local_path:*:off`).
+_GUARD = ":"
 
 
 @lru_cache(maxsize=16)
@@ -173,23 +175,38 @@ class Summariser:
         if not found:
             return facts
         calls = Calls(function, owner, body, reader, self.known)
-        entries: dict[str, tuple[int, int]] = {}  # in source order, the first call of each
+        # In source order, the first call of each helper with each mark of its arguments
+        # and each test it waits behind.
+        entries: dict[tuple[str, str, str], tuple[int, int]] = {}
         for call in found:
             callee = calls.callee(call)
             if callee is None:
                 continue
             if callee in self.blocking:
-                return replace(facts, blocking_call=(f"{callee.removeprefix('builtins.')}()",))
+                shown = (f"{callee.removeprefix('builtins.')}()",)
+                guard = calls.guard(call)
+                if not guard:
+                    return replace(facts, blocking_call=shown, blocking_guard=())
+                if not facts.blocking_call:  # the first one waiting behind a test
+                    facts = replace(facts, blocking_call=shown, blocking_guard=(guard,))
+                continue
             if "@" not in callee and callee.partition(".")[0] in _STDLIB:
                 continue  # no helper of the project
             if "@" in callee and _literal_off_argument(call):
                 callee = f"{OFF}{callee}"  # `lock.acquire(False)`: maybe its non-blocking form
             if not _asks_not_to_block(call):
                 at = _position(call)
-                entries[callee] = min(at, entries.get(callee, at))
+                key = (callee, switches.arguments(call) or "", calls.guard(call))
+                entries[key] = min(at, entries.get(key, at))
         if not entries:
             return facts
-        return replace(facts, helper_calls=tuple(sorted(entries, key=entries.__getitem__)))
+        ordered = sorted(entries, key=entries.__getitem__)
+        return replace(
+            facts,
+            helper_calls=tuple(callee for callee, _, _ in ordered),
+            helper_arguments=tuple(given for _, given, _ in ordered),
+            helper_guards=tuple(guard for _, _, guard in ordered),
+        )
 
     def _blocking_lines(self, function: ast.FunctionDef) -> list[int]:
         """The lines of `function` that spell a blocking call the module can name."""
@@ -302,16 +319,44 @@ class Calls:
         static = owner is not None and any(
             _decorator(d, reader).endswith("staticmethod") for d in function.decorator_list
         )
-        found = signature(function, owner is not None, static)
+        found = self.signature = signature(function, owner is not None, static)
         self.params = found.names
         self.annotated = set(found.annotations)
         # The instance (or class) a method is called on: its first parameter, not rebound.
         receiver = found.receiver
         self.receiver = receiver if receiver is not None and not self.bound.get(receiver) else None
         self._locals: dict[str, str] | None = None
+        # (first line, last line, guard) of the `if` blocks that test a guard (`guard`).
+        self._guards: list[tuple[int, int, str]] | None = None
 
     def local(self, name: str) -> bool:
         return name in self.params or name in self.bound
+
+    def guard(self, call: ast.Call) -> str:
+        """What an `if` around `call` needs true (`if self.log_file:`, `if local_path is not
+        None and ...:`): `.log_file` for an attribute of the instance, the switch of a
+        parameter (`switches.switch_of`) joined by `:`, or ""."""
+        if self._guards is None:
+            self._guards = [
+                (first, last, guard)
+                for statement in self.body.effects
+                if type(statement) is ast.If
+                and (guard := self._guard_of(statement.test))
+                and (first := statement.body[0].lineno)
+                and (last := statement.body[-1].end_lineno or statement.body[-1].lineno)
+            ]
+        return next((g for first, last, g in self._guards if first <= call.lineno <= last), "")
+
+    def _guard_of(self, test: ast.expr) -> str:
+        for tested in _tested(test):
+            root, _, name = tested.partition(".")
+            if name and root == self.receiver:
+                return f".{name}"
+            if not name and root in self.params and not self.bound.get(root):
+                switch = switches.switch_of(self.function, root, self.signature)
+                if switch:
+                    return _GUARD.join(switch)
+        return ""
 
     def callee(self, call: ast.Call) -> str | None:
         func = call.func
@@ -379,15 +424,39 @@ class Calls:
         return ref if kind or name.partition(".")[0] not in _STDLIB else None
 
 
+def _tested(test: ast.expr) -> Iterator[str]:
+    """The names and attributes of names (`self.log_file`) a test holds only when they are
+    true: `x`, `x is not None`, or either joined to others by `and`."""
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
+        for value in test.values:
+            yield from _tested(value)
+        return
+    if (
+        isinstance(test, ast.Compare)
+        and len(test.ops) == 1
+        and isinstance(test.ops[0], ast.IsNot)
+        and isinstance(test.comparators[0], ast.Constant)
+        and test.comparators[0].value is None
+    ):
+        test = test.left
+    if isinstance(test, ast.Name):
+        yield test.id
+    elif isinstance(test, ast.Attribute) and isinstance(test.value, ast.Name):
+        yield f"{test.value.id}.{test.attr}"
+
+
 def _memoised_once(function: ast.FunctionDef, reader: Reader) -> bool:
-    """A function of no parameters under a memoising decorator (`@functools.cache`): its
-    body runs once, so calling it blocks at most once, on the first call."""
+    """A function of no parameters (a class method of none but its class) under a
+    memoising decorator (`@functools.cache`): its body runs once, so calling it blocks at
+    most once, on the first call."""
     arguments = function.args
-    if arguments.posonlyargs or arguments.args or arguments.kwonlyargs:
+    decorators = {_decorator(d, reader) for d in function.decorator_list}
+    receivers = 0 if decorators.isdisjoint(catalog.CLASS_BINDERS) else 1
+    if len(arguments.posonlyargs) + len(arguments.args) > receivers or arguments.kwonlyargs:
         return False
     if arguments.vararg or arguments.kwarg:
         return False
-    return any(_decorator(d, reader) in catalog.MEMOISERS for d in function.decorator_list)
+    return not decorators.isdisjoint(catalog.MEMOISERS)
 
 
 def _decorator(decorator: ast.expr, reader: Reader) -> str:
@@ -635,59 +704,76 @@ class Chains:
 
     def __init__(self, types: ProjectTypes) -> None:
         self.types = types
-        self._found: dict[tuple[str, _Instance, int], tuple[str, ...] | None] = {}
+        self._found: dict[tuple[str, _Instance, int, str], tuple[str, ...] | None] = {}
 
-    def of_function(self, name: str, depth: int = MAX_HELPERS) -> tuple[str, ...] | None:
+    def of_function(
+        self, name: str, depth: int = MAX_HELPERS, given: str = ""
+    ) -> tuple[str, ...] | None:
         """The chain after calling `name` (`("read()", "open()")`), for a module-level
-        function or a method spelled through its class (`app.db.Store.load`)."""
+        function or a method spelled through its class (`app.db.Store.load`), with the
+        arguments whose mark (`switches.arguments`) is `given` ("": unknown)."""
         types = self.types
         real = types.real_name(name)
         module, _, local = real.rpartition(".")
         declared = types.modules.get(module)
         if declared is not None:
             facts = declared.functions.get(local)
-            return self._chain(real, facts, None, depth) if facts is not None else None
+            return self._chain(real, facts, None, depth, given) if facts is not None else None
         owner, _, method = real.rpartition(".")
+        # Called through its class, its receiver is an argument: what it is given is unread.
         return self.of_method(owner, method, depth) if types.is_class(owner) else None
 
     def of_method(
-        self, owner: str, method: str, depth: int = MAX_HELPERS, off: frozenset[str] = frozenset()
+        self,
+        owner: str,
+        method: str,
+        depth: int = MAX_HELPERS,
+        off: frozenset[str] = frozenset(),
+        given: str = "",
     ) -> tuple[str, ...] | None:
         """The chain after calling `method` on an instance of the project class `owner`
         whose attributes `off` hold None: the method its MRO finds, and the methods that
         one calls on `self` as `owner`'s MRO finds them (a subclass's own versions count
-        where the instance is known to be of that subclass)."""
+        where the instance is known to be of that subclass). `given` is the mark of the
+        call's arguments (`switches.arguments`), as for `of_function`."""
         found = self.types.method(owner, method)
         if found is None:
             return None
-        return self._chain(f"{found[0]}.{method}", found[1], (owner, off), depth)
+        return self._chain(f"{found[0]}.{method}", found[1], (owner, off), depth, given)
 
     def _chain(
-        self, name: str, facts: FunctionFacts, instance: _Instance, depth: int
+        self, name: str, facts: FunctionFacts, instance: _Instance, depth: int, given: str
     ) -> tuple[str, ...] | None:
-        if facts.blocking_call:
+        if facts.blocking_call and not any(
+            _left_out(guard, instance, given) for guard in facts.blocking_guard
+        ):
             return facts.blocking_call
         if depth < 2 or not facts.helper_calls:
             return None
-        key = (name, instance, depth)
+        key = (name, instance, depth, given)
         if key in self._found:
             return self._found[key]
         found = None
-        for entry in facts.helper_calls:
-            found = self._link(entry, instance, depth - 1)
+        calls = zip(facts.helper_calls, facts.helper_arguments, facts.helper_guards, strict=True)
+        for entry, passed, guard in calls:
+            if guard and _left_out(guard, instance, given):
+                continue
+            found = self._link(entry, instance, depth - 1, passed)
             if found is not None:
                 break
         self._found[key] = found
         return found
 
-    def _link(self, entry: str, instance: _Instance, depth: int) -> tuple[str, ...] | None:
+    def _link(
+        self, entry: str, instance: _Instance, depth: int, given: str
+    ) -> tuple[str, ...] | None:
         """The chain through one of a function's calls, that call first."""
         method, at, receiver = entry.partition("@")
         off = method.startswith(OFF)
         method = method.removeprefix(OFF)
         types = self.types
         if not at:
-            tail = self.of_function(entry, depth)
+            tail = self.of_function(entry, depth, given)
             if tail is None:
                 return None
             real = types.real_name(entry)
@@ -709,11 +795,20 @@ class Chains:
         kept = none_in if receiver == SELF else frozenset()
         if owner_of_self is not None and receiver == f"{SELF}.{attribute}":
             kept = types.switched_off(owner_of_self, attribute, owner)
-        tail = self.of_method(owner, method, depth, kept)
+        tail = self.of_method(owner, method, depth, kept, given)
         found = types.method(owner, method)
         if tail is None or found is None:
             return None
         return (f"{found[0].rpartition('.')[2]}.{method}()", *tail)  # the class defining it
+
+
+def _left_out(guard: str, instance: _Instance, given: str) -> bool:
+    """The test a call waits behind (`Calls.guard`) is false for this call of its function:
+    an attribute the instance holds None in, or a parameter the call leaves false
+    (`switches.is_off`)."""
+    if guard.startswith("."):
+        return instance is not None and guard[1:] in instance[1]
+    return switches.is_off(tuple(guard.split(_GUARD)), (given,))
 
 
 def _kind_blocks(known: Catalog, kind: str, method: str) -> tuple[str, ...] | None:

@@ -324,8 +324,8 @@ def _reaps(statement: cst.CSTNode, cancelled: AbstractSet[str], context: FileCon
     if isinstance(statement, cst.SimpleStatementLine):
         return all(_reaps(small, cancelled, context) for small in statement.body)
     value: cst.BaseExpression | None = None
-    if isinstance(statement, cst.Expr | cst.Assign | cst.AnnAssign):
-        value = statement.value
+    if isinstance(statement, cst.Expr | cst.Assign | cst.AnnAssign | cst.Return):
+        value = statement.value  # `return await waiter` hands on the reaped task's result
     if isinstance(statement, cst.Assign) and _constant(value):
         return True  # a flag: it neither waits nor raises
     if isinstance(value, cst.Call) and cfg.cannot_raise(value, context.qualname, context.kind_of):

@@ -286,6 +286,7 @@ NON_CALLABLE_RESULTS = _CATALOG.functions_with("returns-non-callable")
 CALLABLE_FACTORIES = _CATALOG.functions_with("returns-callable")
 PLAIN_DECORATORS = _CATALOG.functions_with("plain-decorator")
 MEMOISERS = _CATALOG.functions_with("memoises")
+CLASS_BINDERS = _CATALOG.functions_with("binds-class")
 # What the futures of executors and loops are called, by receiver kind and method (CCL105).
 FUTURE_METHODS = _by_method(lambda method: method.future)
 # What to do with such a future rather than drop it, by receiver kind and method.

@@ -86,6 +86,14 @@ class FunctionFacts:
     # calls that may run other code of the project.
     blocking_call: tuple[str, ...] = ()
     helper_calls: tuple[str, ...] = ()
+    # For each of those calls, the mark of its arguments (`switches.arguments`; "" when
+    # unknown) and the test it waits behind (`Calls.guard`; "" for none).
+    helper_arguments: tuple[str, ...] = ()
+    helper_guards: tuple[str, ...] = ()
+    # The test the blocking call waits behind (`if self.log_file:`, `if local_path is not
+    # None:`): an instance holding None in that attribute, or a call leaving that parameter
+    # false, does not make it.
+    blocking_guard: tuple[str, ...] = ()
     # Where callers pass a function whose every call it closes in `async with`
     # (`aclosing(make(ctx))`, also in a function it defines): the parameter's position, or
     # `1~app.compat.Closing` where the closer is the project's name (`generator_uses.py`).

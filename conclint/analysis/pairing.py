@@ -55,11 +55,10 @@ ALIAS = "alias"
 REBIND = "rebind"
 # How a release was made: by a hand-off to a thread, a loop or a future's done callback.
 HANDED = "handed"
-# Events a rule looks at without a state change: the exits, loop ends and jumps.
+# Events a rule looks at without a state change: the exits and jumps.
 EXIT = "exit"
-BACK = "back"
 JUMP = "jump"
-ENDINGS = frozenset({EXIT, BACK, JUMP})
+ENDINGS = frozenset({EXIT, JUMP})
 
 S = TypeVar("S")
 
@@ -115,13 +114,26 @@ class _KindedAnalysis:
     def marker(self, event: cfg.Event) -> PairOp | None:
         if event.kind == cfg.EXIT:
             return PairOp(EXIT, how=event.how)
-        if event.kind == cfg.LOOP_BACK:
-            return PairOp(BACK)
         if event.kind == cfg.JUMP:
             return PairOp(JUMP, how=event.how)
         if event.kind == cfg.ASSIGN and event.targets and touches(event.targets, self.tracked):
             return PairOp(REBIND)
         return None
+
+
+def _cancelled_on_timeout(event: cfg.Event, context: FileContext) -> cst.Call | None:
+    """The call that the call of `event` cancels when it times out, its first argument
+    (`asyncio.wait_for(q.get(), 5)`): raising, it leaves that call's work undone."""
+    node = event.node
+    if (
+        event.kind == cfg.CALL
+        and isinstance(node, cst.Call)
+        and node.args
+        and isinstance(inner := node.args[0].value, cst.Call)
+        and context.qualname(node.func) in catalog.TIMEOUT_CANCELLERS
+    ):
+        return inner
+    return None
 
 
 # Queue items: (key, pending takes oldest first, many, the last take settled when none pends).
@@ -148,17 +160,9 @@ class Takes(_KindedAnalysis, FactAnalysis[Item, PairOp]):
         # (`wait_for(q.get(), 5)`): the take they wrap.
         self._wrapping: dict[int, cst.Call] = {}
         for event in events:
-            node = event.node
-            if (
-                event.kind == cfg.CALL
-                and isinstance(node, cst.Call)
-                and node.args
-                and isinstance(inner := node.args[0].value, cst.Call)
-                and (taken := self._queue_op(inner)) is not None
-                and taken.action == TAKE
-                and self.context.qualname(node.func) in catalog.TIMEOUT_CANCELLERS
-            ):
-                self._wrapping[id(node)] = inner
+            inner = _cancelled_on_timeout(event, self.context)
+            if inner is not None and (taken := self._queue_op(inner)) and taken.action == TAKE:
+                self._wrapping[id(event.node)] = inner
         # Calls (by id) of project functions that mark an item done, asked once each.
         self._done_by: dict[int, PairOp] = {}
         for event in events:
@@ -279,12 +283,19 @@ class Locks(_KindedAnalysis, FactAnalysis[Held, PairOp]):
         # Names bound to an acquire's result (`ok = lock.acquire(False)`), and the locks
         # acquired in the scope (which a call may give back).
         self._acquired: set[str] = set()
+        # Calls (by id) that cancel the acquire they wrap when they time out
+        # (`wait_for(lock.acquire(), 5)`): the acquire they wrap.
+        self._wrapping: dict[int, cst.Call] = {}
         for block in graph.blocks:
             for event in block.events:
                 if event.kind == cfg.CALL and isinstance(event.node, cst.Call):
                     lock = self._lock_call(event.node)
                     if lock is not None and lock.action == ACQUIRE:
                         self._acquired.add(lock.key)
+                    inner = _cancelled_on_timeout(event, self.context)
+                    wrapped = self._lock_call(inner) if inner is not None else None
+                    if inner is not None and wrapped is not None and wrapped.action == ACQUIRE:
+                        self._wrapping[id(event.node)] = inner
                 single = event.kind == cfg.ASSIGN and len(event.targets) == 1
                 if single and self._acquires(event.value):
                     self.tracked.add(event.targets[0])
@@ -292,6 +303,8 @@ class Locks(_KindedAnalysis, FactAnalysis[Held, PairOp]):
     def classify(self, event: cfg.Event) -> PairOp | None:
         node = event.node
         if event.kind == cfg.CALL and isinstance(node, cst.Call):
+            if id(node) in self._wrapping:
+                return PairOp(WRAPPED)
             found = self._lock_call(node)
             if found is None and self._acquired:
                 given_back = released_by(node, self.context, self._acquired)
@@ -313,13 +326,17 @@ class Locks(_KindedAnalysis, FactAnalysis[Held, PairOp]):
         return self.marker(event)
 
     def _acquires(self, value: cst.BaseExpression | None) -> list[cst.Call]:
-        """The acquire calls whose result `value` is: `lock.acquire(False)`, or each branch
-        of `lock.acquire() if wait else lock.acquire(timeout=t)`."""
+        """The acquire calls whose result `value` is: `lock.acquire(False)`, `await
+        lock.acquire()`, `await asyncio.wait_for(lock.acquire(), 5)`, or each branch of
+        `lock.acquire() if wait else lock.acquire(timeout=t)`."""
+        if isinstance(value, cst.Await):
+            value = value.expression
         if isinstance(value, cst.IfExp):
             branches = [self._acquires(value.body), self._acquires(value.orelse)]
             return branches[0] + branches[1] if all(branches) else []
         if not isinstance(value, cst.Call):
             return []
+        value = self._wrapping.get(id(value), value)
         lock = self._lock_call(value)
         return [value] if lock is not None and lock.action == ACQUIRE else []
 
@@ -360,7 +377,11 @@ class Locks(_KindedAnalysis, FactAnalysis[Held, PairOp]):
         return state
 
     def on_raise(self, state: frozenset[Held], event: cfg.Event, op: PairOp) -> frozenset[Held]:
-        # A failed `acquire` holds nothing; a `release` that raises is no lock held either.
+        # A failed `acquire` holds nothing, nor does one whose wrapper raised (`wait_for`
+        # timed out and cancelled it); a `release` that raises is no lock held either.
+        if op.action == WRAPPED:
+            inner = self._wrapping[id(event.node)]
+            return frozenset(fact for fact in state if fact[0] != _HELD or fact[2] is not inner)
         return self.transfer(state, event, op) if op.action == RELEASE else state
 
 
@@ -399,8 +420,8 @@ def unpaired(
     end: str,
     pending: Callable[[S], Iterable[tuple[str, cst.Call]]],
 ) -> Unpaired:
-    """The starts that reach the scope's exits, or the end of an iteration of a loop that
-    ends them inside, while still pending; `events` is a `FlowResult.at_events()`."""
+    """The starts that reach the scope's exits, or themselves again in a loop that ends
+    them inside, while still pending; `events` is a `FlowResult.at_events()`."""
     events = list(events)
     found = Unpaired()
     end_loops: set[tuple[str, int]] = set()
@@ -413,18 +434,27 @@ def unpaired(
         elif op.action == start:
             starts[event.node] = (event.loops, op.kind)
     jumps: dict[cst.Call, set[str]] = {}
-    for event, op, states in events:
+    for _, op, states in events:
         if op.action not in ENDINGS:
             continue
         for key, call in {open_ for state in states for open_ in pending(state)}:
-            loops, kind = starts[call]
+            kind = starts[call][1]
             if op.action == JUMP:
                 jumps.setdefault(call, set()).add(op.how)
             elif op.action == EXIT:
                 reason = cfg.RAISE if op.how == cfg.RAISE else "path"
                 found.found.setdefault(call, (key, kind, set()))[2].add(reason)
-            elif event.node in loops and (key, id(event.node)) in end_loops:
-                found.found.setdefault(call, (key, kind, set()))[2].add("path")
+    for event, op, states in events:
+        # A start reached again while still pending from the last iteration of a loop that
+        # ends it inside: that iteration left it unpaired. One given back before it comes
+        # round again (release, wait, re-acquire) is not.
+        if op.action != start or not isinstance(event.node, cst.Call):
+            continue
+        loops, kind = starts[event.node]
+        if any((op.key, id(loop)) in end_loops for loop in loops) and any(
+            call is event.node for state in states for _, call in pending(state)
+        ):
+            found.found.setdefault(event.node, (op.key, kind, set()))[2].add("path")
     for call, (_, _, reasons) in found.found.items():
         # A jump explains a path that ends normally; one followed by the `finally` that
         # pairs it does not explain an exception escaping elsewhere.

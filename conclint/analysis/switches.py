@@ -9,7 +9,8 @@ Index pass (Python's `ast`):
 - `ClassFacts.switches`: attribute -> (parameter, its position among the positional
   parameters after the receiver or "*" when keyword only, "off" when its default is
   literally false or "" otherwise), for an attribute `__init__` gives `X if p else None`
-  (or `None if not p else X`) and that the class assigns nowhere else;
+  (or `None if not p else X`), or `p` itself (`self.log_file = log_file`, whose blocking
+  calls wait behind `if self.log_file:`), and that the class assigns nowhere else;
 - `arguments`: a call's literal arguments as one mark of `ClassFacts.made` (how each call
   assigned to an attribute made it): how many positional arguments it passes, which of
   them are literally false, the keywords it passes, which of those are literally false.
@@ -20,9 +21,9 @@ Index pass (Python's `ast`):
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
-from conclint.analysis.signature import KEYWORD, signature
+from conclint.analysis.signature import KEYWORD, Signature, signature
 
 # Marks a call's arguments in `made`: `args:2:1:use_lock.timeout:use_lock`.
 ARGUMENTS = "args"
@@ -42,20 +43,22 @@ def arguments(call: ast.Call) -> str | None:
         keyword.arg is None for keyword in call.keywords
     ):
         return None
-    false_positions = [str(i) for i, arg in enumerate(call.args) if _false(arg)]
-    given = [keyword.arg for keyword in call.keywords if keyword.arg is not None]
-    false_keywords = [
-        keyword.arg
-        for keyword in call.keywords
-        if keyword.arg is not None and _false(keyword.value)
-    ]
+    return mark(
+        [_false(arg) for arg in call.args],
+        [(keyword.arg, _false(keyword.value)) for keyword in call.keywords if keyword.arg],
+    )
+
+
+def mark(positional: Sequence[bool], keywords: Sequence[tuple[str, bool]]) -> str:
+    """The mark of a call's arguments (`arguments`), from whether each positional one is
+    literally false and each keyword's name and whether it is: any tree's reading."""
     return _SEPARATOR.join(
         (
             ARGUMENTS,
-            str(len(call.args)),
-            _LIST.join(false_positions),
-            _LIST.join(given),
-            _LIST.join(false_keywords),
+            str(len(positional)),
+            _LIST.join(str(i) for i, false in enumerate(positional) if false),
+            _LIST.join(name for name, _ in keywords),
+            _LIST.join(name for name, false in keywords if false),
         )
     )
 
@@ -64,23 +67,42 @@ def switched(
     init: ast.FunctionDef | ast.AsyncFunctionDef, value: ast.expr | None, rebound: Iterable[str]
 ) -> tuple[str, ...]:
     """The switch of an attribute `__init__` gives `value`: (parameter, position, "off"
-    or ""); empty when `value` is no `X if p else None` on a parameter `p` that `__init__`
-    does not rebind (`rebound`)."""
-    if not isinstance(value, ast.IfExp):
+    or ""); empty when `value` is neither `X if p else None` nor `p` itself (`self.log_file
+    = log_file`, false when the argument is) on a parameter `p` that `__init__` does not
+    rebind (`rebound`)."""
+    test: ast.Name | None = None
+    if isinstance(value, ast.Name):
+        test = value
+    elif isinstance(value, ast.IfExp):
+        test = _switching_test(value)
+    if test is None or test.id in rebound:
         return ()
+    return switch_of(init, test.id, signature(init, True, False))
+
+
+def switch_of(
+    function: ast.FunctionDef | ast.AsyncFunctionDef, parameter: str, found: Signature
+) -> tuple[str, ...]:
+    """The switch (parameter, position, "off" or "") that `parameter` of `function`, whose
+    signature is `found`, is; empty when it is no parameter a call can name."""
+    position = found.where(parameter)
+    if position is None:
+        return ()
+    return (parameter, position, OFF if _false(_default(function, parameter)) else "")
+
+
+def _switching_test(value: ast.IfExp) -> ast.Name | None:
+    """`p` of `X if p else None` or `None if not p else X`."""
     test, kept = value.test, value.body
     if _is_none(value.body):  # `None if not p else X`
         if not (isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not)):
-            return ()
+            return None
         test, kept = test.operand, value.orelse
     elif not _is_none(value.orelse):
-        return ()
-    if not isinstance(test, ast.Name) or _is_none(kept) or test.id in rebound:
-        return ()
-    position = signature(init, True, False).where(test.id)
-    if position is None:
-        return ()
-    return (test.id, position, OFF if _false(_default(init, test.id)) else "")
+        return None
+    if not isinstance(test, ast.Name) or _is_none(kept):
+        return None
+    return test
 
 
 def _is_none(expr: ast.expr) -> bool:

@@ -538,12 +538,13 @@ class ProjectTypes:
     # Blocking summaries (`blocking_summary.py`): how calling a sync helper blocks -----
 
     def blocking_chain(
-        self, name: str, depth: int = blocking_summary.MAX_HELPERS
+        self, name: str, depth: int = blocking_summary.MAX_HELPERS, given: str = ""
     ) -> tuple[str, ...] | None:
         """How calling the project function `name` (or a method spelled through its class,
         `app.db.Store.load`) reaches a blocking call: the calls after it, at most `depth`
-        (`("read()", "open()")`); None when it does not, or when that is unknown."""
-        return self._blocking.of_function(name, depth)
+        (`("read()", "open()")`); None when it does not, or when that is unknown. `given`
+        is the mark of the call's arguments (`switches.arguments`, "" when unknown)."""
+        return self._blocking.of_function(name, depth, given)
 
     def method_blocking_chain(
         self,
@@ -551,11 +552,12 @@ class ProjectTypes:
         method: str,
         depth: int = blocking_summary.MAX_HELPERS,
         off: frozenset[str] = frozenset(),
+        given: str = "",
     ) -> tuple[str, ...] | None:
         """As `blocking_chain`, for calling `method` on an instance of the project class
         `owner` (the class the receiver is known to be decides, as for a type checker)
         whose attributes `off` hold None (`switched_off`)."""
-        return self._blocking.of_method(owner, method, depth, off)
+        return self._blocking.of_method(owner, method, depth, off, given)
 
     @cached_property
     def _blocking(self) -> blocking_summary.Chains:
@@ -623,7 +625,13 @@ class ProjectTypes:
         the argument that switches them on as false, or left it out where it defaults to
         false (`switches.py`): those of the `__init__` its MRO finds, which no other class
         along it assigns."""
-        marks = self.attribute_made(made_in, attribute)
+        return self._switched_off(self.attribute_made(made_in, attribute), kind)
+
+    def global_switched_off(self, name: str, kind: str) -> frozenset[str]:
+        """As `switched_off`, for the instance of `kind` in the module global `name`."""
+        return self._switched_off(self.global_made(name), kind)
+
+    def _switched_off(self, marks: tuple[str, ...] | None, kind: str) -> frozenset[str]:
         order = self.mro(kind)
         where = _defined_at(order, "__init__", 0)
         if not marks or where is None or where < 0 or any(f is None for _, f in order):

@@ -197,6 +197,7 @@ FUNCTION_ROLES = frozenset(
         "closes-on-exit",  # a context manager that closes what it is given on the way out
         "plain-decorator",  # leaves a function returning what its body returns
         "memoises",  # a decorator that runs the body once per arguments, then answers from memory
+        "binds-class",  # a method decorator whose function takes the class, not an instance
         "keeps-coroutine",  # a decorator after which an async def still gives a coroutine
         "closes-fd",  # closes the descriptor given as its first argument
         "cancel-settles",  # a cancel() of what it makes ends it, as a join() does

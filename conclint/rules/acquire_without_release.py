@@ -33,6 +33,15 @@ def _statement_call(statement: cst.BaseStatement) -> cst.Call | None:
     return value if isinstance(value, cst.Call) else None
 
 
+def _acquire_method(scope: cst.FunctionDef | cst.Module) -> bool:
+    """`acquire()` or `__enter__()` of a class: returning with the lock held is what it is
+    for (another method gives it back), whatever escapes it on the way."""
+    if not isinstance(scope, cst.FunctionDef):
+        return False
+    name = scope.name.value
+    return name in catalog.ACQUIRE_METHODS or any(name == enter for enter, _ in acquires.ENTRIES)
+
+
 def _releases(statement: cst.BaseStatement, receiver: str) -> bool:
     call = _statement_call(statement)
     found = pairing.receiver_key(call, catalog.RELEASE_METHODS) if call is not None else None
@@ -80,8 +89,9 @@ class AcquireWithoutRelease(Rule):
         self._handed_over: list[tuple[cst.Call, tuple[str, str], str, int, bool]] = []
         # Identity of a receiver -> ids of the functions that release it.
         self._releasers: dict[tuple[str, str], set[int]] = {}
-        # Attribute acquires held on success: (call, key, identity, scope id, reason, kind).
-        self._kept: list[tuple[cst.Call, str, tuple[str, str], int, str, str]] = []
+        # Attribute acquires held on success: (call, key, identity, scope id, reason, the
+        # reason that holds even when another method releases it or "", kind).
+        self._kept: list[tuple[cst.Call, str, tuple[str, str], int, str, str, str]] = []
         # id of an acquire written as a statement -> (its block, its index there).
         self._blocks: dict[int, tuple[Sequence[cst.BaseStatement], int]] = {}
         # The `with` blocks being visited: their function, what they hold, and which of
@@ -151,9 +161,19 @@ class AcquireWithoutRelease(Rule):
                 if not self._entered(scope, call.func.value):
                     released = self._released_by_class(call.func.value)
                     self._handed_over.append((call, identity, kind, id(scope), released))
-            elif identity[0] == "attribute" and cfg.RAISE not in reasons:
-                # Released here only on failure and held on success: maybe a pool's slot.
-                self._kept.append((call, key, identity, id(scope), found.reason(call), kind))
+            elif identity[0] == "attribute":
+                # Released here only on failure and held on success: maybe a pool's slot,
+                # or the lock's own `acquire()` of a lock-like class, which another method
+                # gives back; then what leaves it held without returning still leaks, where
+                # an exception can escape.
+                leaks = ""
+                if cfg.RAISE in reasons and not _acquire_method(scope):
+                    leaks = next(
+                        text
+                        for how, text in pairing.REASONS.items()
+                        if how in reasons and how != cfg.RETURN
+                    )
+                self._kept.append((call, key, identity, id(scope), found.reason(call), leaks, kind))
             else:
                 self._report(call, key, found.reason(call), kind)
 
@@ -232,10 +252,12 @@ class AcquireWithoutRelease(Rule):
         return cls is not None and self.context.model().releases_along_mro(cls, lock.attr.value)
 
     def leave_Module(self, original_node: cst.Module) -> None:
-        for call, key, identity, scope, reason, kind in self._kept:
+        for call, key, identity, scope, reason, leaks, kind in self._kept:
             # Another method releases it (a connection pool returning its slot): handed over.
             if not self._releasers.get(identity, set()) - {scope}:
                 self._report(call, key, reason, kind)
+            elif leaks:
+                self._report(call, key, leaks, kind)
         for call, identity, kind, scope, by_class in self._handed_over:
             # A local may be released by whoever it was handed to, a public attribute by any
             # holder of the object; a split acquire/release API (a worker releasing

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from conclint.analysis import catalog
+from conclint.analysis import catalog, switches
 from conclint.analysis.blocking import (
     BlockingCall,
     BlockingCalls,
@@ -172,8 +172,9 @@ class BlockingCallViaHelper(Rule):
         if imported in self.context.catalog.functions_with("blocking"):
             return None  # a blocking call of the catalog (`os.makedirs`) is CCL601's finding
         found: Sequence[str] | None = None
+        given = _arguments(call)
         if imported is not None:
-            found = self.context.model().blocking_chain(imported, depth)
+            found = self.context.model().blocking_chain(imported, depth, given)
         if found is None and isinstance(func, cst.Attribute):
             method = identifier(func.attr.value)
             owner = self._receiver_class(func.value, method, chain)
@@ -188,7 +189,7 @@ class BlockingCallViaHelper(Rule):
             elif owner is not None:
                 # The model's chain, which knows what the instance holds None in.
                 model = self.context.model()
-                found = model.method_blocking_chain(owner, method, depth, off or frozenset())
+                found = model.method_blocking_chain(owner, method, depth, off or frozenset(), given)
         if found is None:
             return None
         return [f"{_spelled(func)}()", *found]
@@ -230,8 +231,11 @@ class BlockingCallViaHelper(Rule):
     def _switched_off(
         self, receiver: cst.BaseExpression, kind: str, chain: tuple[ScopeNode, ...]
     ) -> frozenset[str]:
-        """For `self.attr`, the attributes of the instance of `kind` it holds that hold None
-        (`ProjectTypes.switched_off`)."""
+        """For `self.attr` or a module global, the attributes of the instance of `kind` it
+        holds that hold None (`ProjectTypes.switched_off`)."""
+        if isinstance(receiver, cst.Name):
+            name = self.context.bindings.global_name(receiver, chain)
+            return self.context.model().global_switched_off(name, kind) if name else frozenset()
         if not (isinstance(receiver, cst.Attribute) and isinstance(receiver.value, cst.Name)):
             return frozenset()
         bindings = self.context.bindings
@@ -308,6 +312,25 @@ def _declares_global(function: cst.FunctionDef) -> bool:
         and any(isinstance(part, cst.Global) for part in statement.body)
         for statement in function.body.body
     )
+
+
+def _arguments(call: cst.Call) -> str:
+    """The mark of the call's literal arguments (`switches.arguments`); "" when it unpacks
+    any."""
+    if any(arg.star for arg in call.args):
+        return ""
+    positional = [_false(arg.value) for arg in call.args if arg.keyword is None]
+    keywords = [(arg.keyword.value, _false(arg.value)) for arg in call.args if arg.keyword]
+    return switches.mark(positional, keywords)
+
+
+def _false(value: cst.BaseExpression) -> bool:
+    """Literally false: `False`, `None`, `0`, `""`."""
+    if isinstance(value, cst.Name):
+        return value.value in ("False", "None")
+    if isinstance(value, cst.Integer | cst.Float):
+        return not value.evaluated_value
+    return isinstance(value, cst.SimpleString) and not value.evaluated_value
 
 
 def _may_be_helper(func: cst.BaseExpression) -> bool:

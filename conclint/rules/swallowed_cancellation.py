@@ -632,7 +632,7 @@ def _exit_value(function: ScopeNode | None) -> str | None:
     `with` block raised (`value` of `(self, typ, value, traceback)`)."""
     if not isinstance(function, cst.FunctionDef) or function.name.value not in _EXITS:
         return None
-    params = function.params.params
+    params = [*function.params.posonly_params, *function.params.params]
     return params[2].name.value if len(params) == 4 else None
 
 
