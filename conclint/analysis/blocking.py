@@ -411,6 +411,8 @@ class BlockingCalls(Tracker[BlockingListener]):
         # Takes (by id) that find their queue holding an item (`emptiness.py`):
         # `while not q.empty(): items.append(q.get())`.
         self._not_empty_takes: set[int] = set()
+        # Calls (by id) whose result is awaited.
+        self._awaited: set[int] = set()
         self._sync_too = False
 
     def in_sync_functions_too(self) -> None:
@@ -421,6 +423,9 @@ class BlockingCalls(Tracker[BlockingListener]):
         return isinstance(function, cst.FunctionDef) and (
             self._sync_too or function.asynchronous is not None
         )
+
+    def visit_Await(self, node: cst.Await) -> None:
+        self._awaited.add(id(node.expression))
 
     def visit_Call(self, node: cst.Call) -> None:
         found = self._how_blocks(node)
@@ -454,6 +459,8 @@ class BlockingCalls(Tracker[BlockingListener]):
         found = blocking_call(node, self.context, self._inside.get(id(node)))
         if found is None or self._exempt(found.kind, found.receiver):
             return None
+        if found.kind is not None and id(node) in self._awaited:
+            return None  # `await self.queue.get()`: the object is not of that kind here
         return found
 
     def _exempt(self, kind: str | None, receiver: str | None) -> bool:

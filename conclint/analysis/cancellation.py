@@ -23,7 +23,7 @@ from conclint.analysis.exits import (
     handler_name,
 )
 from conclint.analysis.names import canonical
-from conclint.analysis.scopes import ScopeNode, dotted_name, iter_statements, scope_body
+from conclint.analysis.scopes import Binding, ScopeNode, dotted_name, iter_statements, scope_body
 from conclint.analysis.timeouts import shielded
 from conclint.analysis.walk import descendants, is_scope
 
@@ -109,7 +109,44 @@ def _keeps_cancellation(node: cst.Try, context: FileContext) -> bool:
 
 
 def _awaits_no_turn(awaited: cst.BaseExpression, context: FileContext) -> bool:
+    if isinstance(awaited, cst.Name):
+        return _known_done(awaited, context)
     return isinstance(awaited, cst.Call) and never_suspends(awaited, context)
+
+
+def _known_done(name: cst.Name, context: FileContext) -> bool:
+    """A future of the done set of `asyncio.wait` (`done, pending = await asyncio.wait(fs)`
+    then `for fut in done:`): awaiting it gives its outcome at once."""
+    found = context.names.lookup(name.value, context.chain)
+    if found is None:
+        return False
+    for binding in found[1]:
+        loop = binding.node
+        if not (
+            isinstance(loop, cst.For)
+            and loop.asynchronous is None
+            and loop.target is not None
+            and isinstance(loop.target, cst.Name)
+            and isinstance(loop.iter, cst.Name)
+        ):
+            return False
+        sets = context.names.lookup(loop.iter.value, context.chain)
+        if sets is None or not all(_done_set(each, context) for each in sets[1]):
+            return False
+    return True
+
+
+def _done_set(binding: Binding, context: FileContext) -> bool:
+    """`done` of `done, pending = await asyncio.wait(...)` (catalog role `leaves-pending`)."""
+    value = binding.value
+    return (
+        binding.how == "assign"
+        and binding.index == 0
+        and isinstance(value, cst.Await)
+        and isinstance(value.expression, cst.Call)
+        and context.qualname(value.expression.func)
+        in context.catalog.functions_with("leaves-pending")
+    )
 
 
 def _shields(node: cst.CSTNode) -> bool:

@@ -351,6 +351,7 @@ WAITING_CALLS = _CATALOG.functions_with("waits")
 FINITE_ITERATIONS = _CATALOG.functions_with("finite-iteration")
 COUNTING_CALLS = _CATALOG.functions_with("counts")
 PACING_CALLS = _CATALOG.functions_with("paces")
+PACING_METHODS = _CATALOG.methods_by_kind("paces")
 BLOCKING_PUT_KINDS = _CATALOG.kinds_with("put-waits-when-full")
 # Kind -> its fills that wait for room once it is bounded (`put`, not `put_nowait`).
 WAITING_FILLS = {
@@ -394,6 +395,7 @@ AS_DONE_ITERATORS = _CATALOG.functions_with("yields-as-done")
 # CCL301/302 double-close, use-after-close -----------------------------------------------
 
 CLOSE_METHODS = _CATALOG.methods_by_kind("close")
+CLOSING_STATE_METHODS = _CATALOG.methods_by_kind("closing-state")
 # The modules that make closable objects: a file that imports none of them holds none.
 CLOSABLE_MODULES = kind_modules(CLOSE_METHODS)
 FD_CLOSERS = _CATALOG.functions_with("closes-fd")

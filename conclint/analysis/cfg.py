@@ -168,6 +168,9 @@ class Lookup(Protocol):
     def never_returns(self, value: cst.Call | cst.Await) -> bool:
         """Whether a call (or an awaited one) of a project function never returns."""
 
+    def constructs_quietly(self, call: cst.Call) -> bool:
+        """Whether a call makes an instance of a project class in a way that cannot raise."""
+
 
 def build(scope: ScopeNode, lookup: Lookup) -> Graph:
     """The control-flow graph of `scope`'s own body."""
@@ -712,6 +715,7 @@ class _Builder:
                 ending == "process"
                 or self._cannot_raise(expr)
                 or (bool(self.not_empty) and self._takes_from_not_empty(expr))
+                or self.lookup.constructs_quietly(expr)
             )
             cancels = id(expr) in self.awaited or self._raises_cancellation(expr)
             self._emit(Event(CALL, expr, tuple(self.loops), quiet=quiet), cancels)

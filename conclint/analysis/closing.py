@@ -28,10 +28,13 @@ CLOSE = "close"
 WITH_CLOSE = "with-close"
 SEND = "send"
 REBIND = "rebind"
+# A test found it not closed on this path (`if not writer.is_closing():`).
+OPEN = "open"
 
 _CLOSE_NAMES = frozenset().union(*catalog.CLOSE_METHODS.values())
 _SEND_NAMES = frozenset().union(*catalog.SEND_METHODS.values())
 _FD_CLOSER_NAMES = frozenset(name.rpartition(".")[2] for name in catalog.FD_CLOSERS)
+_CLOSING_STATE_NAMES = frozenset().union(*catalog.CLOSING_STATE_METHODS.values())
 
 # Where a receiver was closed: the close call, or the `with` statement that closed it.
 Closed = tuple[str, cst.CSTNode]
@@ -77,7 +80,20 @@ class Closes(FactAnalysis[Closed, CloseOp]):
             if event.targets and flow.touches(event.targets, self._closed):
                 return CloseOp(REBIND)
             return None
+        if event.kind == cfg.ASSUME and not event.truth and isinstance(event.node, cst.Call):
+            return self._still_open(event.node)
         return self._ops.get(id(event))
+
+    def _still_open(self, test: cst.Call) -> CloseOp | None:
+        """`if not writer.is_closing():` taken: nothing closed the writer on this path."""
+        func = test.func
+        if not isinstance(func, cst.Attribute) or func.attr.value not in _CLOSING_STATE_NAMES:
+            return None
+        key = dotted_name(func.value)
+        kind = self._kind(func.value, key) if key in self._closed else None
+        if key is None or func.attr.value not in catalog.CLOSING_STATE_METHODS.get(kind or "", ()):
+            return None
+        return CloseOp(OPEN, key)
 
     def _close_or_send(self, event: cfg.Event) -> CloseOp | None:
         node = event.node
@@ -123,6 +139,8 @@ class Closes(FactAnalysis[Closed, CloseOp]):
             return state | {(op.key, event.owner)}
         if op.action == REBIND and state:
             return frozenset(fact for fact in state if not cfg.rebinds(event.targets, fact[0]))
+        if op.action == OPEN and state:
+            return frozenset(fact for fact in state if fact[0] != op.key)
         return state
 
 

@@ -136,6 +136,10 @@ def never_suspends(call: cst.Call, context: FileContext) -> bool:
     first step, giving the loop no turn."""
     model = context.model()
     func = call.func
+    if isinstance(func, cst.Name):
+        found = context.names.lookup(func.value, context.chain)
+        if found is not None and found[0] > 0:  # defined in a function: the file shows it
+            return all(_nested_never_suspends(binding.node) for binding in found[1])
     name = context.bindings.qualified(func, context.chain)
     if name is not None:
         return model.never_suspends(name)
@@ -143,3 +147,15 @@ def never_suspends(call: cst.Call, context: FileContext) -> bool:
         owner = receiver_class(context, func.value)
         return owner is not None and model.never_suspends(func.attr.value, owner)
     return False
+
+
+def _nested_never_suspends(node: cst.CSTNode) -> bool:
+    """An undecorated `async def` whose own body spells no `await`, `async for`, `async
+    with` or `yield`: a task of it runs to its end in its first step."""
+    if not isinstance(node, cst.FunctionDef) or node.asynchronous is None or node.decorators:
+        return False
+    return not any(
+        isinstance(inner, cst.Await | cst.Yield)
+        or (isinstance(inner, cst.For | cst.With) and inner.asynchronous is not None)
+        for inner in descendants(node.body, prune=is_scope)
+    )

@@ -123,6 +123,8 @@ class FunctionFacts:
     # It reads or undoes the running task's cancellation (`task.cancelling()`,
     # `task.uncancel()`): a handler that asks it reasons about whose cancellation it caught.
     reads_cancel_state: bool = False
+    # An `__init__` that only stores its parameters and constants on the instance.
+    stores_only: bool = False
     # A coroutine function run only as the main coroutine of a new event loop
     # (`loop_mains.py`): the first line of its body that may run after it suspends (0: none
     # such). Before it, nothing else runs on that loop.
@@ -445,6 +447,8 @@ class _Reader:
         if is_async and body.generator and not wrapped:
             loops = tuple(self._iterated(loop) for loop in body.loops)
         facts = FunctionFacts(is_async, coroutine, wrapped, returns, loops)
+        if owner is not None and function.name == "__init__" and not decorators:
+            facts = replace(facts, stores_only=_stores_only(function))
         facts = exit_summaries.summarised(
             facts, function, body, owner, decorators, self.absolute, self.exit_names
         )
@@ -615,6 +619,46 @@ class _Reader:
                         switch = switches.switched(method, node.value, body.bound)
                         if switch:
                             found.switches[target.attr] = switch
+
+
+def _stores_only(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """Its body only gives attributes of its receiver its parameters, constants or empty
+    containers (`self.label = label`, `self.items = []`): running it cannot raise."""
+    params = function.args
+    named = [*params.posonlyargs, *params.args, *params.kwonlyargs]
+    if not named or params.vararg or params.kwarg:
+        return False
+    receiver, given = named[0].arg, {param.arg for param in named[1:]}
+    for statement in function.body:
+        if isinstance(statement, ast.Pass) or (
+            isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant)
+        ):
+            continue  # `pass`, the docstring
+        if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+            target, value = statement.targets[0], statement.value
+        elif isinstance(statement, ast.AnnAssign) and statement.value is not None:
+            target, value = statement.target, statement.value
+        else:
+            return False
+        if not (
+            isinstance(target, ast.Attribute)
+            and isinstance(target.value, ast.Name)
+            and target.value.id == receiver
+            and _plain_value(value, given)
+        ):
+            return False
+    return True
+
+
+def _plain_value(value: ast.expr, given: set[str]) -> bool:
+    """A parameter, a constant or an empty container: evaluating it cannot raise."""
+    if isinstance(value, ast.Name):
+        return value.id in given
+    if isinstance(value, ast.List | ast.Tuple | ast.Set):
+        return not value.elts
+    if isinstance(value, ast.Dict):
+        return not value.keys
+    return isinstance(value, ast.Constant)
 
 
 def _is_accessor(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:

@@ -48,7 +48,7 @@ import libcst as cst
 
 from conclint.analysis import cfg, exits
 from conclint.analysis.cfg import Block, Edge, Event, Graph
-from conclint.analysis.scopes import ScopeNode
+from conclint.analysis.scopes import ScopeNode, dotted_name
 
 if TYPE_CHECKING:
     from conclint.analysis.context import FileContext
@@ -203,6 +203,14 @@ class _ScopeLookup:
 
     def never_returns(self, value: cst.Call | cst.Await) -> bool:
         return exits.project_never_returns(value, self.context, self.chain)
+
+    def constructs_quietly(self, call: cst.Call) -> bool:
+        func = call.func
+        spelled = func.attr.value if isinstance(func, cst.Attribute) else dotted_name(func)
+        if not spelled or not spelled.lstrip("_")[:1].isupper():
+            return False  # the cheap test first: classes are named so
+        name = self.context.bindings.qualified(func, self.chain)
+        return name is not None and self.context.model().constructs_quietly(name)
 
 
 class _GaveUp(Exception):

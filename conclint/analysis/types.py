@@ -650,6 +650,23 @@ class ProjectTypes:
             if name not in assigned_elsewhere and switches.is_off(switch, marks)
         )
 
+    def constructs_quietly(self, name: str) -> bool:
+        """Calling the project class `name` cannot raise: the `__init__` its MRO finds only
+        stores what it is given (`FunctionFacts.stores_only`), and no class along it, each
+        of the project, defines `__new__` or `__post_init__`."""
+        real = self.real_name(name)
+        if not self.is_class(real):
+            return False
+        order = self.mro(real)
+        where = _defined_at(order, "__init__", 0)
+        if where is None or where < 0 or any(facts is None for _, facts in order):
+            return False
+        init = order[where][1]
+        assert init is not None
+        return init.methods["__init__"].stores_only and all(
+            _defined_at(order, method, 0) == -1 for method in ("__new__", "__post_init__")
+        )
+
     def never_suspends(self, name: str | None, owner: str | None = None) -> bool:
         """Whether the coroutine function `name` (absolute; with `owner`, a class's absolute
         name, the name of one of its methods, whichever override an instance runs) never

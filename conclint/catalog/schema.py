@@ -124,6 +124,10 @@ METHOD_ROLES = frozenset(
         "wait-for",  # waits until the predicate it is given holds
         "join",  # waits until its work is done (thread, process, future, a queue's items)
         "waits",  # waits for the work it is given (`loop.run_until_complete(task)`)
+        # Waits until told or its timeout (a thread event's `wait(1.0)`): a loop calling
+        # it each turn is paced, as by a sleep.
+        "paces",
+        "closing-state",  # true once it is closed or closing (`writer.is_closing()`)
         "cancel",  # asks it to stop (task.cancel())
         "cancel-state",  # reads or undoes a cancellation under way (Task.cancelling/uncancel)
         # May raise the cancellation of the future it reads (`fut.result()` of a cancelled

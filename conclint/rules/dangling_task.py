@@ -12,6 +12,7 @@ from conclint.analysis.scopes import dotted_name
 from conclint.rules.base import Rule
 
 _LOST = "it can vanish mid-run and its exception is lost; keep a reference"
+_COROUTINE_PARAMS = frozenset({"coro", "coro_or_future"})
 _NEVER_RUN = "nothing runs the generator, so the task never starts; keep the tasks in a list"
 
 
@@ -45,11 +46,15 @@ class DanglingTask(Rule):
         first step, so nothing can collect it mid-run; or it only sleeps
         (`run_coroutine_threadsafe(asyncio.sleep(0), loop)`, a wake-up): it can fail
         in no way, and collected, it leaves nothing undone."""
-        # The coroutine as the first positional argument (by keyword it is not followed).
-        given = call.args[0] if call.args else None
-        first = (
-            given.value if given is not None and given.keyword is None and not given.star else None
-        )
+        # The coroutine: the first positional argument, or the one named as the spawners
+        # name their first parameter (`run_coroutine_threadsafe(coro=..., loop=...)`).
+        first = None
+        for arg in call.args:
+            if arg.star:
+                break  # `*args`: what it unpacks is not known
+            if arg.keyword is None or arg.keyword.value in _COROUTINE_PARAMS:
+                first = arg.value
+                break
         if not isinstance(first, cst.Call):
             return False
         func = first.func

@@ -406,9 +406,15 @@ class SwallowedCancellation(Rule):
             self._mark_deliberate()  # `if self._cancelled_by_us():` reads `cancelling()`
         if self._open and self._gets_cancel_state(node):
             self._mark_deliberate()  # `getattr(task, "cancelling", lambda: 0)()`
+        function = self.context.function
+        if function is not None:
+            # `loop.call_soon(task.cancel)`: the task is cancelled when the callback runs.
+            for arg in node.args:
+                given = arg.value
+                if isinstance(given, cst.Attribute) and given.attr.value in catalog.CANCEL_METHODS:
+                    self._cancelled.setdefault(id(function), set()).add(handle(given.value) or "")
         if not isinstance(func, cst.Attribute):
             return
-        function = self.context.function
         if function is not None and isinstance(func.value, cst.Name):
             self._cancelled_through(func, function)
         if func.attr.value in catalog.CANCEL_METHODS and self._is_current_task(func.value):
@@ -421,11 +427,31 @@ class SwallowedCancellation(Rule):
             cancelled.add(receiver or "")
             # `for t in tasks: t.cancel()` cancels `tasks`, reaped by `gather(*tasks)`.
             cancelled.update(c for v, c in self._loops if c is not None and v == receiver)
+            owner = self._owner_of(func.value)
+            if owner is not None and receiver:
+                # A callback defined in the function cancels the function's own future
+                # (a stop-signal handler ending `await forever`): the function reaps it.
+                self._cancelled.setdefault(id(owner), set()).add(receiver)
         elif func.attr.value in catalog.CANCEL_STATE_METHODS:
             # The handler reasons about whose cancellation it caught (`uncancel()`).
             self._mark_deliberate()
         elif func.attr.value in catalog.COLLECTION_FILLS:
             self._keep_in(node, func.value)
+
+    def _owner_of(self, receiver: cst.BaseExpression) -> ScopeNode | None:
+        """The enclosing function that binds the name `receiver` is (or starts with), when
+        the function being visited is defined inside it."""
+        root = receiver
+        while isinstance(root, cst.Attribute):
+            root = root.value
+        if not isinstance(root, cst.Name):
+            return None
+        chain = self.context.chain
+        found = self.context.names.lookup(root.value, chain)
+        if found is None or found[0] >= len(chain) - 1:
+            return None
+        owner = chain[found[0]]
+        return owner if isinstance(owner, cst.FunctionDef) else None
 
     def _gets_cancel_state(self, node: cst.Call) -> bool:
         """`getattr(task, "cancelling", ...)`: the method of the role `cancel-state`, got by

@@ -31,6 +31,7 @@ _SPAWNING = {
 }
 _WAITING_FILLS = frozenset().union(*catalog.WAITING_FILLS.values())
 _WAITING_METHODS = frozenset().union(*catalog.WAITING_METHODS.values())
+_PACING_METHODS = frozenset().union(*catalog.PACING_METHODS.values())
 
 
 @dataclass(slots=True)
@@ -126,6 +127,10 @@ class UnboundedSpawn(Rule):
                 self.context.kind_of(func.value) or "", ()
             ):
                 self.loops.note(GUARD)  # a full queue makes the producer wait
+            elif method in _PACING_METHODS and method in catalog.PACING_METHODS.get(
+                self.context.kind_of(func.value) or "", ()
+            ):
+                self.loops.note(GUARD)  # `stop.wait(1.0)`: each turn waits, as a sleep does
             elif method in catalog.JOIN_METHODS and isinstance(func.value, cst.Call):
                 self._awaited.add(id(func.value))  # `run_coroutine_threadsafe(...).result()`
             elif method in catalog.JOIN_METHODS and (joined := dotted_name(func.value)):
