@@ -9,7 +9,7 @@ from typing import NamedTuple
 
 import libcst as cst
 
-from conclint.analysis import catalog, cfg, task_tops
+from conclint.analysis import catalog, task_tops
 from conclint.analysis.context import FileContext
 from conclint.analysis.coroutines import never_suspends
 from conclint.analysis.exit_summaries import not_cancellation
@@ -352,33 +352,23 @@ def handle(expr: cst.BaseExpression) -> str | None:
 def only_reaps(
     body: Sequence[cst.CSTNode], cancelled: AbstractSet[str], context: FileContext
 ) -> bool:
-    """The block only awaits (or cancels) tasks already cancelled, spelled as in `cancelled`,
-    and notes how that went in flags (`reaped = True`)."""
-    return bool(body and cancelled) and all(_reaps(line, cancelled, context) for line in body)
-
-
-def _reaps(statement: cst.CSTNode, cancelled: AbstractSet[str], context: FileContext) -> bool:
-    if isinstance(statement, cst.SimpleStatementLine):
-        return all(_reaps(small, cancelled, context) for small in statement.body)
-    value: cst.BaseExpression | None = None
-    if isinstance(statement, cst.Expr | cst.Assign | cst.AnnAssign | cst.Return):
-        value = statement.value  # `return await waiter` hands on the reaped task's result
-    if isinstance(statement, cst.Assign) and _constant(value):
-        return True  # a flag: it neither waits nor raises
-    if isinstance(value, cst.Call) and cfg.cannot_raise(value, context.qualname, context.kind_of):
-        return True  # `logger.debug("cancelling %s", t)`: it neither waits nor raises
-    if isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute):
-        # `t.cancel()` inside the reaping block
-        return value.func.attr.value in catalog.CANCEL_METHODS
-    if not isinstance(value, cst.Await):
+    """The block suspends only to await tasks already cancelled, spelled as in `cancelled`
+    (`await task`, `return await task`, in any branch): a cancellation caught there is
+    theirs. What it does between (flags, logging, `t.cancel()`) suspends nowhere."""
+    if not (body and cancelled):
         return False
-    tasks = reaped(value, context)
-    return bool(tasks) and all(handle(task) in cancelled for task in tasks)
-
-
-def _constant(value: cst.BaseExpression | None) -> bool:
-    return isinstance(value, cst.Integer | cst.SimpleString) or (
-        isinstance(value, cst.Name) and value.value in ("True", "False", "None")
+    suspensions = [
+        node
+        for statement in body
+        for node in descendants(statement, prune=is_scope)
+        if isinstance(node, cst.Await | cst.Yield)
+        or (isinstance(node, cst.For | cst.With | cst.CompFor) and node.asynchronous is not None)
+    ]
+    return bool(suspensions) and all(
+        isinstance(node, cst.Await)
+        and bool(tasks := reaped(node, context))
+        and all(handle(task) in cancelled for task in tasks)
+        for node in suspensions
     )
 
 

@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import ast
 import builtins
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field, fields, replace
 from typing import TypeVar
 
 from conclint.analysis import (
     acquires,
     blocking_summary,
+    catalog,
     dataclass_fields,
     exit_summaries,
     lifecycle,
@@ -448,7 +449,7 @@ class _Reader:
             loops = tuple(self._iterated(loop) for loop in body.loops)
         facts = FunctionFacts(is_async, coroutine, wrapped, returns, loops)
         if owner is not None and function.name == "__init__" and not decorators:
-            facts = replace(facts, stores_only=_stores_only(function))
+            facts = replace(facts, stores_only=_stores_only(function, self.absolute))
         facts = exit_summaries.summarised(
             facts, function, body, owner, decorators, self.absolute, self.exit_names
         )
@@ -621,9 +622,14 @@ class _Reader:
                             found.switches[target.attr] = switch
 
 
-def _stores_only(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
-    """Its body only gives attributes of its receiver its parameters, constants or empty
-    containers (`self.label = label`, `self.items = []`): running it cannot raise."""
+def _stores_only(
+    function: ast.FunctionDef | ast.AsyncFunctionDef, absolute: Callable[[ast.expr], str | None]
+) -> bool:
+    """Its body only gives attributes of its receiver its parameters, constants, empty
+    containers, sums of those, calls of the catalog that cannot raise or make an object of
+    a kind without arguments (`self.label = label`, `self.items = []`, `self.deadline =
+    time.monotonic() + seconds`, `self.stopped = threading.Event()`): running it cannot
+    raise. `absolute` reads the module's names."""
     params = function.args
     named = [*params.posonlyargs, *params.args, *params.kwonlyargs]
     if not named or params.vararg or params.kwarg:
@@ -644,20 +650,33 @@ def _stores_only(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
             isinstance(target, ast.Attribute)
             and isinstance(target.value, ast.Name)
             and target.value.id == receiver
-            and _plain_value(value, given)
+            and _plain_value(value, given, absolute)
         ):
             return False
     return True
 
 
-def _plain_value(value: ast.expr, given: set[str]) -> bool:
-    """A parameter, a constant or an empty container: evaluating it cannot raise."""
+def _plain_value(
+    value: ast.expr, given: set[str], absolute: Callable[[ast.expr], str | None]
+) -> bool:
+    """What `_stores_only` lets an attribute be given: evaluating it cannot raise."""
     if isinstance(value, ast.Name):
         return value.id in given
     if isinstance(value, ast.List | ast.Tuple | ast.Set):
         return not value.elts
     if isinstance(value, ast.Dict):
         return not value.keys
+    if isinstance(value, ast.BinOp):  # arithmetic is taken not to raise, as in the flow
+        return _plain_value(value.left, given, absolute) and _plain_value(
+            value.right, given, absolute
+        )
+    if isinstance(value, ast.Call):
+        name = absolute(value.func) or ""
+        return (
+            not value.args
+            and not value.keywords
+            and (name in catalog.NON_RAISING_CALLS or name in SHIPPED.constructors)
+        )
     return isinstance(value, ast.Constant)
 
 

@@ -1,7 +1,8 @@
 """Loops around the node being visited, and which of them never run out of items.
 
-A loop is *endless* when nothing finite bounds it: `while True:`, `while not
-stop.is_set():`, an `async for` (a stream, a socket, a queue consumer; not one over
+A loop is *endless* when nothing finite bounds it: `while True:` (not one that drains
+what only its own thread can fill, `q.get_nowait()` until `QueueEmpty` with no `await`),
+`while not stop.is_set():`, an `async for` (a stream, a socket, a queue consumer; not one over
 an iterator known to run out, such as a project async generator whose loops all
 end), and a
 `for` over an endless source (`sys.stdin`, `iter(q.get, None)`,
@@ -234,7 +235,9 @@ class LoopStack:
 
     def is_endless(self, loop: Loop) -> bool:
         if isinstance(loop, cst.While):
-            return is_forever(loop.test) or self._until_event(loop.test)
+            if is_forever(loop.test):
+                return not self._drains(loop)
+            return self._until_event(loop.test)
         if loop.asynchronous is not None:
             # An async iterator may wait for items forever, unless it is one known to run out.
             return not (isinstance(loop.iter, cst.Call) and self._runs_out(loop.iter))
@@ -256,6 +259,30 @@ class LoopStack:
             and source not in catalog.ENDLESS_ITERATORS
             and source not in catalog.ENDLESS_STREAMS
             for source in facts.loops
+        )
+
+    def _drains(self, loop: cst.While) -> bool:
+        """`while True:` that starts by taking an item that only this thread can put
+        (`q.get_nowait()` of an asyncio queue, catalog role `fails-when-empty`) and leaves
+        when there is none, and never suspends: it ends once the items there are gone."""
+        statements = list(iter_statements(loop.body.body))
+        first = statements[0] if statements else None
+        if not isinstance(first, cst.Try) or not any(
+            _breaks(handler.body) for handler in first.handlers
+        ):
+            return False
+        taken = list(iter_statements(first.body.body))[:1]
+        value = getattr(taken[0], "value", None) if taken else None
+        if not (isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute)):
+            return False
+        method = value.func.attr.value
+        kind = self.context.kind_of(value.func.value)
+        if method not in catalog.FAILING_WHEN_EMPTY.get(kind or "", ()):
+            return False
+        return not any(
+            isinstance(node, cst.Await)
+            or (isinstance(node, cst.For | cst.With) and node.asynchronous is not None)
+            for node in descendants(loop.body)
         )
 
     def _until_event(self, test: cst.BaseExpression) -> bool:
@@ -301,6 +328,16 @@ class LoopStack:
                 for statement in iter_statements(scope_body(function))
             )
         return known
+
+
+def _breaks(body: cst.BaseSuite) -> bool:
+    """The block's last statement is `break`."""
+    if isinstance(body, cst.SimpleStatementSuite):
+        return isinstance(body.body[-1], cst.Break)
+    last = body.body[-1] if body.body else None
+    if isinstance(last, cst.SimpleStatementLine | cst.SimpleStatementSuite):
+        return isinstance(last.body[-1], cst.Break)
+    return False
 
 
 def _yields(body: cst.BaseSuite) -> bool:
