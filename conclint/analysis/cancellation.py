@@ -360,7 +360,7 @@ def only_reaps(
     suspensions = [
         node
         for statement in body
-        for node in descendants(statement, prune=is_scope)
+        for node in (statement, *descendants(statement, prune=is_scope))
         if isinstance(node, cst.Await | cst.Yield)
         or (isinstance(node, cst.For | cst.With | cst.CompFor) and node.asynchronous is not None)
     ]
