@@ -16,6 +16,7 @@ from conclint.analysis.emptiness import guarded_takes
 from conclint.analysis.scopes import ScopeNode, dotted_name
 from conclint.analysis.tracking import Tracker
 from conclint.analysis.uses import ARG, ITER, READ, STORE, callee, uses_in
+from conclint.analysis.walk import descendants, is_scope
 from conclint.catalog import Catalog, Method
 from conclint.catalog.schema import Argument, Unless
 
@@ -127,14 +128,65 @@ def _blocking_method(
 
 def runs_alone(call: cst.Call, chain: Sequence[ScopeNode], context: FileContext) -> bool:
     """`call` is in the main coroutine of a new event loop, before it first suspends
-    (`loop_mains.py`): nothing else runs on that loop yet, so blocking it stalls nothing."""
-    function = chain[-1] if len(chain) == 2 else None
+    (`loop_mains.py`): nothing else runs on that loop yet, so blocking it stalls nothing.
+    Such a coroutine function is one of the module's, or one defined in a function that
+    names it only to hand it to such a runner (`async def _run(): ...`, then
+    `asyncio.run(_run())`)."""
+    function = chain[-1] if len(chain) >= 2 else None
     if not isinstance(function, cst.FunctionDef) or function.asynchronous is None:
         return False
-    facts = context.model().function_facts(f"{context.module_name}.{function.name.value}")
-    if facts is None or not facts.alone_until:
+    if len(chain) == 2:
+        facts = context.model().function_facts(f"{context.module_name}.{function.name.value}")
+        until = facts.alone_until if facts is not None else 0
+    else:
+        parent = chain[-2]
+        until = 0
+        if isinstance(parent, cst.FunctionDef) and _only_run_alone(function, parent, context):
+            until = _alone_until(function, context)
+    if not until:
         return False
-    return context.positions_of([call], context.source)[call].start.line < facts.alone_until
+    return context.positions_of([call], context.source)[call].start.line < until
+
+
+def _only_run_alone(
+    function: cst.FunctionDef, parent: cst.FunctionDef, context: FileContext
+) -> bool:
+    """`parent` names `function` only in its `def` and as what a runner of the catalog's role
+    `runs-alone` is given (`asyncio.run(_run())`, `anyio.run(_run)`)."""
+    name = function.name.value
+    runners = context.catalog.functions_with("runs-alone")
+    handed: set[int] = set()
+    for node in descendants(parent.body, prune=is_scope):
+        if isinstance(node, cst.Call) and node.args and context.qualname(node.func) in runners:
+            given = node.args[0].value
+            given = given.func if isinstance(given, cst.Call) else given
+            if isinstance(given, cst.Name) and given.value == name:
+                handed.add(id(given))
+    uses = [
+        node
+        for node in descendants(parent.body, prune=is_scope)
+        if isinstance(node, cst.Name) and node.value == name and node is not function.name
+    ]
+    return bool(uses) and all(id(node) in handed for node in uses)
+
+
+def _alone_until(function: cst.FunctionDef, context: FileContext) -> int:
+    """The first line of `function` that may run after it first suspends: its first
+    `await`, `async for` or `async with`, or the start of a loop that holds one (its next
+    pass runs after it); past its end when it never suspends."""
+    for node in descendants(function.body, prune=is_scope):
+        if _suspends(node) or (
+            isinstance(node, cst.For | cst.While)
+            and any(_suspends(inner) for inner in descendants(node, prune=is_scope))
+        ):
+            return context.positions_of([node], context.source)[node].start.line
+    return context.positions_of([function], context.source)[function].end.line + 1
+
+
+def _suspends(node: cst.CSTNode) -> bool:
+    return isinstance(node, cst.Await) or (
+        isinstance(node, cst.For | cst.With | cst.CompFor) and node.asynchronous is not None
+    )
 
 
 def never_full(receiver: cst.BaseExpression, context: FileContext) -> bool:

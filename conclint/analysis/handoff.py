@@ -135,6 +135,9 @@ def released_by(call: cst.Call, context: FileContext, keys: Collection[str]) -> 
             if isinstance(func, cst.Attribute) and func.attr.value in catalog.RELEASE_METHODS:
                 released = dotted_name(func.value)
                 return released if released in keys else None
+    closure = _closure_releases(func, context)
+    if closure:
+        return next((key for key in keys if key in closure), None)
     target = acquires.target_of(context, func)
     if target is None or target.facts is None or not target.facts.releases:
         return None
@@ -153,6 +156,41 @@ def released_by(call: cst.Call, context: FileContext, keys: Collection[str]) -> 
         if key in keys:
             return key
     return None
+
+
+def _closure_releases(func: cst.BaseExpression, context: FileContext) -> set[str]:
+    """What a function defined in the one being visited gives back on every path, of the
+    names it shares with it (`async def _run(batch): try: ... finally: sem.release()`):
+    a release as its first statement, or in the `finally` of the `try` that ends it."""
+    if not isinstance(func, cst.Name):
+        return set()
+    found = context.names.lookup(func.value, context.chain)
+    if found is None or found[0] == 0 or len(found[1]) != 1:
+        return set()
+    node = found[1][0].node
+    if not isinstance(node, cst.FunctionDef) or node.decorators:
+        return set()
+    body = list(node.body.body) if isinstance(node.body, cst.IndentedBlock) else []
+    released: list[cst.CSTNode] = list(body[:1])
+    last = body[-1] if body else None
+    if isinstance(last, cst.Try) and last.finalbody is not None:
+        released += last.finalbody.body.body
+    own = context.names.table(node).bindings
+    names = set()
+    for statement in released:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            call = small.value if isinstance(small, cst.Expr) else None
+            if (
+                isinstance(call, cst.Call)
+                and isinstance(call.func, cst.Attribute)
+                and call.func.attr.value in catalog.RELEASE_METHODS
+                and (name := dotted_name(call.func.value))
+                and name.partition(".")[0] not in own
+            ):
+                names.add(name)
+    return names
 
 
 def _called_by(

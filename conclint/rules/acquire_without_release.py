@@ -12,7 +12,7 @@ from conclint.analysis.context import FileContext
 from conclint.analysis.flow import analyse
 from conclint.analysis.scopes import dotted_name
 from conclint.analysis.tracking import MarkedScopes
-from conclint.analysis.walk import descendants
+from conclint.analysis.walk import descendants, is_scope
 from conclint.rules.base import Rule
 
 _NEVER = "anywhere in this module"
@@ -40,6 +40,47 @@ def _acquire_method(scope: cst.FunctionDef | cst.Module) -> bool:
         return False
     name = scope.name.value
     return name in catalog.ACQUIRE_METHODS or any(name == enter for enter, _ in acquires.ENTRIES)
+
+
+def _dies_with(
+    scope: cst.FunctionDef | cst.Module, lock: cst.BaseExpression, context: FileContext
+) -> bool:
+    """`lock` is a name the function alone binds, to a lock it makes (`sem =
+    asyncio.Semaphore(4)`), and uses only to take it, in its own body, and give it back,
+    also in functions it defines: nothing can wait for it once the function has ended."""
+    if not isinstance(scope, cst.FunctionDef) or not isinstance(lock, cst.Name):
+        return False
+    name = lock.value
+    bindings = context.names.table(scope).bindings.get(name, [])
+    if not bindings or any(
+        binding.how != "assign"
+        or not isinstance(binding.value, cst.Call)
+        or context.qualname(binding.value.func) not in context.catalog.constructors
+        for binding in bindings
+    ):
+        return False
+    own = {id(node) for node in descendants(scope.body, prune=is_scope)}
+    targets = {
+        id(target.target)
+        for binding in bindings
+        if isinstance(binding.node, cst.Assign)
+        for target in binding.node.targets
+    }
+    receivers = set()
+    for node in descendants(scope.body):
+        if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name):
+            if node.value.value != name:
+                continue
+            method = node.attr.value
+            taken_here = method in catalog.ACQUIRE_METHODS and id(node) in own
+            if method not in catalog.RELEASE_METHODS and not taken_here:
+                return False
+            receivers.add(id(node.value))
+    return all(
+        id(node) in receivers or id(node) in targets
+        for node in descendants(scope.body)
+        if isinstance(node, cst.Name) and node.value == name
+    )
 
 
 def _releases(statement: cst.BaseStatement, receiver: str) -> bool:
@@ -174,6 +215,8 @@ class AcquireWithoutRelease(Rule):
                         if how in reasons and how != cfg.RETURN
                     )
                 self._kept.append((call, key, identity, id(scope), found.reason(call), leaks, kind))
+            elif reasons == {cfg.RAISE} and _dies_with(scope, call.func.value, self.context):
+                continue  # the call's own lock: an exception that ends the call ends it too
             else:
                 self._report(call, key, found.reason(call), kind)
 

@@ -66,10 +66,17 @@ class ConditionWaitNoLoop(Rule):
         ):
             return
         timed = bool(node.args)  # `wait(1.0)`/`wait(timeout=...)` returns on its own
-        if not _rechecked(_path_to(self._line, _lines(function.body)), timed) and not (
+        # A function defined in another is judged by how that one runs it.
+        helper = not self._nested(function)
+        levels = _path_to(self._line, _lines(function.body))
+        if not _rechecked(levels, timed, ends_helper=helper) and not (
             self._defined_in_loop(function, timed)
         ):
             self.report(node, target=target, method=method, fix=_remedy(kind, target, method))
+
+    def _nested(self, function: cst.FunctionDef) -> bool:
+        chain = self.context.chain
+        return len(chain) > 1 and chain[-1] is function and isinstance(chain[-2], cst.FunctionDef)
 
     def _defined_in_loop(self, function: cst.FunctionDef, timed: bool) -> bool:
         """The wait is in a function defined inside a loop of the enclosing function that
@@ -82,11 +89,14 @@ class ConditionWaitNoLoop(Rule):
         return _rechecked(_path_to(function, _lines(parent.body)), timed, ends_turn=False)
 
 
-def _rechecked(levels: _Levels, timed: bool, ends_turn: bool = True) -> bool:
+def _rechecked(
+    levels: _Levels, timed: bool, ends_turn: bool = True, ends_helper: bool = False
+) -> bool:
     """Is the wait inside a loop that re-checks, or followed by a test that can leave, or
     the last thing a loop's body does (what runs after a wake-up is then the start of the
-    body, which ran first with no wait at all, so it assumes nothing of one)? Not that
-    last, with `ends_turn` false: `levels` lead to a `def` holding the wait.
+    body, which ran first with no wait at all, so it assumes nothing of one), or, with
+    `ends_helper`, the last thing the function does? Not that last, with `ends_turn`
+    false: `levels` lead to a `def` holding the wait.
 
     A timed wait followed at once by `return` hands the decision to the caller,
     which polls (a scheduler's `next_entry()` waiting at most a second).
@@ -107,7 +117,10 @@ def _rechecked(levels: _Levels, timed: bool, ends_turn: bool = True) -> bool:
             return True  # `while True:` ... `if ready: break`
         if _leaves_after_test(block[index + 1 :]):
             return True  # `wait(timeout)` then `if not ready: raise TimeoutError`
-    return False
+    # With `ends_helper`, the wait is the last thing a function of the module or a method
+    # does: a wake-up helper that assumes nothing of what woke it, whose callers re-check
+    # (`while not ready: await self._woken()`).
+    return ends_helper and last
 
 
 def _returns_first(statements: Sequence[cst.BaseStatement]) -> bool:
