@@ -53,7 +53,7 @@ _BUILTINS = frozenset(dir(builtins))
 _ACCESSORS = frozenset({"setter", "getter", "deleter"})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FunctionFacts:
     """A function or method as its callers see it."""
 
