@@ -16,7 +16,7 @@ from conclint.analysis.emptiness import guarded_takes
 from conclint.analysis.scopes import ScopeNode, dotted_name
 from conclint.analysis.tracking import Tracker
 from conclint.analysis.uses import ARG, ITER, READ, STORE, callee, uses_in
-from conclint.analysis.walk import descendants, is_scope
+from conclint.analysis.walk import descendants, is_scope, suspends
 from conclint.catalog import Catalog, Method
 from conclint.catalog.schema import Argument, Unless
 
@@ -175,18 +175,12 @@ def _alone_until(function: cst.FunctionDef, context: FileContext) -> int:
     `await`, `async for` or `async with`, or the start of a loop that holds one (its next
     pass runs after it); past its end when it never suspends."""
     for node in descendants(function.body, prune=is_scope):
-        if _suspends(node) or (
+        if suspends(node) or (
             isinstance(node, cst.For | cst.While)
-            and any(_suspends(inner) for inner in descendants(node, prune=is_scope))
+            and any(suspends(inner) for inner in descendants(node, prune=is_scope))
         ):
             return context.positions_of([node], context.source)[node].start.line
     return context.positions_of([function], context.source)[function].end.line + 1
-
-
-def _suspends(node: cst.CSTNode) -> bool:
-    return isinstance(node, cst.Await) or (
-        isinstance(node, cst.For | cst.With | cst.CompFor) and node.asynchronous is not None
-    )
 
 
 def never_full(receiver: cst.BaseExpression, context: FileContext) -> bool:

@@ -25,7 +25,7 @@ from conclint.analysis.exits import (
 from conclint.analysis.names import canonical
 from conclint.analysis.scopes import Binding, ScopeNode, dotted_name, iter_statements, scope_body
 from conclint.analysis.timeouts import shielded
-from conclint.analysis.walk import descendants, is_scope
+from conclint.analysis.walk import descendants, is_scope, suspends
 
 # Exception classes that a cancellation is never an instance of.
 _NOT_CANCELLATION = not_cancellation(catalog.SHIPPED)
@@ -89,7 +89,7 @@ def may_be_cancelled(body: cst.BaseSuite, context: FileContext) -> bool:
     return any(
         (isinstance(node, cst.Await) and not _awaits_no_turn(node.expression, context))
         or (isinstance(node, cst.Yield) and not plain_generator)
-        or (isinstance(node, cst.For | cst.With | cst.CompFor) and node.asynchronous is not None)
+        or (suspends(node) and not isinstance(node, cst.Await))
         or (isinstance(node, cst.Expr) and isinstance(node.value, cst.Ellipsis))
         for node in descendants(
             body, prune=lambda node: is_scope(node) or _shields(node) or id(node) in kept_inside
@@ -361,8 +361,7 @@ def only_reaps(
         node
         for statement in body
         for node in (statement, *descendants(statement, prune=is_scope))
-        if isinstance(node, cst.Await | cst.Yield)
-        or (isinstance(node, cst.For | cst.With | cst.CompFor) and node.asynchronous is not None)
+        if isinstance(node, cst.Yield) or suspends(node)
     ]
     return bool(suspensions) and all(
         isinstance(node, cst.Await)
@@ -619,11 +618,7 @@ def _goes_on_or_raises(statement: cst.CSTNode) -> bool:
 
 
 def _waits(loop: cst.While) -> bool:
-    return any(
-        isinstance(node, cst.Await)
-        or (isinstance(node, cst.For | cst.With | cst.CompFor) and node.asynchronous is not None)
-        for node in descendants(loop, prune=is_scope)
-    )
+    return any(suspends(node) for node in descendants(loop, prune=is_scope))
 
 
 def _scopes_cancellation(owner: cst.CSTNode, context: FileContext) -> bool:

@@ -22,7 +22,7 @@ from conclint.analysis.acquires import receiver_class
 from conclint.analysis.context import FileContext
 from conclint.analysis.derived import derived_kind
 from conclint.analysis.scopes import Binding, ScopeNode, identifier
-from conclint.analysis.walk import descendants, is_scope
+from conclint.analysis.walk import descendants, is_scope, suspends
 
 
 class CoroutineFunctions:
@@ -155,7 +155,6 @@ def _nested_never_suspends(node: cst.CSTNode) -> bool:
     if not isinstance(node, cst.FunctionDef) or node.asynchronous is None or node.decorators:
         return False
     return not any(
-        isinstance(inner, cst.Await | cst.Yield)
-        or (isinstance(inner, cst.For | cst.With) and inner.asynchronous is not None)
+        isinstance(inner, cst.Yield) or suspends(inner)
         for inner in descendants(node.body, prune=is_scope)
     )

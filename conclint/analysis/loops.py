@@ -32,7 +32,7 @@ import libcst as cst
 from conclint.analysis import catalog
 from conclint.analysis.scopes import iter_statements, scope_body
 from conclint.analysis.tracking import Tracker
-from conclint.analysis.walk import descendants
+from conclint.analysis.walk import descendants, suspends
 
 if TYPE_CHECKING:
     from conclint.analysis.context import FileContext
@@ -279,11 +279,7 @@ class LoopStack:
         kind = self.context.kind_of(value.func.value)
         if method not in catalog.FAILING_WHEN_EMPTY.get(kind or "", ()):
             return False
-        return not any(
-            isinstance(node, cst.Await)
-            or (isinstance(node, cst.For | cst.With) and node.asynchronous is not None)
-            for node in descendants(loop.body)
-        )
+        return not any(suspends(node) for node in descendants(loop.body))
 
     def _until_event(self, test: cst.BaseExpression) -> bool:
         """`while not stop.is_set():` runs until another task or thread says stop."""

@@ -101,6 +101,14 @@ def children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
             yield value
 
 
+def suspends(node: cst.CSTNode) -> bool:
+    """A point where a coroutine may suspend: `await`, `async for`, `async with`, or an
+    async comprehension."""
+    return isinstance(node, cst.Await) or (
+        isinstance(node, cst.For | cst.With | cst.CompFor) and node.asynchronous is not None
+    )
+
+
 def descendants(
     root: cst.CSTNode, prune: Callable[[cst.CSTNode], bool] = lambda node: False
 ) -> Iterator[cst.CSTNode]:
