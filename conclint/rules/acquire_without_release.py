@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from typing import NamedTuple
 
 import libcst as cst
 
@@ -106,6 +107,20 @@ def _stays(node: cst.CSTNode, receiver: str) -> bool:
     return True
 
 
+class _Acquire(NamedTuple):
+    """An acquire judged at the end of the module, once every releaser is known."""
+
+    call: cst.Call
+    target: str  # the receiver as written, for the message
+    identity: tuple[str, str]  # `pairing.identity` of the receiver
+    scope: int  # id of the function that acquires
+    kind: str  # the catalog kind of the lock
+    reason: str = ""  # where it is not released
+    # The reason that holds even when another method releases it, or "".
+    leaks: str = ""
+    released_by_class: bool = False  # a method of the class or a base gives it back
+
+
 class AcquireWithoutRelease(Rule):
     code = "CCL403"
     uses = (MarkedScopes,)
@@ -126,13 +141,11 @@ class AcquireWithoutRelease(Rule):
         # of a parameter `executor`): it may be any object's, owned ones included.
         self._released_somewhere: set[str] = set()
         # Acquires in functions that never release: fine if some other function does.
-        # (call, identity, kind, scope id, whether the class or a base releases it).
-        self._handed_over: list[tuple[cst.Call, tuple[str, str], str, int, bool]] = []
+        self._handed_over: list[_Acquire] = []
         # Identity of a receiver -> ids of the functions that release it.
         self._releasers: dict[tuple[str, str], set[int]] = {}
-        # Attribute acquires held on success: (call, key, identity, scope id, reason, the
-        # reason that holds even when another method releases it or "", kind).
-        self._kept: list[tuple[cst.Call, str, tuple[str, str], int, str, str, str]] = []
+        # Attribute acquires held on success: fine if another method releases them.
+        self._kept: list[_Acquire] = []
         # id of an acquire written as a statement -> (its block, its index there).
         self._blocks: dict[int, tuple[Sequence[cst.BaseStatement], int]] = {}
         # The `with` blocks being visited: their function, what they hold, and which of
@@ -201,7 +214,9 @@ class AcquireWithoutRelease(Rule):
             if key not in found.ended:
                 if not self._entered(scope, call.func.value):
                     released = self._released_by_class(call.func.value)
-                    self._handed_over.append((call, identity, kind, id(scope), released))
+                    self._handed_over.append(
+                        _Acquire(call, key, identity, id(scope), kind, released_by_class=released)
+                    )
             elif identity[0] == "attribute":
                 # Released here only on failure and held on success: maybe a pool's slot,
                 # or the lock's own `acquire()` of a lock-like class, which another method
@@ -214,7 +229,8 @@ class AcquireWithoutRelease(Rule):
                         for how, text in pairing.REASONS.items()
                         if how in reasons and how != cfg.RETURN
                     )
-                self._kept.append((call, key, identity, id(scope), found.reason(call), leaks, kind))
+                reason = found.reason(call)
+                self._kept.append(_Acquire(call, key, identity, id(scope), kind, reason, leaks))
             elif reasons == {cfg.RAISE} and _dies_with(scope, call.func.value, self.context):
                 continue  # the call's own lock: an exception that ends the call ends it too
             else:
@@ -295,25 +311,26 @@ class AcquireWithoutRelease(Rule):
         return cls is not None and self.context.model().releases_along_mro(cls, lock.attr.value)
 
     def leave_Module(self, original_node: cst.Module) -> None:
-        for call, key, identity, scope, reason, leaks, kind in self._kept:
+        for kept in self._kept:
             # Another method releases it (a connection pool returning its slot): handed over.
-            if not self._releasers.get(identity, set()) - {scope}:
-                self._report(call, key, reason, kind)
-            elif leaks:
-                self._report(call, key, leaks, kind)
-        for call, identity, kind, scope, by_class in self._handed_over:
+            if not self._releasers.get(kept.identity, set()) - {kept.scope}:
+                self._report(kept.call, kept.target, kept.reason, kept.kind)
+            elif kept.leaks:
+                self._report(kept.call, kept.target, kept.leaks, kept.kind)
+        for handed in self._handed_over:
             # A local may be released by whoever it was handed to, a public attribute by any
             # holder of the object; a split acquire/release API (a worker releasing
             # `self._sem`, an `ack()` of the class or a base) releases it elsewhere, and so
             # may code releasing the same name on an object of unknown class.
-            how, name = identity
+            how, name = handed.identity
             target = name.rpartition(".")[2]
             owned = how == "global" or (how == "attribute" and target.startswith("_"))
             elsewhere = (
-                by_class
-                or bool(self._releasers.get(identity, set()) - {scope})
+                handed.released_by_class
+                or bool(self._releasers.get(handed.identity, set()) - {handed.scope})
                 or target in self._released_somewhere
             )
             if owned and not elsewhere:
+                call = handed.call
                 assert isinstance(call.func, cst.Attribute)
-                self._report(call, dotted_name(call.func.value) or name, _NEVER, kind)
+                self._report(call, dotted_name(call.func.value) or name, _NEVER, handed.kind)
