@@ -42,7 +42,7 @@ _TAG = (
     "# This file is a cache directory tag created by conclint.\n"
 )
 _GITIGNORE = "*\n"
-_FORMAT = 26
+_FORMAT = 27
 # Store files of other settings kept per project (a pre-commit hook and a full run, say).
 _SETTINGS_KEPT = 4
 # Snapshots kept in a store (see `Store.snapshot`): the projects of a few runs.

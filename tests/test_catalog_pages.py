@@ -56,6 +56,7 @@ USES: dict[str, set[tuple[str, str, str]]] = {
     "CCL109": {("Kinds", "a method of role", "started")},
     "CCL203": {
         ("Names", "role", "cancellation"),
+        ("Names", "role", "runner-cancellation"),
         ("Kinds", "trait", "cancellation-class"),
         ("Functions", "role", "checkpoint"),
     },

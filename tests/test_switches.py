@@ -82,7 +82,7 @@ def test_the_index_records_switches_of_init_on_its_parameters(tmp_path: Path) ->
     classes = app_module_facts(tmp_path, "registry", REGISTRY).declared.classes
     assert classes["Registry"].switches == {
         "_lock": ("use_lock", "0", "off"),
-        "_strict_lock": ("strict", "*", ""),
+        "_strict_lock": ("strict", "*", "on"),
         "_label_lock": ("label", "*", "off"),
     }
     # A parameter rebound first, and an attribute another method assigns, switch nothing.
@@ -117,8 +117,33 @@ def test_a_call_leaves_a_switch_off(call: str, off: bool) -> None:
     assert switches.is_off(("use_lock", "0", "off"), [mark] if mark else []) is off
 
 
+@pytest.mark.parametrize(
+    ("call", "on"),
+    [
+        ("Registry(use_lock=True)", True),
+        ("Registry(1)", True),
+        ("Registry('yes')", True),
+        ("Registry()", False),
+        ("Registry(use_lock=False)", False),
+        ("Registry(use_lock=flag)", False),
+        ("Registry(b'yes')", False),
+        ("Registry(*args)", False),
+    ],
+)
+def test_a_call_turns_a_switch_on(call: str, on: bool) -> None:
+    mark = switches.arguments(_call(call))
+    assert switches.is_on(("use_lock", "0", "off"), [mark] if mark else []) is on
+
+
+def test_a_switch_with_a_true_default_is_on_unless_passed() -> None:
+    strict = ("strict", "*", "on")
+    assert switches.is_on(strict, [switches.arguments(_call("Registry()")) or ""])
+    assert not switches.is_on(strict, [switches.arguments(_call("Registry(strict=0)")) or ""])
+    assert not switches.is_off(strict, [switches.arguments(_call("Registry()")) or ""])
+
+
 def test_a_switch_without_a_false_default_is_off_only_when_passed_false() -> None:
-    strict = ("strict", "*", "")
+    strict = ("strict", "*", "on")
     assert not switches.is_off(strict, [switches.arguments(_call("Registry()")) or ""])
     assert switches.is_off(strict, [switches.arguments(_call("Registry(strict=0)")) or ""])
     # Every call that made the instance must leave it off.

@@ -335,7 +335,9 @@ class Calls:
     def guard(self, call: ast.Call) -> str:
         """What an `if` around `call` needs true (`if self.log_file:`, `if local_path is not
         None and ...:`): `.log_file` for an attribute of the instance, the switch of a
-        parameter (`switches.switch_of`) joined by `:`, or ""."""
+        parameter (`switches.switch_of`) joined by `:`, or "". After a top-level `if p:`
+        (or `if not p:`) that always leaves the function, the call needs `p` false (true):
+        the switch prefixed by `switches.NEEDS_FALSE` (or the plain switch)."""
         if self._guards is None:
             self._guards = [
                 (first, last, guard)
@@ -345,6 +347,7 @@ class Calls:
                 and (first := statement.body[0].lineno)
                 and (last := statement.body[-1].end_lineno or statement.body[-1].lineno)
             ]
+            self._guards += self._early_exits()
         return next((g for first, last, g in self._guards if first <= call.lineno <= last), "")
 
     def _guard_of(self, test: ast.expr) -> str:
@@ -352,11 +355,33 @@ class Calls:
             root, _, name = tested.partition(".")
             if name and root == self.receiver:
                 return f".{name}"
-            if not name and root in self.params and not self.bound.get(root):
-                switch = switches.switch_of(self.function, root, self.signature)
-                if switch:
-                    return _GUARD.join(switch)
+            if not name and (switch := self._switch(root)):
+                return switch
         return ""
+
+    def _switch(self, name: str) -> str:
+        """The switch of parameter `name`, joined by `:`; "" when it is rebound or no
+        parameter a call can name."""
+        if name not in self.params or self.bound.get(name):
+            return ""
+        return _GUARD.join(switches.switch_of(self.function, name, self.signature))
+
+    def _early_exits(self) -> list[tuple[int, int, str]]:
+        """(first line, last line, guard) of what follows each top-level `if p:` or `if not
+        p:` (`if p is not None:`) whose block returns or raises and has no `else`."""
+        found = []
+        end = self.function.end_lineno or self.function.lineno
+        for statement in self.function.body:
+            if type(statement) is not ast.If or statement.orelse:
+                continue
+            if type(statement.body[-1]) not in (ast.Return, ast.Raise):
+                continue
+            tested = _single_test(statement.test)
+            if tested is None or not (switch := self._switch(tested[0])):
+                continue
+            after = (statement.end_lineno or statement.lineno) + 1
+            found.append((after, end, f"{switches.NEEDS_FALSE}{switch}" if tested[1] else switch))
+        return found
 
     def callee(self, call: ast.Call) -> str | None:
         func = call.func
@@ -422,6 +447,24 @@ class Calls:
         else:
             return None
         return ref if kind or name.partition(".")[0] not in _STDLIB else None
+
+
+def _single_test(test: ast.expr) -> tuple[str, bool] | None:
+    """(name, whether the test holds when it is true) for a test of one name's truth:
+    `p` and `p is not None` (True), `not p` (False). (Not `p is None`: a literal false
+    argument other than None fails it.)"""
+    holds = True
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        test, holds = test.operand, False
+    elif (
+        isinstance(test, ast.Compare)
+        and len(test.ops) == 1
+        and isinstance(test.ops[0], ast.IsNot)
+        and isinstance(test.comparators[0], ast.Constant)
+        and test.comparators[0].value is None
+    ):
+        test = test.left
+    return (test.id, holds) if isinstance(test, ast.Name) else None
 
 
 def _tested(test: ast.expr) -> Iterator[str]:
@@ -808,6 +851,8 @@ def _left_out(guard: str, instance: _Instance, given: str) -> bool:
     (`switches.is_off`)."""
     if guard.startswith("."):
         return instance is not None and guard[1:] in instance[1]
+    if guard.startswith(switches.NEEDS_FALSE):
+        return switches.is_on(tuple(guard[1:].split(_GUARD)), (given,))
     return switches.is_off(tuple(guard.split(_GUARD)), (given,))
 
 

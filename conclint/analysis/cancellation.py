@@ -26,6 +26,7 @@ from conclint.analysis.names import canonical
 from conclint.analysis.scopes import Binding, ScopeNode, dotted_name, iter_statements, scope_body
 from conclint.analysis.timeouts import shielded
 from conclint.analysis.walk import descendants, is_scope, suspends
+from conclint.prefilter import imports_in
 
 # Exception classes that a cancellation is never an instance of.
 _NOT_CANCELLATION = not_cancellation(catalog.SHIPPED)
@@ -36,8 +37,21 @@ def caught_cancellation(expr: cst.BaseExpression | None, context: FileContext) -
     return next(iter(_caught(expr, context)), None)
 
 
+def _runs_on_own_runner(context: FileContext) -> bool:
+    """The module imports a library that runs coroutines itself and cancels them with an
+    ordinary exception (Twisted), and none whose cancellation is a BaseException (asyncio,
+    trio, anyio): its coroutines are that library's, which no such cancellation reaches."""
+    # Read from the text: an import anywhere in the module counts, in any function.
+    imported = imports_in(context.source).modules if context.source else frozenset()
+    cancelling = catalog.LEVEL_CANCELLATION_MODULES | catalog.EDGE_CANCELLATION_MODULES
+    return not imported.isdisjoint(catalog.OWN_RUNNER_MODULES) and imported.isdisjoint(cancelling)
+
+
 def _caught(expr: cst.BaseExpression | None, context: FileContext) -> list[str]:
-    """Every cancellation class an `except` type names, in order ('' for a bare `except:`)."""
+    """Every cancellation class an `except` type names, in order ('' for a bare `except:`);
+    none in a module whose coroutines no cancellation of the catalog reaches."""
+    if context.memo("cancellation.own-runner", lambda: _runs_on_own_runner(context)):
+        return []
     if expr is None:
         return [""]
     found = []

@@ -489,6 +489,8 @@ LEVEL_CANCELLATION_MODULES = kind_modules(SHIELD_FLAGS)
 EDGE_CANCELLATION_MODULES = (
     top_modules(CANCELLATION_EXCEPTIONS) & _CATALOG.concurrency_modules
 ) - LEVEL_CANCELLATION_MODULES
+# Libraries that run coroutines themselves and cancel them with an ordinary exception.
+OWN_RUNNER_MODULES = top_modules(_CATALOG.names_with("runner-cancellation"))
 RELATIVE_DEADLINES = _CATALOG.functions_with("relative-deadline")
 RELATIVE_DEADLINE_MODULES = top_modules(RELATIVE_DEADLINES)
 GENERATOR_MANAGERS = _CATALOG.functions_with("manages-generator")

@@ -13,9 +13,11 @@ Index pass (Python's `ast`):
   calls wait behind `if self.log_file:`), and that the class assigns nowhere else;
 - `arguments`: a call's literal arguments as one mark of `ClassFacts.made` (how each call
   assigned to an attribute made it): how many positional arguments it passes, which of
-  them are literally false, the keywords it passes, which of those are literally false.
+  them are literally false, the keywords it passes, which of those are literally false,
+  then which positional arguments and keywords are literally true.
 
-`is_off` answers for the model (`ProjectTypes.switched_off`).
+`is_off` answers for the model (`ProjectTypes.switched_off`); `is_on` for a helper whose
+blocking call comes after `if p: return ...` (the call passes `p` literally true).
 """
 
 from __future__ import annotations
@@ -25,16 +27,23 @@ from collections.abc import Iterable, Sequence
 
 from conclint.analysis.signature import KEYWORD, Signature, signature
 
-# Marks a call's arguments in `made`: `args:2:1:use_lock.timeout:use_lock`.
+# Marks a call's arguments in `made`: `args:2:1:use_lock.timeout:use_lock:0:`.
 ARGUMENTS = "args"
 _SEPARATOR = ":"
 _LIST = "."
+_FIELDS = 7
 OFF = "off"
+ON = "on"
+# Prefixes a guard's switch when the call waits behind the parameter being false.
+NEEDS_FALSE = "!"
 
 
-def _false(expr: ast.expr | None) -> bool:
-    """Literally false: `False`, `None`, `0`, `""`."""
-    return isinstance(expr, ast.Constant) and not expr.value
+def truth(expr: ast.expr | None) -> bool | None:
+    """The truth of a literal (`False`, `None`, `0`, `""`: false; `True`, `1`, `"x"`:
+    true); None for anything else."""
+    if isinstance(expr, ast.Constant) and not isinstance(expr.value, bytes):
+        return bool(expr.value)
+    return None
 
 
 def arguments(call: ast.Call) -> str | None:
@@ -44,21 +53,23 @@ def arguments(call: ast.Call) -> str | None:
     ):
         return None
     return mark(
-        [_false(arg) for arg in call.args],
-        [(keyword.arg, _false(keyword.value)) for keyword in call.keywords if keyword.arg],
+        [truth(arg) for arg in call.args],
+        [(keyword.arg, truth(keyword.value)) for keyword in call.keywords if keyword.arg],
     )
 
 
-def mark(positional: Sequence[bool], keywords: Sequence[tuple[str, bool]]) -> str:
-    """The mark of a call's arguments (`arguments`), from whether each positional one is
-    literally false and each keyword's name and whether it is: any tree's reading."""
+def mark(positional: Sequence[bool | None], keywords: Sequence[tuple[str, bool | None]]) -> str:
+    """The mark of a call's arguments (`arguments`), from the `truth` of each positional
+    one and each keyword's name and the truth of its value: any tree's reading."""
     return _SEPARATOR.join(
         (
             ARGUMENTS,
             str(len(positional)),
-            _LIST.join(str(i) for i, false in enumerate(positional) if false),
+            _LIST.join(str(i) for i, known in enumerate(positional) if known is False),
             _LIST.join(name for name, _ in keywords),
-            _LIST.join(name for name, false in keywords if false),
+            _LIST.join(name for name, known in keywords if known is False),
+            _LIST.join(str(i) for i, known in enumerate(positional) if known),
+            _LIST.join(name for name, known in keywords if known),
         )
     )
 
@@ -83,12 +94,14 @@ def switched(
 def switch_of(
     function: ast.FunctionDef | ast.AsyncFunctionDef, parameter: str, found: Signature
 ) -> tuple[str, ...]:
-    """The switch (parameter, position, "off" or "") that `parameter` of `function`, whose
-    signature is `found`, is; empty when it is no parameter a call can name."""
+    """The switch (parameter, position, "off" or "on" when its default is literally false
+    or true, else "") that `parameter` of `function`, whose signature is `found`, is; empty
+    when it is no parameter a call can name."""
     position = found.where(parameter)
     if position is None:
         return ()
-    return (parameter, position, OFF if _false(_default(function, parameter)) else "")
+    default = truth(_default(function, parameter))
+    return (parameter, position, "" if default is None else ON if default else OFF)
 
 
 def _switching_test(value: ast.IfExp) -> ast.Name | None:
@@ -124,21 +137,28 @@ def _default(function: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> ast
 def is_off(switch: tuple[str, ...], marks: Iterable[str]) -> bool:
     """Every call of `marks` (one per call that made the instance) leaves the switch off."""
     found = list(marks)
-    return bool(found) and all(_off(switch, mark) for mark in found)
+    return bool(found) and all(_set(switch, mark, False) for mark in found)
 
 
-def _off(switch: tuple[str, ...], mark: str) -> bool:
+def is_on(switch: tuple[str, ...], marks: Iterable[str]) -> bool:
+    """Every call of `marks` turns the switch on: passes it, or leaves it to its default,
+    literally true."""
+    found = list(marks)
+    return bool(found) and all(_set(switch, mark, True) for mark in found)
+
+
+def _set(switch: tuple[str, ...], mark: str, value: bool) -> bool:
+    """The call of `mark` passes the switch's parameter literally `value`, or leaves it
+    out where its default literally is."""
     parts = mark.split(_SEPARATOR)
-    if len(parts) != 5 or parts[0] != ARGUMENTS or len(switch) != 3:
+    if len(parts) != _FIELDS or parts[0] != ARGUMENTS or len(switch) != 3:
         return False
     param, position, default = switch
-    passed, false_positions, given, false_keywords = (
-        int(parts[1]),
-        parts[2].split(_LIST),
-        parts[3].split(_LIST),
-        parts[4].split(_LIST),
-    )
-    if param in false_keywords or (position != KEYWORD and position in false_positions):
+    passed, given = int(parts[1]), parts[3].split(_LIST)
+    positions, keywords = (parts[5], parts[6]) if value else (parts[2], parts[4])
+    if param in keywords.split(_LIST):
+        return True
+    if position != KEYWORD and position in positions.split(_LIST):
         return True
     left_out = param not in given and (position == KEYWORD or int(position) >= passed)
-    return left_out and default == OFF
+    return left_out and default == (ON if value else OFF)

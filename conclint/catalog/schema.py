@@ -269,6 +269,10 @@ NAME_ROLES = frozenset(
         "returns-early",  # a `return_when` after which `wait` may leave work pending
         "catch-all",  # a handler of it counts as catching every failure of ordinary work
         "not-cancellation",  # an exception class a cancellation is never an instance of
+        # The cancellation of a library that runs coroutines itself, an ordinary exception
+        # (Twisted's Deferreds): a module importing that library and none whose
+        # cancellation is a BaseException has coroutines no such cancellation reaches.
+        "runner-cancellation",
         "no-return-type",  # a return annotation saying the function never returns
         # Raised by a method left for subclasses to define (`NotImplementedError`): that the
         # method raises says nothing of what the subclasses' methods do.

@@ -17,6 +17,8 @@ from conclint.analysis.walk import descendants, is_scope
 from conclint.rules.base import Rule
 
 _NEVER = "anywhere in this module"
+# The releaser of a bound `release` method handed on as a value: no function's id.
+_HANDED_ON = 0
 _LOCK_METHODS = catalog.ACQUIRE_METHODS | catalog.RELEASE_METHODS
 _ASYNC_WITH = "async with"
 _ESCAPES = (cst.Return, cst.Break, cst.Continue)
@@ -142,8 +144,11 @@ class AcquireWithoutRelease(Rule):
         self._released_somewhere: set[str] = set()
         # Acquires in functions that never release: fine if some other function does.
         self._handed_over: list[_Acquire] = []
-        # Identity of a receiver -> ids of the functions that release it.
+        # Identity of a receiver -> ids of the functions that release it (`_HANDED_ON`
+        # for a bound `release` method handed on as a value).
         self._releasers: dict[tuple[str, str], set[int]] = {}
+        # ids of the `x.release` attributes that are called where they are written.
+        self._called_releases: set[int] = set()
         # Attribute acquires held on success: fine if another method releases them.
         self._kept: list[_Acquire] = []
         # id of an acquire written as a statement -> (its block, its index there).
@@ -196,10 +201,20 @@ class AcquireWithoutRelease(Rule):
             for given_back in self._holding(key):
                 given_back.add(key)
             assert isinstance(node.func, cst.Attribute)
-            identity = pairing.identity(self.context, node.func.value)
-            self._releasers.setdefault(identity, set()).add(id(self.context.function))
-            if identity[0] == "local" and "." in identity[1]:
-                self._released_somewhere.add(identity[1].rpartition(".")[2])
+            self._called_releases.add(id(node.func))
+            self._note_release(node.func.value, id(self.context.function))
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        # `cleanup = self._sem.release`, handed on with the work: whoever calls it releases.
+        if node.attr.value in catalog.RELEASE_METHODS and id(node) not in self._called_releases:
+            if dotted_name(node.value) is not None:
+                self._note_release(node.value, _HANDED_ON)
+
+    def _note_release(self, receiver: cst.BaseExpression, releaser: int) -> None:
+        identity = pairing.identity(self.context, receiver)
+        self._releasers.setdefault(identity, set()).add(releaser)
+        if identity[0] == "local" and "." in identity[1]:
+            self._released_somewhere.add(identity[1].rpartition(".")[2])
 
     def check_scope(self, scope: cst.FunctionDef | cst.Module) -> None:
         result = analyse(self.context, scope, pairing.Locks(self.context))

@@ -82,8 +82,9 @@ class BlockingCallViaHelper(Rule):
         self._summaries: dict[int, _Summary] = {}
         # Calls of possible helpers made directly in an `async def`.
         self._from_async: list[_Site] = []
-        # Chains already worked out, by (id of the def, helpers still to follow).
-        self._chains: dict[tuple[int, int], list[str] | None] = {}
+        # Chains already worked out, by (id of the def, helpers still to follow, the mark
+        # of the call's literal arguments).
+        self._chains: dict[tuple[int, int, str], list[str] | None] = {}
         # Calls (by id) whose result is awaited: what runs there returns an awaitable.
         self._awaited: set[int] = set()
 
@@ -155,7 +156,8 @@ class BlockingCallViaHelper(Rule):
         callees = module_functions(call.func, self.context, chain)
         if not callees:
             return self._via_project(call, chain, depth)
-        tails = [self._blocking_chain(function, scope, depth) for function, scope in callees]
+        given = _arguments(call)
+        tails = [self._blocking_chain(function, scope, depth, given) for function, scope in callees]
         first = tails[0]
         if first is None or None in tails:
             return None
@@ -183,7 +185,8 @@ class BlockingCallViaHelper(Rule):
             if callees is not None:
                 # A class of this file: its method is read with all the file shows.
                 tails = [
-                    self._blocking_chain(function, scope, depth) for function, scope in callees
+                    self._blocking_chain(function, scope, depth, given)
+                    for function, scope in callees
                 ]
                 found = tails[0] if tails and None not in tails else None
             elif owner is not None:
@@ -246,13 +249,54 @@ class BlockingCallViaHelper(Rule):
         return self.context.model().switched_off(made_in, receiver.attr.value, kind)
 
     def _blocking_chain(
-        self, function: cst.FunctionDef, scope: tuple[ScopeNode, ...], depth: int
+        self, function: cst.FunctionDef, scope: tuple[ScopeNode, ...], depth: int, given: str
     ) -> list[str] | None:
-        """How calling `function` reaches a blocking call, following at most `depth` helpers."""
-        key = (id(function), depth)
+        """How calling `function` with arguments marked `given` (`switches.arguments`)
+        reaches a blocking call, following at most `depth` helpers."""
+        key = (id(function), depth, given)
         if key not in self._chains:
-            self._chains[key] = self._summarise(function, scope, depth)
+            found = self._summarise(function, scope, depth)
+            if found is not None and given and self._switched_off_by(function, scope, given):
+                found = None
+            self._chains[key] = found
         return self._chains[key]
+
+    def _switched_off_by(
+        self, function: cst.FunctionDef, scope: tuple[ScopeNode, ...], given: str
+    ) -> bool:
+        """The index's summary of `function` (a module-level function or a method of a
+        top-level class) blocks, but not with these arguments: every blocking path waits
+        behind a test of a parameter that the call passes the other way (`if force_async:
+        return ...` before `time.sleep()`)."""
+        found = self._indexed(function, scope)
+        if found is None:
+            return False
+        owner, name = found
+        model = self.context.model()
+        if owner is None:
+            return (
+                model.blocking_chain(name) is not None
+                and model.blocking_chain(name, given=given) is None
+            )
+        return (
+            model.method_blocking_chain(owner, name) is not None
+            and model.method_blocking_chain(owner, name, given=given) is None
+        )
+
+    def _indexed(
+        self, function: cst.FunctionDef, scope: tuple[ScopeNode, ...]
+    ) -> tuple[str | None, str] | None:
+        """How the index names `function`: (None, `module.function`) or (`module.Class`,
+        `method`); None for a nested `def`."""
+        module = self.context.module_name
+        if module is None or len(scope) > 2:
+            return None
+        owner = scope[1] if len(scope) == 2 else None
+        if isinstance(owner, cst.ClassDef):
+            return f"{module}.{owner.name.value}", function.name.value
+        if owner is not None:
+            return None
+        return None, f"{module}.{function.name.value}"
 
     def _summarise(
         self, function: cst.FunctionDef, scope: tuple[ScopeNode, ...], depth: int
@@ -286,22 +330,21 @@ class BlockingCallViaHelper(Rule):
         under a memoising decorator (`facts.memoised`), the index's chain, which leaves
         out what it calls only then (empty when it does not block); None for any other
         `def`."""
-        module = self.context.module_name
-        if module is None or len(scope) > 2:
+        found = self._indexed(function, scope)
+        if found is None:
             return None
+        owner, name = found
         model = self.context.model()
-        name = function.name.value
-        owner = scope[1] if len(scope) == 2 else None
-        if isinstance(owner, cst.ClassDef):
-            found = model.method(f"{module}.{owner.name.value}", name)
-            if found is None or not found[1].memoised:
+        if owner is not None:
+            method = model.method(owner, name)
+            if method is None or not method[1].memoised:
                 return None
-            chain = model.method_blocking_chain(f"{module}.{owner.name.value}", name, depth)
+            chain = model.method_blocking_chain(owner, name, depth)
         else:
-            facts = model.function_facts(f"{module}.{name}")
-            if owner is not None or facts is None or not facts.memoised:
+            facts = model.function_facts(name)
+            if facts is None or not facts.memoised:
                 return None
-            chain = model.blocking_chain(f"{module}.{name}", depth)
+            chain = model.blocking_chain(name, depth)
         return list(chain or ())
 
 
@@ -319,18 +362,20 @@ def _arguments(call: cst.Call) -> str:
     any."""
     if any(arg.star for arg in call.args):
         return ""
-    positional = [_false(arg.value) for arg in call.args if arg.keyword is None]
-    keywords = [(arg.keyword.value, _false(arg.value)) for arg in call.args if arg.keyword]
+    positional = [_truth(arg.value) for arg in call.args if arg.keyword is None]
+    keywords = [(arg.keyword.value, _truth(arg.value)) for arg in call.args if arg.keyword]
     return switches.mark(positional, keywords)
 
 
-def _false(value: cst.BaseExpression) -> bool:
-    """Literally false: `False`, `None`, `0`, `""`."""
-    if isinstance(value, cst.Name):
-        return value.value in ("False", "None")
+def _truth(value: cst.BaseExpression) -> bool | None:
+    """`switches.truth` of a literal of LibCST's tree."""
+    if isinstance(value, cst.Name) and value.value in ("True", "False", "None"):
+        return value.value == "True"
     if isinstance(value, cst.Integer | cst.Float):
-        return not value.evaluated_value
-    return isinstance(value, cst.SimpleString) and not value.evaluated_value
+        return bool(value.evaluated_value)
+    if isinstance(value, cst.SimpleString) and not value.prefix.lower().count("b"):
+        return bool(value.evaluated_value)
+    return None
 
 
 def _may_be_helper(func: cst.BaseExpression) -> bool:
