@@ -206,9 +206,9 @@ class AcquireWithoutRelease(Rule):
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         # `cleanup = self._sem.release`, handed on with the work: whoever calls it releases.
-        if node.attr.value in catalog.RELEASE_METHODS and id(node) not in self._called_releases:
-            if dotted_name(node.value) is not None:
-                self._note_release(node.value, _HANDED_ON)
+        released = node.attr.value in catalog.RELEASE_METHODS
+        if released and id(node) not in self._called_releases and dotted_name(node.value):
+            self._note_release(node.value, _HANDED_ON)
 
     def _note_release(self, receiver: cst.BaseExpression, releaser: int) -> None:
         identity = pairing.identity(self.context, receiver)
