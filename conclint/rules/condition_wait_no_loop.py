@@ -9,6 +9,8 @@ import libcst as cst
 from conclint.analysis import catalog, cfg, exits
 from conclint.analysis.context import FileContext
 from conclint.analysis.pairing import receiver_key
+from conclint.analysis.scopes import ScopeNode
+from conclint.analysis.walk import descendants
 from conclint.catalog.schema import Argument
 from conclint.rules.base import Rule
 
@@ -66,8 +68,12 @@ class ConditionWaitNoLoop(Rule):
         ):
             return
         timed = bool(node.args)  # `wait(1.0)`/`wait(timeout=...)` returns on its own
-        # A function defined in another is judged by how that one runs it.
-        helper = not self._nested(function)
+        # A function defined in another is judged by how that one runs it, unless that one
+        # only hands it on and the wait is timed (`sched.scheduler(time.time, sleep)`): its
+        # caller gets it back with or without a wake-up, so it re-checks either way.
+        helper = not self._nested(function) or (
+            timed and _handed_on(function, self.context.chain[-2])
+        )
         levels = _path_to(self._line, _lines(function.body))
         if not _rechecked(levels, timed, ends_helper=helper) and not (
             self._defined_in_loop(function, timed)
@@ -87,6 +93,20 @@ class ConditionWaitNoLoop(Rule):
         if not isinstance(parent, cst.FunctionDef):
             return False
         return _rechecked(_path_to(function, _lines(parent.body)), timed, ends_turn=False)
+
+
+def _handed_on(function: cst.FunctionDef, parent: ScopeNode) -> bool:
+    """`parent` names `function` (besides its `def`) and never calls it by that name: it
+    hands it on, to a caller of its own whose loop decides what a wake-up means."""
+    name = function.name.value
+    called: set[int] = set()
+    named: list[cst.Name] = []
+    for node in descendants(parent):
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Name):
+            called.add(id(node.func))
+        elif isinstance(node, cst.Name) and node.value == name and node is not function.name:
+            named.append(node)
+    return bool(named) and not any(id(node) in called for node in named)
 
 
 def _rechecked(
