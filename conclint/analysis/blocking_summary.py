@@ -77,6 +77,8 @@ SELF = "self"
 OFF = "~"
 # Joins the parts of a parameter's switch in a guard (`local_path:*:off`).
 _GUARD = ":"
+# Joins the guards of one call, each of which, false, keeps the call from running.
+_GUARDS = "|"
 
 
 @lru_cache(maxsize=16)
@@ -337,7 +339,8 @@ class Calls:
         None and ...:`): `.log_file` for an attribute of the instance, the switch of a
         parameter (`switches.switch_of`) joined by `:`, or "". After a top-level `if p:`
         (or `if not p:`) that always leaves the function, the call needs `p` false (true):
-        the switch prefixed by `switches.NEEDS_FALSE` (or the plain switch)."""
+        the switch prefixed by `switches.NEEDS_FALSE` (or the plain switch). Several such
+        tests are joined by `|`: any of them false keeps the call from running."""
         if self._guards is None:
             self._guards = [
                 (first, last, guard)
@@ -348,7 +351,8 @@ class Calls:
                 and (last := statement.body[-1].end_lineno or statement.body[-1].lineno)
             ]
             self._guards += self._early_exits()
-        return next((g for first, last, g in self._guards if first <= call.lineno <= last), "")
+        line = call.lineno
+        return _GUARDS.join(guard for first, last, guard in self._guards if first <= line <= last)
 
     def _guard_of(self, test: ast.expr) -> str:
         for tested in _tested(test):
@@ -367,20 +371,30 @@ class Calls:
         return _GUARD.join(switches.switch_of(self.function, name, self.signature))
 
     def _early_exits(self) -> list[tuple[int, int, str]]:
-        """(first line, last line, guard) of what follows each top-level `if p:` or `if not
-        p:` (`if p is not None:`) whose block returns or raises and has no `else`."""
+        """(first line, last line, guard) of what runs only when an `if` test is false,
+        where a parameter's literal value makes it true (`if p:`, `if not p:`, `if p or
+        ...:`): its `else`, and what follows it when its block returns (or raises, outside
+        a `with`, which might suppress it). The `if` is a statement of the function's body,
+        or of a `with` block there, which the function runs in order. The guard is the
+        parameter's switch, prefixed by `switches.NEEDS_FALSE` where it is `p` true that
+        makes the test true."""
         found = []
         end = self.function.end_lineno or self.function.lineno
-        for statement in self.function.body:
-            if type(statement) is not ast.If or statement.orelse:
+        for statement, in_with in _in_order(self.function.body):
+            if type(statement) is not ast.If:
                 continue
-            if type(statement.body[-1]) not in (ast.Return, ast.Raise):
+            leaves = (ast.Return,) if in_with else (ast.Return, ast.Raise)
+            if type(statement.body[-1]) in leaves:
+                last = statement.body[-1]
+                region = ((last.end_lineno or last.lineno) + 1, end)
+            elif statement.orelse:
+                last = statement.orelse[-1]
+                region = (statement.orelse[0].lineno, last.end_lineno or last.lineno)
+            else:
                 continue
-            tested = _single_test(statement.test)
-            if tested is None or not (switch := self._switch(tested[0])):
-                continue
-            after = (statement.end_lineno or statement.lineno) + 1
-            found.append((after, end, f"{switches.NEEDS_FALSE}{switch}" if tested[1] else switch))
+            for name, value in _making_true(statement.test):
+                if switch := self._switch(name):
+                    found.append((*region, f"{switches.NEEDS_FALSE}{switch}" if value else switch))
         return found
 
     def callee(self, call: ast.Call) -> str | None:
@@ -449,13 +463,26 @@ class Calls:
         return ref if kind or name.partition(".")[0] not in _STDLIB else None
 
 
-def _single_test(test: ast.expr) -> tuple[str, bool] | None:
-    """(name, whether the test holds when it is true) for a test of one name's truth:
-    `p` and `p is not None` (True), `not p` (False). (Not `p is None`: a literal false
-    argument other than None fails it.)"""
-    holds = True
+def _in_order(body: list[ast.stmt], in_with: bool = False) -> Iterator[tuple[ast.stmt, bool]]:
+    """The statements of `body`, and of the `with` blocks among them, each with whether it
+    is inside a `with`."""
+    for statement in body:
+        yield statement, in_with
+        if type(statement) is ast.With:
+            yield from _in_order(statement.body, True)
+
+
+def _making_true(test: ast.expr) -> Iterator[tuple[str, bool]]:
+    """(name, truth) for each name whose truth alone makes `test` true: `p` and `p is not
+    None` (true), `not p` (false), and those of each side of an `or`. (Not `p is None`: a
+    literal false argument other than None fails it.)"""
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.Or):
+        for value in test.values:
+            yield from _making_true(value)
+        return
+    truth = True
     if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
-        test, holds = test.operand, False
+        test, truth = test.operand, False
     elif (
         isinstance(test, ast.Compare)
         and len(test.ops) == 1
@@ -464,7 +491,8 @@ def _single_test(test: ast.expr) -> tuple[str, bool] | None:
         and test.comparators[0].value is None
     ):
         test = test.left
-    return (test.id, holds) if isinstance(test, ast.Name) else None
+    if isinstance(test, ast.Name):
+        yield test.id, truth
 
 
 def _tested(test: ast.expr) -> Iterator[str]:
@@ -845,10 +873,14 @@ class Chains:
         return (f"{found[0].rpartition('.')[2]}.{method}()", *tail)  # the class defining it
 
 
-def _left_out(guard: str, instance: _Instance, given: str) -> bool:
-    """The test a call waits behind (`Calls.guard`) is false for this call of its function:
+def _left_out(guards: str, instance: _Instance, given: str) -> bool:
+    """A test a call waits behind (`Calls.guard`) is false for this call of its function:
     an attribute the instance holds None in, or a parameter the call leaves false
-    (`switches.is_off`)."""
+    (`switches.is_off`), or true where the call needs it false (`switches.is_on`)."""
+    return any(_guard_false(guard, instance, given) for guard in guards.split(_GUARDS))
+
+
+def _guard_false(guard: str, instance: _Instance, given: str) -> bool:
     if guard.startswith("."):
         return instance is not None and guard[1:] in instance[1]
     if guard.startswith(switches.NEEDS_FALSE):

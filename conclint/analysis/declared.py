@@ -88,10 +88,10 @@ class FunctionFacts:
     blocking_call: tuple[str, ...] = ()
     helper_calls: tuple[str, ...] = ()
     # For each of those calls, the mark of its arguments (`switches.arguments`; "" when
-    # unknown) and the test it waits behind (`Calls.guard`; "" for none).
+    # unknown) and the tests it waits behind (`Calls.guard`; "" for none).
     helper_arguments: tuple[str, ...] = ()
     helper_guards: tuple[str, ...] = ()
-    # The test the blocking call waits behind (`if self.log_file:`, `if local_path is not
+    # The tests the blocking call waits behind (`if self.log_file:`, `if local_path is not
     # None:`): an instance holding None in that attribute, or a call leaving that parameter
     # false, does not make it.
     blocking_guard: tuple[str, ...] = ()
