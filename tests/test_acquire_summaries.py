@@ -283,7 +283,7 @@ def test_how_globals_and_attributes_were_made(tmp_path: Path) -> None:
     assert found.made["COUNTED"] == ("zero",)  # by keyword
     assert found.made["LIMITED"] == ("other",)  # an import alias of the class
     # Any other call: its literal arguments (`switches.py`).
-    assert found.made["LOCK"] == ("args:0:::",)
+    assert found.made["LOCK"] == ("args:0:::::",)
     # A queue made without a bound, or with one of 0 or less, never fills up.
     for unbounded in ("JOBS", "NO_LIMIT", "ANY_SIZE", "SIMPLE"):
         assert found.made[unbounded] == ("unbounded",), unbounded
