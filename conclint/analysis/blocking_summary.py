@@ -52,6 +52,7 @@ from conclint.analysis.names import canonical, dunder
 from conclint.analysis.own_nodes import own_nodes
 from conclint.analysis.signature import signature
 from conclint.catalog import Catalog
+from conclint.catalog.schema import Argument
 
 if TYPE_CHECKING:
     from conclint.analysis.declared import FunctionFacts
@@ -83,11 +84,25 @@ _GUARDS = "|"
 
 @lru_cache(maxsize=16)
 def index_blocking(known: Catalog) -> frozenset[str]:
-    """The functions of `known` that block whatever their arguments: what the index pass
-    looks for (the kinds of objects, whose methods may block, are the model's to tell)."""
+    """The functions of `known` that block: what the index pass looks for (the kinds of
+    objects, whose methods may block, are the model's to tell). One that does not block in
+    some forms (`unless`) counts where its call leaves out the argument that tells
+    (`_leaves_out`), unless a call around it may tell instead (`trio.wrap_file(...)`)."""
     return frozenset(
-        name for name in known.functions_with("blocking") if known.functions[name].unless is None
+        name
+        for name in known.functions_with("blocking")
+        if (unless := known.functions[name].unless) is None
+        or (unless.argument is not None and not unless.inside)
     )
+
+
+def _leaves_out(call: ast.Call, argument: Argument) -> bool:
+    """`call` passes nothing as `argument`, by position or keyword, nor unpacks anything."""
+    if any(isinstance(arg, ast.Starred) for arg in call.args):
+        return False
+    if any(keyword.arg in (None, argument.keyword) for keyword in call.keywords):
+        return False
+    return argument.position is None or len(call.args) <= argument.position
 
 
 @lru_cache(maxsize=16)
@@ -185,6 +200,10 @@ class Summariser:
             if callee is None:
                 continue
             if callee in self.blocking:
+                unless = self.known.functions[callee].unless
+                told = unless.argument if unless is not None else None
+                if told is not None and not _leaves_out(call, told):
+                    continue  # maybe the form that does not block
                 shown = (f"{callee.removeprefix('builtins.')}()",)
                 guard = calls.guard(call)
                 if not guard:

@@ -233,6 +233,10 @@ class Takes(_KindedAnalysis, FactAnalysis[Item, PairOp]):
             mine = {item for item in state if item[0] == op.key}
             return (state - mine) | {(op.key, (), True, None)}
         if op.action == DONE:
+            if not any(item[0] == op.key for item in state):
+                # Marked done before this path takes anything: it settles an item taken
+                # elsewhere (a queue used as a semaphore), so its takes are not counted.
+                return state | {(op.key, (), True, None)}
             return frozenset(_settle(item) if item[0] == op.key else item for item in state)
         if op.action == REBIND and state:
             return frozenset(item for item in state if not cfg.rebinds(event.targets, item[0]))
