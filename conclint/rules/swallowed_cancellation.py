@@ -204,6 +204,14 @@ class SwallowedCancellation(Rule):
 
     def visit_For(self, node: cst.For) -> None:
         self._loops.append((dotted_name(node.target), dotted_name(node.iter)))
+        # `for done in asyncio.as_completed(tasks):`: each item awaits one of `tasks`.
+        iterated = node.iter
+        if (
+            isinstance(iterated, cst.Call)
+            and iterated.args
+            and self.context.qualname(iterated.func) in catalog.AS_DONE_ITERATORS
+        ):
+            self._loops[-1] = (dotted_name(node.target), handle(iterated.args[0].value))
 
     def leave_For(self, original_node: cst.For) -> None:
         self._loops.pop()
@@ -631,9 +639,13 @@ class SwallowedCancellation(Rule):
         return only_reaps(body, self._cancelled_here(), self.context)
 
     def _cancelled_here(self) -> set[str]:
-        """The task handles cancelled so far in the function being visited."""
+        """The task handles cancelled so far in the function being visited, and the loop
+        variables that go through them (`for task in tasks:`, `for done in
+        asyncio.as_completed(tasks):`, once `tasks` are cancelled)."""
         function = self.context.function
-        return set(self._cancelled.get(id(function), ())) if function is not None else set()
+        found = set(self._cancelled.get(id(function), ())) if function is not None else set()
+        found.update(variable for variable, source in self._loops if variable and source in found)
+        return found
 
     def _decider(self, caught_as: str | None) -> Decide | None:
         """`if isinstance(exc, Exception): return` cannot be taken by a cancellation; in
