@@ -725,7 +725,18 @@ def _spawned_tops(call: cst.Call, context: FileContext) -> list[cst.BaseExpressi
     `asyncio.create_task(F())` or `loop.create_task(F())`, also through a call that calls
     the spawner it is given with the arguments that follow
     (`functools.partial(asyncio.run_coroutine_threadsafe, F(), loop=loop)`); each of
-    `asyncio.gather(F(), G())`."""
+    `asyncio.gather(F(), G())`; both of `create_task(F() if c else G())`."""
+    return [branch for handed in _handed(call, context) for branch in _branches(handed)]
+
+
+def _branches(expr: cst.BaseExpression) -> list[cst.BaseExpression]:
+    """The values a conditional expression may have (`F() if c else G()`: both)."""
+    if isinstance(expr, cst.IfExp):
+        return [*_branches(expr.body), *_branches(expr.orelse)]
+    return [expr]
+
+
+def _handed(call: cst.Call, context: FileContext) -> list[cst.BaseExpression]:
     args = [arg for arg in call.args if arg.keyword is None]
     if context.qualname(call.func) in catalog.EACH_TOP_SPAWNERS:
         return [arg.value for arg in args if not arg.star]

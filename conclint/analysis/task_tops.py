@@ -305,7 +305,10 @@ class Finder:
         `coro` of `create_task(coro)`): what an asyncio task spawner is handed; also
         through a call that calls the spawner it is given with the arguments that follow
         (`contextvars.Context().run(loop.create_task, F(...))`, `functools.partial(...)`);
-        each of `asyncio.gather(F(), G())`."""
+        each of `asyncio.gather(F(), G())`; both of `create_task(F() if c else G())`."""
+        return [branch for spawned in self._handed(call, reader) for branch in _branches(spawned)]
+
+    def _handed(self, call: ast.Call, reader: _Reader) -> list[ast.expr]:
         args = call.args
         if reader.absolute(call.func) in self.each:
             return [arg for arg in args if not isinstance(arg, ast.Starred)]
@@ -555,6 +558,13 @@ def _bound_call(name: str, body: _Body) -> ast.Call | None:
         ):
             return assignment.value
     return None
+
+
+def _branches(expr: ast.expr) -> list[ast.expr]:
+    """The values a conditional expression may have (`F() if c else G()`: both)."""
+    if isinstance(expr, ast.IfExp):
+        return [*_branches(expr.body), *_branches(expr.orelse)]
+    return [expr]
 
 
 def _function_tables(declared: Declarations) -> Iterator[dict[str, FunctionFacts]]:
