@@ -19,6 +19,7 @@ PUMPS = '''\
 """Pumps; `_pump` is also named in this docstring."""
 
 import asyncio
+import logging
 
 
 async def _pump(queue):
@@ -50,6 +51,14 @@ async def _named(queue):
         return
 
 
+async def _logged(queue):
+    try:
+        await queue.get()
+    except asyncio.CancelledError:
+        logging.info("_logged")
+        return
+
+
 async def public(queue):
     try:
         await queue.get()
@@ -60,6 +69,7 @@ async def public(queue):
 def start_all(queue):
     asyncio.create_task(_quoted(queue))
     asyncio.create_task(_named(queue))
+    asyncio.create_task(_logged(queue))
     asyncio.create_task(public(queue))
     assert queue, "_quoted needs a queue"
     return getattr(asyncio, "_named")
@@ -134,12 +144,18 @@ def _model(tmp_path: Path) -> ProjectTypes:
 def test_the_index_records_spawns_and_functions_named_only_in_spawns(tmp_path: Path) -> None:
     pumps = facts_of(PUMPS, str(tmp_path / "pumps.py")).declared
     runner = facts_of(RUNNER, str(tmp_path / "runner.py")).declared
-    # Comments and docstrings do not name `_pump`; a message does not name `_quoted`;
-    # a string that is the name alone names `_named`. The public `public` is spawned
-    # straight too (only the model knows its module is no private package's).
+    # Comments and docstrings do not name `_pump`; a message does not name `_quoted`,
+    # nor a log message `_logged`; a string that is the name alone names `_named`. The
+    # public `public` is spawned straight too (only the model knows its module is no
+    # private package's).
     only = {name for name, f in pumps.functions.items() if f.only_spawned}
-    assert only == {"_pump", "_relay", "_quoted", "public"}
-    assert pumps.functions["start_all"].spawns == ("pumps._quoted", "?pumps._named", "pumps.public")
+    assert only == {"_pump", "_relay", "_quoted", "_logged", "public"}
+    assert pumps.functions["start_all"].spawns == (
+        "pumps._quoted",
+        "?pumps._named",
+        "pumps._logged",
+        "pumps.public",
+    )
     methods = pumps.classes["Feed"].methods
     assert methods["_drain"].only_spawned and not methods["_direct"].only_spawned
     assert methods["start"].spawns == ("?_direct@self",)
@@ -214,9 +230,9 @@ def test_ccl203_spares_the_tops_only(tmp_path: Path) -> None:
             name = line.split("(")[0].split()[-1]
         elif line.lstrip().startswith("except"):
             handlers[name] = number
-    assert len(handlers) == 7
+    assert len(handlers) == 8
     reported = {d.line for d in found.diagnostics}
-    spared = {"_pump", "_quoted", "_drain"}
+    spared = {"_pump", "_quoted", "_logged", "_drain"}
     assert reported == {line for name, line in handlers.items() if name not in spared}
 
 

@@ -109,6 +109,11 @@ class Finder:
         self.functions = known.functions_with("ends-on-cancel")
         self.methods = known.methods_with("ends-on-cancel")
         self.each = known.functions_with("ends-on-cancel-each")
+        # A string given first to a call that only formats it (`log.exception("_run")`): a
+        # message, no call of the function.
+        formatting = {name.rpartition(".")[2] for name in known.functions_with("formats")}
+        formatting |= set(known.methods_with("formats"))
+        self.message = re.compile(rf"\b(?:{_alternatives(formatting)})\s*\(\s*[\"']\Z")
         words = {name.rpartition(".")[2] for name in self.functions | self.each}
         words |= set(self.methods)
         pattern = _alternatives(words) if words else None
@@ -410,7 +415,11 @@ class Finder:
             if bisect.bisect_left(quotes, at) % 2 or _in_comment(source, at):
                 continue  # inside a docstring, or a comment
             name = match.group(1)
-            if _in_text(source, at, len(name)) or _TASK_NAME.search(source, max(0, at - 12), at):
+            if (
+                _in_text(source, at, len(name))
+                or _TASK_NAME.search(source, max(0, at - 12), at)
+                or self.message.search(source, max(0, at - 40), at)
+            ):
                 continue  # a word of a message (`"_run can only be called..."`), a task's name
             if re.search(r"\bdef\s+$", source[max(0, at - 12) : at]):
                 continue  # its own `def`
