@@ -36,7 +36,8 @@ The module's text is searched once for the spawners' names, private names handed
 call, and the candidates' names; expressions are walked only in the functions whose lines
 hold one of the first two. A name in a
 comment, a docstring or among other words of a string is not counted; a string that is the
-name alone is (`getattr(self, "_run")` may call it). A module that neither defines nor
+name alone is (`getattr(self, "_run")` may call it), unless it is a task's name or the
+message of a call that only formats it (`log.exception("_run")`). A module that neither defines nor
 spawns a function but names it is not seen: a private name is taken to stay in its module
 and the modules that spawn it.
 
