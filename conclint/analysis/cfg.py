@@ -179,19 +179,50 @@ def build(scope: ScopeNode, lookup: Lookup) -> Graph:
 
 def rebinds(targets: Iterable[str], key: str) -> bool:
     """Does assigning `targets` (ASSIGN keys) re-bind `key`? `self` re-binds `self._q` too,
-    and `x` the flag of `x is None`."""
-    key = key.removesuffix(IS_NONE)
-    return any(key == target or key.startswith(target + ".") for target in targets)
+    `x` the flag of `x is None`, and either side the flag of a comparison (`mode is
+    SHARED`)."""
+    names = _compared(key) or (key.removesuffix(IS_NONE),)
+    return any(
+        name == target or name.startswith(target + ".") for target in targets for name in names
+    )
 
 
 # The flag of a name being None (`x is None`), beside the flag of its truth (`x`).
 IS_NONE = " is None"
+# How the flag of a comparison of two names (or a name and a literal) is written, by the
+# operators that read it, and whether each is true when the flag is: `mode is SHARED`.
+_COMPARISONS: dict[type[cst.BaseCompOp], tuple[str, bool]] = {
+    cst.Is: (" is ", True),
+    cst.IsNot: (" is ", False),
+    cst.Equal: (" == ", True),
+    cst.NotEqual: (" == ", False),
+}
+
+
+def _compared(key: str) -> tuple[str, ...]:
+    """The two sides of a comparison's flag; empty for any other flag."""
+    for spelled, _ in _COMPARISONS.values():
+        left, found, right = key.partition(spelled)
+        if found and right != "None":
+            return (left, right)
+    return ()
+
+
+def _side(expr: cst.BaseExpression) -> str | None:
+    """A side of a comparison a flag can stand for: a name, an attribute, or a literal
+    number or string with no space in it."""
+    if isinstance(expr, cst.Name | cst.Attribute):
+        return dotted_name(expr)
+    if isinstance(expr, cst.Integer | cst.SimpleString) and " " not in expr.value:
+        return expr.value
+    return None
 
 
 def flag_test(test: cst.CSTNode) -> tuple[str, bool] | None:
     """The flag a test reads, and whether the test is true when the flag is: `x` and
     `self.x` (their truth), `x is None`, `x is not None` (the flag of `x is None`, read
-    the other way round)."""
+    the other way round), and `a is b`, `a == b` and their negations (the flag of the
+    comparison, whose sides nothing between two tests of it re-binds)."""
     if isinstance(test, cst.Name | cst.Attribute):
         key = dotted_name(test)
         return (key, True) if key is not None else None
@@ -200,7 +231,11 @@ def flag_test(test: cst.CSTNode) -> tuple[str, bool] | None:
     (comparison,) = test.comparisons
     compared = comparison.comparator
     if not (isinstance(compared, cst.Name) and compared.value == "None"):
-        return None
+        found = _COMPARISONS.get(type(comparison.operator))
+        left, right = _side(test.left), _side(compared)
+        if found is None or left is None or right is None:
+            return None
+        return left + found[0] + right, found[1]
     key = dotted_name(test.left) if isinstance(test.left, cst.Name | cst.Attribute) else None
     if key is None or not isinstance(comparison.operator, cst.Is | cst.IsNot):
         return None

@@ -51,6 +51,9 @@ DONE = "done"
 ACQUIRE = "acquire"
 RELEASE = "release"
 REFUSED = "refused"
+# A branch on which the lock's name holds None (`assert self._lock is not None` failing):
+# no lock is held there under that name.
+ABSENT = "absent"
 ALIAS = "alias"
 REBIND = "rebind"
 # How a release was made: by a hand-off to a thread, a loop or a future's done callback.
@@ -318,6 +321,8 @@ class Locks(_KindedAnalysis, FactAnalysis[Held, PairOp]):
                     handed = find_handoff(node, self.context) is not None
                     return PairOp(RELEASE, given_back, how=HANDED if handed else "")
             return found
+        if event.kind == cfg.ASSUME and (absent := _none_on_branch(event)) in self._acquired:
+            return PairOp(ABSENT, absent)
         if event.kind == cfg.ASSUME and not event.truth:
             lock = self._lock_call(node) if isinstance(node, cst.Call) else None
             if lock is not None and lock.action == ACQUIRE:
@@ -361,7 +366,7 @@ class Locks(_KindedAnalysis, FactAnalysis[Held, PairOp]):
             return state | {(_HELD, op.key, event.node)}
         if not state:
             return state
-        if action == RELEASE:
+        if action in (RELEASE, ABSENT):
             return frozenset(fact for fact in state if fact[:2] != (_HELD, op.key))
         if action == REFUSED:
             if op.key:  # `if not ok:` after `ok = lock.acquire(...)`
@@ -387,6 +392,14 @@ class Locks(_KindedAnalysis, FactAnalysis[Held, PairOp]):
             inner = self._wrapping[id(event.node)]
             return frozenset(fact for fact in state if fact[0] != _HELD or fact[2] is not inner)
         return self.transfer(state, event, op) if op.action == RELEASE else state
+
+
+def _none_on_branch(event: cfg.Event) -> str | None:
+    """The name a branch of a test finds None (`x is None` taken, `x is not None` not)."""
+    tested = cfg.flag_test(event.node)
+    if tested is None or not tested[0].endswith(cfg.IS_NONE) or event.truth != tested[1]:
+        return None
+    return tested[0].removesuffix(cfg.IS_NONE)
 
 
 def held_calls(state: frozenset[Held]) -> Iterator[tuple[str, cst.Call]]:

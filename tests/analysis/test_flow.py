@@ -408,6 +408,39 @@ def test_rebinding_ends_a_flag() -> None:
     assert paths(source) == P("")
 
 
+def test_a_comparison_tested_twice_takes_the_same_branch() -> None:
+    source = """
+    def f(mode):
+        if mode is SHARED:
+            mark_a()
+        if mode is not SHARED:
+            probe()
+    """
+    assert paths(source) == P("")
+    equal = """
+    def f(self, kind):
+        if self.kind == "pooled":
+            mark_a()
+        if self.kind != "pooled":
+            return
+        probe()
+    """
+    assert paths(equal) == P("a")
+
+
+def test_rebinding_either_side_ends_a_comparison_flag() -> None:
+    for rebound in ("mode", "SHARED"):
+        source = f"""
+    def f(mode, other):
+        if mode is SHARED:
+            mark_a()
+        {rebound} = other
+        if mode is not SHARED:
+            probe()
+    """
+        assert paths(source) == P("", "a"), rebound
+
+
 def test_short_circuit_operand_is_conditional() -> None:
     assert paths("def f(x):\n    x and mark_a()\n    probe()\n") == P("", "a")
     assert paths("def f(x):\n    x or mark_a()\n    probe()\n") == P("", "a")
