@@ -374,6 +374,7 @@ def only_reaps(
     suspensions = [
         node
         for statement in body
+        if not is_scope(statement)  # a function defined there runs elsewhere
         for node in (statement, *descendants(statement, prune=is_scope))
         if isinstance(node, cst.Yield) or suspends(node)
     ]

@@ -69,6 +69,8 @@ def _idle(block: Statements, tests: Tests) -> tuple[str, Tests] | None:
         if isinstance(statement, cst.Continue):
             return _CONTINUE, tests
         if isinstance(statement, cst.While) and statement.orelse is None:
+            if is_forever(statement.test):
+                return None  # `while True:` runs its body: no way round skips it
             if _suspends(statement.test) or not _idle_outcome(statement.test, False):
                 return None
             if _contradicts(tests, statement.test, False):

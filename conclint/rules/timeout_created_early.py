@@ -42,6 +42,13 @@ class TimeoutCreatedEarly(Rule):
     def _note_order(self, body: Sequence[cst.CSTNode]) -> None:
         for before, statement in itertools.pairwise(body):
             self._before[id(statement)] = before
+        # `try:` runs nothing: its first statement comes right after the one before it.
+        for statement in body:
+            first = statement
+            while isinstance(first, cst.Try | cst.TryStar) and first.body.body:
+                first = first.body.body[0]
+                if id(statement) in self._before:
+                    self._before[id(first)] = self._before[id(statement)]
 
     def _made_just_before(self, node: cst.With, value: cst.Call) -> bool:
         """The timeout is made by the statement right before the `with`: nothing runs in
