@@ -42,7 +42,12 @@ _SEPARATORS = re.compile(r"[\s,.;]|\band\b|\bor\b")
 # The lists each page must hold: the catalog entries its rule asks for, as
 # (what, by, role or trait). CCL601 and CCL604 are kept by the blocking-call work.
 USES: dict[str, set[tuple[str, str, str]]] = {
-    "CCL101": {("Functions", "role", "spawn"), ("Functions", "role", "paces")},
+    "CCL101": {
+        ("Functions", "role", "spawn"),
+        ("Functions", "role", "paces"),
+        ("Functions", "role", "keeps-futures"),
+        ("Kinds", "trait", "future"),
+    },
     "CCL102": {("Functions", "role", "coroutine"), ("Methods", "role", "coroutine")},
     "CCL103": {("Kinds", "trait", "thread"), ("Functions", "role", "cancel-settles")},
     "CCL104": {("Kinds", "trait", "executor"), ("Methods", "role", "shutdown")},

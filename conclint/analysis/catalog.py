@@ -135,6 +135,9 @@ TASK_SPAWN_METHODS = {
 TASK_SPAWN_WORDS = words({*TASK_SPAWNERS, *(m for ms in TASK_SPAWN_METHODS.values() for m in ms)})
 TASK_SPAWN_MODULES = top_modules(TASK_SPAWNERS) | kind_modules(_LOOP_KINDS)
 TASK_KINDS = _CATALOG.kinds_with("task")
+# Spawners that hand a future back as it is, and the kinds they do so for.
+FUTURE_KEEPERS = _CATALOG.functions_with("keeps-futures")
+FUTURE_KINDS = _CATALOG.kinds_with("future")
 
 # CCL203: cancellation -------------------------------------------------------------------
 

@@ -94,6 +94,7 @@ TRAITS = frozenset(
         # Given an argument, it wraps that existing lock (`Condition(lock)`): entering it
         # takes that lock.
         "wraps-lock",
+        "future",  # an asyncio future: `ensure_future` hands it back as it is
     }
 )
 
@@ -181,6 +182,9 @@ FUNCTION_ROLES = frozenset(
         # cancelled raises the cancellation to its awaiter whatever they end with
         # (`asyncio.gather`): each may end normally on its own cancellation.
         "ends-on-cancel-each",
+        # Given a future (trait `future`), returns it as it is: it starts a task only for a
+        # coroutine (`asyncio.ensure_future`).
+        "keeps-futures",
         "blocking",
         "offload",
         "waits",  # waits for the work it is given (gather, wait, as_completed)
