@@ -529,8 +529,15 @@ class _Builder:
     def _for(self, node: cst.For) -> None:
         self._expr(node.iter)
         head = self._start()
-        # The iterator's next item; awaited in `async for`.
-        self._emit(Event(RAISES, node, tuple(self.loops)), cancels=node.asynchronous is not None)
+        # The iterator's next item; awaited in `async for`. A tuple or list written out
+        # (`for x in (a, b):`) hands its items over without failing.
+        written_out = isinstance(node.iter, cst.Tuple | cst.List) and not any(
+            isinstance(element, cst.StarredElement) for element in node.iter.elements
+        )
+        if node.asynchronous is not None or not written_out:
+            self._emit(
+                Event(RAISES, node, tuple(self.loops)), cancels=node.asynchronous is not None
+            )
         after = self._new()
         exhausted = self._new()
         self._link(head, exhausted)

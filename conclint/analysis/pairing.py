@@ -451,13 +451,17 @@ def unpaired(
         elif op.action == start:
             starts[event.node] = (event.loops, op.kind)
     jumps: dict[cst.Call, set[str]] = {}
-    for _, op, states in events:
+    for event, op, states in events:
         if op.action not in ENDINGS:
             continue
         for key, call in {open_ for state in states for open_ in pending(state)}:
-            kind = starts[call][1]
+            loops, kind = starts[call]
             if op.action == JUMP:
-                jumps.setdefault(call, set()).add(op.how)
+                # A `break` or `continue` of a loop inside the one that started it stays
+                # on this turn of that loop: it explains nothing.
+                left = event.loops[-1] if event.loops else None
+                if left is None or any(left is loop for loop in loops):
+                    jumps.setdefault(call, set()).add(op.how)
             elif op.action == EXIT:
                 reason = cfg.RAISE if op.how == cfg.RAISE else "path"
                 found.found.setdefault(call, (key, kind, set()))[2].add(reason)

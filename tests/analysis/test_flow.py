@@ -150,6 +150,28 @@ def test_exception_from_a_call_reaches_the_handler() -> None:
     assert paths(source) == P("", "a")
 
 
+def test_iterating_a_written_out_tuple_cannot_raise() -> None:
+    written_out = """
+    def f(a, b):
+        try:
+            for item in (a, b):
+                mark_a()
+        except ValueError:
+            probe()
+    """
+    # Only mark_a() itself can raise: the tuple hands its items over without failing.
+    assert paths(written_out) == P("")
+    named = """
+    def f(items):
+        try:
+            for item in items:
+                mark_a()
+        except ValueError:
+            probe()
+    """
+    assert paths(named) == P("", "a")
+
+
 def test_unmatched_exception_leaves_the_function() -> None:
     source = """
     def f():
