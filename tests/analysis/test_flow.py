@@ -154,8 +154,9 @@ def test_iterating_a_written_out_tuple_cannot_raise() -> None:
     written_out = """
     def f(a, b):
         try:
+            mark_a()
             for item in (a, b):
-                mark_a()
+                pass
         except ValueError:
             probe()
     """
@@ -164,8 +165,9 @@ def test_iterating_a_written_out_tuple_cannot_raise() -> None:
     named = """
     def f(items):
         try:
+            mark_a()
             for item in items:
-                mark_a()
+                pass
         except ValueError:
             probe()
     """
