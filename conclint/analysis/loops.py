@@ -30,9 +30,10 @@ from typing import TYPE_CHECKING, Protocol
 import libcst as cst
 
 from conclint.analysis import catalog
+from conclint.analysis.blocking import blocking_call
 from conclint.analysis.scopes import iter_statements, scope_body
 from conclint.analysis.tracking import Tracker
-from conclint.analysis.walk import descendants, suspends
+from conclint.analysis.walk import descendants, is_scope, suspends
 
 if TYPE_CHECKING:
     from conclint.analysis.context import FileContext
@@ -238,7 +239,7 @@ class LoopStack:
     def is_endless(self, loop: Loop) -> bool:
         if isinstance(loop, cst.While):
             if is_forever(loop.test):
-                return not self._drains(loop)
+                return not self._drains(loop) and not self._leaves_when_dry(loop)
             return self._until_event(loop.test)
         if loop.asynchronous is not None:
             # An async iterator may wait for items forever, unless it is one known to run out.
@@ -283,6 +284,22 @@ class LoopStack:
             return False
         return not any(suspends(node) for node in descendants(loop.body))
 
+    def _leaves_when_dry(self, loop: cst.While) -> bool:
+        """`while True:` in sync code that can leave (`break`, `return`) and waits for
+        nothing the code shows (no blocking call): it moves what is ready and stops, a
+        parser's or a drain's loop (`if event is None: break`). A sync loop that never
+        waits and never ends would spin, which is no producer's way; one that reads a
+        socket or a file until it is done blocks, and stays endless."""
+        if self.context.in_async_function:
+            return False
+        body = list(descendants(loop.body, prune=is_scope))
+        if any(isinstance(node, cst.Call) and blocking_call(node, self.context) for node in body):
+            return False
+        own = descendants(loop.body, prune=lambda node: is_scope(node) or _is_loop(node))
+        return any(isinstance(node, cst.Return) for node in body) or any(
+            isinstance(node, cst.Break) for node in own
+        )
+
     def _until_event(self, test: cst.BaseExpression) -> bool:
         """`while not stop.is_set():` runs until another task or thread says stop."""
         if not (isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not)):
@@ -326,6 +343,10 @@ class LoopStack:
                 for statement in iter_statements(scope_body(function))
             )
         return known
+
+
+def _is_loop(node: cst.CSTNode) -> bool:
+    return isinstance(node, cst.For | cst.While)
 
 
 def _breaks(body: cst.BaseSuite) -> bool:
