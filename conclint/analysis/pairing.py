@@ -425,6 +425,8 @@ class Unpaired:
     found: dict[cst.Call, tuple[str, str, set[str]]] = field(default_factory=dict)
     # Keys whose end (task_done, release) the scope calls somewhere.
     ended: set[str] = field(default_factory=set)
+    # Starts still pending on every path that returns: what the scope is there to take.
+    kept_on_return: set[cst.Call] = field(default_factory=set)
 
     def reason(self, call: cst.Call) -> str:
         reasons = self.found[call][2]
@@ -451,7 +453,10 @@ def unpaired(
         elif op.action == start:
             starts[event.node] = (event.loops, op.kind)
     jumps: dict[cst.Call, set[str]] = {}
+    returning: list[set[cst.Call]] = []  # the starts pending on each path that returns
     for event, op, states in events:
+        if op.action == EXIT and op.how != cfg.RAISE:
+            returning += [{call for _, call in pending(state)} for state in states]
         if op.action not in ENDINGS:
             continue
         for key, call in {open_ for state in states for open_ in pending(state)}:
@@ -476,6 +481,8 @@ def unpaired(
             call is event.node for state in states for _, call in pending(state)
         ):
             found.found.setdefault(event.node, (op.key, kind, set()))[2].add("path")
+    if returning:
+        found.kept_on_return = set.intersection(*returning)
     for call, (_, _, reasons) in found.found.items():
         # A jump explains a path that ends normally; one followed by the `finally` that
         # pairs it does not explain an exception escaping elsewhere.

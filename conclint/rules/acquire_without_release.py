@@ -232,11 +232,14 @@ class AcquireWithoutRelease(Rule):
                     self._handed_over.append(
                         _Acquire(call, key, identity, id(scope), kind, released_by_class=released)
                     )
-            elif identity[0] == "attribute":
+            elif identity[0] == "attribute" or (
+                identity[0] == "global" and call in found.kept_on_return
+            ):
                 # Released here only on failure and held on success: maybe a pool's slot,
                 # or the lock's own `acquire()` of a lock-like class, which another method
-                # gives back; then what leaves it held without returning still leaks, where
-                # an exception can escape.
+                # gives back (or a global held on every return, which another function of
+                # the module gives back: a split acquire/release API); then what leaves it
+                # held without returning still leaks, where an exception can escape.
                 leaks = ""
                 if cfg.RAISE in reasons and not _acquire_method(scope):
                     leaks = next(
