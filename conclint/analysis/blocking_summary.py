@@ -502,16 +502,23 @@ def _making_true(test: ast.expr) -> Iterator[tuple[str, bool]]:
     truth = True
     if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
         test, truth = test.operand, False
-    elif (
+    test = _not_none(test)
+    if isinstance(test, ast.Name):
+        yield test.id, truth
+
+
+def _not_none(test: ast.expr) -> ast.expr:
+    """`x` of `x is not None`, which holds when `x` is true (for a test of truth); `test`
+    itself otherwise."""
+    if (
         isinstance(test, ast.Compare)
         and len(test.ops) == 1
         and isinstance(test.ops[0], ast.IsNot)
         and isinstance(test.comparators[0], ast.Constant)
         and test.comparators[0].value is None
     ):
-        test = test.left
-    if isinstance(test, ast.Name):
-        yield test.id, truth
+        return test.left
+    return test
 
 
 def _tested(test: ast.expr) -> Iterator[str]:
@@ -521,14 +528,7 @@ def _tested(test: ast.expr) -> Iterator[str]:
         for value in test.values:
             yield from _tested(value)
         return
-    if (
-        isinstance(test, ast.Compare)
-        and len(test.ops) == 1
-        and isinstance(test.ops[0], ast.IsNot)
-        and isinstance(test.comparators[0], ast.Constant)
-        and test.comparators[0].value is None
-    ):
-        test = test.left
+    test = _not_none(test)
     if isinstance(test, ast.Name):
         yield test.id
     elif isinstance(test, ast.Attribute) and isinstance(test.value, ast.Name):
