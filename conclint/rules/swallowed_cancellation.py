@@ -203,15 +203,16 @@ class SwallowedCancellation(Rule):
         self._raising -= 1
 
     def visit_For(self, node: cst.For) -> None:
-        self._loops.append((dotted_name(node.target), dotted_name(node.iter)))
-        # `for done in asyncio.as_completed(tasks):`: each item awaits one of `tasks`.
         iterated = node.iter
+        source = dotted_name(iterated)
         if (
             isinstance(iterated, cst.Call)
             and iterated.args
             and self.context.qualname(iterated.func) in catalog.AS_DONE_ITERATORS
         ):
-            self._loops[-1] = (dotted_name(node.target), handle(iterated.args[0].value))
+            # `for done in asyncio.as_completed(tasks):`: each item awaits one of `tasks`.
+            source = handle(iterated.args[0].value)
+        self._loops.append((dotted_name(node.target), source))
 
     def leave_For(self, original_node: cst.For) -> None:
         self._loops.pop()
