@@ -3,6 +3,7 @@ what a handler raises, and whether a flag it sets leads to raising it again."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
 from typing import NamedTuple
@@ -526,7 +527,71 @@ def ends_own_task(
         loop = next((i for i in reversed(range(len(levels))) if levels[i].kind == _LOOP), None)
         if loop is None or loop == 0 or not _runs_to_end(levels, loop - 1):
             return False
-    return task_top(function, context)
+    return task_top(function, context) or _last_work_of_task_tops(function, context)
+
+
+def _last_work_of_task_tops(function: cst.FunctionDef, context: FileContext) -> bool:
+    """`function`, a private coroutine function of a class or of the module, is named only
+    where task tops of the same class (or module) await it as the last work they do
+    (`try: await self._read_events()`, then a `finally` that only cleans up): its
+    cancellation ends their tasks too. Any other mention of its name counts against it."""
+    chain = context.chain
+    where = next((i for i, node in enumerate(chain) if node is function), 0)
+    parent = chain[where - 1] if where else None
+    name = function.name.value
+    if not task_tops.private(name) or not isinstance(parent, cst.ClassDef | cst.Module):
+        return False
+    body = parent.body.body if isinstance(parent, cst.ClassDef) else parent.body
+    callers = [
+        statement
+        for statement in body
+        if isinstance(statement, cst.FunctionDef) and statement is not function
+    ]
+    method = isinstance(parent, cst.ClassDef)
+    sites = [(caller, line) for caller in callers for line in _awaiting(caller, name, method)]
+    named = context.memo("cancellation.names", lambda: _name_counts(context.module))
+    if not sites or len(sites) != named[name] - 1:  # its `def` names it once
+        return False
+    owner = context.bindings.class_name(parent) if isinstance(parent, cst.ClassDef) else None
+    module = context.module_name
+    if (method and owner is None) or module is None:
+        return False
+    model = context.model()
+    for caller, line in sites:
+        levels = _levels(caller.body.body, line, caller)
+        if (
+            levels is None
+            or any(_scopes_cancellation(level.owner, context) for level in levels)
+            or not _runs_to_end(levels, len(levels) - 1)
+        ):
+            return False
+        top = caller.name.value
+        if not (model.task_top(top, owner) if owner else model.task_top(f"{module}.{top}")):
+            return False
+    return True
+
+
+def _awaiting(caller: cst.FunctionDef, name: str, method: bool) -> Iterator[cst.CSTNode]:
+    """The lines of `caller` that are `await name(...)` (`await self.name(...)` for a
+    `method` of its class), alone or returned."""
+    receiver = caller.params.params[0].name.value if caller.params.params else ""
+    spelled = f"{receiver}.{name}" if method else name
+    for node in descendants(caller.body, prune=is_scope):
+        if not isinstance(node, cst.SimpleStatementLine) or len(node.body) != 1:
+            continue
+        small = node.body[0]
+        value = small.value if isinstance(small, cst.Expr | cst.Return) else None
+        if (
+            isinstance(value, cst.Await)
+            and isinstance(value.expression, cst.Call)
+            and dotted_name(value.expression.func) == spelled
+        ):
+            yield node
+
+
+def _name_counts(module: cst.Module) -> Counter[str]:
+    """How many times the module spells each name (attributes' names included)."""
+    return Counter(node.value for node in descendants(module) if isinstance(node, cst.Name))
 
 
 def statements_after(function: cst.FunctionDef, node: cst.CSTNode) -> Statements | None:
