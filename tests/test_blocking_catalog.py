@@ -138,9 +138,14 @@ BLOCKING = {"roles": ["blocking"], "remedy": "use x"}
 @pytest.mark.parametrize(
     ("unless", "message"),
     [
-        ({"argument": [1, "flags"]}, "give argument and names, or inside"),
-        ({"names": ["lib.FLAG"]}, "give argument and names, or inside"),
-        ({}, "give argument and names, or inside"),
+        ({"argument": [1, "flags"]}, r"give argument \(or made-with\) and names, or inside"),
+        ({"names": ["lib.FLAG"]}, r"give argument \(or made-with\) and names, or inside"),
+        ({}, r"give argument \(or made-with\) and names, or inside"),
+        (
+            {"argument": [1, "flags"], "made-with": [1, "type"], "names": ["lib.FLAG"]},
+            r"give argument \(or made-with\) and names",
+        ),
+        ({"made-with": [1, "type"], "names": ["lib.FLAG"]}, "made-with tells a method's form"),
         ({"argument": [1, "flags"], "names": ["lib..FLAG"]}, "'lib..FLAG' is not a dotted name"),
         ({"argument": [1], "names": ["lib.FLAG"]}, "unless argument: give [position, keyword]"),
         ({"when": []}, "unknown key 'when'"),

@@ -286,8 +286,27 @@ def _does_not_block(
     """The call is in one of the forms `unless` describes (see `schema.Unless`)."""
     if wrapper is not None and wrapper in unless.inside:
         return True
+    if unless.made_with is not None and isinstance(node.func, cst.Attribute):
+        return _made_with(node.func.value, unless.made_with, unless.names, context)
     value = _argument_value(node, unless.argument) if unless.argument is not None else None
     return value is not None and _names_one_of(value, unless.names, context)
+
+
+def _made_with(
+    receiver: cst.BaseExpression,
+    argument: Argument,
+    names: frozenset[str],
+    context: FileContext,
+) -> bool:
+    """Every call that made `receiver` (a name or `self.` attribute) passes one of `names`
+    as `argument` (`socket.socket(AF_INET, SOCK_DGRAM)`)."""
+    values = context.bindings.values_of(receiver, context.chain)
+    return bool(values) and all(
+        isinstance(value, cst.Call)
+        and (passed := _argument_value(value, argument)) is not None
+        and _names_one_of(passed, names, context)
+        for value in values
+    )
 
 
 def _argument_value(node: cst.Call, argument: Argument) -> cst.BaseExpression | None:

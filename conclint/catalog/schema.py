@@ -40,7 +40,9 @@ A data file (`data/*.toml`, one per library or family of libraries) holds:
         return-when = [false, "return_when"] }   # where it takes them: [position, keyword]
     "time.sleep" = { roles = ["blocking"], remedy = "use `await asyncio.sleep(...)`",
         async-form = ["asyncio.sleep", "trio.sleep"] }   # the same call, awaited (`--fix`)
-    # `unless`: the forms that do not block (here `os.waitpid(pid, os.WNOHANG)`)
+    # `unless`: the forms that do not block (here `os.waitpid(pid, os.WNOHANG)`); a
+    # method's may be told by the call that made its object instead: `made-with = [1,
+    # "type"]` for `socket.socket(AF_INET, SOCK_DGRAM).connect(...)`
     "os.waitpid" = { roles = ["blocking"], remedy = "...", unless = { argument = [1,
         "options"], names = ["os.WNOHANG"] } }
 
@@ -368,11 +370,14 @@ class Unless:
     """When a blocking call does not block: its `argument` names one of `names`
     (`flags=socket.AI_NUMERICHOST`, also as part of `a | b` or a call such as
     `io.BytesIO(data)`), or the call is written as the argument of one of `inside`
-    (`trio.wrap_file(os.fdopen(fd))`)."""
+    (`trio.wrap_file(os.fdopen(fd))`), or, for a method, every call that made its object
+    passes one of `names` as `made_with` (`socket.socket(AF_INET, SOCK_DGRAM)`: connecting
+    a datagram socket sends nothing)."""
 
     argument: Argument | None = None
     names: frozenset[str] = frozenset()
     inside: frozenset[str] = frozenset()
+    made_with: Argument | None = None
 
 
 @dataclass(frozen=True)
@@ -553,7 +558,7 @@ def _method(name: str, raw: object, where: _Where, owner: str = "[any-receiver]"
         _handoff(table.get("handoff"), where, label),
         where.text(table.get("future"), f"{label} future"),
         where.text(table.get("future-remedy"), f"{label} future-remedy"),
-        _unless(table, where, label),
+        _unless(table, where, label, method=True),
         where.text(table.get("status-keyword"), f"{label} status-keyword"),
     )
 
@@ -610,7 +615,9 @@ def _handoff(raw: object, where: _Where, label: str) -> Handoff | None:
     return Handoff(position, keyword, args)
 
 
-def _unless(table: dict[str, Any], where: _Where, label: str) -> Unless | None:
+def _unless(
+    table: dict[str, Any], where: _Where, label: str, method: bool = False
+) -> Unless | None:
     raw = table.get("unless")
     if raw is None:
         return None
@@ -618,14 +625,20 @@ def _unless(table: dict[str, Any], where: _Where, label: str) -> Unless | None:
     if "blocking" not in table.get("roles", []):
         raise where.error(f"{label}: only a blocking function or method has forms that do not")
     unless = where.table(raw, label)
-    where.keys(unless, frozenset({"argument", "names", "inside"}), label)
+    where.keys(unless, frozenset({"argument", "names", "inside", "made-with"}), label)
     found = Unless(
         _argument(unless.get("argument"), where, f"{label} argument"),
         frozenset(where.names(unless.get("names", []), f"{label} names")),
         frozenset(where.names(unless.get("inside", []), f"{label} inside")),
+        _argument(unless.get("made-with"), where, f"{label} made-with"),
     )
-    if (found.argument is None) != (not found.names) or not (found.names or found.inside):
-        raise where.error(f"{label}: give argument and names, or inside, or all three")
+    told = (found.argument is not None) + (found.made_with is not None)
+    if told > 1 or (told == 1) != bool(found.names) or not (found.names or found.inside):
+        raise where.error(
+            f"{label}: give argument (or made-with) and names, or inside, or all three"
+        )
+    if found.made_with is not None and not method:
+        raise where.error(f"{label}: made-with tells a method's form, not a function's")
     return found
 
 
