@@ -118,9 +118,19 @@ class FileContext:
     def is_task_spawn(self, call: cst.Call) -> bool:
         """A call that starts an asyncio task: `create_task`/`ensure_future`/
         `run_coroutine_threadsafe`, `loop.create_task` (not `TaskGroup.create_task`,
-        which keeps its tasks), or a spawner of the user's catalog entries."""
-        if self.qualname(call.func) in self.catalog.functions_with("spawn"):
-            return True
+        which keeps its tasks), or a spawner of the user's catalog entries. Not
+        `ensure_future(future)`: a spawner of role `keeps-futures` hands a future back as
+        it is."""
+        spawner = self.qualname(call.func)
+        if spawner in self.catalog.functions_with("spawn"):
+            first = call.args[0] if call.args else None
+            return not (
+                spawner in views.FUTURE_KEEPERS
+                and first is not None
+                and first.keyword is None
+                and not first.star
+                and self.kind_of(first.value) in views.FUTURE_KINDS
+            )
         func = call.func
         if not isinstance(func, cst.Attribute) or func.attr.value not in _TASK_SPAWN_NAMES:
             return False

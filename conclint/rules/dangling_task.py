@@ -41,9 +41,7 @@ class DanglingTask(Rule):
         self.report(call, callee=dotted_name(func) or last, how=how, consequence=consequence)
 
     def _loses_nothing(self, call: cst.Call) -> bool:
-        """No task is started: a future handed to a spawner that hands it back as it is
-        (`ensure_future(self.request())`, where `request` returns a future). Or the task
-        runs a coroutine function of the project that never suspends
+        """The task runs a coroutine function of the project that never suspends
         (`create_task(self._post(message))` where `_post` awaits nothing): it ends in its
         first step, so nothing can collect it mid-run; or it only sleeps
         (`run_coroutine_threadsafe(asyncio.sleep(0), loop)`, a wake-up): it can fail
@@ -59,9 +57,6 @@ class DanglingTask(Rule):
                 break
         if not isinstance(first, cst.Call):
             return False
-        keeps = self.context.qualname(call.func) in catalog.FUTURE_KEEPERS
-        if keeps and self.context.kind_of(first) in catalog.FUTURE_KINDS:
-            return True  # `ensure_future(future)` starts no task: it hands it back
         func = first.func
         if self.context.qualname(func) in catalog.ASYNC_SLEEPS:
             return True
