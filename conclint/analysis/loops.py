@@ -293,11 +293,13 @@ class LoopStack:
         if self.context.in_async_function:
             return False
         body = list(descendants(loop.body, prune=is_scope))
-        if any(isinstance(node, cst.Call) and blocking_call(node, self.context) for node in body):
-            return False
         own = descendants(loop.body, prune=lambda node: is_scope(node) or _is_loop(node))
-        return any(isinstance(node, cst.Return) for node in body) or any(
+        leaves = any(isinstance(node, cst.Return) for node in body) or any(
             isinstance(node, cst.Break) for node in own
+        )
+        # Only then the calls are looked up: most such loops never leave.
+        return leaves and not any(
+            isinstance(node, cst.Call) and blocking_call(node, self.context) for node in body
         )
 
     def _until_event(self, test: cst.BaseExpression) -> bool:
